@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,6 +50,9 @@ class Fault:
     then_process: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     drop_connection: bool = False
+    # With then_process: wait this long after handling, before the (lost) answer — the
+    # request took effect but the client gave up waiting (a timeout on its side).
+    delay_after: float = 0.0
 
 
 class FaultBook:
@@ -95,6 +99,21 @@ class SandboxHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self._body = self.rfile.read(length) if length else b""
         return self._body
+
+    def stream_body(self, block: int = 1 << 20) -> Iterator[bytes]:
+        """Yield the body in blocks without keeping it; it is then recorded as empty."""
+        remaining = int(self.headers.get("Content-Length") or 0)
+        self._body = b""
+        while remaining > 0:
+            data = self.rfile.read(min(block, remaining))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data
+
+    def discard_body(self) -> None:
+        for _ in self.stream_body():
+            pass
 
     def json_body(self) -> Any:
         try:
@@ -180,6 +199,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._headers_buffer = saved or []
         self.read_body()
         self._record(path, fault.status)
+        if fault.delay_after:
+            time.sleep(fault.delay_after)  # the answer is late, not test synchronisation
         if fault.drop_connection:
             self.close_connection = True
             self.connection.shutdown(2)
@@ -214,7 +235,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             )
         elif path == "/__sandbox__/state" and self.command == "GET":
             self.send_json(200, self.server.state_snapshot())
-        else:
+        elif not self.server.handle_control(self, path):
             self.send_json(404, {"error": "unknown control"})
 
     do_GET = _dispatch
@@ -253,6 +274,17 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     def state_snapshot(self) -> Any:
         return {}
+
+    def handle_control(self, handler: SandboxHandler, path: str) -> bool:
+        """Stand-ins add their own `/__sandbox__/...` controls here; True if answered."""
+        return False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout, dropped connection) is expected here, not news.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SandboxServer:

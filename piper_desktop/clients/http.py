@@ -1,0 +1,57 @@
+"""httpx clients built the same way everywhere: explicit timeouts, the account's proxy.
+
+The environment's proxy variables are ignored on purpose: which proxy an account uses
+is the operator's per-account choice, and a stray HTTPS_PROXY must not reroute it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from piper_desktop.logs import SecretMaskingFilter, register_secret
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=120.0, pool=10.0)
+
+_filters_installed = False
+
+
+def _install_library_log_filters() -> None:
+    # httpx logs every request URL at INFO; a Telegram URL holds the bot token.
+    global _filters_installed
+    if _filters_installed:
+        return
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).addFilter(SecretMaskingFilter())
+    _filters_installed = True
+
+
+def build_http_client(
+    *,
+    base_url: str = "",
+    proxy_url: str | None = None,
+    timeout: httpx.Timeout | float | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Client:
+    _install_library_log_filters()
+    if proxy_url:
+        register_secret(proxy_url)
+        password = httpx.URL(proxy_url).password
+        register_secret(password)
+    return httpx.Client(
+        base_url=base_url,
+        proxy=proxy_url or None,
+        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+        headers={"User-Agent": "PiperDesktop/0.1", **(headers or {})},
+        trust_env=False,
+        follow_redirects=False,
+    )
+
+
+def describe_transport_error(exc: httpx.TransportError) -> str:
+    """A message for a transport failure that names the kind, never the URL."""
+    kind = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer in time ({kind})"
+    return f"connection failed ({kind})"
