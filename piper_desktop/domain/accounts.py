@@ -1,0 +1,344 @@
+"""Accounts: CRUD, status, browser sessions and per-route credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from ..logs import register_secret
+from ..store.db import Database
+from ..store.enums import AccountStatus, JobRoute
+from ..store.models import Account, BrowserProfile, Proxy, RouteCredential
+from . import fields as f
+from .errors import NotFound, ValidationError
+from .records import row_dict
+
+PLATFORMS = ("tiktok", "instagram", "youtube", "facebook", "x", "linkedin", "threads", "pinterest")
+
+
+def _platform(field: str, value: Any) -> str | None:
+    parsed = f.text(30)(field, value)
+    if parsed is None:
+        return None
+    parsed = parsed.lower()
+    if parsed not in PLATFORMS:
+        raise ValidationError(field, f"must be one of {', '.join(PLATFORMS)}, got {value!r}")
+    return parsed
+
+
+def _routes(field: str, value: Any) -> list[str] | None:
+    routes = f.string_list()(field, value)
+    if routes is None:
+        return None
+    allowed = [r.value for r in JobRoute]
+    for route in routes:
+        if route not in allowed:
+            raise ValidationError(field, f"unknown route {route!r} (routes: {', '.join(allowed)})")
+    return routes
+
+
+FIELDS: dict[str, f.Field] = {
+    field.name: field
+    for field in [
+        f.Field("platform", _platform),
+        f.Field(
+            "username",
+            f.text(120, required=True, pattern=r"@?[A-Za-z0-9._\-]+"),
+            required=True,
+        ),
+        f.Field("display_name", f.text(200)),
+        f.Field("email", f.text(255, pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+")),
+        f.Field("password", f.secret(), secret=True),
+        f.Field("status", f.choice(AccountStatus)),
+        f.Field("group", f.text(120)),
+        f.Field("tags", f.string_list()),
+        f.Field("proxy_id", f.integer(1)),
+        f.Field("profile_id", f.integer(1)),
+        f.Field("timezone", f.timezone_name()),
+        f.Field("window_enabled", f.boolean()),
+        f.Field("window_start", f.clock_time()),
+        f.Field("window_end", f.clock_time()),
+        f.Field("min_spacing_minutes", f.integer(0, 10080)),
+        f.Field("max_posts_per_day", f.integer(1, 1000)),
+        f.Field("routes", _routes),
+        f.Field("notes", f.text(5000)),
+    ]
+}
+SECRETS = frozenset({"password", "storage_state"})
+EXPORT_FIELDS = [name for name in FIELDS] + ["id", "last_post_at", "status_reason"]
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lstrip("@")
+
+
+def account_key(platform: str | None, username: str) -> str:
+    return f"{platform or 'tiktok'}:{normalise_username(username)}"
+
+
+class AccountService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- CRUD ---------------------------------------------------------------------
+    def _check_refs(self, session: Any, values: dict[str, Any]) -> None:
+        if values.get("proxy_id") is not None and session.get(Proxy, values["proxy_id"]) is None:
+            raise ValidationError("proxy_id", f"no proxy with id {values['proxy_id']}")
+        if (
+            values.get("profile_id") is not None
+            and session.get(BrowserProfile, values["profile_id"]) is None
+        ):
+            raise ValidationError(
+                "profile_id", f"no browser profile with id {values['profile_id']}"
+            )
+        if values.get("window_enabled") and (
+            values.get("window_start") is None or values.get("window_end") is None
+        ):
+            raise ValidationError("window_start", "a posting window needs a start and an end")
+
+    def validate(self, record: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+        values = f.parse_record(FIELDS, record, partial=partial)
+        if values.get("username"):
+            values["username"] = normalise_username(values["username"])
+        if values.get("password"):
+            register_secret(values["password"])
+        return values
+
+    def add(self, record: dict[str, Any]) -> Account:
+        values = self.validate(record)
+        with self.db.write() as session:
+            account, created = self.upsert(session, values)
+            if not created:
+                raise ValidationError(
+                    "username",
+                    f"account {account_key(account.platform, account.username)} already exists",
+                )
+            return account
+
+    def upsert(self, session: Any, values: dict[str, Any]) -> tuple[Account, bool]:
+        """Create or update by platform + username (the import path)."""
+        platform = values.get("platform") or "tiktok"
+        existing = session.scalar(
+            select(Account).where(
+                Account.platform == platform, Account.username == values["username"]
+            )
+        )
+        merged = {**values, "platform": platform}
+        if existing is not None:
+            merged.setdefault("window_start", existing.window_start)
+            merged.setdefault("window_end", existing.window_end)
+            merged.setdefault("window_enabled", existing.window_enabled)
+        self._check_refs(session, merged)
+        if existing is None:
+            account = Account(**{k: v for k, v in merged.items() if v is not None})
+            session.add(account)
+            session.flush()
+            return account, True
+        for key, value in values.items():
+            if value is not None:
+                setattr(existing, key, value)
+        return existing, False
+
+    def edit(self, account_id: int, record: dict[str, Any]) -> Account:
+        values = self.validate(record, partial=True)
+        with self.db.write() as session:
+            account = session.get(Account, account_id)
+            if account is None:
+                raise NotFound("account", account_id)
+            merged = {
+                "window_enabled": account.window_enabled,
+                "window_start": account.window_start,
+                "window_end": account.window_end,
+                **values,
+            }
+            self._check_refs(session, merged)
+            for key, value in values.items():
+                if key in ("platform", "username") and value is None:
+                    continue
+                if key in ("tags", "routes") and value is None:
+                    value = []
+                setattr(account, key, value)
+            if values.get("status") == AccountStatus.ACTIVE.value:
+                account.status_reason = None
+                account.cooldown_until = None
+            return account
+
+    def get(self, account_id: int) -> Account:
+        with self.db.session() as session:
+            account = session.get(Account, account_id)
+        if account is None:
+            raise NotFound("account", account_id)
+        return account
+
+    def find(self, ref: str, platform: str | None = None) -> Account:
+        """By id, `platform:username`, or username (+ platform, default tiktok)."""
+        ref = ref.strip()
+        if ref.isdigit():
+            return self.get(int(ref))
+        if ":" in ref and platform is None:
+            platform, ref = ref.split(":", 1)
+        username = normalise_username(ref)
+        with self.db.session() as session:
+            query = select(Account).where(Account.username == username)
+            if platform:
+                query = query.where(Account.platform == platform.lower())
+            matches = list(session.scalars(query.limit(2)))
+        if not matches:
+            raise NotFound("account", account_key(platform, username))
+        if len(matches) > 1:
+            raise ValidationError(
+                "account", f"{username} exists on several platforms: give --platform"
+            )
+        return matches[0]
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        group: str | None = None,
+        tag: str | None = None,
+        search: str | None = None,
+        platform: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Account]:
+        with self.db.session() as session:
+            query = select(Account).order_by(Account.id)
+            if status:
+                query = query.where(Account.status == status)
+            if group:
+                query = query.where(Account.group == group)
+            if platform:
+                query = query.where(Account.platform == platform)
+            if tag:
+                # tags are a JSON list: match the quoted element
+                query = query.where(Account.tags.like(f'%"{tag}"%'))
+            if search:
+                pattern = f"%{search}%"
+                query = query.where(
+                    or_(
+                        Account.username.like(pattern),
+                        Account.display_name.like(pattern),
+                        Account.email.like(pattern),
+                        Account.notes.like(pattern),
+                    )
+                )
+            if offset:
+                query = query.offset(offset)
+            if limit is not None:
+                query = query.limit(limit)
+            return list(session.scalars(query).unique())
+
+    def count(self, *, status: str | None = None) -> int:
+        with self.db.session() as session:
+            query = select(func.count(Account.id))
+            if status:
+                query = query.where(Account.status == status)
+            return session.scalar(query) or 0
+
+    def groups(self) -> list[str]:
+        with self.db.session() as session:
+            return [
+                g
+                for g in session.scalars(select(Account.group).distinct().order_by(Account.group))
+                if g
+            ]
+
+    def remove(self, account_id: int) -> None:
+        with self.db.write() as session:
+            account = session.get(Account, account_id)
+            if account is None:
+                raise NotFound("account", account_id)
+            session.delete(account)
+
+    def bulk_assign(self, account_ids: list[int], record: dict[str, Any]) -> int:
+        """Assign proxy_id / profile_id / group / tags to many accounts at once."""
+        allowed = {"proxy_id", "profile_id", "group", "tags", "status", "routes"}
+        for key in record:
+            if key not in allowed:
+                raise ValidationError(key, "cannot be assigned in bulk")
+        values = self.validate(record, partial=True)
+        with self.db.write() as session:
+            self._check_refs(session, values)
+            count = 0
+            for account in session.scalars(select(Account).where(Account.id.in_(account_ids))):
+                for key, value in values.items():
+                    setattr(account, key, value)
+                count += 1
+            return count
+
+    def set_status(
+        self,
+        account_id: int,
+        status: AccountStatus | str,
+        reason: str | None = None,
+        cooldown_until: datetime | None = None,
+    ) -> None:
+        with self.db.write() as session:
+            account = session.get(Account, account_id)
+            if account is None:
+                raise NotFound("account", account_id)
+            account.status = AccountStatus(status).value
+            account.status_reason = reason
+            account.cooldown_until = cooldown_until
+
+    # --- browser session (secret) ---------------------------------------------------
+    def storage_state(self, account_id: int) -> dict[str, Any] | None:
+        with self.db.session() as session:
+            account = session.get(Account, account_id)
+            if account is None:
+                raise NotFound("account", account_id)
+            return account.storage_state
+
+    def save_storage_state(self, account_id: int, state: dict[str, Any] | None) -> None:
+        with self.db.write() as session:
+            account = session.get(Account, account_id)
+            if account is None:
+                raise NotFound("account", account_id)
+            account.storage_state = state
+
+    # --- per-route credentials (CredentialStore) -------------------------------------
+    def load(self, account_id: int, route: str) -> dict[str, Any]:
+        with self.db.session() as session:
+            row = session.scalar(
+                select(RouteCredential).where(
+                    RouteCredential.account_id == account_id, RouteCredential.route == route
+                )
+            )
+            data = dict(row.data) if row is not None else {}
+        for key in ("access_token", "refresh_token"):
+            if data.get(key):
+                register_secret(data[key])
+        return data
+
+    def save(self, account_id: int, route: str, data: dict[str, Any]) -> None:
+        for key in ("access_token", "refresh_token"):
+            if data.get(key):
+                register_secret(data[key])
+        with self.db.write() as session:
+            row = session.scalar(
+                select(RouteCredential).where(
+                    RouteCredential.account_id == account_id, RouteCredential.route == route
+                )
+            )
+            if row is None:
+                session.add(RouteCredential(account_id=account_id, route=route, data=data))
+            else:
+                row.data = data
+
+    def connected_routes(self, account_id: int) -> list[str]:
+        with self.db.session() as session:
+            return list(
+                session.scalars(
+                    select(RouteCredential.route).where(RouteCredential.account_id == account_id)
+                )
+            )
+
+    def to_dict(self, account: Account, *, include_secrets: bool = False) -> dict[str, Any]:
+        omit = frozenset() if include_secrets else SECRETS
+        data = row_dict(account, secrets=omit)
+        if include_secrets:
+            data.pop("storage_state", None)  # sessions move through `browser cookies export`
+        return data

@@ -1,0 +1,350 @@
+"""Campaigns: media × accounts × caption template × strategy → jobs in free slots."""
+
+from __future__ import annotations
+
+import random
+import string
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..store.db import Database
+from ..store.enums import (
+    AccountStatus,
+    CampaignStatus,
+    CampaignStrategy,
+    JobRoute,
+    JobStatus,
+    MissedPolicy,
+)
+from ..store.models import Account, Campaign, Job, MediaItem
+from . import fields as f
+from .accounts import normalise_username
+from .errors import DomainError, NotFound, ValidationError
+from .jobs import CAPTION_MAX, account_calendar, add_event, parse_options
+from .records import row_dict
+
+PLACEHOLDERS = {"account", "display_name", "platform", "date", "hashtags", "caption", "title"}
+
+
+def _template(field: str, value: Any) -> str | None:
+    text = f.text(CAPTION_MAX)(field, value)
+    if text is None:
+        return None
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        raise ValidationError(field, f"invalid template: {exc}") from None
+    unknown = names - PLACEHOLDERS
+    if unknown:
+        raise ValidationError(
+            field,
+            f"unknown placeholder {{{sorted(unknown)[0]}}} (known: "
+            + ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
+            + ")",
+        )
+    return text
+
+
+FIELDS: dict[str, f.Field] = {
+    field.name: field
+    for field in [
+        f.Field("name", f.text(200, required=True), required=True),
+        f.Field("route", f.choice(JobRoute), required=True),
+        f.Field("caption_template", _template),
+        f.Field("hashtags", f.string_list(";, ")),
+        f.Field("media_ids", lambda n, v: v),
+        f.Field("account_selection", lambda n, v: v),
+        f.Field("strategy", f.choice(CampaignStrategy)),
+        f.Field("start_at", f.moment()),
+        f.Field("options", lambda n, v: parse_options(v)),
+        f.Field("missed_policy", f.choice(MissedPolicy)),
+        f.Field("max_attempts", f.integer(1, 20)),
+        f.Field("seed", f.integer()),
+    ]
+}
+
+
+def render_caption(template: str, values: dict[str, str]) -> str:
+    return template.format_map(values).strip()
+
+
+@dataclass
+class PlannedJob:
+    account: Account
+    media: MediaItem
+    scheduled_at: datetime
+    caption: str
+
+
+def _hashtags(*groups: list[str]) -> str:
+    seen: list[str] = []
+    for group in groups:
+        for tag in group:
+            tag = tag.lstrip("#")
+            if tag and tag not in seen:
+                seen.append(tag)
+    return " ".join(f"#{t}" for t in seen)
+
+
+class CampaignService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, record: dict[str, Any]) -> Campaign:
+        values = f.parse_record(FIELDS, record)
+        media_ids = values.get("media_ids") or []
+        if not isinstance(media_ids, list) or not media_ids:
+            raise ValidationError("media_ids", "choose at least one media item")
+        selection = values.get("account_selection") or {}
+        if not isinstance(selection, dict) or not any(
+            selection.get(k) for k in ("accounts", "group", "tags")
+        ):
+            raise ValidationError("account_selection", "choose accounts by list, group or tag")
+        with self.db.write() as session:
+            if session.scalar(select(Campaign).where(Campaign.name == values["name"])):
+                raise ValidationError("name", f"a campaign named {values['name']!r} exists")
+            for media_id in media_ids:
+                if session.get(MediaItem, media_id) is None:
+                    raise ValidationError("media_ids", f"no media item with id {media_id}")
+            accounts = self._select_accounts(session, selection)
+            if not accounts:
+                raise ValidationError("account_selection", "matches no active account")
+            campaign = Campaign(**{k: v for k, v in values.items() if v is not None})
+            session.add(campaign)
+            session.flush()
+            return campaign
+
+    def _select_accounts(self, session: Session, selection: dict[str, Any]) -> list[Account]:
+        query = select(Account).where(Account.status != AccountStatus.DISABLED.value)
+        refs = selection.get("accounts") or []
+        found: list[Account] = []
+        if refs:
+            for ref in refs:
+                platform, _, username = ref.rpartition(":")
+                account = session.scalar(
+                    select(Account).where(
+                        Account.username == normalise_username(username),
+                        Account.platform == (platform or "tiktok"),
+                    )
+                )
+                if account is None:
+                    raise ValidationError("account_selection", f"no account {ref}")
+                if account.status != AccountStatus.DISABLED.value and account not in found:
+                    found.append(account)
+        if selection.get("group"):
+            found += [
+                a
+                for a in session.scalars(
+                    query.where(Account.group == selection["group"]).order_by(Account.id)
+                ).unique()
+                if a not in found
+            ]
+        for tag in selection.get("tags") or []:
+            found += [
+                a
+                for a in session.scalars(
+                    query.where(Account.tags.like(f'%"{tag}"%')).order_by(Account.id)
+                ).unique()
+                if a not in found
+            ]
+        return found
+
+    def get(self, campaign_id: int) -> Campaign:
+        with self.db.session() as session:
+            campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFound("campaign", campaign_id)
+        return campaign
+
+    def find(self, ref: str) -> Campaign:
+        if ref.isdigit():
+            return self.get(int(ref))
+        with self.db.session() as session:
+            campaign = session.scalar(select(Campaign).where(Campaign.name == ref))
+        if campaign is None:
+            raise NotFound("campaign", ref)
+        return campaign
+
+    def list(self) -> list[Campaign]:
+        with self.db.session() as session:
+            return list(session.scalars(select(Campaign).order_by(Campaign.id)))
+
+    # --- expansion --------------------------------------------------------------------
+    def plan(
+        self, campaign: Campaign, session: Session, now: datetime | None = None
+    ) -> list[PlannedJob]:
+        """Which account posts which media when, without writing anything."""
+        now = now or datetime.now(UTC)
+        start = max(campaign.start_at or now, now)
+        accounts = self._select_accounts(session, campaign.account_selection)
+        if not accounts:
+            raise ValidationError("account_selection", "matches no active account")
+        media = [session.get(MediaItem, mid) for mid in campaign.media_ids]
+        rng = random.Random(campaign.seed if campaign.seed is not None else campaign.id)
+        calendars = {a.id: account_calendar(session, a) for a in accounts}
+        usage: Counter[int] = Counter(
+            dict(
+                session.execute(
+                    select(Job.account_id, func.count(Job.id))
+                    .where(Job.account_id.in_([a.id for a in accounts]))
+                    .where(Job.status != JobStatus.CANCELLED.value)
+                    .group_by(Job.account_id)
+                ).all()
+            )
+        )
+        planned: list[PlannedJob] = []
+        template = campaign.caption_template or "{caption} {hashtags}"
+        for index, item in enumerate(media):
+            if item is None:
+                raise ValidationError("media_ids", "a media item of this campaign was removed")
+            strategy = campaign.strategy
+            if strategy == CampaignStrategy.ROUND_ROBIN:
+                account = accounts[index % len(accounts)]
+            elif strategy == CampaignStrategy.RANDOM:
+                account = rng.choice(accounts)
+            else:  # least_used: fewest jobs so far, ties broken by selection order
+                account = min(accounts, key=lambda a: (usage[a.id], accounts.index(a)))
+            usage[account.id] += 1
+            calendar = calendars[account.id]
+            slot = calendar.next_free(start)
+            calendar.take(slot)
+            local = slot.astimezone(ZoneInfo(account.timezone or "UTC"))
+            caption = render_caption(
+                template,
+                {
+                    "account": account.username,
+                    "display_name": account.display_name or account.username,
+                    "platform": account.platform,
+                    "date": local.date().isoformat(),
+                    "hashtags": _hashtags(campaign.hashtags, item.hashtags),
+                    "caption": item.default_caption or "",
+                    "title": item.title or "",
+                },
+            )
+            if len(caption) > CAPTION_MAX:
+                raise ValidationError("caption_template", f"caption for {item.title} is too long")
+            planned.append(PlannedJob(account, item, slot, caption))
+        return planned
+
+    def preview(self, campaign_id: int, now: datetime | None = None) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                raise NotFound("campaign", campaign_id)
+            return [
+                {
+                    "account": f"{p.account.platform}:{p.account.username}",
+                    "media_id": p.media.id,
+                    "scheduled_at": p.scheduled_at.isoformat(),
+                    "caption": p.caption,
+                }
+                for p in self.plan(campaign, session, now)
+            ]
+
+    def start(self, campaign_id: int, now: datetime | None = None) -> list[int]:
+        with self.db.write() as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                raise NotFound("campaign", campaign_id)
+            if campaign.status != CampaignStatus.DRAFT:
+                raise DomainError(f"campaign {campaign.name!r} is {campaign.status}, not draft")
+            ids = []
+            for planned in self.plan(campaign, session, now):
+                job = Job(
+                    account_id=planned.account.id,
+                    media_id=planned.media.id,
+                    campaign_id=campaign.id,
+                    route=campaign.route,
+                    status=JobStatus.QUEUED.value,
+                    caption=planned.caption,
+                    options=dict(campaign.options or {}),
+                    scheduled_at=planned.scheduled_at,
+                    next_attempt_at=planned.scheduled_at,
+                    pinned_time=False,
+                    max_attempts=campaign.max_attempts,
+                )
+                session.add(job)
+                session.flush()
+                add_event(session, job, "created", f"campaign {campaign.name}")
+                ids.append(job.id)
+            campaign.status = CampaignStatus.RUNNING.value
+            return ids
+
+    def set_status(self, campaign_id: int, status: CampaignStatus) -> Campaign:
+        allowed = {
+            CampaignStatus.PAUSED: {CampaignStatus.RUNNING},
+            CampaignStatus.RUNNING: {CampaignStatus.PAUSED},
+        }
+        with self.db.write() as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                raise NotFound("campaign", campaign_id)
+            if campaign.status not in allowed.get(status, set()):
+                raise DomainError(f"campaign {campaign.name!r} is {campaign.status}")
+            campaign.status = status.value
+            return campaign
+
+    def pause(self, campaign_id: int) -> Campaign:
+        return self.set_status(campaign_id, CampaignStatus.PAUSED)
+
+    def resume(self, campaign_id: int) -> Campaign:
+        return self.set_status(campaign_id, CampaignStatus.RUNNING)
+
+    def cancel(self, campaign_id: int) -> int:
+        """Cancel the campaign and its queued jobs; jobs in flight finish."""
+        with self.db.write() as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                raise NotFound("campaign", campaign_id)
+            if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
+                raise DomainError(f"campaign {campaign.name!r} is {campaign.status}")
+            campaign.status = CampaignStatus.CANCELLED.value
+            count = 0
+            for job in session.scalars(
+                select(Job).where(
+                    Job.campaign_id == campaign_id,
+                    Job.status.in_(
+                        [JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value]
+                    ),
+                )
+            ):
+                job.status = JobStatus.CANCELLED.value
+                job.next_attempt_at = None
+                add_event(session, job, "cancelled", "campaign cancelled")
+                count += 1
+            return count
+
+    def progress(self, campaign_id: int) -> dict[str, Any]:
+        with self.db.session() as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                raise NotFound("campaign", campaign_id)
+            rows = session.execute(
+                select(Account.platform, Account.username, Job.status, func.count(Job.id))
+                .join(Account, Account.id == Job.account_id)
+                .where(Job.campaign_id == campaign_id)
+                .group_by(Account.id, Job.status)
+            ).all()
+        by_status: Counter[str] = Counter()
+        per_account: dict[str, dict[str, int]] = {}
+        for platform, username, status, count in rows:
+            by_status[status] += count
+            per_account.setdefault(f"{platform}:{username}", {})[status] = count
+        total = sum(by_status.values())
+        done = sum(by_status[s] for s in ("published", "failed", "cancelled"))
+        return {
+            "total": total,
+            "by_status": dict(by_status),
+            "per_account": per_account,
+            "done": done,
+            "percent": round(100 * done / total, 1) if total else 0.0,
+        }
+
+    def to_dict(self, campaign: Campaign) -> dict[str, Any]:
+        return row_dict(campaign)

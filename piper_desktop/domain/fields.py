@@ -1,0 +1,241 @@
+"""Field parsers shared by CRUD, importers, the CLI and the GUI's dialogs.
+
+Every parser takes the raw value (text from a CSV cell or CLI flag, or a JSON value) and
+returns the typed value or raises ValidationError naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from .errors import ValidationError
+
+Parser = Callable[[str, Any], Any]
+
+_TRUE = {"1", "true", "yes", "y", "on"}
+_FALSE = {"0", "false", "no", "n", "off", ""}
+
+
+def blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def text(max_len: int = 255, *, required: bool = False, pattern: str | None = None) -> Parser:
+    regex = re.compile(pattern) if pattern else None
+
+    def parse(field: str, value: Any) -> str | None:
+        if blank(value):
+            if required:
+                raise ValidationError(field, "is required")
+            return None
+        if not isinstance(value, str | int | float):
+            raise ValidationError(field, "must be text")
+        result = str(value).strip()
+        if len(result) > max_len:
+            raise ValidationError(field, f"is longer than {max_len} characters")
+        if regex and not regex.fullmatch(result):
+            raise ValidationError(field, f"has an invalid format: {result!r}")
+        return result
+
+    return parse
+
+
+def secret(max_len: int = 1000) -> Parser:
+    def parse(field: str, value: Any) -> str | None:
+        if blank(value):
+            return None
+        if not isinstance(value, str):
+            raise ValidationError(field, "must be text")
+        if len(value) > max_len:
+            raise ValidationError(field, f"is longer than {max_len} characters")
+        return value
+
+    return parse
+
+
+def integer(minimum: int | None = None, maximum: int | None = None) -> Parser:
+    def parse(field: str, value: Any) -> int | None:
+        if blank(value):
+            return None
+        if isinstance(value, bool):
+            raise ValidationError(field, "must be a whole number")
+        try:
+            result = int(str(value).strip()) if not isinstance(value, int) else value
+        except ValueError:
+            raise ValidationError(field, f"must be a whole number, got {value!r}") from None
+        if minimum is not None and result < minimum:
+            raise ValidationError(field, f"must be at least {minimum}")
+        if maximum is not None and result > maximum:
+            raise ValidationError(field, f"must be at most {maximum}")
+        return result
+
+    return parse
+
+
+def number(minimum: float | None = None, maximum: float | None = None) -> Parser:
+    def parse(field: str, value: Any) -> float | None:
+        if blank(value):
+            return None
+        try:
+            result = float(value)
+        except (TypeError, ValueError):
+            raise ValidationError(field, f"must be a number, got {value!r}") from None
+        if minimum is not None and result < minimum:
+            raise ValidationError(field, f"must be at least {minimum}")
+        if maximum is not None and result > maximum:
+            raise ValidationError(field, f"must be at most {maximum}")
+        return result
+
+    return parse
+
+
+def boolean() -> Parser:
+    def parse(field: str, value: Any) -> bool | None:
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False if lowered else None
+        raise ValidationError(field, f"must be true or false, got {value!r}")
+
+    return parse
+
+
+def choice(enum: type[StrEnum]) -> Parser:
+    allowed = [member.value for member in enum]
+
+    def parse(field: str, value: Any) -> str | None:
+        if blank(value):
+            return None
+        lowered = str(value).strip().lower()
+        if lowered not in allowed:
+            raise ValidationError(field, f"must be one of {', '.join(allowed)}, got {value!r}")
+        return lowered
+
+    return parse
+
+
+def clock_time() -> Parser:
+    def parse(field: str, value: Any) -> time | None:
+        if blank(value):
+            return None
+        if isinstance(value, time):
+            return value
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", str(value).strip())
+        if not match:
+            raise ValidationError(field, f"must be a time HH:MM, got {value!r}")
+        hour, minute = int(match[1]), int(match[2])
+        if hour > 23 or minute > 59:
+            raise ValidationError(field, f"must be a time HH:MM, got {value!r}")
+        return time(hour, minute)
+
+    return parse
+
+
+_ZONES: set[str] | None = None
+
+
+def timezone_name() -> Parser:
+    def parse(field: str, value: Any) -> str | None:
+        global _ZONES
+        if blank(value):
+            return None
+        name = str(value).strip()
+        if _ZONES is None:
+            _ZONES = available_timezones() | {"UTC"}
+        if name not in _ZONES:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValidationError(field, f"unknown time zone {name!r}") from None
+        return name
+
+    return parse
+
+
+def string_list(separators: str = ";,|") -> Parser:
+    split = re.compile("[" + re.escape(separators) + "]")
+
+    def parse(field: str, value: Any) -> list[str] | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            items: Iterable[Any] = split.split(value)
+        elif isinstance(value, list | tuple):
+            items = value
+        else:
+            raise ValidationError(field, "must be a list")
+        result = []
+        for item in items:
+            if not isinstance(item, str | int):
+                raise ValidationError(field, "must be a list of text")
+            cleaned = str(item).strip()
+            if cleaned and cleaned not in result:
+                result.append(cleaned)
+        return result
+
+    return parse
+
+
+def moment() -> Parser:
+    """An ISO 8601 date-time; naive values are taken as UTC."""
+
+    def parse(field: str, value: Any) -> datetime | None:
+        if blank(value):
+            return None
+        if isinstance(value, datetime):
+            result = value
+        else:
+            try:
+                result = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+            except ValueError:
+                raise ValidationError(
+                    field, f"must be an ISO 8601 date-time, got {value!r}"
+                ) from None
+        if result.tzinfo is None:
+            result = result.replace(tzinfo=UTC)
+        return result.astimezone(UTC)
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    parse: Parser
+    required: bool = False
+    secret: bool = False
+
+
+def parse_record(
+    fields: dict[str, Field], record: dict[str, Any], *, partial: bool = False
+) -> dict[str, Any]:
+    """Validate a record against field specs. Unknown keys are errors naming the key.
+
+    With partial=True (edits), only the keys present are parsed and required fields may
+    be absent; blank values still clear optional fields.
+    """
+    for key in record:
+        if key not in fields:
+            raise ValidationError(key, "unknown field")
+    result: dict[str, Any] = {}
+    for name, spec in fields.items():
+        if name not in record:
+            if spec.required and not partial:
+                raise ValidationError(name, "is required")
+            continue
+        value = spec.parse(name, record[name])
+        if value is None and spec.required:
+            raise ValidationError(name, "is required")
+        result[name] = value
+    return result

@@ -1,0 +1,366 @@
+"""Upload jobs: creation (with automatic slots), queries, operator actions, the event log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from ..store.db import Database
+from ..store.enums import FINAL_JOB_STATUSES, SLOTTED_JOB_STATUSES, JobRoute, JobStatus
+from ..store.models import Account, Artifact, Job, JobEvent, MediaItem
+from . import fields as f
+from .errors import DomainError, NotFound, ValidationError
+from .records import row_dict
+from .slots import AccountCalendar, SlotRules
+
+OPTION_FIELDS: dict[str, f.Field] = {
+    field.name: field
+    for field in [
+        f.Field("privacy_level", f.text(40, pattern=r"[A-Z_]+")),
+        f.Field("disable_comment", f.boolean()),
+        f.Field("disable_duet", f.boolean()),
+        f.Field("disable_stitch", f.boolean()),
+        f.Field("video_cover_timestamp_ms", f.integer(0)),
+        f.Field("brand_content_toggle", f.boolean()),
+        f.Field("brand_organic_toggle", f.boolean()),
+        f.Field("is_aigc", f.boolean()),
+        f.Field("mode", f.text(10, pattern="direct|inbox")),
+        f.Field("source", f.text(10, pattern="file|url")),
+        f.Field("video_url", f.text(2000, pattern=r"https?://\S+")),
+        f.Field("platforms", f.string_list()),
+        f.Field("scheduled_at", f.text(40)),
+        f.Field("timezone", f.timezone_name()),
+    ]
+}
+CAPTION_MAX = 2200
+
+
+def parse_options(raw: dict[str, Any] | None) -> dict[str, Any]:
+    values = f.parse_record(OPTION_FIELDS, {k: v for k, v in (raw or {}).items()})
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def slot_rules(account: Account, daily_cap: int | None = None) -> SlotRules:
+    cap = account.max_posts_per_day
+    if daily_cap is not None:
+        cap = min(cap, daily_cap)
+    return SlotRules(
+        timezone=account.timezone or "UTC",
+        window_enabled=account.window_enabled,
+        window_start=account.window_start,
+        window_end=account.window_end,
+        min_spacing_minutes=account.min_spacing_minutes,
+        max_posts_per_day=cap,
+        cooldown_until=account.cooldown_until,
+    )
+
+
+def account_calendar(
+    session: Session, account: Account, daily_cap: int | None = None
+) -> AccountCalendar:
+    taken = session.scalars(
+        select(Job.scheduled_at).where(
+            Job.account_id == account.id,
+            Job.status.in_([s.value for s in SLOTTED_JOB_STATUSES]),
+            Job.scheduled_at.is_not(None),
+        )
+    )
+    return AccountCalendar(slot_rules(account, daily_cap), [t for t in taken if t is not None])
+
+
+def add_event(
+    session: Session,
+    job: Job,
+    kind: str,
+    message: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> JobEvent:
+    event = JobEvent(job_id=job.id, kind=kind, status=job.status, message=message, data=data)
+    session.add(event)
+    return event
+
+
+class JobService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(
+        self,
+        *,
+        account_id: int,
+        media_id: int,
+        route: str,
+        at: str | datetime | None = "now",
+        caption: str | None = None,
+        options: dict[str, Any] | None = None,
+        max_attempts: int = 3,
+        allow_duplicate: bool = False,
+        campaign_id: int | None = None,
+        now: datetime | None = None,
+    ) -> Job:
+        if route not in [r.value for r in JobRoute]:
+            raise ValidationError("route", f"must be one of {', '.join(r.value for r in JobRoute)}")
+        if caption is not None and len(caption) > CAPTION_MAX:
+            raise ValidationError("caption", f"is longer than {CAPTION_MAX} characters")
+        opts = parse_options(options)
+        now = now or datetime.now(UTC)
+        with self.db.write() as session:
+            account = session.get(Account, account_id)
+            if account is None:
+                raise NotFound("account", account_id)
+            media = session.get(MediaItem, media_id)
+            if media is None:
+                raise NotFound("media", media_id)
+            pinned = True
+            if at is None or at == "now":
+                scheduled = now
+            elif at == "auto":
+                scheduled = account_calendar(session, account).next_free(now)
+                pinned = False
+            elif isinstance(at, datetime):
+                scheduled = f.moment()("at", at)
+            else:
+                scheduled = f.moment()("at", at)
+            if caption is None:
+                caption = " ".join(
+                    p
+                    for p in [
+                        media.default_caption or "",
+                        " ".join(f"#{t}" for t in media.hashtags),
+                    ]
+                    if p
+                )
+            job = Job(
+                account_id=account.id,
+                media_id=media.id,
+                campaign_id=campaign_id,
+                route=route,
+                status=JobStatus.QUEUED.value,
+                caption=caption,
+                options=opts,
+                scheduled_at=scheduled,
+                next_attempt_at=scheduled,
+                pinned_time=pinned,
+                max_attempts=max_attempts,
+                allow_duplicate=allow_duplicate,
+            )
+            session.add(job)
+            session.flush()
+            add_event(session, job, "created", f"queued for {scheduled.isoformat()}")
+            return job
+
+    def get(self, job_id: int) -> Job:
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound("job", job_id)
+        return job
+
+    def _filtered(
+        self,
+        query: Any,
+        status: str | list[str] | None,
+        account_id: int | None,
+        campaign_id: int | None,
+        route: str | None,
+        search: str | None,
+        since: datetime | None,
+    ) -> Any:
+        if status:
+            statuses = [status] if isinstance(status, str) else status
+            for s in statuses:
+                if s not in [x.value for x in JobStatus]:
+                    raise ValidationError("status", f"unknown job status {s!r}")
+            query = query.where(Job.status.in_(statuses))
+        if account_id is not None:
+            query = query.where(Job.account_id == account_id)
+        if campaign_id is not None:
+            query = query.where(Job.campaign_id == campaign_id)
+        if route:
+            query = query.where(Job.route == route)
+        if search:
+            query = query.where(Job.caption.like(f"%{search}%"))
+        if since:
+            query = query.where(Job.updated_at >= since)
+        return query
+
+    def list(
+        self,
+        *,
+        status: str | list[str] | None = None,
+        account_id: int | None = None,
+        campaign_id: int | None = None,
+        route: str | None = None,
+        search: str | None = None,
+        since: datetime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[Job]:
+        with self.db.session() as session:
+            order = Job.id.desc() if newest_first else Job.id
+            query = self._filtered(
+                select(Job).order_by(order), status, account_id, campaign_id, route, search, since
+            )
+            return list(session.scalars(query.offset(offset).limit(limit)))
+
+    def count(self, **filters: Any) -> int:
+        with self.db.session() as session:
+            query = self._filtered(
+                select(func.count(Job.id)),
+                filters.get("status"),
+                filters.get("account_id"),
+                filters.get("campaign_id"),
+                filters.get("route"),
+                filters.get("search"),
+                filters.get("since"),
+            )
+            return session.scalar(query) or 0
+
+    def events(self, job_id: int) -> list[JobEvent]:
+        with self.db.session() as session:
+            return list(
+                session.scalars(
+                    select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id)
+                )
+            )
+
+    def artifacts(self, job_id: int) -> list[Artifact]:
+        with self.db.session() as session:
+            return list(
+                session.scalars(
+                    select(Artifact).where(Artifact.job_id == job_id).order_by(Artifact.id)
+                )
+            )
+
+    def cancel(self, job_id: int) -> Job:
+        with self.db.write() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise NotFound("job", job_id)
+            if job.status in FINAL_JOB_STATUSES:
+                raise DomainError(f"job {job_id} is already {job.status}")
+            if job.status in (JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.VERIFYING):
+                raise DomainError(
+                    f"job {job_id} is {job.status}: the platform already has it, it cannot be cancelled"
+                )
+            job.status = JobStatus.CANCELLED.value
+            job.next_attempt_at = None
+            add_event(session, job, "cancelled", "cancelled by the operator")
+            return job
+
+    def retry(self, job_id: int, *, force: bool = False, now: datetime | None = None) -> Job:
+        """Queue a failed / needs-attention / cancelled job again, now.
+
+        A job that may have reached the platform (submitted without a receipt, or with a
+        receipt) is only re-queued with force=True: the operator has checked that
+        nothing was posted.
+        """
+        with self.db.write() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise NotFound("job", job_id)
+            retryable = (JobStatus.FAILED, JobStatus.NEEDS_ATTENTION, JobStatus.CANCELLED)
+            if job.status not in retryable:
+                raise DomainError(
+                    f"job {job_id} is {job.status}; only failed, needs_attention or cancelled jobs can be retried"
+                )
+            maybe_posted = job.receipt is not None or job.submitted_at is not None
+            if maybe_posted and not force:
+                raise DomainError(
+                    f"job {job_id} may already be on the platform (receipt {job.receipt or 'unknown'}): "
+                    "check the account, then retry with --force"
+                )
+            job.status = JobStatus.QUEUED.value
+            job.attempts = 0
+            job.next_attempt_at = now or datetime.now(UTC)
+            job.last_error = None
+            job.attention_reason = None
+            job.lease_owner = None
+            job.lease_expires_at = None
+            if force:
+                job.receipt = job.receipt_kind = None
+                job.submitted_at = None
+            add_event(
+                session, job, "retry", "re-queued by the operator" + (" (forced)" if force else "")
+            )
+            return job
+
+    def bulk_retry(self, *, status: str = JobStatus.FAILED.value, **filters: Any) -> list[int]:
+        done = []
+        for job in self.list(status=status, **filters):
+            try:
+                self.retry(job.id)
+                done.append(job.id)
+            except DomainError:
+                continue
+        return done
+
+    def bulk_cancel(self, **filters: Any) -> list[int]:
+        done = []
+        for job in self.list(
+            status=[JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value],
+            **filters,
+        ):
+            self.cancel(job.id)
+            done.append(job.id)
+        return done
+
+    def stats(self) -> dict[str, Any]:
+        with self.db.session() as session:
+            by_status = dict(
+                session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+            )
+            by_route = dict(
+                session.execute(select(Job.route, func.count()).group_by(Job.route)).all()
+            )
+            by_account = {
+                f"{platform}:{username}": count
+                for platform, username, count in session.execute(
+                    select(Account.platform, Account.username, func.count(Job.id))
+                    .join(Job, Job.account_id == Account.id)
+                    .group_by(Account.id)
+                )
+            }
+            published = session.execute(
+                select(Job.scheduled_at, Job.published_at).where(
+                    and_(Job.status == JobStatus.PUBLISHED.value, Job.published_at.is_not(None))
+                )
+            ).all()
+        finished = by_status.get("published", 0) + by_status.get("failed", 0)
+        delays = [(p - s).total_seconds() for s, p in published if s is not None and p is not None]
+        return {
+            "total": sum(by_status.values()),
+            "by_status": by_status,
+            "by_route": by_route,
+            "by_account": by_account,
+            "success_rate": (by_status.get("published", 0) / finished) if finished else None,
+            "avg_seconds_scheduled_to_published": (sum(delays) / len(delays)) if delays else None,
+        }
+
+    def upcoming(self, limit: int = 10, now: datetime | None = None) -> list[Job]:
+        now = now or datetime.now(UTC)
+        with self.db.session() as session:
+            return list(
+                session.scalars(
+                    select(Job)
+                    .where(Job.status.in_([JobStatus.QUEUED.value, JobStatus.RETRYING.value]))
+                    .where(Job.next_attempt_at >= now - timedelta(days=1))
+                    .order_by(Job.next_attempt_at)
+                    .limit(limit)
+                )
+            )
+
+    def to_dict(self, job: Job) -> dict[str, Any]:
+        return row_dict(job)
+
+    def event_dict(self, event: JobEvent) -> dict[str, Any]:
+        return row_dict(event)
+
+    def artifact_dict(self, artifact: Artifact) -> dict[str, Any]:
+        data = row_dict(artifact, omit=frozenset({"content"}))
+        data["size"] = len(artifact.content)
+        return data

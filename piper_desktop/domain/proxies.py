@@ -1,0 +1,208 @@
+"""Proxies: CRUD, the one-line forms operators paste, and URLs for clients/browsers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from sqlalchemy import func, select
+
+from ..store.db import Database
+from ..store.enums import ProxyKind, ProxyScheme, ProxyStatus
+from ..store.models import Account, Proxy, utcnow
+from . import fields as f
+from .errors import NotFound, ValidationError
+from .records import row_dict
+
+FIELDS: dict[str, f.Field] = {
+    field.name: field
+    for field in [
+        f.Field("name", f.text(120)),
+        f.Field("scheme", f.choice(ProxyScheme)),
+        f.Field(
+            "host", f.text(255, required=True, pattern=r"[A-Za-z0-9.\-_:\[\]]+"), required=True
+        ),
+        f.Field("port", f.integer(1, 65535), required=True),
+        f.Field("username", f.text(255)),
+        f.Field("password", f.secret(255), secret=True),
+        f.Field("kind", f.choice(ProxyKind)),
+        f.Field("notes", f.text(2000)),
+    ]
+}
+SECRETS = frozenset({"password"})
+# Status columns are written by the health check, not by imports.
+EXPORT_OMIT = frozenset({"created_at", "updated_at"})
+
+
+def parse_proxy_line(line: str) -> dict[str, Any]:
+    """`host:port`, `host:port:user:pass`, `user:pass@host:port` or `scheme://user:pass@host:port`."""
+    line = line.strip()
+    if "://" in line:
+        parts = urlsplit(line)
+        if not parts.hostname or parts.port is None:
+            raise ValidationError("line", f"expected scheme://[user:pass@]host:port, got {line!r}")
+        return {
+            "scheme": parts.scheme,
+            "host": parts.hostname,
+            "port": parts.port,
+            "username": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password else None,
+        }
+    match = re.fullmatch(r"([^:@\s]+):([^@\s]*)@([^:\s]+):(\d+)", line)
+    if match:
+        return {"host": match[3], "port": match[4], "username": match[1], "password": match[2]}
+    pieces = line.split(":")
+    if len(pieces) == 2:
+        return {"host": pieces[0], "port": pieces[1]}
+    if len(pieces) >= 4:
+        # passwords may contain ':'
+        return {
+            "host": pieces[0],
+            "port": pieces[1],
+            "username": pieces[2],
+            "password": ":".join(pieces[3:]),
+        }
+    raise ValidationError(
+        "line",
+        f"expected host:port, host:port:user:pass or scheme://user:pass@host:port, got {line!r}",
+    )
+
+
+def proxy_url(proxy: Proxy, *, with_credentials: bool = True) -> str:
+    """The proxy as a URL for httpx/Playwright. Contains the password: never log it."""
+    auth = ""
+    if proxy.username and with_credentials:
+        auth = quote(proxy.username, safe="")
+        if proxy.password:
+            auth += ":" + quote(proxy.password, safe="")
+        auth += "@"
+    return f"{proxy.scheme}://{auth}{proxy.host}:{proxy.port}"
+
+
+def proxy_label(proxy: Proxy) -> str:
+    user = f"{proxy.username}@" if proxy.username else ""
+    return f"{proxy.scheme}://{user}{proxy.host}:{proxy.port}"
+
+
+class ProxyService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def natural_key(self, values: dict[str, Any]) -> tuple[str, str, int, str]:
+        return (
+            values.get("scheme") or ProxyScheme.HTTP.value,
+            values["host"],
+            int(values["port"]),
+            values.get("username") or "",
+        )
+
+    def add(self, record: dict[str, Any]) -> Proxy:
+        values = f.parse_record(FIELDS, record)
+        with self.db.write() as session:
+            proxy, _ = self._upsert(session, values)
+            return proxy
+
+    def _upsert(self, session: Any, values: dict[str, Any]) -> tuple[Proxy, bool]:
+        scheme, host, port, username = self.natural_key(values)
+        existing = session.scalar(
+            select(Proxy).where(
+                Proxy.scheme == scheme,
+                Proxy.host == host,
+                Proxy.port == port,
+                Proxy.username == username,
+            )
+        )
+        values = {**values, "scheme": scheme, "username": username}
+        if existing is None:
+            proxy = Proxy(**{k: v for k, v in values.items() if v is not None})
+            session.add(proxy)
+            session.flush()
+            return proxy, True
+        for key, value in values.items():
+            if value is not None:
+                setattr(existing, key, value)
+        return existing, False
+
+    def get(self, proxy_id: int) -> Proxy:
+        with self.db.session() as session:
+            proxy = session.get(Proxy, proxy_id)
+            if proxy is None:
+                raise NotFound("proxy", proxy_id)
+            return proxy
+
+    def find(self, ref: str) -> Proxy:
+        """By id, or by the `host:port` / URL form."""
+        if ref.isdigit():
+            return self.get(int(ref))
+        values = parse_proxy_line(ref)
+        scheme, host, port, username = self.natural_key(
+            {**values, "scheme": values.get("scheme"), "port": values["port"]}
+        )
+        with self.db.session() as session:
+            query = select(Proxy).where(Proxy.host == host, Proxy.port == port)
+            if values.get("scheme"):
+                query = query.where(Proxy.scheme == scheme)
+            if username:
+                query = query.where(Proxy.username == username)
+            proxy = session.scalar(query.limit(1))
+        if proxy is None:
+            raise NotFound("proxy", ref)
+        return proxy
+
+    def list(self, *, status: str | None = None) -> list[Proxy]:
+        with self.db.session() as session:
+            query = select(Proxy).order_by(Proxy.id)
+            if status:
+                query = query.where(Proxy.status == status)
+            return list(session.scalars(query))
+
+    def count(self) -> int:
+        with self.db.session() as session:
+            return session.scalar(select(func.count(Proxy.id))) or 0
+
+    def edit(self, proxy_id: int, record: dict[str, Any]) -> Proxy:
+        values = f.parse_record(FIELDS, record, partial=True)
+        with self.db.write() as session:
+            proxy = session.get(Proxy, proxy_id)
+            if proxy is None:
+                raise NotFound("proxy", proxy_id)
+            for key, value in values.items():
+                # username is part of the natural key: "" rather than NULL
+                setattr(proxy, key, "" if key == "username" and value is None else value)
+            return proxy
+
+    def remove(self, proxy_id: int) -> None:
+        with self.db.write() as session:
+            proxy = session.get(Proxy, proxy_id)
+            if proxy is None:
+                raise NotFound("proxy", proxy_id)
+            session.delete(proxy)
+
+    def record_check(
+        self,
+        proxy_id: int,
+        *,
+        ok: bool,
+        latency_ms: float | None,
+        exit_ip: str | None,
+        error: str | None,
+    ) -> None:
+        with self.db.write() as session:
+            proxy = session.get(Proxy, proxy_id)
+            if proxy is None:
+                return
+            proxy.status = ProxyStatus.OK.value if ok else ProxyStatus.ERROR.value
+            proxy.latency_ms = latency_ms
+            proxy.exit_ip = exit_ip if ok else proxy.exit_ip
+            proxy.last_error = None if ok else error
+            proxy.last_check_at = utcnow()
+
+    def accounts_using(self, proxy_id: int) -> list[str]:
+        with self.db.session() as session:
+            return list(
+                session.scalars(select(Account.username).where(Account.proxy_id == proxy_id))
+            )
+
+    def to_dict(self, proxy: Proxy, *, include_secrets: bool = False) -> dict[str, Any]:
+        return row_dict(proxy, secrets=frozenset() if include_secrets else SECRETS)

@@ -1,0 +1,50 @@
+"""All domain services over one unlocked database: what the CLI, GUI and engine share."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from ..store.db import Database
+from .accounts import AccountService
+from .campaigns import CampaignService
+from .jobs import JobService
+from .media import MediaService
+from .profiles import ProfileService
+from .proxies import ProxyService
+from .settings import SettingsService
+
+
+class Services:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        return AccountService(self.db)
+
+    @cached_property
+    def proxies(self) -> ProxyService:
+        return ProxyService(self.db)
+
+    @cached_property
+    def profiles(self) -> ProfileService:
+        return ProfileService(self.db)
+
+    @cached_property
+    def media(self) -> MediaService:
+        return MediaService(self.db)
+
+    @cached_property
+    def campaigns(self) -> CampaignService:
+        return CampaignService(self.db)
+
+    @cached_property
+    def jobs(self) -> JobService:
+        return JobService(self.db)
+
+    @cached_property
+    def settings(self) -> SettingsService:
+        return SettingsService(self.db)
+
+    def close(self) -> None:
+        self.db.close()

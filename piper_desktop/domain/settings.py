@@ -1,0 +1,268 @@
+"""App settings: endpoint base URLs, API keys, limits. Stored in the vault.
+
+Effective value = environment override (for tests and operators pointing Piper at a
+local server) > stored value > default. Secret settings are never printed in full.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ..logs import register_secret
+from ..store.db import Database
+from ..store.models import Setting
+from . import fields as f
+from .errors import ValidationError
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    key: str
+    default: Any
+    parse: f.Parser
+    description: str
+    env: str | None = None
+    secret: bool = False
+
+
+DEFS: dict[str, SettingDef] = {
+    d.key: d
+    for d in [
+        SettingDef(
+            "tiktok.api_base",
+            "https://open.tiktokapis.com",
+            f.text(500),
+            "TikTok Content Posting API base URL",
+            "PIPER_TIKTOK_API_BASE",
+        ),
+        SettingDef(
+            "tiktok.auth_url",
+            "https://www.tiktok.com/v2/auth/authorize/",
+            f.text(500),
+            "TikTok OAuth authorize URL",
+            "PIPER_TIKTOK_AUTH_URL",
+        ),
+        SettingDef(
+            "tiktok.web_base",
+            "https://www.tiktok.com",
+            f.text(500),
+            "TikTok web (Studio upload page) base URL",
+            "PIPER_TIKTOK_WEB_BASE",
+        ),
+        SettingDef("tiktok.client_key", None, f.secret(), "TikTok app client key", secret=True),
+        SettingDef(
+            "tiktok.client_secret", None, f.secret(), "TikTok app client secret", secret=True
+        ),
+        SettingDef("tiktok.chunk_size_mb", 10, f.integer(5, 64), "FILE_UPLOAD chunk size in MB"),
+        SettingDef(
+            "upload_post.base",
+            "https://api.upload-post.com/api",
+            f.text(500),
+            "Upload-Post API base URL",
+            "PIPER_UPLOAD_POST_BASE",
+        ),
+        SettingDef("upload_post.api_key", None, f.secret(), "Upload-Post API key", secret=True),
+        SettingDef(
+            "openrouter.base",
+            "https://openrouter.ai/api/v1",
+            f.text(500),
+            "OpenRouter API base URL",
+            "PIPER_OPENROUTER_BASE",
+        ),
+        SettingDef("openrouter.api_key", None, f.secret(), "OpenRouter API key", secret=True),
+        SettingDef(
+            "openrouter.model", "openai/gpt-4o-mini", f.text(200), "Model for caption suggestions"
+        ),
+        SettingDef(
+            "telegram.base",
+            "https://api.telegram.org",
+            f.text(500),
+            "Telegram Bot API base URL",
+            "PIPER_TELEGRAM_BASE",
+        ),
+        SettingDef(
+            "telegram.bot_token",
+            None,
+            f.secret(),
+            "Telegram bot token for notifications",
+            secret=True,
+        ),
+        SettingDef(
+            "telegram.chat_id", None, f.secret(), "Telegram chat id for notifications", secret=True
+        ),
+        SettingDef(
+            "browser.executable",
+            None,
+            f.text(1000),
+            "Browser executable (empty: find one)",
+            "PIPER_BROWSER",
+        ),
+        SettingDef("browser.max_contexts", 4, f.integer(1, 64), "Concurrent browser contexts"),
+        SettingDef("browser.headless", True, f.boolean(), "Run publishing browsers headless"),
+        SettingDef(
+            "browser.selectors_file",
+            None,
+            f.text(1000),
+            "Override file for site selectors",
+            "PIPER_SELECTORS_FILE",
+        ),
+        SettingDef(
+            "proxy.check_url",
+            "https://api.ipify.org?format=json",
+            f.text(500),
+            "URL fetched through each proxy to check it",
+            "PIPER_PROXY_CHECK_URL",
+        ),
+        SettingDef("proxy.check_concurrency", 8, f.integer(1, 64), "Proxies checked at once"),
+        SettingDef(
+            "engine.max_workers", 4, f.integer(1, 64), "Jobs published at once (all routes)"
+        ),
+        SettingDef(
+            "engine.limit.tiktok_api", 4, f.integer(1, 64), "Jobs at once on the TikTok API route"
+        ),
+        SettingDef(
+            "engine.limit.upload_post", 4, f.integer(1, 64), "Jobs at once on the Upload-Post route"
+        ),
+        SettingDef(
+            "engine.limit.browser", 2, f.integer(1, 64), "Jobs at once on the browser route"
+        ),
+        SettingDef(
+            "engine.tick_seconds", 60, f.integer(5, 3600), "How often due jobs are re-checked"
+        ),
+        SettingDef(
+            "engine.grace_minutes",
+            30,
+            f.integer(0, 10080),
+            "A missed job later than this is re-slotted or marked missed",
+        ),
+        SettingDef(
+            "engine.readiness_minutes",
+            30,
+            f.integer(0, 1440),
+            "Readiness check this long before each job",
+        ),
+        SettingDef(
+            "engine.duplicate_window_days",
+            30,
+            f.integer(0, 3650),
+            "Refuse the same video to the same account within this many days",
+        ),
+        SettingDef("engine.max_attempts", 3, f.integer(1, 20), "Default attempts per job"),
+        SettingDef(
+            "engine.retry_base_seconds",
+            60,
+            f.integer(1, 86400),
+            "First retry delay (doubles each attempt)",
+        ),
+        SettingDef(
+            "engine.lease_seconds",
+            900,
+            f.integer(30, 86400),
+            "How long a claimed job is held by one process",
+        ),
+        SettingDef(
+            "engine.daily_post_cap",
+            15,
+            f.integer(1, 1000),
+            "Platform cap on posts per account per day",
+        ),
+        SettingDef("notifications.enabled", True, f.boolean(), "Desktop notifications"),
+        SettingDef(
+            "ui.theme",
+            "system",
+            f.text(20, pattern="system|light|dark"),
+            "Theme: system, light or dark",
+        ),
+        SettingDef("ui.start_minimized", False, f.boolean(), "Start in the tray"),
+        SettingDef(
+            "security.keychain",
+            False,
+            f.boolean(),
+            "Remember the master password in the OS keychain",
+        ),
+    ]
+}
+
+
+def mask_secret(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    text = str(value)
+    return "****" + text[-2:] if len(text) > 8 else "****"
+
+
+class SettingsService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def definition(self, key: str) -> SettingDef:
+        try:
+            return DEFS[key]
+        except KeyError:
+            raise ValidationError(key, "unknown setting") from None
+
+    def get(self, key: str) -> Any:
+        spec = self.definition(key)
+        if spec.env and os.environ.get(spec.env):
+            return spec.parse(key, os.environ[spec.env])
+        with self.db.session() as session:
+            row = session.get(Setting, key)
+            value = row.value if row is not None else spec.default
+        if spec.secret and value:
+            register_secret(str(value))
+        return value
+
+    def source(self, key: str) -> str:
+        spec = self.definition(key)
+        if spec.env and os.environ.get(spec.env):
+            return f"env {spec.env}"
+        with self.db.session() as session:
+            return "stored" if session.get(Setting, key) is not None else "default"
+
+    def set(self, key: str, raw: Any) -> Any:
+        spec = self.definition(key)
+        value = spec.parse(key, raw)
+        if spec.secret and value:
+            register_secret(str(value))
+        with self.db.write() as session:
+            row = session.get(Setting, key)
+            if value is None:
+                if row is not None:
+                    session.delete(row)
+                return spec.default
+            if row is None:
+                session.add(Setting(key=key, value=value, is_secret=spec.secret))
+            else:
+                row.value = value
+        return value
+
+    def unset(self, key: str) -> None:
+        self.set(key, None)
+
+    def all(self, *, reveal: bool = False) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            stored = {row.key: row.value for row in session.scalars(select(Setting))}
+        rows = []
+        for key, spec in DEFS.items():
+            if spec.env and os.environ.get(spec.env):
+                value, source = os.environ[spec.env], f"env {spec.env}"
+            elif key in stored:
+                value, source = stored[key], "stored"
+            else:
+                value, source = spec.default, "default"
+            if spec.secret and not reveal:
+                value = mask_secret(value)
+            rows.append(
+                {
+                    "key": key,
+                    "value": value,
+                    "source": source,
+                    "secret": spec.secret,
+                    "description": spec.description,
+                }
+            )
+        return rows

@@ -1,0 +1,119 @@
+"""The SQLCipher database: one encrypted file, opened through SQLAlchemy.
+
+The key is the operator's master password (SQLCipher derives the page key from it with
+PBKDF2). Every pooled connection sets the key first, then WAL, foreign keys and a busy
+timeout so that two processes (GUI and `piper run`) can share one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+DB_FILENAME = "piper.db"
+
+
+class WrongPassword(Exception):
+    def __init__(self) -> None:
+        super().__init__("wrong master password")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def raw_connect(path: Path, password: str) -> Any:
+    """A keyed sqlcipher3 connection; raises WrongPassword if the key does not open it."""
+    conn = sqlcipher3.connect(str(path), check_same_thread=False, timeout=30)
+    # SQLCipher otherwise prints HMAC failures to stderr on a wrong key.
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f"PRAGMA key = {_quote(password)}")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError as exc:
+        conn.close()
+        raise WrongPassword() from exc
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class Database:
+    """An unlocked database. Use `session()` to read and `write()` to change things."""
+
+    def __init__(self, path: Path, password: str) -> None:
+        self.path = path
+        self._password = password
+        first = raw_connect(path, password)  # fails fast on a wrong password
+        first.execute("PRAGMA journal_mode = WAL")
+        first.close()
+        self.engine: Engine = create_engine(
+            "sqlite://",
+            module=sqlcipher3.dbapi2,
+            creator=lambda: raw_connect(self.path, self._password),
+            poolclass=QueuePool,
+            pool_size=8,
+            max_overflow=8,
+            pool_pre_ping=False,
+        )
+        _install_transaction_hooks(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(
+            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        )
+
+    @property
+    def data_dir(self) -> Path:
+        return self.path.parent
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session (deferred transaction); commit yourself if you write."""
+        with self._sessions() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction (BEGIN IMMEDIATE), committed on success."""
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    def rekey(self, new_password: str) -> None:
+        """Re-encrypt the whole file under a new password, atomically."""
+        self.engine.dispose()
+        conn = raw_connect(self.path, self._password)
+        try:
+            # SQLCipher re-keys in rollback-journal mode; WAL comes back afterwards.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute(f"PRAGMA rekey = {_quote(new_password)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+        finally:
+            conn.close()
+        self._password = new_password
+        self.engine.dispose()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _install_transaction_hooks(engine: Engine) -> None:
+    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it over
+    # (SQLAlchemy's documented recipe) and choose DEFERRED or IMMEDIATE per session.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,88 @@
+"""Status vocabularies shared by the models, the services and the UI."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    NEEDS_LOGIN = "needs_login"
+    NEEDS_ATTENTION = "needs_attention"
+    COOLDOWN = "cooldown"
+    DISABLED = "disabled"
+
+
+class ProxyScheme(StrEnum):
+    HTTP = "http"
+    HTTPS = "https"
+    SOCKS5 = "socks5"
+
+
+class ProxyKind(StrEnum):
+    RESIDENTIAL = "residential"
+    DATACENTER = "datacenter"
+    MOBILE = "mobile"
+
+
+class ProxyStatus(StrEnum):
+    UNCHECKED = "unchecked"
+    OK = "ok"
+    ERROR = "error"
+
+
+class JobRoute(StrEnum):
+    TIKTOK_API = "tiktok_api"
+    UPLOAD_POST = "upload_post"
+    BROWSER = "browser"
+
+
+class JobStatus(StrEnum):
+    DRAFT = "draft"
+    QUEUED = "queued"
+    CLAIMED = "claimed"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    VERIFYING = "verifying"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    RETRYING = "retrying"
+    NEEDS_ATTENTION = "needs_attention"
+    CANCELLED = "cancelled"
+
+
+FINAL_JOB_STATUSES = frozenset({JobStatus.PUBLISHED, JobStatus.FAILED, JobStatus.CANCELLED})
+# Jobs that hold (or will hold) a slot on the account's calendar.
+SLOTTED_JOB_STATUSES = frozenset(
+    {
+        JobStatus.QUEUED,
+        JobStatus.CLAIMED,
+        JobStatus.SUBMITTING,
+        JobStatus.SUBMITTED,
+        JobStatus.VERIFYING,
+        JobStatus.RETRYING,
+        JobStatus.PUBLISHED,
+    }
+)
+IN_FLIGHT_JOB_STATUSES = frozenset(
+    {JobStatus.CLAIMED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.VERIFYING}
+)
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class CampaignStrategy(StrEnum):
+    ROUND_ROBIN = "round_robin"
+    RANDOM = "random"
+    LEAST_USED = "least_used"
+
+
+class MissedPolicy(StrEnum):
+    RESLOT = "reslot"
+    MISSED = "missed"

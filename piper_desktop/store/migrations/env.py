@@ -1,0 +1,21 @@
+"""Alembic environment: Piper always runs migrations on an already-keyed connection."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from piper_desktop.store.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("Piper's migrations run through piper_desktop.store.migrate")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=True,  # SQLite alters tables by copy
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

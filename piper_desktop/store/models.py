@@ -1,0 +1,256 @@
+"""SQLAlchemy 2.x models: everything Piper keeps, in one encrypted database.
+
+Secrets (account passwords, browser storage state, route credentials, secret settings,
+proxy passwords) are ordinary columns: the whole file is encrypted by SQLCipher.
+Column names are the field names the CLI's JSON and the import/export formats use.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .enums import (
+    AccountStatus,
+    CampaignStatus,
+    CampaignStrategy,
+    JobStatus,
+    MissedPolicy,
+    ProxyKind,
+    ProxyScheme,
+    ProxyStatus,
+)
+from .types import JSONText, UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONText()}
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Proxy(TimestampMixin, Base):
+    __tablename__ = "proxies"
+    __table_args__ = (UniqueConstraint("scheme", "host", "port", "username", name="uq_proxy"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    scheme: Mapped[str] = mapped_column(String(10), default=ProxyScheme.HTTP.value)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    # "" rather than NULL so that the unique constraint also holds for proxies without auth
+    username: Mapped[str] = mapped_column(String(255), default="")
+    password: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20), default=ProxyKind.DATACENTER.value)
+    status: Mapped[str] = mapped_column(String(20), default=ProxyStatus.UNCHECKED.value)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    exit_ip: Mapped[str | None] = mapped_column(String(64))
+    last_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class BrowserProfile(TimestampMixin, Base):
+    __tablename__ = "browser_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    template: Mapped[str | None] = mapped_column(String(60))
+    user_agent: Mapped[str] = mapped_column(Text)
+    viewport_width: Mapped[int] = mapped_column(Integer, default=1366)
+    viewport_height: Mapped[int] = mapped_column(Integer, default=768)
+    device_scale_factor: Mapped[float] = mapped_column(Float, default=1.0)
+    is_mobile: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_touch: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str] = mapped_column(String(35), default="en-US")
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    geolocation_lat: Mapped[float | None] = mapped_column(Float)
+    geolocation_lon: Mapped[float | None] = mapped_column(Float)
+    color_scheme: Mapped[str] = mapped_column(String(20), default="light")
+
+
+class Account(TimestampMixin, Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("platform", "username", name="uq_account"),
+        Index("ix_accounts_group", "group"),
+        Index("ix_accounts_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(30), default="tiktok")
+    username: Mapped[str] = mapped_column(String(120))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(255))
+    password: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=AccountStatus.ACTIVE.value)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    cooldown_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    group: Mapped[str | None] = mapped_column(String(120))
+    tags: Mapped[list[str]] = mapped_column(JSONText(), default=list)
+    proxy_id: Mapped[int | None] = mapped_column(ForeignKey("proxies.id", ondelete="SET NULL"))
+    profile_id: Mapped[int | None] = mapped_column(
+        ForeignKey("browser_profiles.id", ondelete="SET NULL")
+    )
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    window_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    window_start: Mapped[time | None] = mapped_column(Time)
+    window_end: Mapped[time | None] = mapped_column(Time)
+    min_spacing_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    max_posts_per_day: Mapped[int] = mapped_column(Integer, default=3)
+    last_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Publishing routes in order of preference, e.g. ["tiktok_api", "browser"].
+    routes: Mapped[list[str]] = mapped_column(JSONText(), default=list)
+    # Browser session (cookies + local storage) as Playwright storage state: secret.
+    storage_state: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    proxy: Mapped[Proxy | None] = relationship(lazy="joined")
+    profile: Mapped[BrowserProfile | None] = relationship(lazy="joined")
+
+
+class RouteCredential(Base):
+    """Per-account credentials for one route: OAuth tokens, Upload-Post profile name."""
+
+    __tablename__ = "route_credentials"
+    __table_args__ = (UniqueConstraint("account_id", "route", name="uq_route_credential"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    route: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONText(), default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONText())
+    is_secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class MediaItem(TimestampMixin, Base):
+    __tablename__ = "media_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    duration_sec: Mapped[float | None] = mapped_column(Float)
+    title: Mapped[str | None] = mapped_column(String(300))
+    default_caption: Mapped[str | None] = mapped_column(Text)
+    hashtags: Mapped[list[str]] = mapped_column(JSONText(), default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Campaign(TimestampMixin, Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=CampaignStatus.DRAFT.value)
+    route: Mapped[str] = mapped_column(String(20))
+    caption_template: Mapped[str] = mapped_column(Text, default="{caption} {hashtags}")
+    hashtags: Mapped[list[str]] = mapped_column(JSONText(), default=list)
+    media_ids: Mapped[list[int]] = mapped_column(JSONText(), default=list)
+    # {"accounts": ["platform:username", ...], "group": str|None, "tags": [...]}
+    account_selection: Mapped[dict[str, Any]] = mapped_column(JSONText(), default=dict)
+    strategy: Mapped[str] = mapped_column(String(20), default=CampaignStrategy.ROUND_ROBIN.value)
+    start_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    options: Mapped[dict[str, Any]] = mapped_column(JSONText(), default=dict)
+    missed_policy: Mapped[str] = mapped_column(String(20), default=MissedPolicy.RESLOT.value)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    seed: Mapped[int | None] = mapped_column(Integer)
+
+
+class Job(TimestampMixin, Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_status_next", "status", "next_attempt_at"),
+        Index("ix_jobs_account_sched", "account_id", "scheduled_at"),
+        Index("ix_jobs_campaign", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable idempotency key (e.g. Upload-Post request_id) across retries and restarts.
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_items.id", ondelete="RESTRICT"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    route: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.QUEUED.value)
+    caption: Mapped[str] = mapped_column(Text, default="")
+    options: Mapped[dict[str, Any]] = mapped_column(JSONText(), default=dict)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # True when the operator gave the time explicitly: kept even outside the window.
+    pinned_time: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    receipt_kind: Mapped[str | None] = mapped_column(String(20))
+    receipt: Mapped[str | None] = mapped_column(String(200))
+    post_url: Mapped[str | None] = mapped_column(Text)
+    post_id: Mapped[str | None] = mapped_column(String(100))
+    platform_results: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    attention_reason: Mapped[str | None] = mapped_column(Text)
+    allow_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    account: Mapped[Account] = relationship(lazy="raise")
+    media: Mapped[MediaItem] = relationship(lazy="raise")
+
+
+class JobEvent(Base):
+    __tablename__ = "job_events"
+    __table_args__ = (Index("ix_job_events_job", "job_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str | None] = mapped_column(String(20))
+    message: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+
+
+class Artifact(Base):
+    """Evidence kept with a job (failure screenshot, page HTML, confirmation), encrypted
+    with the rest of the database."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (Index("ix_artifacts_job", "job_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
