@@ -1,0 +1,3 @@
+from piper_desktop.cli.main import main
+
+raise SystemExit(main())

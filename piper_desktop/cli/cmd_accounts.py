@@ -1,0 +1,152 @@
+"""`piper accounts ...`"""
+
+from __future__ import annotations
+
+from argparse import Namespace
+from pathlib import Path
+from typing import Any
+
+from ..domain import accounts as acc
+from ..domain import importers
+from .context import open_services, secret_from_stdin
+from .fieldopts import add_field_options, collect_fields
+from .output import emit
+
+LIST_COLUMNS = ["id", "platform", "username", "status", "group", "tags", "proxy_id", "timezone"]
+
+
+def register(commands: Any) -> None:
+    group = commands.add_parser("accounts", help="manage accounts")
+    sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = sub.add_parser("add", help="add an account")
+    add_field_options(add, acc.FIELDS, positional=("username",))
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(handler=cmd_add)
+
+    lst = sub.add_parser("list", help="list accounts")
+    lst.add_argument("--status")
+    lst.add_argument("--group")
+    lst.add_argument("--tag")
+    lst.add_argument("--platform")
+    lst.add_argument("--search")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=cmd_list)
+
+    show = sub.add_parser("show", help="show one account")
+    show.add_argument("account", help="id, platform:username or username")
+    show.add_argument("--platform")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=cmd_show)
+
+    edit = sub.add_parser("edit", help="change an account")
+    edit.add_argument("account")
+    add_field_options(edit, acc.FIELDS)
+    edit.add_argument("--json", action="store_true")
+    edit.set_defaults(handler=cmd_edit)
+
+    rm = sub.add_parser("rm", help="remove accounts")
+    rm.add_argument("accounts", nargs="+")
+    rm.add_argument("--platform")
+    rm.set_defaults(handler=cmd_rm)
+
+    imp = sub.add_parser("import", help="import accounts from CSV or JSON")
+    imp.add_argument("file")
+    imp.add_argument("--format", choices=["csv", "json"])
+    imp.add_argument("--json", action="store_true")
+    imp.set_defaults(handler=cmd_import)
+
+    exp = sub.add_parser("export", help="export accounts to CSV or JSON")
+    exp.add_argument("file", nargs="?", help="output file (default: stdout)")
+    exp.add_argument("--format", choices=["csv", "json"], default="csv")
+    exp.add_argument("--include-secrets", action="store_true")
+    exp.set_defaults(handler=cmd_export)
+
+
+def _record(args: Namespace) -> dict[str, Any]:
+    return collect_fields(args, acc.FIELDS, lambda: secret_from_stdin(args))
+
+
+def cmd_add(args: Namespace) -> int:
+    record = _record(args)
+    services = open_services(args)
+    account = services.accounts.add(record)
+    emit(services.accounts.to_dict(account), as_json=args.json)
+    return 0
+
+
+def cmd_list(args: Namespace) -> int:
+    services = open_services(args)
+    rows = [
+        services.accounts.to_dict(a)
+        for a in services.accounts.list(
+            status=args.status,
+            group=args.group,
+            tag=args.tag,
+            platform=args.platform,
+            search=args.search,
+        )
+    ]
+    emit(rows, as_json=args.json, columns=LIST_COLUMNS)
+    return 0
+
+
+def cmd_show(args: Namespace) -> int:
+    services = open_services(args)
+    account = services.accounts.find(args.account, args.platform)
+    data = services.accounts.to_dict(account)
+    data["connected_routes"] = services.accounts.connected_routes(account.id)
+    data["has_session"] = bool(services.accounts.storage_state(account.id))
+    emit(data, as_json=args.json)
+    return 0
+
+
+def cmd_edit(args: Namespace) -> int:
+    record = _record(args)
+    services = open_services(args)
+    account = services.accounts.find(args.account, record.get("platform"))
+    account = services.accounts.edit(account.id, record)
+    emit(services.accounts.to_dict(account), as_json=args.json)
+    return 0
+
+
+def cmd_rm(args: Namespace) -> int:
+    services = open_services(args)
+    for ref in args.accounts:
+        account = services.accounts.find(ref, args.platform)
+        services.accounts.remove(account.id)
+        print(f"removed {account.platform}:{account.username}")
+    return 0
+
+
+def cmd_import(args: Namespace) -> int:
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+    services = open_services(args)
+    report = importers.import_accounts(services.db, text, args.format)
+    return print_report(report, args.json)
+
+
+def print_report(report: importers.ImportReport, as_json: bool) -> int:
+    import sys
+
+    if as_json:
+        emit(report.as_dict(), as_json=True)
+    else:
+        print(f"created {report.created}, updated {report.updated}, errors {len(report.errors)}")
+        for error in report.errors:
+            print(str(error), file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def cmd_export(args: Namespace) -> int:
+    services = open_services(args)
+    text = importers.export_accounts(services.db, args.format, include_secrets=args.include_secrets)
+    write_output(args.file, text)
+    return 0
+
+
+def write_output(file: str | None, text: str) -> None:
+    if file:
+        Path(file).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")

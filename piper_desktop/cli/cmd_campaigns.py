@@ -1,0 +1,132 @@
+"""`piper campaigns ...`"""
+
+from __future__ import annotations
+
+from argparse import Namespace
+from typing import Any
+
+from ..domain.fields import string_list
+from .context import open_services
+from .output import emit
+
+LIST_COLUMNS = ["id", "name", "status", "route", "strategy", "start_at"]
+
+
+def register(commands: Any) -> None:
+    group = commands.add_parser("campaigns", help="campaigns: media across accounts on a schedule")
+    sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    create = sub.add_parser("create", help="create a campaign (draft)")
+    create.add_argument("name")
+    create.add_argument("--route", required=True, choices=["tiktok_api", "upload_post", "browser"])
+    create.add_argument("--media", nargs="+", required=True, help="media ids, sha256 or paths")
+    create.add_argument("--accounts", nargs="*", default=[], help="platform:username or username")
+    create.add_argument("--group")
+    create.add_argument("--tags", help="accounts with any of these tags (comma separated)")
+    create.add_argument(
+        "--caption-template",
+        help="placeholders: {account} {date} {hashtags} {caption} {title} {display_name} {platform}",
+    )
+    create.add_argument("--hashtags")
+    create.add_argument("--strategy", choices=["round_robin", "random", "least_used"])
+    create.add_argument("--start-at", help="ISO 8601 (default: now)")
+    create.add_argument("--privacy", dest="privacy_level")
+    create.add_argument("--missed-policy", choices=["reslot", "missed"])
+    create.add_argument("--max-attempts", type=int)
+    create.add_argument("--seed", type=int, help="for the random strategy: repeatable choices")
+    create.add_argument("--start", action="store_true", help="start it at once")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(handler=cmd_create)
+
+    lst = sub.add_parser("list", help="list campaigns")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=cmd_list)
+
+    show = sub.add_parser("show", help="a campaign with its progress per account")
+    show.add_argument("campaign", help="id or name")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=cmd_show)
+
+    for action, text in [
+        ("start", "expand into jobs in free slots and queue them"),
+        ("pause", "stop new claims for this campaign"),
+        ("resume", "resume a paused campaign"),
+        ("cancel", "cancel the campaign and its queued jobs"),
+    ]:
+        p = sub.add_parser(action, help=text)
+        p.add_argument("campaign", help="id or name")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(handler=cmd_state, state_action=action)
+
+
+def cmd_create(args: Namespace) -> int:
+    services = open_services(args)
+    media_ids = [services.media.find_or_add(ref).id for ref in args.media]
+    tags = string_list()("tags", args.tags) if args.tags else []
+    record: dict[str, Any] = {
+        "name": args.name,
+        "route": args.route,
+        "media_ids": media_ids,
+        "account_selection": {"accounts": args.accounts, "group": args.group, "tags": tags},
+    }
+    for key in (
+        "caption_template",
+        "hashtags",
+        "strategy",
+        "start_at",
+        "missed_policy",
+        "max_attempts",
+        "seed",
+    ):
+        value = getattr(args, key)
+        if value is not None:
+            record[key] = value
+    if args.privacy_level:
+        record["options"] = {"privacy_level": args.privacy_level}
+    campaign = services.campaigns.create(record)
+    data = services.campaigns.to_dict(campaign)
+    if args.start:
+        data["job_ids"] = services.campaigns.start(campaign.id)
+        data["status"] = "running"
+    else:
+        data["preview"] = services.campaigns.preview(campaign.id)
+    emit(data, as_json=args.json)
+    return 0
+
+
+def cmd_list(args: Namespace) -> int:
+    services = open_services(args)
+    rows = []
+    for campaign in services.campaigns.list():
+        row = services.campaigns.to_dict(campaign)
+        row["progress"] = services.campaigns.progress(campaign.id)
+        rows.append(row)
+    emit(rows, as_json=args.json, columns=LIST_COLUMNS)
+    return 0
+
+
+def cmd_show(args: Namespace) -> int:
+    services = open_services(args)
+    campaign = services.campaigns.find(args.campaign)
+    data = services.campaigns.to_dict(campaign)
+    data["progress"] = services.campaigns.progress(campaign.id)
+    emit(data, as_json=args.json)
+    return 0
+
+
+def cmd_state(args: Namespace) -> int:
+    services = open_services(args)
+    campaign = services.campaigns.find(args.campaign)
+    action = args.state_action
+    result: dict[str, Any] = {"id": campaign.id, "name": campaign.name}
+    if action == "start":
+        result["job_ids"] = services.campaigns.start(campaign.id)
+    elif action == "pause":
+        services.campaigns.pause(campaign.id)
+    elif action == "resume":
+        services.campaigns.resume(campaign.id)
+    else:
+        result["cancelled_jobs"] = services.campaigns.cancel(campaign.id)
+    result["status"] = services.campaigns.get(campaign.id).status
+    emit(result, as_json=args.json)
+    return 0

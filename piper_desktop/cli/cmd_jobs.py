@@ -1,0 +1,161 @@
+"""`piper jobs ...`"""
+
+from __future__ import annotations
+
+from argparse import Namespace
+from typing import Any
+
+from .context import open_services
+from .output import emit
+
+LIST_COLUMNS = [
+    "id",
+    "account_id",
+    "route",
+    "status",
+    "scheduled_at",
+    "attempts",
+    "receipt",
+    "last_error",
+]
+
+
+def register(commands: Any) -> None:
+    group = commands.add_parser("jobs", help="upload jobs")
+    sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = sub.add_parser("add", help="create one upload job")
+    add.add_argument("--account", required=True, help="username, platform:username or id")
+    add.add_argument("--platform")
+    add.add_argument("--media", required=True, help="media id, sha256 or a file path")
+    add.add_argument("--route", required=True, choices=["tiktok_api", "upload_post", "browser"])
+    add.add_argument("--at", default="now", help="ISO 8601, 'now' or 'auto' (next free slot)")
+    add.add_argument("--caption")
+    add.add_argument("--privacy", dest="privacy_level")
+    add.add_argument("--disable-comment", action="store_true", default=None)
+    add.add_argument("--disable-duet", action="store_true", default=None)
+    add.add_argument("--disable-stitch", action="store_true", default=None)
+    add.add_argument("--cover-ms", dest="video_cover_timestamp_ms", type=int)
+    add.add_argument("--branded", dest="brand_content_toggle", action="store_true", default=None)
+    add.add_argument("--organic", dest="brand_organic_toggle", action="store_true", default=None)
+    add.add_argument("--aigc", dest="is_aigc", action="store_true", default=None)
+    add.add_argument(
+        "--inbox", action="store_true", help="TikTok API: upload as a draft to the inbox"
+    )
+    add.add_argument("--video-url", help="TikTok API: PULL_FROM_URL from a verified host")
+    add.add_argument("--platforms", help="Upload-Post: comma-separated platforms")
+    add.add_argument("--max-attempts", type=int, default=3)
+    add.add_argument("--allow-duplicate", action="store_true", help="override the duplicate guard")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(handler=cmd_add)
+
+    lst = sub.add_parser("list", help="list jobs")
+    lst.add_argument("--status")
+    lst.add_argument("--account")
+    lst.add_argument("--campaign")
+    lst.add_argument("--route")
+    lst.add_argument("--limit", type=int)
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=cmd_list)
+
+    show = sub.add_parser("show", help="a job with its events and artifacts")
+    show.add_argument("job", type=int)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=cmd_show)
+
+    cancel = sub.add_parser("cancel", help="cancel jobs (or --all-queued)")
+    cancel.add_argument("jobs", type=int, nargs="*")
+    cancel.add_argument("--all-queued", action="store_true")
+    cancel.set_defaults(handler=cmd_cancel)
+
+    retry = sub.add_parser("retry", help="re-queue failed jobs (or --all-failed)")
+    retry.add_argument("jobs", type=int, nargs="*")
+    retry.add_argument("--all-failed", action="store_true")
+    retry.add_argument("--route")
+    retry.add_argument(
+        "--force", action="store_true", help="re-queue even if it may have been posted"
+    )
+    retry.set_defaults(handler=cmd_retry)
+
+
+def cmd_add(args: Namespace) -> int:
+    services = open_services(args)
+    account = services.accounts.find(args.account, args.platform)
+    media = services.media.find_or_add(args.media)
+    options: dict[str, Any] = {
+        key: getattr(args, key)
+        for key in (
+            "privacy_level",
+            "disable_comment",
+            "disable_duet",
+            "disable_stitch",
+            "video_cover_timestamp_ms",
+            "brand_content_toggle",
+            "brand_organic_toggle",
+            "is_aigc",
+            "video_url",
+            "platforms",
+        )
+        if getattr(args, key) is not None
+    }
+    if args.inbox:
+        options["mode"] = "inbox"
+    if args.video_url:
+        options["source"] = "url"
+    job = services.jobs.add(
+        account_id=account.id,
+        media_id=media.id,
+        route=args.route,
+        at=args.at,
+        caption=args.caption,
+        options=options,
+        max_attempts=args.max_attempts,
+        allow_duplicate=args.allow_duplicate,
+    )
+    emit(services.jobs.to_dict(job), as_json=args.json)
+    return 0
+
+
+def cmd_list(args: Namespace) -> int:
+    services = open_services(args)
+    account_id = services.accounts.find(args.account).id if args.account else None
+    campaign_id = services.campaigns.find(args.campaign).id if args.campaign else None
+    jobs = services.jobs.list(
+        status=args.status.split(",") if args.status else None,
+        account_id=account_id,
+        campaign_id=campaign_id,
+        route=args.route,
+        limit=args.limit,
+    )
+    emit([services.jobs.to_dict(j) for j in jobs], as_json=args.json, columns=LIST_COLUMNS)
+    return 0
+
+
+def cmd_show(args: Namespace) -> int:
+    services = open_services(args)
+    job = services.jobs.get(args.job)
+    data = services.jobs.to_dict(job)
+    data["events"] = [services.jobs.event_dict(e) for e in services.jobs.events(job.id)]
+    data["artifacts"] = [services.jobs.artifact_dict(a) for a in services.jobs.artifacts(job.id)]
+    emit(data, as_json=args.json)
+    return 0
+
+
+def cmd_cancel(args: Namespace) -> int:
+    services = open_services(args)
+    ids = services.jobs.bulk_cancel() if args.all_queued else []
+    for job_id in args.jobs:
+        services.jobs.cancel(job_id)
+        ids.append(job_id)
+    print(f"cancelled {len(ids)} job(s)")
+    return 0
+
+
+def cmd_retry(args: Namespace) -> int:
+    services = open_services(args)
+    ids = services.jobs.bulk_retry(route=args.route) if args.all_failed else []
+    for job_id in args.jobs:
+        services.jobs.retry(job_id, force=args.force)
+        ids.append(job_id)
+    print(f"re-queued {len(ids)} job(s)")
+    return 0

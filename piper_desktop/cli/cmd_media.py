@@ -1,0 +1,57 @@
+"""`piper media ...`"""
+
+from __future__ import annotations
+
+from argparse import Namespace
+from typing import Any
+
+from .context import open_services
+from .output import emit
+
+LIST_COLUMNS = ["id", "title", "sha256", "size", "duration_sec", "exists"]
+
+
+def register(commands: Any) -> None:
+    group = commands.add_parser("media", help="the media library")
+    sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = sub.add_parser("add", help="add video files or folders")
+    add.add_argument("paths", nargs="+")
+    add.add_argument("--caption", dest="default_caption")
+    add.add_argument("--hashtags")
+    add.add_argument("--title")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(handler=cmd_add)
+
+    lst = sub.add_parser("list", help="list media")
+    lst.add_argument("--search")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=cmd_list)
+
+
+def cmd_add(args: Namespace) -> int:
+    services = open_services(args)
+    record = {
+        k: v
+        for k, v in {
+            "default_caption": args.default_caption,
+            "hashtags": args.hashtags,
+            "title": args.title,
+        }.items()
+        if v is not None
+    }
+    rows = []
+    for path in services.media.expand_paths(args.paths):
+        item, created = services.media.add(path, record)
+        row = services.media.to_dict(item)
+        row["created"] = created
+        rows.append(row)
+    emit(rows, as_json=args.json, columns=["id", "sha256", "title", "size", "created"])
+    return 0
+
+
+def cmd_list(args: Namespace) -> int:
+    services = open_services(args)
+    rows = [services.media.to_dict(m) for m in services.media.list(search=args.search)]
+    emit(rows, as_json=args.json, columns=LIST_COLUMNS)
+    return 0

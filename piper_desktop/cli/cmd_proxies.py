@@ -1,0 +1,102 @@
+"""`piper proxies ...`"""
+
+from __future__ import annotations
+
+from argparse import Namespace
+from pathlib import Path
+from typing import Any
+
+from ..domain import importers
+from ..domain import proxies as prx
+from .cmd_accounts import print_report, write_output
+from .context import open_services, secret_from_stdin
+from .fieldopts import add_field_options, collect_fields
+from .output import emit
+
+LIST_COLUMNS = [
+    "id",
+    "scheme",
+    "host",
+    "port",
+    "username",
+    "kind",
+    "status",
+    "latency_ms",
+    "exit_ip",
+]
+
+
+def register(commands: Any) -> None:
+    group = commands.add_parser("proxies", help="manage proxies")
+    sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = sub.add_parser(
+        "add", help="add a proxy: host:port[:user:pass] or scheme://user:pass@host:port"
+    )
+    add.add_argument("proxy", nargs="?", help="the proxy in one-line form")
+    add_field_options(add, prx.FIELDS)
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(handler=cmd_add)
+
+    lst = sub.add_parser("list", help="list proxies")
+    lst.add_argument("--status")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=cmd_list)
+
+    rm = sub.add_parser("rm", help="remove proxies")
+    rm.add_argument("proxies", nargs="+", help="ids or host:port")
+    rm.set_defaults(handler=cmd_rm)
+
+    imp = sub.add_parser("import", help="import proxies (CSV, JSON or one per line)")
+    imp.add_argument("file")
+    imp.add_argument("--format", choices=["csv", "json", "lines"])
+    imp.add_argument("--json", action="store_true")
+    imp.set_defaults(handler=cmd_import)
+
+    exp = sub.add_parser("export", help="export proxies")
+    exp.add_argument("file", nargs="?")
+    exp.add_argument("--format", choices=["csv", "json"], default="csv")
+    exp.add_argument("--include-secrets", action="store_true")
+    exp.set_defaults(handler=cmd_export)
+
+
+def cmd_add(args: Namespace) -> int:
+    record = collect_fields(args, prx.FIELDS, lambda: secret_from_stdin(args))
+    if args.proxy:
+        parsed = prx.parse_proxy_line(args.proxy)
+        record = {**{k: v for k, v in parsed.items() if v is not None}, **record}
+    services = open_services(args)
+    proxy = services.proxies.add(record)
+    emit(services.proxies.to_dict(proxy), as_json=args.json)
+    return 0
+
+
+def cmd_list(args: Namespace) -> int:
+    services = open_services(args)
+    rows = [services.proxies.to_dict(p) for p in services.proxies.list(status=args.status)]
+    emit(rows, as_json=args.json, columns=LIST_COLUMNS)
+    return 0
+
+
+def cmd_rm(args: Namespace) -> int:
+    services = open_services(args)
+    for ref in args.proxies:
+        proxy = services.proxies.find(ref)
+        services.proxies.remove(proxy.id)
+        print(f"removed {prx.proxy_label(proxy)}")
+    return 0
+
+
+def cmd_import(args: Namespace) -> int:
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+    services = open_services(args)
+    return print_report(importers.import_proxies(services.db, text, args.format), args.json)
+
+
+def cmd_export(args: Namespace) -> int:
+    services = open_services(args)
+    write_output(
+        args.file,
+        importers.export_proxies(services.db, args.format, include_secrets=args.include_secrets),
+    )
+    return 0

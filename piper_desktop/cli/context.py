@@ -1,0 +1,78 @@
+"""Opening the vault for a command: where the master password comes from, in order.
+
+`--password-stdin` (first line of standard input), `PIPER_PASSWORD`, the OS keychain if
+the operator enabled it, then an interactive prompt when there is a terminal.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+from ..domain.errors import DomainError
+from ..domain.services import Services
+from ..logs import configure_logging, register_secret
+from ..paths import default_data_dir
+from ..store.vault import keychain_password, unlock_vault
+
+_stdin_lines: list[str] | None = None
+
+
+class UsageError(DomainError):
+    """Wrong or missing input from the operator: exit code 2."""
+
+
+def stdin_line(index: int = 0) -> str:
+    global _stdin_lines
+    if _stdin_lines is None:
+        _stdin_lines = sys.stdin.read().splitlines()
+    if index >= len(_stdin_lines):
+        raise UsageError("expected a password on standard input")
+    value = _stdin_lines[index]
+    register_secret(value)
+    return value
+
+
+def secret_from_stdin(args: Namespace) -> str:
+    """A secret given on stdin: the line after the master password when both are there."""
+    return stdin_line(1 if getattr(args, "password_stdin", False) else 0)
+
+
+def data_dir(args: Namespace) -> Path:
+    if getattr(args, "data_dir", None):
+        return Path(args.data_dir).expanduser()
+    return default_data_dir()
+
+
+def read_password(
+    args: Namespace, *, prompt: str = "Master password: ", confirm: bool = False
+) -> str:
+    if getattr(args, "password_stdin", False):
+        return stdin_line(0)
+    env = os.environ.get("PIPER_PASSWORD")
+    if env:
+        register_secret(env)
+        return env
+    if not confirm:
+        remembered = keychain_password(data_dir(args))
+        if remembered:
+            return remembered
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "no master password: use --password-stdin, set PIPER_PASSWORD, or run in a terminal"
+        )
+    password = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat it: ") != password:
+        raise UsageError("the two passwords differ")
+    register_secret(password)
+    return password
+
+
+def open_services(args: Namespace) -> Services:
+    directory = data_dir(args)
+    configure_logging(directory, verbose=getattr(args, "verbose", False))
+    db = unlock_vault(directory, read_password(args))
+    return Services(db)
