@@ -1,0 +1,46 @@
+"""Local stand-ins for the external services Piper talks to (see DESIGN.md).
+
+Only tests and `piper sandbox` / `piper --sandbox` import this package. `SANDBOXES`
+maps a name to a factory taking the loopback host; adding a stand-in is one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from piper_desktop.sandbox.httpbase import SandboxServer
+from piper_desktop.sandbox.openrouter import OpenRouterSandbox
+from piper_desktop.sandbox.telegram import TelegramSandbox
+from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
+from piper_desktop.sandbox.upload_post import UploadPostSandbox
+
+SANDBOXES: dict[str, Callable[[str], SandboxServer]] = {
+    "tiktok_api": lambda host: TikTokApiSandbox(host),
+    "upload_post": lambda host: UploadPostSandbox(host),
+    "openrouter": lambda host: OpenRouterSandbox(host),
+    "telegram": lambda host: TelegramSandbox(host),
+}
+API_SANDBOXES = ("tiktok_api", "upload_post", "openrouter", "telegram")
+
+
+def start_sandboxes(
+    names: tuple[str, ...] | None = None, host: str = "127.0.0.1"
+) -> dict[str, SandboxServer]:
+    """Start the named stand-ins (all when None); stops the started ones on failure."""
+    started: dict[str, SandboxServer] = {}
+    try:
+        for name in names if names is not None else tuple(SANDBOXES):
+            started[name] = SANDBOXES[name](host).start()
+    except BaseException:
+        stop_sandboxes(started)
+        raise
+    return started
+
+
+def start_api_sandboxes(host: str = "127.0.0.1") -> dict[str, SandboxServer]:
+    return start_sandboxes(API_SANDBOXES, host)
+
+
+def stop_sandboxes(servers: dict[str, SandboxServer]) -> None:
+    for server in servers.values():
+        server.stop()

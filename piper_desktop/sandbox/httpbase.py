@@ -101,7 +101,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         return self._body
 
     def stream_body(self, block: int = 1 << 20) -> Iterator[bytes]:
-        """Yield the body in blocks without keeping it; it is then recorded as empty."""
+        """Yield the body in blocks without keeping it; it is then recorded as empty.
+        Yields nothing if the body was already read or streamed."""
+        if hasattr(self, "_body"):
+            return
         remaining = int(self.headers.get("Content-Length") or 0)
         self._body = b""
         while remaining > 0:
