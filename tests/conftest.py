@@ -1,0 +1,75 @@
+"""Fixtures every layer's tests share: a real SQLCipher vault in a temp data dir."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# No test may reach beyond loopback, nor pick up an operator's environment.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+for _var in list(os.environ):
+    if _var.startswith("PIPER_") and _var not in ("PIPER_TEST_KEEP",):
+        del os.environ[_var]
+for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    os.environ.pop(_var, None)
+os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+# keyring must never touch a real keychain during tests
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+
+from piper_desktop.domain.services import Services  # noqa: E402
+from piper_desktop.store.db import Database  # noqa: E402
+from piper_desktop.store.vault import create_vault  # noqa: E402
+
+MASTER_PASSWORD = "correct horse battery staple"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "data"
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
+def db(data_dir: Path) -> Iterator[Database]:
+    database = create_vault(data_dir, MASTER_PASSWORD)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def services(db: Database) -> Services:
+    return Services(db)
+
+
+@pytest.fixture
+def video_file(tmp_path: Path) -> Path:
+    """A small file with video bytes (content varies per test dir)."""
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4096))
+    return path
+
+
+def make_video(directory: Path, name: str, size: int = 4096) -> Path:
+    path = directory / name
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(size))
+    return path
+
+
+def piper_cmd() -> list[str]:
+    """How tests start the real `piper` program as a subprocess."""
+    return [sys.executable, "-m", "piper_desktop"]
+
+
+def piper_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPER_")}
+    env["PIPER_DATA_DIR"] = str(data_dir)
+    env["PIPER_PASSWORD"] = MASTER_PASSWORD
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
