@@ -112,6 +112,9 @@ class CheckResult:
     platform_results: dict[str, Any] = field(default_factory=dict)
     # seconds until the next check makes sense (None: engine default)
     next_check_in: float | None = None
+    # what the account becomes after a FAILED result ("cooldown", "needs_login"), as in
+    # PublishError.account_status; None leaves the account as it is
+    account_status: str | None = None
 
 
 class PublishError(Exception):
