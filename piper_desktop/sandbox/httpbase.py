@@ -153,6 +153,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     # --- dispatch ------------------------------------------------------------------
     def _dispatch(self) -> None:
+        # One handler instance serves every request of a keep-alive connection: forget
+        # the previous request's body and status before handling this one.
+        self.__dict__.pop("_body", None)
+        self.__dict__.pop("_status", None)
         path = urlsplit(self.path).path
         if path.startswith("/__sandbox__/"):
             self._control(path)
