@@ -10,8 +10,10 @@ from collections.abc import Callable
 
 from piper_desktop.sandbox.httpbase import SandboxServer
 from piper_desktop.sandbox.openrouter import OpenRouterSandbox
+from piper_desktop.sandbox.proxy import LocalProxy
 from piper_desktop.sandbox.telegram import TelegramSandbox
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
+from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
 
 SANDBOXES: dict[str, Callable[[str], SandboxServer]] = {
@@ -19,6 +21,8 @@ SANDBOXES: dict[str, Callable[[str], SandboxServer]] = {
     "upload_post": lambda host: UploadPostSandbox(host),
     "openrouter": lambda host: OpenRouterSandbox(host),
     "telegram": lambda host: TelegramSandbox(host),
+    "tiktok_web": lambda host: TikTokStudioSandbox(host),
+    "proxy": lambda host: LocalProxy(host, users={"piper": "sandbox"}),
 }
 API_SANDBOXES = ("tiktok_api", "upload_post", "openrouter", "telegram")
 
