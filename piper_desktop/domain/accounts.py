@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Text, func, or_, select, type_coerce
 
 from ..logs import register_secret
 from ..store.db import Database
@@ -68,6 +68,12 @@ FIELDS: dict[str, f.Field] = {
 }
 SECRETS = frozenset({"password", "storage_state"})
 EXPORT_FIELDS = [name for name in FIELDS] + ["id", "last_post_at", "status_reason"]
+
+
+def has_tag(tag: str) -> Any:
+    """SQL condition: the account's JSON tag list holds `tag` (matched as a quoted
+    element; type_coerce stops the JSON column type from encoding the pattern)."""
+    return type_coerce(Account.tags, Text).like(f'%"{tag}"%')
 
 
 def normalise_username(username: str) -> str:
@@ -213,8 +219,7 @@ class AccountService:
             if platform:
                 query = query.where(Account.platform == platform)
             if tag:
-                # tags are a JSON list: match the quoted element
-                query = query.where(Account.tags.like(f'%"{tag}"%'))
+                query = query.where(has_tag(tag))
             if search:
                 pattern = f"%{search}%"
                 query = query.where(

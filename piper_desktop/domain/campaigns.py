@@ -24,7 +24,7 @@ from ..store.enums import (
 )
 from ..store.models import Account, Campaign, Job, MediaItem
 from . import fields as f
-from .accounts import normalise_username
+from .accounts import has_tag, normalise_username
 from .errors import DomainError, NotFound, ValidationError
 from .jobs import CAPTION_MAX, account_calendar, add_event, parse_options
 from .records import row_dict
@@ -148,9 +148,7 @@ class CampaignService:
         for tag in selection.get("tags") or []:
             found += [
                 a
-                for a in session.scalars(
-                    query.where(Account.tags.like(f'%"{tag}"%')).order_by(Account.id)
-                ).unique()
+                for a in session.scalars(query.where(has_tag(tag)).order_by(Account.id)).unique()
                 if a not in found
             ]
         return found
