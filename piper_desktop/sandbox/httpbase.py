@@ -142,6 +142,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         headers: dict[str, str] | None = None,
     ) -> None:
         self._status = status
+        if self.__dict__.get("_record_mode") == "auto":
+            # record before the answer leaves: a client holding the answer sees the record
+            self._record_mode = "done"
+            self._record(self._route_path, status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -157,7 +161,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         # the previous request's body and status before handling this one.
         self.__dict__.pop("_body", None)
         self.__dict__.pop("_status", None)
+        self._record_mode = "off"
         path = urlsplit(self.path).path
+        self._route_path = path
         if path.startswith("/__sandbox__/"):
             self._control(path)
             return
@@ -183,9 +189,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 if fault and fault.then_process:
                     self._run_then_lose(handler, match, fault, path)
                     return
+                self._record_mode = "auto"
                 handler(self, match)
-                self.read_body()
-                self._record(path, getattr(self, "_status", None))
+                if self._record_mode == "auto":  # the handler never answered
+                    self._record_mode = "done"
+                    self.read_body()
+                    self._record(path, getattr(self, "_status", None))
                 return
         self.read_body()
         self._record(path, 404)

@@ -1,0 +1,66 @@
+"""Small test doubles shared by the client, sandbox and publishing tests."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+from typing import Any
+
+MB = 1024 * 1024
+
+
+class FakeClock:
+    """A wall clock tests move by hand; `sleep` moves it instead of waiting."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += max(seconds, 0.0)
+
+
+class DictCredentialStore:
+    """An in-memory CredentialStore (the interface the domain layer implements)."""
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[int, str], dict[str, Any]] = {}
+        self.saves: list[tuple[int, str, dict[str, Any]]] = []
+
+    def load(self, account_id: int, route: str) -> dict[str, Any]:
+        return dict(self.data.get((account_id, route), {}))
+
+    def save(self, account_id: int, route: str, data: dict[str, Any]) -> None:
+        self.data[(account_id, route)] = dict(data)
+        self.saves.append((account_id, route, dict(data)))
+
+
+def sparse_file(path: Path, size: int) -> Path:
+    """A file of `size` bytes that takes almost no disk: a header, a hole, a tail."""
+    with path.open("wb") as handle:
+        handle.write(b"\x00\x00\x00\x18ftypmp42isom")
+        handle.truncate(size)
+        handle.seek(max(size - 16, 20))
+        handle.write(b"piper-tail-mark!"[: size - max(size - 16, 20)])
+    assert path.stat().st_size == size
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(MB):
+            digest.update(block)
+    return digest.hexdigest()
