@@ -213,7 +213,10 @@ class LoopbackRedirectListener:
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="oauth-loopback", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="oauth-loopback",
+            daemon=True,
         )
 
     @property

@@ -332,7 +332,11 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         self._thread = threading.Thread(
-            target=self.httpd.serve_forever, name=f"sandbox-{self.name}", daemon=True
+            target=self.httpd.serve_forever,
+            # a short poll keeps stop() quick; tests start and stop many servers
+            kwargs={"poll_interval": 0.05},
+            name=f"sandbox-{self.name}",
+            daemon=True,
         )
         self._thread.start()
         return self
