@@ -20,7 +20,7 @@ def register(commands: Any) -> None:
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     add = sub.add_parser("add", help="add an account")
-    add_field_options(add, acc.FIELDS, positional=("username",))
+    add_field_options(add, acc.FIELDS, positional=("username",), secret_prefix="account")
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_add)
 
@@ -41,7 +41,7 @@ def register(commands: Any) -> None:
 
     edit = sub.add_parser("edit", help="change an account")
     edit.add_argument("account")
-    add_field_options(edit, acc.FIELDS)
+    add_field_options(edit, acc.FIELDS, secret_prefix="account")
     edit.add_argument("--json", action="store_true")
     edit.set_defaults(handler=cmd_edit)
 
@@ -64,7 +64,9 @@ def register(commands: Any) -> None:
 
 
 def _record(args: Namespace) -> dict[str, Any]:
-    return collect_fields(args, acc.FIELDS, lambda: secret_from_stdin(args))
+    return collect_fields(
+        args, acc.FIELDS, lambda: secret_from_stdin(args), secret_prefix="account"
+    )
 
 
 def cmd_add(args: Namespace) -> int:

@@ -35,7 +35,7 @@ def register(commands: Any) -> None:
     tpl.set_defaults(handler=cmd_templates)
 
     add = sub.add_parser("add", help="add a profile (from --template, adjusted by options)")
-    add_field_options(add, prof.FIELDS)
+    add_field_options(add, prof.FIELDS, secret_prefix="profile")
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_add)
 
@@ -61,7 +61,7 @@ def cmd_templates(args: Namespace) -> int:
 
 
 def cmd_add(args: Namespace) -> int:
-    record = collect_fields(args, prof.FIELDS, lambda: "")
+    record = collect_fields(args, prof.FIELDS, lambda: "", secret_prefix="profile")
     services = open_services(args)
     if "name" not in record and record.get("template"):
         record["name"] = prof.template(record["template"])["name"]

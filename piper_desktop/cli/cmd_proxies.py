@@ -34,7 +34,7 @@ def register(commands: Any) -> None:
         "add", help="add a proxy: host:port[:user:pass] or scheme://user:pass@host:port"
     )
     add.add_argument("proxy", nargs="?", help="the proxy in one-line form")
-    add_field_options(add, prx.FIELDS)
+    add_field_options(add, prx.FIELDS, secret_prefix="proxy")
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_add)
 
@@ -61,7 +61,9 @@ def register(commands: Any) -> None:
 
 
 def cmd_add(args: Namespace) -> int:
-    record = collect_fields(args, prx.FIELDS, lambda: secret_from_stdin(args))
+    record = collect_fields(
+        args, prx.FIELDS, lambda: secret_from_stdin(args), secret_prefix="proxy"
+    )
     if args.proxy:
         parsed = prx.parse_proxy_line(args.proxy)
         record = {**{k: v for k, v in parsed.items() if v is not None}, **record}

@@ -16,7 +16,10 @@ def add_field_options(
     *,
     skip: tuple[str, ...] = (),
     positional: tuple[str, ...] = (),
+    secret_prefix: str,
 ) -> None:
+    """Secret fields become `--<prefix>-<name>-stdin` flags: `--password-stdin` already
+    means the master password."""
     for name in positional:
         parser.add_argument(name)
     for name, spec in fields.items():
@@ -24,8 +27,8 @@ def add_field_options(
             continue
         if spec.secret:
             parser.add_argument(
-                f"--{name.replace('_', '-')}-stdin",
-                dest=f"{name}_stdin",
+                f"--{secret_prefix}-{name.replace('_', '-')}-stdin",
+                dest=f"{secret_prefix}_{name}_stdin",
                 action="store_true",
                 help=f"read {name} from standard input",
             )
@@ -33,11 +36,13 @@ def add_field_options(
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=name.upper())
 
 
-def collect_fields(args: Namespace, fields: dict[str, Field], read_secret: Any) -> dict[str, Any]:
+def collect_fields(
+    args: Namespace, fields: dict[str, Field], read_secret: Any, *, secret_prefix: str = ""
+) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for name, spec in fields.items():
         if spec.secret:
-            if getattr(args, f"{name}_stdin", False):
+            if getattr(args, f"{secret_prefix}_{name}_stdin", False):
                 record[name] = read_secret()
             continue
         value = getattr(args, name, None)
