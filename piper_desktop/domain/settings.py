@@ -165,6 +165,12 @@ DEFS: dict[str, SettingDef] = {
             "How long a claimed job is held by one process",
         ),
         SettingDef(
+            "engine.check_seconds",
+            15,
+            f.integer(1, 3600),
+            "Longest wait between status checks of a submitted post",
+        ),
+        SettingDef(
             "engine.daily_post_cap",
             15,
             f.integer(1, 1000),
