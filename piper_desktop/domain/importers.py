@@ -212,10 +212,7 @@ def import_accounts(db: Database, text: str, fmt: str | None = None) -> ImportRe
                 )
         if inserts:
             session.execute(insert(Account), inserts)
-        for row in updates:
-            # rows differ in which columns they set, so update one by one (ORM bulk
-            # update by primary key needs uniform keys)
-            session.execute(update(Account).where(Account.id == row["id"]).values(**row))
+        _bulk_update(session, Account, updates)
         report.created, report.updated = len(inserts), len(updates)
     report.errors.sort(key=lambda e: e.line)
     return report
@@ -260,11 +257,20 @@ def import_proxies(db: Database, text: str, fmt: str | None = None) -> ImportRep
                 )
         if inserts:
             session.execute(insert(Proxy), inserts)
-        for row in updates:
-            session.execute(update(Proxy).where(Proxy.id == row["id"]).values(**row))
+        _bulk_update(session, Proxy, updates)
         report.created, report.updated = len(inserts), len(updates)
     report.errors.sort(key=lambda e: e.line)
     return report
+
+
+def _bulk_update(session: Any, model: type, rows: list[dict[str, Any]]) -> None:
+    """ORM bulk UPDATE by primary key; one executemany per set of columns, since rows
+    of an import differ in which cells they fill."""
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(frozenset(row), []).append(row)
+    for group in groups.values():
+        session.execute(update(model), group)
 
 
 def _cell(value: Any) -> Any:

@@ -127,8 +127,8 @@ class Account(TimestampMixin, Base):
     storage_state: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
     notes: Mapped[str | None] = mapped_column(Text)
 
-    proxy: Mapped[Proxy | None] = relationship(lazy="joined")
-    profile: Mapped[BrowserProfile | None] = relationship(lazy="joined")
+    proxy: Mapped[Proxy | None] = relationship(lazy="selectin")
+    profile: Mapped[BrowserProfile | None] = relationship(lazy="selectin")
 
 
 class RouteCredential(Base):
