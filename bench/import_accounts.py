@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from piper_desktop.domain import importers  # noqa: E402
-from piper_desktop.domain.services import Services  # noqa: E402
-from piper_desktop.store.vault import create_vault  # noqa: E402
+from piper_desktop.domain import importers
+from piper_desktop.domain.services import Services
+from piper_desktop.store.vault import create_vault
 
 
 def accounts_csv(count: int) -> str:
