@@ -1,0 +1,371 @@
+"""TikTokApiPublisher against the local Content Posting API stand-in."""
+
+from __future__ import annotations
+
+import pytest
+
+from piper_desktop.publishing.base import CheckResult, CheckState, PublishError
+from piper_desktop.publishing.tiktok_api import TikTokApiPublisher
+from piper_desktop.sandbox.httpbase import Fault
+from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
+from tests.clients.helpers import MB, DictCredentialStore, FakeClock, sha256_of
+from tests.publishing.conftest import ACCOUNT, MakeRequest, Receipts, connect
+
+
+def _until_final(publisher: TikTokApiPublisher, request, receipt) -> tuple[CheckResult, int]:  # type: ignore[no-untyped-def]
+    for polls in range(1, 10):
+        result = publisher.check(request, receipt)
+        if result.state is not CheckState.PENDING:
+            return result, polls
+    raise AssertionError("never final")
+
+
+def test_direct_post_file_upload(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    connect(tiktok, store, clock)
+    request = make_request(size=11 * MB, privacy_level="PUBLIC_TO_EVERYONE")
+    puts_at_receipt: list[int] = []
+
+    def on_receipt(receipt) -> None:  # type: ignore[no-untyped-def]
+        puts_at_receipt.append(sum(1 for r in tiktok.requests if r.method == "PUT"))
+        receipts(receipt)
+
+    progress: list[tuple[str, float | None]] = []
+    receipt = publisher.submit(request, on_receipt, lambda s, f: progress.append((s, f)))
+    assert receipts == [receipt] and receipt.kind == "publish_id"
+    assert puts_at_receipt == [0]  # the receipt came before any byte was sent
+    assert ("uploading", 1.0) in progress
+    result, polls = _until_final(publisher, request, receipt)
+    assert polls == 2
+    [post] = tiktok.posts
+    assert result.state is CheckState.PUBLISHED
+    assert result.post_id == post["post_id"]
+    assert result.post_url == f"https://www.tiktok.com/@sandbox_creator/video/{post['post_id']}"
+    assert post["publish_id"] == receipt.value
+    assert post["sha256"] == sha256_of(request.media_path)
+    assert post["title"] == "First post #piper"
+    assert post["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    assert post["post_info"]["brand_content_toggle"] is False
+
+
+def test_private_post_has_no_public_id(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    connect(tiktok, store, clock)
+    request = make_request()
+    receipt = publisher.submit(request, receipts)
+    result, _ = _until_final(publisher, request, receipt)
+    assert result.state is CheckState.PUBLISHED
+    assert result.post_url is None and result.reason and "private" in result.reason
+
+
+def test_expired_access_token_is_refreshed_and_saved(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    old = connect(tiktok, store, clock)
+    clock.advance(86400 + 60)  # the stored access token has expired
+    publisher.submit(make_request(), receipts)
+    [(account_id, route, saved)] = store.saves
+    assert (account_id, route) == (ACCOUNT.id, "tiktok_api")
+    assert saved["access_token"] != old["access_token"]
+    assert saved["refresh_token"] != old["refresh_token"]
+    assert saved["access_expires_at"] == pytest.approx(clock() + 86400)
+    assert saved["open_id"] == old["open_id"]
+    token_calls = [r for r in tiktok.requests if r.path == "/v2/oauth/token/"]
+    assert len(token_calls) == 1
+    # no call went out with the expired token
+    api_calls = [r for r in tiktok.requests if r.path.startswith("/v2/post/")]
+    assert {r.headers["Authorization"] for r in api_calls} == {f"Bearer {saved['access_token']}"}
+    assert len(tiktok.posts) == 1
+
+
+def test_refused_token_is_refreshed_once(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    connect(tiktok, store, clock)
+    tiktok.expire_access_tokens()  # revoked on the platform while our record says fresh
+    publisher.submit(make_request(), receipts)
+    statuses = [(r.path, r.status) for r in tiktok.requests if r.path.startswith("/v2/")]
+    assert statuses[:3] == [
+        ("/v2/post/publish/creator_info/query/", 401),
+        ("/v2/oauth/token/", 200),
+        ("/v2/post/publish/creator_info/query/", 200),
+    ]
+    assert len(store.saves) == 1 and len(tiktok.posts) == 1
+
+
+def test_dead_refresh_token_needs_login(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    connect(tiktok, store, clock, refresh_token="rft.revoked", access_expires_at=0)
+    with pytest.raises(PublishError) as caught:
+        publisher.submit(make_request(), receipts)
+    assert caught.value.account_status == "needs_login"
+    assert caught.value.needs_attention and caught.value.certainly_not_posted
+    assert receipts == []
+
+
+def test_not_connected(
+    publisher: TikTokApiPublisher, make_request: MakeRequest, receipts: Receipts
+) -> None:
+    with pytest.raises(PublishError) as caught:
+        publisher.submit(make_request(), receipts)
+    assert caught.value.code == "not_connected" and caught.value.certainly_not_posted
+
+
+@pytest.mark.parametrize(
+    ("creator", "options", "code"),
+    [
+        (
+            {"privacy_level_options": ["SELF_ONLY"]},
+            {"privacy_level": "PUBLIC_TO_EVERYONE"},
+            "privacy_level_option_mismatch",
+        ),
+        ({"comment_disabled": True}, {"disable_comment": False}, "interaction_not_allowed"),
+        ({"duet_disabled": True}, {}, "interaction_not_allowed"),
+        ({"max_video_post_duration_sec": 60}, {"duration": 61.0}, "duration_too_long"),
+    ],
+    ids=["privacy", "comments", "duet", "duration"],
+)
+def test_creator_settings_refuse_before_init(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+    creator: dict,
+    options: dict,
+    code: str,
+) -> None:
+    connect(tiktok, store, clock)
+    tiktok.set_creator(ACCOUNT.username, **creator)
+    with pytest.raises(PublishError) as caught:
+        publisher.submit(make_request(**options), receipts)
+    assert caught.value.code == code
+    assert caught.value.certainly_not_posted and not caught.value.retryable
+    assert receipts == []
+    assert not [r for r in tiktok.requests if "init" in r.path]
+
+
+@pytest.mark.parametrize(
+    ("reason", "retryable", "account_status", "says"),
+    [
+        ("internal", True, None, "internal"),
+        ("spam_risk_too_many_posts", False, "cooldown", "spam_risk_too_many_posts"),
+        ("spam_risk_user_banned_from_posting", False, "cooldown", "spam risk"),
+        ("auth_removed", False, "needs_login", "auth_removed"),
+        ("duration_check_failed", False, None, "duration"),
+        ("frame_rate_check_failed", False, None, "frame rate"),
+    ],
+)
+def test_fail_reason_mapping(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+    reason: str,
+    retryable: bool,
+    account_status: str | None,
+    says: str,
+) -> None:
+    connect(tiktok, store, clock)
+    tiktok.fail_next(reason)
+    request = make_request()
+    receipt = publisher.submit(request, receipts)
+    result, _ = _until_final(publisher, request, receipt)
+    assert result.state is CheckState.FAILED
+    assert result.retryable is retryable
+    assert result.account_status == account_status
+    assert result.reason and says in result.reason
+    assert tiktok.posts == []
+
+
+def test_inbox_draft(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    connect(tiktok, store, clock)
+    request = make_request(mode="inbox")
+    receipt = publisher.submit(request, receipts)
+    result, _ = _until_final(publisher, request, receipt)
+    assert result.state is CheckState.PUBLISHED and result.reason and "inbox" in result.reason
+    assert not [r for r in tiktok.requests if "creator_info" in r.path]
+    [post] = tiktok.posts
+    assert post["kind"] == "inbox" and post["post_id"] is None
+
+
+def test_pull_from_url(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    connect(tiktok, store, clock)
+    request = make_request(
+        source="url", video_url="http://127.0.0.1/media/v.mp4", privacy_level="FOLLOWER_OF_CREATOR"
+    )
+    receipt = publisher.submit(request, receipts)
+    assert not [r for r in tiktok.requests if r.method == "PUT"]
+    result, _ = _until_final(publisher, request, receipt)
+    assert result.state is CheckState.PUBLISHED and result.post_id
+    assert tiktok.posts[0]["video_url"] == "http://127.0.0.1/media/v.mp4"
+
+
+def test_unverified_url_is_a_permanent_refusal(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    connect(tiktok, store, clock)
+    with pytest.raises(PublishError) as caught:
+        publisher.submit(make_request(source="url", video_url="http://127.0.0.3/v.mp4"), receipts)
+    assert caught.value.code == "url_ownership_unverified"
+    assert not caught.value.retryable and caught.value.certainly_not_posted
+    assert caught.value.log_id
+
+
+def test_spam_risk_at_init_cools_the_account_down(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    connect(tiktok, store, clock)
+    tiktok.state.max_posts_per_day = 1
+    publisher.submit(make_request(job_id=1), receipts)
+    with pytest.raises(PublishError) as caught:
+        publisher.submit(make_request(job_id=2), receipts)
+    assert caught.value.code == "spam_risk_too_many_posts"
+    assert caught.value.account_status == "cooldown" and not caught.value.retryable
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(
+            r"video/init",
+            status=429,
+            headers={"Retry-After": "42"},
+            body={"error": {"code": "rate_limit_exceeded", "message": "slow", "log_id": "x"}},
+        ),
+        Fault(
+            r"video/init",
+            status=503,
+            body={"error": {"code": "internal_error", "message": "down", "log_id": "y"}},
+        ),
+        Fault(r"creator_info", drop_connection=True),
+    ],
+    ids=["429", "503", "no-answer"],
+)
+def test_transient_errors_are_retryable(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+    fault: Fault,
+) -> None:
+    connect(tiktok, store, clock)
+    tiktok.faults.add(fault)
+    with pytest.raises(PublishError) as caught:
+        publisher.submit(make_request(), receipts)
+    assert caught.value.retryable
+    if fault.status == 429:
+        assert caught.value.retry_after == 42.0 and caught.value.certainly_not_posted
+    else:
+        assert not caught.value.certainly_not_posted
+    assert receipts == []
+
+
+def test_upload_failure_after_receipt_is_retryable_but_not_certain(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    connect(tiktok, store, clock)
+    tiktok.faults.add(Fault(r"^/upload/", status=500, times=5))
+    with pytest.raises(PublishError) as caught:
+        publisher.submit(make_request(), receipts)
+    assert caught.value.retryable and not caught.value.certainly_not_posted
+    assert len(receipts) == 1
+
+
+def test_upload_url_expiry_starts_one_new_init(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    connect(tiktok, store, clock)
+    request = make_request(size=15 * MB)
+    seen: list[float | None] = []
+
+    def progress(step: str, fraction: float | None) -> None:
+        if step == "uploading":
+            seen.append(fraction)
+            if len(seen) == 1:
+                clock.advance(3601)  # the hour runs out after the first chunk
+
+    receipt = publisher.submit(request, receipts, progress)
+    assert len(receipts) == 2 and receipts[-1] == receipt
+    assert receipts[0].value != receipts[1].value
+    puts = [(r.path, r.status) for r in tiktok.requests if r.method == "PUT"]
+    assert [s for _, s in puts] == [206, 403, 206, 206, 201]
+    [post] = tiktok.posts  # published once, by the second publish_id
+    assert post["publish_id"] == receipt.value and post["bytes"] == 15 * MB
+    first = tiktok.publish(receipts[0].value)
+    assert not first.complete
+
+
+def test_reconcile_without_receipt_cannot_tell(
+    publisher: TikTokApiPublisher, make_request: MakeRequest
+) -> None:
+    with pytest.raises(PublishError) as caught:
+        publisher.reconcile(make_request())
+    assert caught.value.needs_attention and not caught.value.certainly_not_posted

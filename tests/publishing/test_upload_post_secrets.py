@@ -1,0 +1,33 @@
+"""Upload-Post publishing logs no API key, even on failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from piper_desktop.publishing.base import PublishError
+from piper_desktop.publishing.upload_post import UploadPostPublisher, UploadPostSettings
+from piper_desktop.sandbox.upload_post import UploadPostSandbox
+from tests.clients.helpers import DictCredentialStore
+from tests.clients.secrets_check import capture_logs
+from tests.publishing.conftest import MakeRequest, Receipts
+
+
+def test_api_key_never_shown(
+    up_publisher: UploadPostPublisher,
+    upload_post: UploadPostSandbox,
+    store: DictCredentialStore,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    wrong = UploadPostPublisher(
+        store, UploadPostSettings(api_key="up-wrong-key-123", base_url=upload_post.api_base)
+    )
+    with capture_logs() as logs:
+        request = make_request()
+        receipt = up_publisher.submit(request, receipts)
+        up_publisher.check(request, receipt)
+        with pytest.raises(PublishError) as caught:
+            wrong.submit(make_request(job_id=2), receipts)
+        logs.error(caught.value)
+    logs.assert_clean([upload_post.api_key, "up-wrong-key-123"])
+    assert upload_post.api_key not in repr(up_publisher.settings)
