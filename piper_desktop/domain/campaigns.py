@@ -28,6 +28,7 @@ from .accounts import has_tag, normalise_username
 from .errors import DomainError, NotFound, ValidationError
 from .jobs import CAPTION_MAX, account_calendar, add_event, parse_options
 from .records import row_dict
+from .reslot import reslot_late_campaign_jobs
 
 PLACEHOLDERS = {"account", "display_name", "platform", "date", "hashtags", "caption", "title"}
 
@@ -291,8 +292,12 @@ class CampaignService:
     def pause(self, campaign_id: int) -> Campaign:
         return self.set_status(campaign_id, CampaignStatus.PAUSED)
 
-    def resume(self, campaign_id: int) -> Campaign:
-        return self.set_status(campaign_id, CampaignStatus.RUNNING)
+    def resume(self, campaign_id: int, now: datetime | None = None) -> Campaign:
+        """Run again; jobs whose time passed while paused move to the next free slots."""
+        campaign = self.set_status(campaign_id, CampaignStatus.RUNNING)
+        with self.db.write() as session:
+            reslot_late_campaign_jobs(session, campaign_id, now or datetime.now(UTC))
+        return campaign
 
     def cancel(self, campaign_id: int) -> int:
         """Cancel the campaign and its queued jobs; jobs in flight finish."""

@@ -12,6 +12,7 @@ from ..store.db import Database
 from ..store.enums import FINAL_JOB_STATUSES, SLOTTED_JOB_STATUSES, JobRoute, JobStatus
 from ..store.models import Account, Artifact, Job, JobEvent, MediaItem
 from . import fields as f
+from .duplicates import duplicate_message, find_duplicate, window_days
 from .errors import DomainError, NotFound, ValidationError
 from .records import row_dict
 from .slots import AccountCalendar, SlotRules
@@ -124,6 +125,16 @@ class JobService:
                 scheduled = f.moment()("at", at)
             else:
                 scheduled = f.moment()("at", at)
+            if not allow_duplicate:
+                other = find_duplicate(
+                    session,
+                    account_id=account.id,
+                    media_id=media.id,
+                    around=scheduled,
+                    days=window_days(session),
+                )
+                if other is not None:
+                    raise ValidationError("media", duplicate_message(other))
             if caption is None:
                 caption = " ".join(
                     p

@@ -75,7 +75,12 @@ def test_least_used_balances_against_existing_jobs(setup: tuple[Services, list[i
     acct0 = services.accounts.find("acct0")
     for _ in range(2):
         services.jobs.add(
-            account_id=acct0.id, media_id=media[0], route="browser", at="auto", now=START
+            account_id=acct0.id,
+            media_id=media[0],
+            route="browser",
+            at="auto",
+            now=START,
+            allow_duplicate=True,
         )
     campaign_id = _create(services, media[:4], strategy="least_used")
     jobs = [services.jobs.get(i) for i in services.campaigns.start(campaign_id, now=START)]

@@ -109,7 +109,12 @@ def test_job_add_now_auto_and_pinned(services: Services, video_file: Path) -> No
     )
     assert pinned.pinned_time and pinned.scheduled_at == datetime(2026, 5, 4, 23, 0, tzinfo=UTC)
     auto = services.jobs.add(
-        account_id=account.id, media_id=media.id, route="browser", at="auto", now=now
+        account_id=account.id,
+        media_id=media.id,
+        route="browser",
+        at="auto",
+        now=now,
+        allow_duplicate=True,
     )
     assert auto.scheduled_at == datetime(2026, 5, 5, 9, 0, tzinfo=UTC)
     assert auto.caption == "hello #x"
