@@ -35,7 +35,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -338,9 +338,9 @@ class TikTokState:
                 "posts": [dict(p) for p in self.posts],
                 "publishes": [
                     {
-                        k: v
-                        for k, v in asdict(p).items()
-                        if k not in ("_hasher", "lock", "upload_token")
+                        f.name: getattr(p, f.name)
+                        for f in fields(p)
+                        if f.name not in ("_hasher", "lock", "upload_token")
                     }
                     for p in self.publishes.values()
                 ],
