@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import webbrowser
 from argparse import Namespace
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..domain import accounts as acc
 from ..domain import importers
-from .context import open_services, secret_from_stdin
+from .context import UsageError, open_services, secret_from_stdin
 from .fieldopts import add_field_options, collect_fields
 from .output import emit
 
@@ -55,6 +57,25 @@ def register(commands: Any) -> None:
     imp.add_argument("--format", choices=["csv", "json"])
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=cmd_import)
+
+    connect = sub.add_parser("connect", help="connect an account to a publishing route")
+    connect.add_argument("account")
+    connect.add_argument("--platform")
+    connect.add_argument("--route", required=True, choices=["tiktok_api", "upload_post"])
+    connect.add_argument("--profile", help="upload_post: the Upload-Post profile name")
+    connect.add_argument(
+        "--refresh-token-stdin",
+        action="store_true",
+        help="tiktok_api: import an existing refresh token instead of signing in",
+    )
+    connect.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="tiktok_api: print the sign-in URL instead of opening the browser",
+    )
+    connect.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for sign-in")
+    connect.add_argument("--json", action="store_true")
+    connect.set_defaults(handler=cmd_connect)
 
     exp = sub.add_parser("export", help="export accounts to CSV or JSON")
     exp.add_argument("file", nargs="?", help="output file (default: stdout)")
@@ -110,6 +131,38 @@ def cmd_edit(args: Namespace) -> int:
     account = services.accounts.edit(account.id, record)
     emit(services.accounts.to_dict(account), as_json=args.json)
     return 0
+
+
+def cmd_connect(args: Namespace) -> int:
+    from ..publishing.connect import connect_tiktok, connect_upload_post
+
+    refresh = secret_from_stdin(args) if args.refresh_token_stdin else None
+    services = open_services(args)
+    account = services.accounts.find(args.account, args.platform)
+    if args.route == "upload_post":
+        if not args.profile:
+            raise UsageError("--route upload_post needs --profile NAME")
+        result = connect_upload_post(services, account, args.profile)
+    else:
+        result = connect_tiktok(
+            services,
+            account,
+            refresh_token=refresh,
+            open_url=None if refresh else _url_opener(args.no_browser),
+            timeout=args.timeout,
+        )
+    emit(result, as_json=args.json)
+    return 0
+
+
+def _url_opener(print_only: bool) -> Callable[[str], object]:
+    def open_url(url: str) -> None:
+        if print_only or not webbrowser.open(url):
+            print(f"Open this address to sign in, then come back here:\n{url}", flush=True)
+        else:
+            print("Sign in in the browser window that just opened...", flush=True)
+
+    return open_url
 
 
 def cmd_rm(args: Namespace) -> int:

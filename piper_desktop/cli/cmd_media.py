@@ -23,10 +23,35 @@ def register(commands: Any) -> None:
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_add)
 
+    cap = sub.add_parser("captions", help="AI caption suggestions (OpenRouter); nothing is posted")
+    cap.add_argument("media", help="media id, sha256 or path")
+    cap.add_argument("--account", help="write for this account")
+    cap.add_argument("-n", type=int, default=3, help="how many suggestions")
+    cap.add_argument("--model", help="OpenRouter model (default: setting openrouter.model)")
+    cap.add_argument("--json", action="store_true")
+    cap.set_defaults(handler=cmd_captions)
+
     lst = sub.add_parser("list", help="list media")
     lst.add_argument("--search")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=cmd_list)
+
+
+def cmd_captions(args: Namespace) -> int:
+    from ..publishing.connect import caption_suggestions
+
+    services = open_services(args)
+    media = services.media.find(args.media)
+    account = services.accounts.find(args.account) if args.account else None
+    suggestions = caption_suggestions(
+        services, media.id, account=account, n=args.n, model=args.model
+    )
+    if args.json:
+        emit(suggestions, as_json=True)
+    else:
+        for number, text in enumerate(suggestions, start=1):
+            print(f"{number}. {text}")
+    return 0
 
 
 def cmd_add(args: Namespace) -> int:

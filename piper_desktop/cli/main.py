@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
+from ..clients.errors import ApiError
 from ..domain.errors import DomainError
 from ..logs import get_logger, mask
 from ..store.db import WrongPassword
@@ -107,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"piper: {exc}", file=sys.stderr)
         return 2
-    except (DomainError, VaultError) as exc:
+    except (DomainError, VaultError, ApiError) as exc:
         print(f"piper: {mask(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
