@@ -57,6 +57,9 @@ BASE_ARGS = (
     "--disable-quic",
     "--disable-default-apps",
     "--disable-breakpad",
+    "--disable-client-side-phishing-detection",
+    # Autofill and friends call Google through the account's proxy otherwise.
+    "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate",
 )
 
 _ENV_LOCK = threading.Lock()
