@@ -29,6 +29,7 @@ from piper_desktop.clients.tiktok import (
     DEFAULT_AUTH_URL,
     DEFAULT_CHUNK,
     DEFAULT_LIMITS,
+    SCOPES_DIRECT,
     CreatorInfo,
     InitResult,
     TikTokClient,
@@ -254,6 +255,34 @@ class TikTokApiPublisher:
             return call(token)
         except ApiError as exc:
             raise map_api_error(exc, before_upload=before_upload) from None
+
+    # --- connecting an account ----------------------------------------------------------
+    def connect(
+        self,
+        account: AccountRef,
+        open_url: Callable[[str], object],
+        *,
+        scopes: tuple[str, ...] = SCOPES_DIRECT,
+        timeout: float = 300.0,
+    ) -> dict[str, Any]:
+        """Run the desktop OAuth flow (PKCE, loopback redirect) for an account and save
+        its token pair. `open_url` shows the authorize page (e.g. webbrowser.open).
+        Returns the saved record without the tokens (open_id, scope, expiries)."""
+        with self._client(account) as client:
+            try:
+                tokens = client.authorize_with_loopback(open_url, scopes=scopes, timeout=timeout)
+            except ApiError as exc:
+                raise map_api_error(exc, before_upload=True) from None
+        with self._refresh_lock(account.id):
+            creds = self.credentials.load(account.id, self.route.value)
+            self.credentials.save(account.id, self.route.value, creds | tokens.to_credentials())
+        log.info("connected account %s to the TikTok API (open_id %s)", account.id, tokens.open_id)
+        return {
+            "open_id": tokens.open_id,
+            "scope": tokens.scope,
+            "access_expires_at": tokens.access_expires_at,
+            "refresh_expires_at": tokens.refresh_expires_at,
+        }
 
     # --- Publisher ----------------------------------------------------------------------
     def submit(

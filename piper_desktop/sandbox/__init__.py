@@ -48,3 +48,30 @@ def start_api_sandboxes(host: str = "127.0.0.1") -> dict[str, SandboxServer]:
 def stop_sandboxes(servers: dict[str, SandboxServer]) -> None:
     for server in servers.values():
         server.stop()
+
+
+def api_sandbox_settings(servers: dict[str, SandboxServer]) -> dict[str, str]:
+    """Settings (keys as in domain/settings.py) that point Piper at running API stand-ins,
+    with the stand-ins' fixed demo credentials."""
+    out: dict[str, str] = {}
+    tiktok = servers.get("tiktok_api")
+    if isinstance(tiktok, TikTokApiSandbox):
+        out |= {
+            "tiktok.api_base": tiktok.base_url,
+            "tiktok.auth_url": tiktok.auth_url,
+            "tiktok.client_key": tiktok.client_key,
+            "tiktok.client_secret": tiktok.client_secret,
+        }
+    upload_post = servers.get("upload_post")
+    if isinstance(upload_post, UploadPostSandbox):
+        out |= {
+            "upload_post.base": upload_post.api_base,
+            "upload_post.api_key": upload_post.api_key,
+        }
+    openrouter = servers.get("openrouter")
+    if isinstance(openrouter, OpenRouterSandbox):
+        out |= {"openrouter.base": openrouter.api_base, "openrouter.api_key": openrouter.api_key}
+    telegram = servers.get("telegram")
+    if isinstance(telegram, TelegramSandbox):
+        out |= {"telegram.base": telegram.base_url, "telegram.bot_token": telegram.token}
+    return out

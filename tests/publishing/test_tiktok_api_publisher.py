@@ -369,3 +369,25 @@ def test_reconcile_without_receipt_cannot_tell(
     with pytest.raises(PublishError) as caught:
         publisher.reconcile(make_request())
     assert caught.value.needs_attention and not caught.value.certainly_not_posted
+
+
+def test_connect_runs_oauth_and_saves_the_pair(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    import httpx
+
+    def browser(url: str) -> None:
+        with httpx.Client(follow_redirects=True, timeout=10, trust_env=False) as b:
+            assert b.get(url).status_code == 200
+
+    tiktok.authorize_as(ACCOUNT.username)
+    summary = publisher.connect(ACCOUNT, browser, timeout=10)
+    assert "access_token" not in summary and summary["open_id"]
+    saved = store.data[(ACCOUNT.id, "tiktok_api")]
+    assert saved["open_id"] == summary["open_id"] and saved["access_token"].startswith("act.")
+    publisher.submit(make_request(), receipts)  # the saved pair works
+    assert len(tiktok.posts) == 1

@@ -94,9 +94,11 @@ def test_tiktok_status_progression_and_rate_limit() -> None:
             },
         ).json()["data"]
         body = {"publish_id": init["publish_id"]}
-        fetch = lambda: http.post("/v2/post/publish/status/fetch/", headers=auth, json=body).json()[
-            "data"
-        ]  # noqa: E731
+
+        def fetch() -> dict:
+            answer = http.post("/v2/post/publish/status/fetch/", headers=auth, json=body)
+            return answer.json()["data"]
+
         assert fetch() == {
             "status": "PROCESSING_UPLOAD",
             "publicaly_available_post_id": [],
@@ -154,3 +156,22 @@ def test_upload_post_control_and_state() -> None:
         }
         state = http.get("/__sandbox__/state").json()
         assert state["uploads"][0]["video_size"] == 4
+
+
+def test_settings_point_at_the_stand_ins() -> None:
+    from piper_desktop.sandbox import api_sandbox_settings
+
+    servers = start_api_sandboxes()
+    try:
+        settings = api_sandbox_settings(servers)
+    finally:
+        stop_sandboxes(servers)
+    assert settings["tiktok.api_base"] == servers["tiktok_api"].base_url
+    assert settings["upload_post.base"].endswith("/api")
+    assert settings["openrouter.base"].endswith("/api/v1")
+    assert settings["telegram.bot_token"] == "123456:sandbox-telegram-token"
+    assert all(
+        v.startswith("http://127.0.0.1:")
+        for k, v in settings.items()
+        if k.endswith(("base", "url"))
+    )
