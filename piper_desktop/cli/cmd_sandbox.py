@@ -18,8 +18,9 @@ def register(commands: Any) -> None:
 
 
 def run(args: Namespace) -> int:
+    from ..domain.settings import DEFS
     from ..sandbox import SANDBOXES, start_sandboxes, stop_sandboxes
-    from ..sandbox.env import sandbox_env
+    from ..sandbox.env import sandbox_env, sandbox_settings
 
     names = tuple(args.only) if args.only else tuple(SANDBOXES)
     servers = start_sandboxes(names, args.host)
@@ -31,6 +32,10 @@ def run(args: Namespace) -> int:
         print("\nPoint piper at them (in another shell):", flush=True)
         for var, value in sandbox_env(servers).items():
             print(f"export {var}={value}", flush=True)
+        print("\nThe stand-ins' demo keys (for a data dir of its own):", flush=True)
+        for key, value in sandbox_settings(servers).items():
+            if DEFS[key].secret:
+                print(f"echo {value} | piper settings set {key} --stdin", flush=True)
         print("\nCtrl-C stops the sandbox.", flush=True)
         stop.wait()
     except KeyboardInterrupt:

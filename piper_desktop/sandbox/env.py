@@ -1,32 +1,30 @@
 """The environment overrides that point Piper at running sandbox stand-ins.
 
-One place maps each stand-in to the setting it replaces, for `piper sandbox` (which
-prints them), `piper --sandbox` (which applies them) and tests.
+Derived from `api_sandbox_settings` (setting key -> value) and each setting's own
+environment override, so the mapping lives in one place.
 """
 
 from __future__ import annotations
 
+from piper_desktop.domain.settings import DEFS
+from piper_desktop.sandbox import api_sandbox_settings
 from piper_desktop.sandbox.httpbase import SandboxServer
 
-# stand-in name -> (environment override, path under the server's base URL)
-OVERRIDES: dict[str, tuple[str, str]] = {
-    "tiktok_api": ("PIPER_TIKTOK_API_BASE", ""),
-    "upload_post": ("PIPER_UPLOAD_POST_BASE", "/api"),
-    "openrouter": ("PIPER_OPENROUTER_BASE", "/api/v1"),
-    "telegram": ("PIPER_TELEGRAM_BASE", ""),
-    "tiktok_web": ("PIPER_TIKTOK_WEB_BASE", ""),
-}
+
+def sandbox_settings(servers: dict[str, SandboxServer]) -> dict[str, str]:
+    """Every setting that points Piper at the running stand-ins (demo keys included)."""
+    values = dict(api_sandbox_settings(servers))
+    if "tiktok_web" in servers:
+        values["tiktok.web_base"] = servers["tiktok_web"].base_url
+        # the replica answers the proxy health check too
+        values["proxy.check_url"] = servers["tiktok_web"].base_url + "/api/ip"
+    return values
 
 
 def sandbox_env(servers: dict[str, SandboxServer]) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for name, server in servers.items():
-        if name in OVERRIDES:
-            var, suffix = OVERRIDES[name]
-            env[var] = server.base_url + suffix
-    if "tiktok_api" in servers:
-        env["PIPER_TIKTOK_AUTH_URL"] = servers["tiktok_api"].base_url + "/v2/auth/authorize/"
-    if "tiktok_web" in servers:
-        # the replica answers the proxy health check too
-        env["PIPER_PROXY_CHECK_URL"] = servers["tiktok_web"].base_url + "/api/ip"
-    return env
+    """The base URLs as environment overrides (secrets are not settable by env)."""
+    return {
+        DEFS[key].env: value  # type: ignore[misc]
+        for key, value in sandbox_settings(servers).items()
+        if DEFS[key].env and not DEFS[key].secret
+    }
