@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "cmd_campaigns",
     "cmd_jobs",
     "cmd_settings",
+    "cmd_uploadpost",
     "cmd_selftest",
 ]
 OPTIONAL_COMMAND_MODULES = ["cmd_sandbox", "cmd_browser", "cmd_run"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..clients.openrouter import OpenRouterClient
 from ..clients.tiktok import TikTokClient, TokenSet
+from ..clients.upload_post import UploadPostClient
 from ..domain.errors import ValidationError
 from ..domain.proxies import proxy_url
 from ..domain.services import Services
@@ -103,3 +104,10 @@ def caption_suggestions(
             item.hashtags,
             n=n,
         )
+
+
+def upload_post_client(services: Services) -> UploadPostClient:
+    return UploadPostClient(
+        _required_setting(services, "upload_post.api_key"),
+        base_url=services.settings.get("upload_post.base"),
+    )

@@ -1,0 +1,71 @@
+"""`piper upload-post ...`: posts scheduled on Upload-Post's side, and its history."""
+
+from __future__ import annotations
+
+from argparse import Namespace
+from typing import Any
+
+from .context import open_services
+from .output import emit
+
+
+def register(commands: Any) -> None:
+    group = commands.add_parser("upload-post", help="posts scheduled on Upload-Post, history")
+    sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    lst = sub.add_parser("scheduled", help="posts Upload-Post holds for later")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=cmd_scheduled)
+
+    edit = sub.add_parser("edit", help="move a scheduled post or change its title")
+    edit.add_argument("job_id")
+    edit.add_argument("--at", dest="scheduled_date", help="new ISO 8601 time")
+    edit.add_argument("--title")
+    edit.add_argument("--json", action="store_true")
+    edit.set_defaults(handler=cmd_edit)
+
+    cancel = sub.add_parser("cancel", help="cancel a scheduled post")
+    cancel.add_argument("job_id")
+    cancel.set_defaults(handler=cmd_cancel)
+
+    history = sub.add_parser("history", help="recent uploads")
+    history.add_argument("--page", type=int, default=1)
+    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(handler=cmd_history)
+
+
+def _client(args: Namespace) -> Any:
+    from ..publishing.connect import upload_post_client
+
+    return upload_post_client(open_services(args))
+
+
+def cmd_scheduled(args: Namespace) -> int:
+    with _client(args) as client:
+        emit(client.scheduled(), as_json=args.json, columns=["job_id", "scheduled_date", "title"])
+    return 0
+
+
+def cmd_edit(args: Namespace) -> int:
+    with _client(args) as client:
+        emit(
+            client.edit_scheduled(
+                args.job_id, scheduled_date=args.scheduled_date, title=args.title
+            ),
+            as_json=args.json,
+        )
+    return 0
+
+
+def cmd_cancel(args: Namespace) -> int:
+    with _client(args) as client:
+        client.cancel_scheduled(args.job_id)
+    print(f"cancelled scheduled post {args.job_id}")
+    return 0
+
+
+def cmd_history(args: Namespace) -> int:
+    with _client(args) as client:
+        emit(client.history(page=args.page, limit=args.limit), as_json=args.json)
+    return 0
