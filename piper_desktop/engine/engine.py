@@ -1,0 +1,502 @@
+"""The engine: claims due jobs from the database and runs them on a bounded worker pool.
+
+Two ways to run it, one loop:
+- `Engine.start()` / `stop()`: in the background, until stopped (the GUI's tray mode and
+  `piper run`). APScheduler reminds it of its periodic duties (tick, readiness, token
+  refresh, proxy checks, selector probes, network watch); the loop thread sleeps until
+  the next due moment computed from the database, or until something wakes it.
+- `Engine.run_once()`: everything due now, followed until each job is final or waiting
+  (retry later, held by a cap, needs a person); then it returns (`piper run --once`).
+
+Start-up always reconciles jobs left mid-flight first. Stopping is done in stages: no
+new claims, jobs in flight finish (a job not yet submitted goes back to the queue, a
+submitted one leaves its status checks for the next start), leases are released; a job
+still uploading when the time is up keeps its lease and is reconciled at the next start.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from ..domain.services import Services
+from ..logs import get_logger
+from ..publishing.base import PublishError
+from ..store.enums import AccountStatus, JobRoute, JobStatus
+from ..store.models import Account, Job, RouteCredential
+from .clock import Clock, SystemClock
+from .config import EngineConfig
+from .dispatch import ClaimPass, PassResult, Work, next_due
+from .events import EngineEvent, EngineEvents, EventKind
+from .leases import LeaseOwner
+from .ledger import Ledger
+from .publishers import PublisherFactory
+from .readiness import Problem, ReadinessChecker
+from .reconcile import reconcile
+from .route_checks import RouteChecks
+from .runner import JobRunner
+from .scheduler import Duty, build_scheduler
+from .wake import ClockJumpDetector, LogindSleepWatcher, NetworkWatcher
+
+log = get_logger("engine")
+
+HELD_BY_ENGINE = (
+    JobStatus.CLAIMED.value,
+    JobStatus.SUBMITTING.value,
+    JobStatus.SUBMITTED.value,
+    JobStatus.VERIFYING.value,
+)
+
+
+class Engine:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        clock: Clock | None = None,
+        events: EngineEvents | None = None,
+        config: EngineConfig | None = None,
+        factory: PublisherFactory | None = None,
+        rng: random.Random | None = None,
+        watch_system: bool = True,
+    ) -> None:
+        self.services = services
+        self.clock = clock or SystemClock()
+        self.events = events or EngineEvents()
+        self.config = config or EngineConfig.from_settings(services.settings)
+        self.owner = LeaseOwner.new()
+        self.factory = factory or PublisherFactory(services, self.clock)
+        self.ledger = Ledger(services.db, self.clock, str(self.owner), self.config, self.events)
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._recheck = threading.Event()
+        self._paused = False
+        self.runner = JobRunner(
+            services.db,
+            self.ledger,
+            self.factory,
+            self.clock,
+            self.config,
+            self.events,
+            self._stopping,
+            rng,
+        )
+        self.readiness = ReadinessChecker(
+            services, self.factory, self.ledger, self.clock, self.config
+        )
+        self._lock = threading.Lock()
+        self._running: dict[int, tuple[Work, Future[None]]] = {}
+        self._followed: set[int] = set()
+        self._pool: ThreadPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
+        self._scheduler: Any = None
+        self._jump = ClockJumpDetector(self.config.clock_jump_threshold)
+        self._network = NetworkWatcher(lambda: self.wake("network back", recheck=True))
+        self._logind = LogindSleepWatcher(lambda: self.wake("system resumed", recheck=True))
+        self._watch_system = watch_system
+        self._last_renew = float("-inf")
+        self._state = "stopped"
+
+    # --- public -------------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """stopped | running | paused | stopping"""
+        return self._state
+
+    def start(self) -> None:
+        """Run in the background until `stop()`."""
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._set_state("running", "engine started")
+        self._open_pool()
+        self._jump.observe(self.clock.time(), self.clock.monotonic())
+        self._thread = threading.Thread(
+            target=self._loop_safely, args=(False,), name="piper-engine", daemon=True
+        )
+        self._thread.start()
+        self._scheduler = build_scheduler(self.duties())
+        self._scheduler.start()
+        if self._watch_system:
+            self._logind.start()
+
+    def stop(self, timeout: float | None = None) -> list[int]:
+        """Stop in stages; returns the ids of jobs still running when time was up."""
+        if self._state == "stopped" and self._thread is None:
+            return []
+        self._set_state("stopping", "stopping: no new jobs; letting jobs in flight finish")
+        self._stopping.set()
+        self._wake.set()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        self._logind.stop()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        left = self._drain(self.config.stop_timeout if timeout is None else timeout)
+        self.factory.close()
+        self._set_state(
+            "stopped", "engine stopped" + (f"; {len(left)} job(s) still running" if left else "")
+        )
+        return left
+
+    def run_once(self) -> dict[str, int]:
+        """Process everything due now and follow it to a final or waiting state."""
+        counts: Counter[str] = Counter()
+
+        def count(event: EngineEvent) -> None:
+            if event.job_id is not None:
+                counts[event.kind.value] += 1
+
+        unsubscribe = self.events.subscribe(count)
+        self._stopping.clear()
+        self._set_state("running", "processing what is due now")
+        self._open_pool()
+        try:
+            self._loop(once=True)
+        finally:
+            self._drain(self.config.stop_timeout)
+            self.factory.close()
+            unsubscribe()
+            self._set_state("stopped", "done: " + _summary(counts))
+        return dict(counts)
+
+    def request_stop(self) -> None:
+        """Ask a running loop (background or run_once) to stop; safe from signal handlers."""
+        self._stopping.set()
+        self._wake.set()
+
+    def pause(self) -> None:
+        """No new claims; jobs in flight carry on."""
+        self._paused = True
+        self._set_state("paused", "paused: no new jobs start")
+
+    def resume(self) -> None:
+        self._paused = False
+        self._set_state("running", "running again")
+        self.wake("resumed by the operator")
+
+    def wake(self, reason: str, *, recheck: bool = False) -> None:
+        """Re-check what is due now (and, with recheck, settle jobs left mid-flight)."""
+        if recheck:
+            self._recheck.set()
+        self.events.emit(EngineEvent(EventKind.WAKE, reason, timestamp=self.clock.now()))
+        self._wake.set()
+
+    # --- duties (the scheduler calls these; tests may too) ------------------------------------
+    def duties(self) -> list[Duty]:
+        c = self.config
+        return [
+            Duty("tick", c.tick_seconds, self.tick, misfire_grace=c.tick_seconds),
+            Duty("readiness", c.readiness_every, self.check_readiness, misfire_grace=60),
+            Duty("token_refresh", c.token_refresh_every, self.refresh_tokens, misfire_grace=300),
+            Duty("proxy_checks", c.proxy_check_every, self.check_proxies, misfire_grace=300),
+            Duty("selector_probe", c.selector_probe_every, self.probe_selectors, misfire_grace=600),
+            Duty("network", c.network_poll_every, self._network.poll, misfire_grace=30),
+        ]
+
+    def tick(self) -> None:
+        jump = self._jump.observe(self.clock.time(), self.clock.monotonic())
+        if jump is not None:
+            what = "ahead" if jump > 0 else "back"
+            self.wake(
+                f"the wall clock moved {abs(jump):.0f}s {what} of the time that passed "
+                "(resume from sleep or a clock change); re-checking what is due",
+                recheck=True,
+            )
+            return
+        # expired leases of dead processes are settled on every tick
+        self._recheck.set()
+        self._wake.set()
+
+    def check_readiness(self) -> list[Problem]:
+        if self._paused:
+            return []
+        return self.readiness.run()
+
+    def refresh_tokens(self, within: float = 3600.0) -> int:
+        """Refresh TikTok access tokens that expire within `within` seconds."""
+        now = self.clock.time()
+        with self.services.db.session() as session:
+            rows = session.execute(
+                select(Account)
+                .join(RouteCredential, RouteCredential.account_id == Account.id)
+                .where(RouteCredential.route == JobRoute.TIKTOK_API.value)
+                .where(Account.status != AccountStatus.DISABLED.value)
+            ).scalars()
+            accounts = list(rows)
+        if not accounts:
+            return 0
+        try:
+            publisher = self.factory.get(JobRoute.TIKTOK_API.value)
+        except PublishError:
+            return 0
+        refreshed = 0
+        for account in accounts:
+            creds = self.services.accounts.load(account.id, JobRoute.TIKTOK_API.value)
+            token = creds.get("access_token")
+            if not token or float(creds.get("access_expires_at") or 0) - now > within:
+                continue
+            try:
+                RouteChecks.refresh_tiktok_token(
+                    publisher, self.factory.account_ref(account), str(token)
+                )
+                refreshed += 1
+            except PublishError as exc:
+                if exc.account_status:
+                    self.ledger.account_status(account.id, exc.account_status, exc.reason)
+                log.warning("token refresh for account %s failed: %s", account.id, exc.reason)
+        return refreshed
+
+    def check_proxies(self, horizon_hours: float = 24.0) -> int:
+        """Check the proxies of accounts with jobs in the next day; record the results."""
+        from ..clients.proxycheck import ProxySpec, check_proxies
+        from ..domain.proxies import proxy_url
+
+        now = self.clock.now()
+        with self.services.db.session() as session:
+            accounts = session.scalars(
+                select(Account)
+                .join(Job, Job.account_id == Account.id)
+                .where(Job.status.in_([JobStatus.QUEUED.value, JobStatus.RETRYING.value]))
+                .where(Job.next_attempt_at <= now + timedelta(hours=horizon_hours))
+                .where(Account.proxy_id.is_not(None))
+                .distinct()
+            ).all()
+            proxies = {a.proxy.id: a.proxy for a in accounts if a.proxy is not None}
+        if not proxies:
+            return 0
+        results = check_proxies(
+            [ProxySpec(p.id, proxy_url(p)) for p in proxies.values()],
+            str(self.services.settings.get("proxy.check_url")),
+            concurrency=int(self.services.settings.get("proxy.check_concurrency")),
+        )
+        for result in results:
+            self.services.proxies.record_check(
+                int(result.id),
+                ok=result.ok,
+                latency_ms=result.latency_ms,
+                exit_ip=result.exit_ip,
+                error=result.error,
+            )
+        return len(results)
+
+    def probe_selectors(self, horizon_hours: float = 24.0) -> list[str]:
+        """With browser jobs coming, walk the upload page (never posting) and warn about
+        selectors the site no longer shows."""
+        now = self.clock.now()
+        with self.services.db.session() as session:
+            account = session.scalar(
+                select(Account)
+                .join(Job, Job.account_id == Account.id)
+                .where(Job.route == JobRoute.BROWSER.value)
+                .where(Job.status.in_([JobStatus.QUEUED.value, JobStatus.RETRYING.value]))
+                .where(Job.next_attempt_at <= now + timedelta(hours=horizon_hours))
+                .where(Account.status == AccountStatus.ACTIVE.value)
+                .where(Account.storage_state.is_not(None))
+                .limit(1)
+            )
+        if account is None:
+            return []
+        try:
+            from .browser_route import probe_selectors
+
+            missing = probe_selectors(
+                self.factory.get(JobRoute.BROWSER.value), self.factory.account_ref(account)
+            )
+        except Exception as exc:
+            log.warning("selector probe failed: %s", exc)
+            return []
+        if missing:
+            self.events.emit(
+                EngineEvent(
+                    EventKind.WARNING,
+                    "the upload page changed: not found "
+                    + ", ".join(missing)
+                    + " (update the selectors file)",
+                    timestamp=self.clock.now(),
+                    data={"code": "selectors_missing", "missing": missing},
+                )
+            )
+        return missing
+
+    # --- the loop -----------------------------------------------------------------------------
+    def _loop_safely(self, once: bool) -> None:
+        try:
+            self._loop(once)
+        except Exception:
+            log.exception("the engine loop stopped on an error")
+            self._set_state("stopped", "the engine stopped on an internal error (see the log)")
+
+    def _loop(self, once: bool) -> None:
+        self._settle()
+        self._readiness_safely()
+        while not self._stopping.is_set():
+            self._wake.clear()
+            if self._recheck.is_set():
+                self._recheck.clear()
+                self._settle()
+            self._renew_leases()
+            result = self._dispatch()
+            running = self._running_count()
+            if running:
+                # workers set the wake event as they finish; leases are renewed meanwhile
+                self._wake.wait(timeout=self._renew_every())
+                continue
+            if once:
+                deadline = self._followed_next()
+                if deadline is None:
+                    break
+            else:
+                deadline = self._next_due()
+            now = self.clock.now()
+            timeout = max((deadline - now).total_seconds(), 0.0) if deadline else None
+            if not once:
+                timeout = (
+                    min(timeout, self.config.tick_seconds)
+                    if timeout is not None
+                    else self.config.tick_seconds
+                )
+            if result.waiting and not once:
+                timeout = min(timeout or self.config.tick_seconds, self.config.tick_seconds)
+            self.clock.wait(self._wake, timeout)
+
+    def _dispatch(self) -> PassResult:
+        if self._stopping.is_set() or self._paused:
+            return PassResult()
+        with self._lock:
+            busy = Counter(work.route for work, _ in self._running.values())
+            free_total = self.config.max_workers - len(self._running)
+        if free_total <= 0:
+            return PassResult()
+        free_by_route = {
+            route: self.config.route_limit(route) - busy[route]
+            for route in self.config.route_limits
+        }
+        with self.ledger.transition() as change:
+            result = ClaimPass(
+                change,
+                self.config,
+                str(self.owner),
+                free_total=free_total,
+                free_by_route=free_by_route,
+                scan_limit=max(free_total * 8, 32),
+            ).run()
+        for work in result.work:
+            self._submit(work)
+        return result
+
+    def _submit(self, work: Work) -> None:
+        assert self._pool is not None
+        with self._lock:
+            self._followed.add(work.job_id)
+            future = self._pool.submit(self.runner.run, work)
+            self._running[work.job_id] = (work, future)
+        future.add_done_callback(lambda _f, job_id=work.job_id: self._finished(job_id))
+
+    def _finished(self, job_id: int) -> None:
+        with self._lock:
+            self._running.pop(job_id, None)
+        self._wake.set()
+
+    def _running_count(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    def _open_pool(self) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=self.config.max_workers, thread_name_prefix="piper-job"
+            )
+
+    def _drain(self, timeout: float) -> list[int]:
+        with self._lock:
+            futures = [future for _, future in self._running.values()]
+        if futures:
+            wait_futures(futures, timeout=timeout)
+        with self._lock:
+            left = sorted(self._running)
+        if self._pool is not None:
+            self._pool.shutdown(wait=not left, cancel_futures=True)
+            self._pool = None
+        return left
+
+    def _settle(self) -> None:
+        try:
+            outcome = reconcile(self.ledger, self.factory, self.owner)
+        except Exception:
+            log.exception("reconciliation failed; will try again at the next tick")
+            return
+        for ids in outcome.values():
+            self._followed.update(ids)
+
+    def _readiness_safely(self) -> None:
+        try:
+            self.check_readiness()
+        except Exception:
+            log.exception("readiness check failed")
+
+    def _renew_every(self) -> float:
+        return max(self.config.lease_seconds / 4, 1.0)
+
+    def _renew_leases(self) -> None:
+        mono = self.clock.monotonic()
+        if mono - self._last_renew < self._renew_every():
+            return
+        self._last_renew = mono
+        now = self.clock.now()
+        with self.services.db.write() as session:
+            session.execute(
+                update(Job)
+                .where(Job.lease_owner == str(self.owner), Job.status.in_(HELD_BY_ENGINE))
+                .values(lease_expires_at=now + timedelta(seconds=self.config.lease_seconds))
+                .execution_options(synchronize_session=False)
+            )
+
+    def _next_due(self) -> datetime | None:
+        with self.services.db.session() as session:
+            return next_due(session, self.clock.now())
+
+    def _followed_next(self) -> datetime | None:
+        """run_once: the next status check of a job this run is following, if any."""
+        with self._lock:
+            followed = list(self._followed)
+        if not followed:
+            return None
+        with self.services.db.session() as session:
+            rows = session.execute(
+                select(Job.id, Job.status, Job.next_attempt_at).where(Job.id.in_(followed))
+            ).all()
+        waiting = [
+            at for job_id, status, at in rows if status == JobStatus.VERIFYING and at is not None
+        ]
+        settled = {job_id for job_id, status, _ in rows if status != JobStatus.VERIFYING}
+        with self._lock:
+            self._followed -= settled
+        return min(waiting) if waiting else None
+
+    def _set_state(self, state: str, message: str) -> None:
+        self._state = state
+        self.events.emit(
+            EngineEvent(
+                EventKind.ENGINE,
+                message,
+                status=state,
+                timestamp=self.clock.now(),
+                data={"state": state},
+            )
+        )
+
+
+def _summary(counts: Counter[str]) -> str:
+    keys = ["published", "failed", "retrying", "needs_attention", "held", "fallback"]
+    parts = [f"{counts.get(k, 0)} {k.replace('_', ' ')}" for k in keys if counts.get(k)]
+    return ", ".join(parts) if parts else "nothing was due"

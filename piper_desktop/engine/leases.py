@@ -1,0 +1,57 @@
+"""Who holds a job: lease owners, and telling a live holder from a dead one.
+
+A lease owner is "host:pid:token". A lease whose time ran out is free; so is one held
+by a process on this host that no longer exists (after a kill -9 there is no need to
+wait out the lease). Either way the job is then *reconciled*, never blindly re-run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LeaseOwner:
+    host: str
+    pid: int
+    token: str
+
+    @classmethod
+    def new(cls) -> LeaseOwner:
+        return cls(socket.gethostname()[:40], os.getpid(), secrets.token_hex(4))
+
+    @classmethod
+    def parse(cls, text: str | None) -> LeaseOwner | None:
+        if not text:
+            return None
+        host, _, rest = text.rpartition(":")
+        host, _, pid = host.rpartition(":")
+        if not host or not pid.isdigit():
+            return None
+        return cls(host, int(pid), rest)
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}:{self.token}"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def owner_is_dead(owner_text: str | None, me: LeaseOwner) -> bool:
+    """True only when we can be sure: same host, another pid, and that pid is gone."""
+    owner = LeaseOwner.parse(owner_text)
+    if owner is None or owner.host != me.host or owner.pid == me.pid:
+        return False
+    return not pid_alive(owner.pid)

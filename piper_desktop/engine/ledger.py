@@ -1,0 +1,455 @@
+"""Every change the engine makes to a job, each in its own write transaction.
+
+A transition writes the job row, a `JobEvent` (the job's history) and, where it applies,
+the account (cooldown, needs_login, last post) and the campaign (completed), then returns
+the `EngineEvent`s to announce once the transaction has committed. Transitions made by a
+worker only apply while this engine still holds the job's lease — except the receipt,
+which is the platform's word and is kept whatever happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..domain.jobs import add_event
+from ..logs import get_logger, mask
+from ..publishing.base import CheckResult, PublishError, Receipt
+from ..store.db import Database
+from ..store.enums import (
+    FINAL_JOB_STATUSES,
+    AccountStatus,
+    CampaignStatus,
+    JobStatus,
+)
+from ..store.models import Account, Artifact, Campaign, Job
+from .clock import Clock
+from .config import EngineConfig
+from .events import EngineEvent, EngineEvents, EventKind
+
+log = get_logger("engine")
+
+ACCOUNT_STATUS_FROM_ERROR = {
+    "cooldown": AccountStatus.COOLDOWN,
+    "needs_login": AccountStatus.NEEDS_LOGIN,
+    "needs_attention": AccountStatus.NEEDS_ATTENTION,
+    "disabled": AccountStatus.DISABLED,
+}
+ARTIFACT_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".html": "text/html",
+    ".json": "application/json",
+    ".txt": "text/plain",
+}
+
+
+def content_type_for(name: str) -> str:
+    for suffix, kind in ARTIFACT_TYPES.items():
+        if name.lower().endswith(suffix):
+            return kind
+    return "application/octet-stream"
+
+
+class Transition:
+    """One write transaction's worth of changes and the announcements that follow it."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.events: list[EngineEvent] = []
+
+    def note(
+        self,
+        job: Job,
+        kind: EventKind,
+        message: str,
+        data: dict[str, Any] | None = None,
+        *,
+        persist: bool = True,
+    ) -> None:
+        message = mask(message)
+        if persist:
+            add_event(self.session, job, kind.value, message, data).at = self.now
+        self.events.append(
+            EngineEvent(
+                kind=kind,
+                message=message,
+                job_id=job.id,
+                status=job.status,
+                timestamp=self.now,
+                account_id=job.account_id,
+                campaign_id=job.campaign_id,
+                data=dict(data or {}),
+            )
+        )
+
+    def announce(self, kind: EventKind, message: str, **fields: Any) -> None:
+        self.events.append(
+            EngineEvent(kind=kind, message=mask(message), timestamp=self.now, **fields)
+        )
+
+
+class Ledger:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        owner: str,
+        config: EngineConfig,
+        events: EngineEvents,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.owner = owner
+        self.config = config
+        self.events = events
+
+    @contextmanager
+    def transition(self) -> Iterator[Transition]:
+        """A write transaction; its events are emitted only after it committed."""
+        with self.db.write() as session:
+            change = Transition(session, self.clock.now())
+            yield change
+        for event in change.events:
+            self.events.emit(event)
+
+    def held(self, job: Job) -> bool:
+        return job.lease_owner == self.owner
+
+    def _job(self, change: Transition, job_id: int, *, leased: bool = True) -> Job | None:
+        job = change.session.get(Job, job_id)
+        if job is None:
+            return None
+        if leased and not self.held(job):
+            log.warning("job %s: lease lost (held by %s); not touching it", job_id, job.lease_owner)
+            return None
+        return job
+
+    @staticmethod
+    def _release(job: Job) -> None:
+        job.lease_owner = None
+        job.lease_expires_at = None
+
+    # --- the publishing path ------------------------------------------------------------
+    def start_submit(self, job_id: int) -> Job | None:
+        """claimed → submitting, one attempt more. None if the job is no longer ours."""
+        with self.transition() as change:
+            job = self._job(change, job_id)
+            if job is None or job.status != JobStatus.CLAIMED:
+                return None
+            job.status = JobStatus.SUBMITTING.value
+            job.attempts += 1
+            job.lease_expires_at = change.now + timedelta(seconds=self.config.lease_seconds)
+            change.note(
+                job,
+                EventKind.SUBMITTING,
+                f"attempt {job.attempts} of {job.max_attempts} on route {job.route}",
+                {"attempt": job.attempts, "route": job.route},
+            )
+            return job
+
+    def record_receipt(self, job_id: int, receipt: Receipt) -> None:
+        """Keep the platform's receipt at once — before anything else happens."""
+        with self.transition() as change:
+            job = change.session.get(Job, job_id)
+            if job is None:
+                return
+            if job.receipt == receipt.value and job.receipt_kind == receipt.kind:
+                return
+            if not self.held(job):
+                # the receipt is the platform's word: keep it even if our lease lapsed
+                log.warning("job %s: receipt arrived after the lease lapsed; kept", job_id)
+            job.receipt_kind = receipt.kind
+            job.receipt = receipt.value
+            if receipt.post_url:
+                job.post_url = receipt.post_url
+            job.submitted_at = change.now
+            if job.status in (JobStatus.CLAIMED, JobStatus.SUBMITTING):
+                job.status = JobStatus.SUBMITTED.value
+            account = change.session.get(Account, job.account_id)
+            if account is not None:
+                account.last_post_at = change.now
+            evidence = receipt.extra.get("evidence_png") if receipt.extra else None
+            if isinstance(evidence, bytes | bytearray) and evidence:
+                change.session.add(
+                    Artifact(
+                        job_id=job.id,
+                        name="evidence.png",
+                        content_type="image/png",
+                        content=bytes(evidence),
+                        created_at=change.now,
+                    )
+                )
+            data = {
+                k: v
+                for k, v in (receipt.extra or {}).items()
+                if isinstance(v, str | int | float | bool) or v is None
+            }
+            change.note(
+                job,
+                EventKind.RECEIPT,
+                f"{receipt.kind} {receipt.value}",
+                {"kind": receipt.kind, "value": receipt.value, "post_url": receipt.post_url}
+                | {"extra": data},
+            )
+
+    def verifying(self, job_id: int, next_check: datetime, note: str | None = None) -> None:
+        """Waiting for the platform: release the lease, check again at `next_check`."""
+        with self.transition() as change:
+            job = self._job(change, job_id)
+            if job is None:
+                return
+            first = job.status != JobStatus.VERIFYING
+            job.status = JobStatus.VERIFYING.value
+            job.next_attempt_at = next_check
+            self._release(job)
+            if first or note:
+                change.note(
+                    job,
+                    EventKind.VERIFYING,
+                    note or f"the platform is processing it; next check {next_check.isoformat()}",
+                    persist=first,
+                )
+
+    def published(self, job_id: int, result: CheckResult) -> None:
+        with self.transition() as change:
+            job = self._job(change, job_id)
+            if job is None:
+                return
+            job.status = JobStatus.PUBLISHED.value
+            job.published_at = change.now
+            job.post_url = result.post_url or job.post_url
+            job.post_id = result.post_id or job.post_id
+            if result.platform_results:
+                job.platform_results = result.platform_results
+            job.next_attempt_at = None
+            job.last_error = result.reason if result.reason else None
+            self._release(job)
+            message = job.post_url or "published"
+            if result.reason:
+                message += f" ({result.reason})"
+            change.note(
+                job,
+                EventKind.PUBLISHED,
+                message,
+                {"post_url": job.post_url, "post_id": job.post_id},
+            )
+            self._campaign_done(change, job)
+
+    def retry(
+        self, job_id: int, reason: str, delay: float, *, code: str | None = None
+    ) -> datetime | None:
+        """A transient failure: try again after `delay` seconds (a new submit)."""
+        with self.transition() as change:
+            job = self._job(change, job_id)
+            if job is None:
+                return None
+            at = change.now + timedelta(seconds=delay)
+            job.status = JobStatus.RETRYING.value
+            job.next_attempt_at = at
+            job.last_error = mask(reason)
+            # the next attempt is a new submission: its receipt replaces this one
+            job.receipt = job.receipt_kind = None
+            self._release(job)
+            change.note(
+                job,
+                EventKind.RETRYING,
+                f"{reason}; attempt {job.attempts + 1} of {job.max_attempts} at {at.isoformat()}",
+                {"delay_seconds": round(delay, 3), "code": code, "next_attempt_at": at.isoformat()},
+            )
+            return at
+
+    def failed(self, job_id: int, reason: str, *, code: str | None = None) -> None:
+        with self.transition() as change:
+            job = self._job(change, job_id)
+            if job is None:
+                return
+            self._fail(change, job, reason, code)
+
+    def _fail(self, change: Transition, job: Job, reason: str, code: str | None) -> None:
+        job.status = JobStatus.FAILED.value
+        job.last_error = mask(reason)
+        job.next_attempt_at = None
+        self._release(job)
+        change.note(job, EventKind.FAILED, reason, {"code": code})
+        self._campaign_done(change, job)
+
+    def attention(
+        self,
+        job_id: int,
+        reason: str,
+        *,
+        leased: bool = True,
+        code: str | None = None,
+        account_reason: str | None = None,
+    ) -> None:
+        """A person must look: the job (and, with account_reason, its account) waits."""
+        with self.transition() as change:
+            job = self._job(change, job_id, leased=leased)
+            if job is None:
+                return
+            self._attention(change, job, reason, code)
+            if account_reason:
+                self._account_status(
+                    change, job.account_id, AccountStatus.NEEDS_ATTENTION, account_reason, None
+                )
+
+    def flag_not_ready(self, job_id: int, reason: str, *, account_reason: str | None) -> bool:
+        """The readiness check failed: a job not yet running waits for a person (and
+        its account, when the problem is the account's)."""
+        with self.transition() as change:
+            job = change.session.get(Job, job_id)
+            if job is None or job.lease_owner is not None:
+                return False
+            if job.status not in (JobStatus.QUEUED, JobStatus.RETRYING):
+                return False
+            self._attention(change, job, reason, "not_ready")
+            if account_reason:
+                self._account_status(
+                    change, job.account_id, AccountStatus.NEEDS_ATTENTION, account_reason, None
+                )
+            return True
+
+    def _attention(self, change: Transition, job: Job, reason: str, code: str | None) -> None:
+        job.status = JobStatus.NEEDS_ATTENTION.value
+        job.attention_reason = mask(reason)
+        job.last_error = mask(reason)
+        job.next_attempt_at = None
+        self._release(job)
+        change.note(job, EventKind.NEEDS_ATTENTION, reason, {"code": code})
+
+    def fallback(self, job_id: int, new_route: str, reason: str) -> None:
+        """The route certainly did not post: the same job goes to the next route."""
+        with self.transition() as change:
+            job = self._job(change, job_id)
+            if job is None:
+                return
+            old = job.route
+            job.route = new_route
+            job.status = JobStatus.QUEUED.value
+            job.attempts = 0
+            job.next_attempt_at = change.now
+            job.last_error = mask(reason)
+            job.receipt = job.receipt_kind = None
+            self._release(job)
+            change.note(
+                job,
+                EventKind.FALLBACK,
+                f"{old} did not post it ({reason}); trying {new_route}",
+                {"from": old, "to": new_route},
+            )
+
+    def park(self, job_id: int, status: str, message: str, *, due_now: bool = False) -> None:
+        """Give a job back with `status` and no lease (engine stopping, reconciliation).
+        `due_now`: it runs at once, not as a missed schedule."""
+        with self.transition() as change:
+            job = self._job(change, job_id)
+            if job is None:
+                return
+            job.status = status
+            if due_now:
+                job.next_attempt_at = change.now
+            self._release(job)
+            change.note(job, EventKind.PARKED, message)
+
+    def artifacts(self, job_id: int, artifacts: dict[str, bytes]) -> None:
+        if not artifacts:
+            return
+        with self.db.write() as session:
+            now = self.clock.now()
+            for name, content in artifacts.items():
+                if not isinstance(content, bytes | bytearray):
+                    continue
+                session.add(
+                    Artifact(
+                        job_id=job_id,
+                        name=name[:200],
+                        content_type=content_type_for(name),
+                        content=bytes(content),
+                        created_at=now,
+                    )
+                )
+
+    # --- accounts and campaigns ------------------------------------------------------------
+    def account_status(
+        self, account_id: int, status: str, reason: str, seconds: float | None = None
+    ) -> None:
+        target = ACCOUNT_STATUS_FROM_ERROR.get(status)
+        if target is None:
+            log.warning("unknown account status %r from a publisher; ignored", status)
+            return
+        with self.transition() as change:
+            self._account_status(change, account_id, target, reason, seconds)
+
+    def _account_status(
+        self,
+        change: Transition,
+        account_id: int,
+        status: AccountStatus,
+        reason: str,
+        seconds: float | None,
+    ) -> None:
+        account = change.session.get(Account, account_id)
+        if account is None:
+            return
+        account.status = status.value
+        account.status_reason = mask(reason)
+        until = None
+        if status == AccountStatus.COOLDOWN:
+            until = change.now + timedelta(
+                seconds=seconds if seconds else self.config.default_cooldown_seconds
+            )
+            if account.cooldown_until is None or account.cooldown_until < until:
+                account.cooldown_until = until
+            until = account.cooldown_until
+        label = f"@{account.username}"
+        message = f"{label} is now {status.value}: {reason}"
+        if until is not None:
+            message = f"{label} cools down until {until.isoformat()}: {reason}"
+        change.announce(
+            EventKind.ACCOUNT,
+            message,
+            account_id=account.id,
+            status=status.value,
+            data={"cooldown_until": until.isoformat() if until else None},
+        )
+
+    def _campaign_done(self, change: Transition, job: Job) -> None:
+        if job.campaign_id is None:
+            return
+        campaign = change.session.get(Campaign, job.campaign_id)
+        if campaign is None or campaign.status not in (
+            CampaignStatus.RUNNING,
+            CampaignStatus.PAUSED,
+        ):
+            return
+        change.session.flush()
+        open_jobs = change.session.scalar(
+            select(func.count(Job.id)).where(
+                Job.campaign_id == campaign.id,
+                Job.status.not_in([s.value for s in FINAL_JOB_STATUSES]),
+            )
+        )
+        if open_jobs == 0:
+            campaign.status = CampaignStatus.COMPLETED.value
+            change.announce(
+                EventKind.CAMPAIGN,
+                f"campaign {campaign.name!r} completed",
+                campaign_id=campaign.id,
+                status=campaign.status,
+            )
+
+
+def error_summary(error: PublishError) -> str:
+    parts = [error.reason]
+    if error.code and error.code not in error.reason:
+        parts.append(f"[{error.code}]")
+    if error.log_id:
+        parts.append(f"(log_id {error.log_id})")
+    return " ".join(parts)

@@ -1,0 +1,117 @@
+"""Route-specific questions the readiness check and the token duty ask, before a slot.
+
+- TikTok API: can we get a valid access token (refreshing it, saved at once) and does
+  the creator's account allow this job's options and duration? Asked through the
+  publisher itself so token refreshes share its per-account lock (a refresh token works
+  once: two refreshes racing would log the account out). Until the publisher offers a
+  public `preflight`/`refresh_token`, this adapter uses its token helpers.
+- Upload-Post: is the API key accepted?
+- Browser: is the stored session still logged in? (browser layer's check)
+
+Each answer is None (ready), a reason (a person must act), or raises PublishError with
+`retryable=True` when the question could not be asked right now (network).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..clients.errors import ApiError
+from ..clients.upload_post import UploadPostClient
+from ..domain.services import Services
+from ..logs import get_logger
+from ..publishing.base import AccountRef, Publisher, PublishError, PublishRequest
+from ..store.enums import JobRoute
+
+log = get_logger("engine")
+
+
+class RouteChecks:
+    """Caches answers for one readiness pass (one creator_info per account, ...)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._creators: dict[int, Any] = {}
+        self._sessions: dict[int, str | None] = {}
+        self._keys: dict[str, str | None] = {}
+
+    def problem(self, publisher: Publisher, request: PublishRequest) -> str | None:
+        route = getattr(publisher, "route", None)
+        route = getattr(route, "value", route)
+        if route == JobRoute.TIKTOK_API:
+            return self._tiktok(publisher, request)
+        if route == JobRoute.UPLOAD_POST:
+            return self._upload_post(publisher)
+        if route == JobRoute.BROWSER:
+            return self._browser(publisher, request.account)
+        return None
+
+    # --- TikTok API ---------------------------------------------------------------------
+    def _tiktok(self, publisher: Any, request: PublishRequest) -> str | None:
+        from ..publishing.tiktok_api import check_creator_allows
+
+        if hasattr(publisher, "preflight"):
+            try:
+                publisher.preflight(request)
+            except PublishError as exc:
+                return _reason_or_raise(exc)
+            return None
+        account = request.account
+        try:
+            creator = self._creators.get(account.id)
+            if creator is None:
+                with publisher._client(account) as client:
+                    creator = publisher._with_token(
+                        account, client, client.creator_info, before_upload=True
+                    )
+                self._creators[account.id] = creator
+            if request.options.mode != "inbox":
+                check_creator_allows(request, creator)
+        except PublishError as exc:
+            return _reason_or_raise(exc)
+        return None
+
+    @staticmethod
+    def refresh_tiktok_token(publisher: Any, account: AccountRef, access_token: str) -> None:
+        """Refresh now (under the publisher's lock) and save the new pair at once."""
+        if hasattr(publisher, "refresh_token"):
+            publisher.refresh_token(account)
+            return
+        with publisher._client(account) as client:
+            publisher._access_token(account, client, stale=access_token)
+
+    # --- Upload-Post --------------------------------------------------------------------
+    def _upload_post(self, publisher: Any) -> str | None:
+        settings = publisher.settings
+        key = f"{settings.base_url}"
+        if key in self._keys:
+            return self._keys[key]
+        problem = None
+        try:
+            with UploadPostClient(settings.api_key, base_url=settings.base_url) as client:
+                client.history(page=1, limit=1)
+        except ApiError as exc:
+            if exc.http_status in (401, 403):
+                problem = "Upload-Post rejected the API key; check upload_post.api_key"
+            elif exc.retryable:
+                raise PublishError(str(exc), retryable=True) from None
+            else:
+                log.info("Upload-Post readiness: %s", exc)
+        self._keys[key] = problem
+        return problem
+
+    # --- browser ------------------------------------------------------------------------
+    def _browser(self, publisher: Any, account: AccountRef) -> str | None:
+        if account.id in self._sessions:
+            return self._sessions[account.id]
+        from .browser_route import session_problem
+
+        problem = session_problem(publisher, self.services, account)
+        self._sessions[account.id] = problem
+        return problem
+
+
+def _reason_or_raise(exc: PublishError) -> str:
+    if exc.retryable and not exc.needs_attention:
+        raise exc
+    return exc.reason

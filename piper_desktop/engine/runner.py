@@ -1,0 +1,361 @@
+"""Running one claimed job on a worker thread: a publish attempt or a status check.
+
+publish: preflight (the file is there, unchanged in size) → submitting (one attempt
+more) → `publisher.submit`, whose receipt is committed the moment it arrives → a first
+status check right away → published, or verifying with the next check planned (the
+worker is freed; the check is claimed again when due).
+
+Errors, by what the publisher says (PublishError):
+- certainly_not_posted and not worth retrying on this route → the account's next route
+  (`account.routes`), if there is one — never after an unknown outcome;
+- needs_attention → the operator; retryable → again after base·2^(n-1)·(1+jitter) until
+  `max_attempts`; anything else → failed with the platform's reason;
+- account_status → the account cools down (until a time) or needs a new login.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..logs import get_logger
+from ..publishing.base import (
+    CheckResult,
+    CheckState,
+    Publisher,
+    PublishError,
+    PublishRequest,
+    Receipt,
+)
+from ..store.db import Database
+from ..store.enums import JobStatus
+from ..store.models import Account, Job, JobEvent, MediaItem
+from .clock import Clock
+from .config import EngineConfig
+from .dispatch import Work
+from .events import EngineEvent, EngineEvents, EventKind
+from .ledger import Ledger, error_summary
+from .publishers import PublisherFactory
+
+log = get_logger("engine")
+
+
+def retry_delay(
+    attempt: int,
+    base: float,
+    *,
+    jitter: float = 0.25,
+    rng: random.Random | None = None,
+    retry_after: float | None = None,
+) -> float:
+    """Exponential backoff with jitter: base·2^(attempt-1)·(1 + jitter·U[0,1))."""
+    rng = rng or random.Random()
+    delay = base * (2 ** max(attempt - 1, 0)) * (1.0 + jitter * rng.random())
+    return max(delay, retry_after or 0.0)
+
+
+def next_route(routes: list[str] | None, current: str) -> str | None:
+    """The route after `current` in the account's order of preference."""
+    routes = list(routes or [])
+    if current not in routes:
+        return None
+    index = routes.index(current)
+    return routes[index + 1] if index + 1 < len(routes) else None
+
+
+def media_problem(request: PublishRequest) -> str | None:
+    """Cheap preflight before any upload; the readiness check also compares sha256."""
+    if request.options.source == "url":
+        return None
+    try:
+        size = request.media_path.stat().st_size
+    except OSError:
+        return f"the video file is missing: {request.media_path}"
+    if size != request.media_size:
+        return f"the video file changed since it was added (size {size} != {request.media_size})"
+    return None
+
+
+class JobRunner:
+    def __init__(
+        self,
+        db: Database,
+        ledger: Ledger,
+        factory: PublisherFactory,
+        clock: Clock,
+        config: EngineConfig,
+        events: EngineEvents,
+        stopping: threading.Event,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.ledger = ledger
+        self.factory = factory
+        self.clock = clock
+        self.config = config
+        self.events = events
+        self.stopping = stopping
+        self.rng = rng or random.Random()
+        self._check_failures: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    # --- entry ------------------------------------------------------------------------------
+    def run(self, work: Work) -> None:
+        try:
+            if work.kind == "check":
+                self.check(work)
+            else:
+                self.publish(work)
+        except Exception as exc:  # a bug or a database error: never guess about a post
+            log.exception("job %s: unexpected error", work.job_id)
+            self._unexpected(work, exc)
+
+    def _unexpected(self, work: Work, exc: Exception) -> None:
+        try:
+            self.ledger.attention(
+                work.job_id,
+                f"internal error while {'checking' if work.kind == 'check' else 'posting'}: "
+                f"{type(exc).__name__}: {exc}; look at the account before retrying",
+                code="internal_error",
+            )
+        except Exception:
+            log.exception("job %s: could not record the internal error", work.job_id)
+
+    def _load(self, job_id: int) -> tuple[Job, Account, MediaItem] | None:
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                return None
+            account = session.get(Account, job.account_id)
+            media = session.get(MediaItem, job.media_id)
+            if account is None or media is None:
+                return None
+            return job, account, media
+
+    # --- publishing -------------------------------------------------------------------------
+    def publish(self, work: Work) -> None:
+        loaded = self._load(work.job_id)
+        if loaded is None:
+            return
+        job, account, media = loaded
+        if not self.ledger.held(job) or job.status != JobStatus.CLAIMED:
+            return
+        if self.stopping.is_set():
+            self.ledger.park(job.id, work.previous_status, "engine stopping; back in the queue")
+            return
+        request = self.factory.request_for(job, account, media)
+        problem = media_problem(request)
+        if problem:
+            self.ledger.attention(job.id, problem, code="media")
+            return
+        try:
+            publisher = self.factory.get(job.route)
+        except PublishError as exc:
+            self._error(job, account, exc)
+            return
+        started = self.ledger.start_submit(job.id)
+        if started is None:
+            return
+        receipts: list[Receipt] = []
+
+        def on_receipt(receipt: Receipt) -> None:
+            self.ledger.record_receipt(job.id, receipt)
+            receipts.append(receipt)
+
+        def on_progress(stage: str, fraction: float | None) -> None:
+            self.events.emit(
+                EngineEvent(
+                    kind=EventKind.PROGRESS,
+                    message=stage if fraction is None else f"{stage} {fraction:.0%}",
+                    job_id=job.id,
+                    status=JobStatus.SUBMITTING.value,
+                    timestamp=self.clock.now(),
+                    account_id=job.account_id,
+                    campaign_id=job.campaign_id,
+                    data={"stage": stage, "fraction": fraction},
+                )
+            )
+
+        try:
+            receipt = publisher.submit(request, on_receipt, on_progress)
+        except PublishError as exc:
+            self._error(started, account, exc)
+            return
+        except Exception as exc:
+            log.exception("job %s: publisher failed unexpectedly", job.id)
+            self.ledger.attention(
+                job.id,
+                f"outcome unknown: the {job.route} route failed unexpectedly while posting "
+                f"({type(exc).__name__}: {exc}); look at the account before retrying",
+                code="unknown_outcome",
+            )
+            return
+        if not receipts or receipts[-1] != receipt:
+            on_receipt(receipt)
+        if self.stopping.is_set():
+            self.ledger.verifying(
+                job.id, self.clock.now(), "engine stopping; status checks resume at the next start"
+            )
+            return
+        self._check(started, request, receipt, publisher)
+
+    def _error(self, job: Job, account: Account, exc: PublishError) -> None:
+        self.ledger.artifacts(job.id, exc.artifacts)
+        reason = error_summary(exc)
+        attempts = job.attempts
+        worth_retrying = exc.retryable and attempts < job.max_attempts
+        fallback = None
+        if exc.certainly_not_posted and not worth_retrying and exc.account_status != "cooldown":
+            fallback = next_route(account.routes, job.route)
+        if fallback is not None:
+            if exc.account_status or exc.needs_attention:
+                # the route's own problem (e.g. its login): tell the operator, post anyway
+                self.events.emit(
+                    EngineEvent(
+                        kind=EventKind.WARNING,
+                        message=f"@{account.username} on {job.route}: {reason}",
+                        job_id=job.id,
+                        timestamp=self.clock.now(),
+                        account_id=account.id,
+                        data={"code": exc.code, "route": job.route},
+                    )
+                )
+            self.ledger.fallback(job.id, fallback, reason)
+            return
+        if exc.account_status:
+            self.ledger.account_status(account.id, exc.account_status, reason, exc.cooldown_seconds)
+        if exc.needs_attention:
+            self.ledger.attention(job.id, reason, code=exc.code)
+        elif worth_retrying:
+            delay = retry_delay(
+                max(attempts, 1),
+                self.config.retry_base_seconds,
+                jitter=self.config.jitter,
+                rng=self.rng,
+                retry_after=exc.retry_after,
+            )
+            self.ledger.retry(job.id, reason, delay, code=exc.code)
+        elif exc.retryable:
+            self.ledger.failed(
+                job.id, f"gave up after {attempts} attempts: {reason}", code=exc.code
+            )
+        else:
+            self.ledger.failed(job.id, reason, code=exc.code)
+
+    # --- status checks ----------------------------------------------------------------------
+    def check(self, work: Work) -> None:
+        loaded = self._load(work.job_id)
+        if loaded is None:
+            return
+        job, account, media = loaded
+        if not self.ledger.held(job) or job.status != JobStatus.VERIFYING:
+            return
+        if not job.receipt or not job.receipt_kind:
+            self.ledger.attention(
+                job.id, "waiting for a status without a receipt; look at the account"
+            )
+            return
+        request = self.factory.request_for(job, account, media)
+        try:
+            publisher = self.factory.get(job.route)
+        except PublishError as exc:
+            self._check_failed(job, exc)
+            return
+        self._check(job, request, self.stored_receipt(job), publisher)
+
+    def stored_receipt(self, job: Job) -> Receipt:
+        """The receipt as the platform gave it, extra fields from its event included."""
+        extra: dict[str, object] = {}
+        with self.db.session() as session:
+            event = session.scalar(
+                select(JobEvent)
+                .where(JobEvent.job_id == job.id, JobEvent.kind == EventKind.RECEIPT.value)
+                .order_by(JobEvent.id.desc())
+                .limit(1)
+            )
+        if event is not None and event.data and event.data.get("value") == job.receipt:
+            extra = dict(event.data.get("extra") or {})
+        return Receipt(
+            kind=str(job.receipt_kind),
+            value=str(job.receipt),
+            post_url=job.post_url,
+            extra=extra,
+        )
+
+    def _check(
+        self, job: Job, request: PublishRequest, receipt: Receipt, publisher: Publisher
+    ) -> None:
+        try:
+            result = publisher.check(request, receipt)
+        except PublishError as exc:
+            self._check_failed(job, exc)
+            return
+        with self._lock:
+            self._check_failures.pop(job.id, None)
+        self._apply(job, result)
+
+    def _check_failed(self, job: Job, exc: PublishError) -> None:
+        if not exc.retryable:
+            self.ledger.attention(
+                job.id,
+                f"cannot tell where the post stands: {error_summary(exc)}",
+                code=exc.code,
+            )
+            return
+        with self._lock:
+            failures = self._check_failures.get(job.id, 0) + 1
+            self._check_failures[job.id] = failures
+        wait = min(self.config.check_seconds * (2 ** (failures - 1)), 900.0)
+        wait = max(wait, exc.retry_after or 0.0)
+        if self._verify_timed_out(job):
+            self.ledger.attention(
+                job.id, f"no status from the platform for too long: {error_summary(exc)}"
+            )
+            return
+        self.ledger.verifying(
+            job.id,
+            self.clock.now() + timedelta(seconds=wait),
+            f"status check failed ({error_summary(exc)}); trying again in {wait:.0f}s",
+        )
+
+    def _verify_timed_out(self, job: Job) -> bool:
+        since: datetime | None = job.submitted_at
+        if since is None:
+            return False
+        return (self.clock.now() - since).total_seconds() > self.config.verify_timeout_seconds
+
+    def _apply(self, job: Job, result: CheckResult) -> None:
+        if result.state == CheckState.PENDING:
+            if self._verify_timed_out(job):
+                hours = self.config.verify_timeout_seconds / 3600
+                self.ledger.attention(
+                    job.id,
+                    f"still processing on the platform after {hours:g} h; look at the account",
+                    code="verify_timeout",
+                )
+                return
+            wait = min(result.next_check_in or self.config.check_seconds, self.config.check_seconds)
+            self.ledger.verifying(job.id, self.clock.now() + timedelta(seconds=max(wait, 0.0)))
+        elif result.state == CheckState.PUBLISHED:
+            self.ledger.published(job.id, result)
+        elif result.state == CheckState.NEEDS_ATTENTION:
+            self.ledger.attention(job.id, result.reason or "the platform needs a person")
+        else:
+            reason = result.reason or "the platform could not publish it"
+            if result.account_status:
+                self.ledger.account_status(job.account_id, result.account_status, reason)
+            if result.retryable and job.attempts < job.max_attempts:
+                delay = retry_delay(
+                    max(job.attempts, 1),
+                    self.config.retry_base_seconds,
+                    jitter=self.config.jitter,
+                    rng=self.rng,
+                )
+                self.ledger.retry(job.id, reason, delay)
+            elif result.retryable:
+                self.ledger.failed(job.id, f"gave up after {job.attempts} attempts: {reason}")
+            else:
+                self.ledger.failed(job.id, reason)
