@@ -1,14 +1,18 @@
-"""`piper self-test`: one line per check, so a frozen build proves it has what it needs."""
+"""`piper self-test`: one line per check, so a frozen build proves it has what it needs.
+
+Each line reads `ok    name: detail`, `FAIL  name: reason` (a required check) or
+`warn  name: reason` (an optional one). The run passes when every required check does.
+"""
 
 from __future__ import annotations
 
 import importlib
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .frozen import is_frozen
 from .paths import resource, resources_dir
 
 
@@ -17,6 +21,22 @@ class Check:
     name: str
     run: Callable[[], str]
     required: bool = True
+
+
+# Files the layers read from resources/ at run time; a build without them is broken.
+REQUIRED_RESOURCES = ("profile_templates.json", "sites/tiktok.json")
+
+
+def _qt() -> str:
+    from .ui.platform_check import check_platform_plugin
+
+    return check_platform_plugin()
+
+
+def _qt_desktop() -> str:
+    from .ui.platform_check import check_desktop_plugins
+
+    return check_desktop_plugins()
 
 
 def _database() -> str:
@@ -30,7 +50,14 @@ def _database() -> str:
         change_password(db, "self-test-password-2")
         db.close()
         unlock_vault(directory, "self-test-password-2").close()
-    return "create, unlock and re-key in a temp dir"
+    import sqlcipher3
+
+    version = sqlcipher3.connect(":memory:")
+    try:
+        cipher = version.execute("PRAGMA cipher_version").fetchone()[0]
+    finally:
+        version.close()
+    return f"SQLCipher {cipher}: create, unlock and re-key in a temp dir"
 
 
 def _migrations() -> str:
@@ -39,46 +66,45 @@ def _migrations() -> str:
     versions = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py"))
     if not versions:
         raise RuntimeError(f"no migrations in {MIGRATIONS_DIR}")
-    return f"{len(versions)} revisions, head {head_revision()}"
+    return f"{len(versions)} revisions, head {head_revision()}, in {MIGRATIONS_DIR}"
 
 
 def _resources() -> str:
-    needed = ["profile_templates.json"]
-    missing = [n for n in needed if not resource(n).exists()]
+    missing = [n for n in REQUIRED_RESOURCES if not resource(*n.split("/")).is_file()]
     if missing:
         raise RuntimeError(f"missing in {resources_dir()}: {', '.join(missing)}")
-    return str(resources_dir())
-
-
-def _qt() -> str:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtGui import QGuiApplication
-
-    app = QGuiApplication.instance() or QGuiApplication([])
-    return f"platform plugin {app.platformName()!r} loaded"
+    count = sum(1 for p in resources_dir().rglob("*") if p.is_file())
+    return f"{count} files in {resources_dir()}"
 
 
 def _playwright() -> str:
+    from importlib.metadata import version
+
+    import playwright
     from playwright.sync_api import sync_playwright
 
+    driver = Path(playwright.__file__).resolve().parent / "driver"
     with sync_playwright() as p:
-        return f"driver started ({p.chromium.name})"
+        browser_type = p.chromium.name
+    return f"driver {version('playwright')} started from {driver} ({browser_type} available)"
 
 
 def _browser() -> str:
+    executable = importlib.import_module("piper_desktop.browser.executable")
     try:
-        module = importlib.import_module("piper_desktop.browser.executable")
-    except ModuleNotFoundError:
-        raise RuntimeError("browser layer not installed") from None
-    found = module.find_browser()
-    return str(found)
+        found = executable.find_browser()
+    except executable.BrowserNotFound as exc:
+        hint = " (the app does not bundle one)" if is_frozen() else ""
+        raise RuntimeError(f"none found{hint}: {exc}") from None
+    return str(found.describe())
 
 
 CHECKS = [
+    Check("qt", _qt),
+    Check("qt-desktop", _qt_desktop, required=False),
     Check("database", _database),
     Check("migrations", _migrations),
     Check("resources", _resources),
-    Check("qt", _qt),
     Check("playwright", _playwright),
     Check("browser", _browser, required=False),
 ]

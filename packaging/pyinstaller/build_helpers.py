@@ -1,0 +1,246 @@
+"""What `piper.spec` keeps and drops, as plain functions the tests can check.
+
+The spec collects every `piper_desktop` module wholesale (the GUI, engine and browser
+layers land while the build exists), then trims what a desktop app never loads: Qt
+modules nothing imports, Qt plugins for embedded displays, Qt translations, debug
+symbols in the Playwright driver's Node binary.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+# PyInstaller 6 TOC entries: (name in the app, source path, type code).
+TocEntry = tuple[str, str, str]
+
+# Qt modules the app may use without naming them in our sources (dependencies of the
+# ones it names, or loaded by the platform plugins); never excluded.
+QT_ALWAYS_KEEP = frozenset({"QtCore", "QtGui", "QtWidgets", "QtDBus", "QtSvg"})
+
+# Plugins for embedded or exotic displays, the virtual keyboard (which pulls in all of
+# QtQuick), the GTK3 theme (which bundles the build machine's whole GTK stack, about 15 MB,
+# where the desktop's own would be right; the xdg-desktop-portal theme stays), and image
+# formats nobody imports videos' thumbnails or icons in. Paths are relative to Qt's plugins
+# folder, without the library suffix.
+QT_PLUGINS_DROPPED = (
+    "platformthemes/libqgtk3",
+    "imageformats/libqicns",
+    "imageformats/libqtga",
+    "imageformats/libqtiff",
+    "imageformats/libqwbmp",
+    "egldeviceintegrations/",
+    "generic/",
+    "platforms/libqeglfs",
+    "platforms/libqlinuxfb",
+    "platforms/libqminimalegl",
+    "platforms/libqvkkhrdisplay",
+    "platforms/libqvnc",
+    "platforms/qdirect2d",
+    "platforminputcontexts/libqtvirtualkeyboardplugin",
+    "platforminputcontexts/qtvirtualkeyboardplugin",
+    "imageformats/libqpdf",
+    "imageformats/qpdf",
+    "qmltooling/",
+    "designer/",
+)
+
+# The UI speaks English; Qt's own strings (standard buttons) stay English too. Add
+# prefixes such as "qtbase_de" here to ship a translation.
+QT_TRANSLATIONS_KEPT: tuple[str, ...] = ()
+
+# TypeScript declarations in the Playwright package: read by editors, never at run time.
+PLAYWRIGHT_DROPPED = ("playwright/driver/package/types/", "playwright/driver/package/index.d.ts")
+
+_IMPORT_RE = re.compile(
+    r"PySide6\.(Qt\w+)|from\s+PySide6\s+import\s+\(?([\w\s,]+)\)?", re.MULTILINE
+)
+_QT_LIB_RE = re.compile(r"^Qt6?([A-Za-z0-9]+?)(?:\.|$)")
+
+
+def _norm(name: str) -> str:
+    return name.replace("\\", "/")
+
+
+def used_qt_modules(source_dir: Path) -> set[str]:
+    """The `PySide6.Qt*` modules that any source file under `source_dir` names."""
+    used: set[str] = set()
+    for path in source_dir.rglob("*.py"):
+        for match in _IMPORT_RE.finditer(path.read_text(encoding="utf-8", errors="replace")):
+            if match.group(1):
+                used.add(match.group(1))
+            else:
+                used.update(n for n in re.split(r"[\s,]+", match.group(2)) if n.startswith("Qt"))
+    return used
+
+
+def installed_qt_modules() -> dict[str, Path]:
+    """PySide6's extension modules in this environment, by module name."""
+    import PySide6
+
+    folder = Path(PySide6.__file__).parent
+    modules: dict[str, Path] = {}
+    for path in folder.iterdir():
+        name = path.name.split(".")[0]
+        if name.startswith("Qt") and path.suffix in (".so", ".pyd"):
+            modules[name] = path
+    return modules
+
+
+def qt_module_name(library: str) -> str | None:
+    """ "QtQuick" for libQt6Quick.so.6, Qt6Quick.dll or @rpath/QtQuick.framework/.../QtQuick."""
+    match = _QT_LIB_RE.match(_norm(library).split("/")[-1].removeprefix("lib"))
+    return "Qt" + match.group(1) if match else None
+
+
+def qt_libraries_linked(binary: Path) -> set[str]:
+    """Qt module names (e.g. "QtQuick") whose shared libraries `binary` links."""
+    from PyInstaller.depend import bindepend
+
+    names = (qt_module_name(referenced) for referenced, _ in bindepend.get_imports(str(binary)))
+    return {n for n in names if n}
+
+
+def qt_module_excludes(
+    installed: dict[str, Path],
+    used: Iterable[str],
+    linked: Callable[[Path], set[str]] = qt_libraries_linked,
+) -> list[str]:
+    """`PySide6.Qt*` modules to exclude: installed, and neither used nor needed by one used.
+
+    A used module keeps the modules its library links (QtQuickWidgets keeps QtQuick and
+    QtQml), so excluding never breaks a module the GUI imports.
+    """
+    keep = set(QT_ALWAYS_KEEP) | {m for m in used if m in installed}
+    pending = list(keep)
+    while pending:
+        module = pending.pop()
+        if module not in installed:
+            continue
+        for dependency in linked(installed[module]):
+            if dependency in installed and dependency not in keep:
+                keep.add(dependency)
+                pending.append(dependency)
+    return sorted(f"PySide6.{m}" for m in installed if m not in keep)
+
+
+def command_hidden_imports() -> list[str]:
+    """`piper`'s command modules, which cli.main imports by name at run time."""
+    from piper_desktop.cli import main
+
+    package = Path(main.__file__).parent
+    names = list(main.COMMAND_MODULES) + [
+        n for n in main.OPTIONAL_COMMAND_MODULES if (package / f"{n}.py").exists()
+    ]
+    return [f"piper_desktop.cli.{n}" for n in names]
+
+
+def _plugin_path(dest: str) -> str | None:
+    dest = _norm(dest)
+    marker = "/plugins/"
+    if "PySide6/" not in dest or marker not in dest:
+        return None
+    return dest.split(marker, 1)[1]
+
+
+def drop_qt_plugins(binaries: list[TocEntry]) -> list[TocEntry]:
+    kept = []
+    for entry in binaries:
+        plugin = _plugin_path(entry[0])
+        if plugin is not None and plugin.startswith(QT_PLUGINS_DROPPED):
+            continue
+        kept.append(entry)
+    return kept
+
+
+def drop_qt_translations(datas: list[TocEntry]) -> list[TocEntry]:
+    kept = []
+    for entry in datas:
+        dest = _norm(entry[0])
+        is_translation = "PySide6/" in dest and "/translations/" in dest
+        if is_translation and not Path(dest).name.startswith(QT_TRANSLATIONS_KEPT or ("\0",)):
+            continue
+        kept.append(entry)
+    return kept
+
+
+def drop_playwright_extras(datas: list[TocEntry]) -> list[TocEntry]:
+    return [e for e in datas if not _norm(e[0]).startswith(PLAYWRIGHT_DROPPED)]
+
+
+def _is_qt_lib(dest: str) -> bool:
+    name = _norm(dest).split("/")[-1]
+    return (
+        "PySide6/" in _norm(dest)
+        and name.startswith(("libQt6", "Qt6"))
+        and "/plugins/" not in _norm(dest)
+    )
+
+
+def drop_unlinked_qt_libraries(
+    binaries: list[TocEntry],
+    imports: Callable[[str], Iterable[str]] | None = None,
+) -> list[TocEntry]:
+    """Drop Qt shared libraries that no remaining binary links, directly or through others.
+
+    Dropped plugins leave their libraries behind in the analysis (the virtual keyboard
+    plugin brings QtQuick and QtQml); this walks the link graph from every binary that is
+    not a Qt library and keeps only what it reaches.
+    """
+    if imports is None:
+        from PyInstaller.depend import bindepend
+
+        def imports(src: str) -> Iterable[str]:
+            return (_norm(name).split("/")[-1] for name, _ in bindepend.get_imports(src))
+
+    qt_libs = {_norm(e[0]).split("/")[-1]: e for e in binaries if _is_qt_lib(e[0])}
+    reached: set[str] = set()
+    pending = [e[1] for e in binaries if not _is_qt_lib(e[0])]
+    seen_sources: set[str] = set()
+    while pending:
+        src = pending.pop()
+        if src in seen_sources:
+            continue
+        seen_sources.add(src)
+        for name in imports(src):
+            if name in qt_libs and name not in reached:
+                reached.add(name)
+                pending.append(qt_libs[name][1])
+    return [e for e in binaries if not _is_qt_lib(e[0]) or _norm(e[0]).split("/")[-1] in reached]
+
+
+def stripped_node(datas: list[TocEntry], workdir: Path) -> list[TocEntry]:
+    """Swap Playwright's Node binary for a copy without debug symbols (Linux only).
+
+    The driver's Node ships with symbols and debug info (27 MB of its 144 MB). PyInstaller strips
+    binaries, but Node arrives as a data file of the playwright package, so it is done here.
+    macOS signs Node (stripping would break the signature) and Windows' has no symbols.
+    """
+    strip = shutil.which("strip")
+    if not sys.platform.startswith("linux") or strip is None:
+        return datas
+    result = []
+    for dest, src, kind in datas:
+        if _norm(dest) == "playwright/driver/node":
+            target = workdir / "stripped" / "node"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists() or target.stat().st_mtime < Path(src).stat().st_mtime:
+                shutil.copy2(src, target)
+                subprocess.run([strip, str(target)], check=True)
+            src = str(target)
+        result.append((dest, src, kind))
+    return result
+
+
+def data_files_under(root: Path, folder: Path, patterns: Iterable[str]) -> list[tuple[str, str]]:
+    """(source, destination folder) pairs for `Analysis(datas=...)`, skipping caches."""
+    pairs = []
+    for pattern in patterns:
+        for path in sorted(folder.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                pairs.append((str(path), str(path.parent.relative_to(root))))
+    return pairs

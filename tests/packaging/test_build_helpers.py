@@ -1,0 +1,157 @@
+"""What piper.spec keeps and drops, checked without running PyInstaller."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+import pytest
+
+from piper_desktop.cli import main as cli_main
+
+from .helpers import REPO, build_helpers
+
+bh = build_helpers()
+
+
+def test_used_qt_modules_reads_every_import_form(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(
+        "from PySide6.QtCore import Qt\nimport PySide6.QtSvg\n", encoding="utf-8"
+    )
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.py").write_text(
+        "from PySide6 import (\n    QtGui,\n    QtQuickWidgets,\n)\n", encoding="utf-8"
+    )
+    assert bh.used_qt_modules(tmp_path) == {"QtCore", "QtSvg", "QtGui", "QtQuickWidgets"}
+
+
+@pytest.mark.parametrize(
+    ("library", "module"),
+    [
+        ("libQt6Quick.so.6", "QtQuick"),
+        ("/opt/qt/lib/libQt6WaylandClient.so.6", "QtWaylandClient"),
+        ("Qt6Core.dll", "QtCore"),
+        ("@rpath/QtGui.framework/Versions/A/QtGui", "QtGui"),
+        ("libicuuc.so.73", None),
+        ("libc.so.6", None),
+    ],
+)
+def test_qt_module_name(library: str, module: str | None) -> None:
+    assert bh.qt_module_name(library) == module
+
+
+def test_excludes_keep_used_modules_and_what_they_link() -> None:
+    installed = {
+        name: Path(f"/qt/{name}.so")
+        for name in ("QtCore", "QtGui", "QtWidgets", "QtQml", "QtQuick", "QtQuickWidgets", "QtHelp")
+    }
+    links = {
+        "QtQuickWidgets": {"QtQuick", "QtWidgets"},
+        "QtQuick": {"QtQml", "QtGui"},
+        "QtQml": {"QtCore"},
+    }
+
+    def linked(path: Path) -> set[str]:
+        return links.get(path.stem, set())
+
+    assert bh.qt_module_excludes(installed, set(), linked) == [
+        "PySide6.QtHelp",
+        "PySide6.QtQml",
+        "PySide6.QtQuick",
+        "PySide6.QtQuickWidgets",
+    ]
+    assert bh.qt_module_excludes(installed, {"QtQuickWidgets"}, linked) == ["PySide6.QtHelp"]
+
+
+def test_no_qt_module_the_sources_use_is_excluded() -> None:
+    """Against the real PySide6 and the real sources, as the GUI grows."""
+    used = bh.used_qt_modules(REPO / "piper_desktop")
+    installed = bh.installed_qt_modules()
+    excluded = {m.split(".", 1)[1] for m in bh.qt_module_excludes(installed, used)}
+    assert "QtWidgets" in used
+    assert not (excluded & used)
+    assert "QtQuick" in excluded or "QtQuick" in used
+
+
+def test_every_command_module_is_a_hidden_import() -> None:
+    hidden = bh.command_hidden_imports()
+    for name in cli_main.COMMAND_MODULES:
+        assert f"piper_desktop.cli.{name}" in hidden
+    cli_dir = REPO / "piper_desktop" / "cli"
+    for name in cli_main.OPTIONAL_COMMAND_MODULES:
+        assert (f"piper_desktop.cli.{name}" in hidden) == (cli_dir / f"{name}.py").exists()
+
+
+def test_dropping_plugins_translations_and_playwright_types() -> None:
+    qt = "PySide6/Qt"
+    binaries = [
+        (f"{qt}/plugins/platforms/libqxcb.so", "/src/libqxcb.so", "BINARY"),
+        (f"{qt}/plugins/platforms/libqoffscreen.so", "/src/libqoffscreen.so", "BINARY"),
+        (f"{qt}/plugins/platforms/libqeglfs.so", "/src/libqeglfs.so", "BINARY"),
+        (f"{qt}/plugins/platformthemes/libqgtk3.so", "/src/libqgtk3.so", "BINARY"),
+        (f"{qt}/plugins/platformthemes/libqxdgdesktopportal.so", "/src/p.so", "BINARY"),
+        (
+            f"{qt}/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
+            "/src/vk.so",
+            "BINARY",
+        ),
+        ("libfoo.so", "/src/libfoo.so", "BINARY"),
+    ]
+    kept = [dest.rsplit("/", 1)[-1] for dest, _, _ in bh.drop_qt_plugins(binaries)]
+    assert kept == ["libqxcb.so", "libqoffscreen.so", "libqxdgdesktopportal.so", "libfoo.so"]
+
+    datas = [
+        (f"{qt}/translations/qtbase_de.qm", "/src/de.qm", "DATA"),
+        ("playwright/driver/package/types/protocol.d.ts", "/src/p.d.ts", "DATA"),
+        ("playwright/driver/package/cli.js", "/src/cli.js", "DATA"),
+        ("resources/sites/tiktok.json", "/src/tiktok.json", "DATA"),
+    ]
+    trimmed = bh.drop_playwright_extras(bh.drop_qt_translations(datas))
+    assert [dest for dest, _, _ in trimmed] == [
+        "playwright/driver/package/cli.js",
+        "resources/sites/tiktok.json",
+    ]
+
+
+def test_unlinked_qt_libraries_go_linked_ones_stay() -> None:
+    lib = "PySide6/Qt/lib"
+    binaries = [
+        ("PySide6/QtWidgets.abi3.so", "/s/QtWidgets.abi3.so", "EXTENSION"),
+        (f"{lib}/libQt6Widgets.so.6", "/s/libQt6Widgets.so.6", "BINARY"),
+        (f"{lib}/libQt6Gui.so.6", "/s/libQt6Gui.so.6", "BINARY"),
+        (f"{lib}/libQt6Core.so.6", "/s/libQt6Core.so.6", "BINARY"),
+        (f"{lib}/libQt6Quick.so.6", "/s/libQt6Quick.so.6", "BINARY"),
+        (f"{lib}/libQt6Qml.so.6", "/s/libQt6Qml.so.6", "BINARY"),
+        (f"{lib}/libicuuc.so.73", "/s/libicuuc.so.73", "BINARY"),
+    ]
+    graph = {
+        "/s/QtWidgets.abi3.so": ["libQt6Widgets.so.6", "libc.so.6"],
+        "/s/libQt6Widgets.so.6": ["libQt6Gui.so.6"],
+        "/s/libQt6Gui.so.6": ["libQt6Core.so.6"],
+        "/s/libQt6Core.so.6": ["libicuuc.so.73"],
+        "/s/libQt6Quick.so.6": ["libQt6Qml.so.6"],  # only the dropped plugin needed it
+    }
+    kept = bh.drop_unlinked_qt_libraries(binaries, lambda src: graph.get(src, []))
+    assert [dest.rsplit("/", 1)[-1] for dest, _, _ in kept] == [
+        "QtWidgets.abi3.so",
+        "libQt6Widgets.so.6",
+        "libQt6Gui.so.6",
+        "libQt6Core.so.6",
+        "libicuuc.so.73",
+    ]
+
+
+def test_packaging_files_are_in_place() -> None:
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]
+    entry.read(REPO / "packaging" / "linux" / "piper-desktop.desktop", encoding="utf-8")
+    desktop = entry["Desktop Entry"]
+    assert desktop["Type"] == "Application"
+    assert desktop["Exec"] == "piper"
+    assert desktop["Icon"] == "piper-desktop"
+    icons = REPO / "packaging" / "icons"
+    assert (icons / "piper.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (icons / "piper.ico").read_bytes()[:4] == b"\0\0\1\0"  # an ICO directory
+    assert (REPO / "resources" / "icons" / "piper.svg").is_file()
+    iss = (REPO / "packaging" / "windows" / "piper.iss").read_text(encoding="utf-8")
+    assert "PiperDesktop.exe" in iss
