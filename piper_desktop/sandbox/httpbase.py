@@ -53,6 +53,8 @@ class Fault:
     # With then_process: wait this long after handling, before the (lost) answer — the
     # request took effect but the client gave up waiting (a timeout on its side).
     delay_after: float = 0.0
+    # Only slow the request down: after `delay`, handle it normally (a slow platform).
+    pass_through: bool = False
 
 
 class FaultBook:
@@ -170,6 +172,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         fault = self.server.faults.take(path)
         if fault and fault.delay:
             time.sleep(fault.delay)  # simulates a slow platform, not test synchronisation
+        if fault and fault.pass_through:
+            fault = None
         if fault and fault.drop_connection and not fault.then_process:
             self.read_body()
             self._record(path, None)
