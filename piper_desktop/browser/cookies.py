@@ -169,7 +169,7 @@ def _parse_netscape(text: str) -> CookieImport:
         fields = line.rstrip("\r\n").split("\t")
         if len(fields) == 1:
             fields = line.split()  # some tools write spaces instead of tabs
-        if len(fields) == 6:
+        elif len(fields) == 6:
             fields.append("")  # an empty value loses its trailing tab in some exporters
         if len(fields) != 7:
             result.errors.append(

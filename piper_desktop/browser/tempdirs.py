@@ -29,7 +29,12 @@ LOCK_NAME = "owner.lock"
 
 
 def default_temp_root() -> Path:
-    return Path(tempfile.gettempdir()) / ROOT_NAME
+    base = Path(tempfile.gettempdir())
+    # Chromium puts a unix socket under the temp dir and aborts if its path passes
+    # ~100 characters; macOS's per-user TMPDIR is long, so prefer /tmp there.
+    if os.name == "posix" and len(str(base)) > 20 and Path("/tmp").is_dir():
+        base = Path("/tmp")
+    return base / ROOT_NAME
 
 
 def ensure_root(root: Path | None = None) -> Path:
@@ -65,7 +70,7 @@ class RunDir:
     def __init__(self, root: Path | None = None) -> None:
         self.root = ensure_root(root)
         clean_stale(self.root)
-        self.path = self.root / f"run-{os.getpid()}-{secrets.token_hex(4)}"
+        self.path = self.root / f"run-{os.getpid()}-{secrets.token_hex(2)}"
         self.path.mkdir(mode=0o700)
         self._lock: IO[bytes] | None = open(self.path / LOCK_NAME, "wb")  # noqa: SIM115
         if not _try_lock(self._lock):  # pragma: no cover - a fresh name cannot be held

@@ -982,11 +982,11 @@ async def _probe(publisher: WebPublisher, page: Page, media_path: Any) -> list[t
     if await attempt.visible(page.locator(site.selector("captcha"))):
         results.append(("captcha (blocks the page now)", True))
         return results
-    if site.has("cookie_banner") and await attempt.visible(
-        page.locator(site.selector("cookie_banner"))
+    if site.has("cookie_banner_accept") and await attempt.visible(
+        page.locator(site.selector("cookie_banner_accept"))
     ):
-        results.append(("cookie_banner", True))
-        await found("cookie_banner_accept")
+        await found("cookie_banner")
+        results.append(("cookie_banner_accept", True))
         with contextlib.suppress(StepTimeout, PublishError):
             await attempt.dismiss_banner()
     await found("file_card")

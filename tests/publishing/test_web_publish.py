@@ -15,16 +15,16 @@ from piper_desktop.publishing.base import AccountRef, CheckState, PostOptions, P
 from piper_desktop.publishing.web import WebPublisher, WebTimeouts
 from piper_desktop.sandbox.proxy import LocalProxy
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
-from tests.browser.fixtures import (  # noqa: F401
-    StateBook,
-    browser_host,
-    browser_temp,
-    make_request,
-    site,
-    states,
-    studio,
-    video_file,
-)
+from tests.browser import fixtures
+from tests.browser.fixtures import StateBook, make_request
+
+# The browser fixtures, shared with tests/browser (one Chromium per module).
+browser_temp = fixtures.browser_temp
+browser_host = fixtures.browser_host
+studio = fixtures.studio
+site = fixtures.site
+states = fixtures.states
+video_file = fixtures.video_file
 
 pytestmark = pytest.mark.browser
 
@@ -279,7 +279,7 @@ def test_probe_reports_without_posting(
     results = publisher(browser_host, site, states).probe(account, video_file)
     found = dict(results)
     missing = [name for name, ok in results if not ok]
-    assert missing == []
+    assert missing == [], results
     for name in (
         "file_input",
         "upload_done",
@@ -294,3 +294,43 @@ def test_probe_reports_without_posting(
         assert found[name], name
     assert studio.posts == [], "a probe never posts"
     assert len(studio.uploads) == 1
+
+
+def test_handoff_continues_in_the_operator_window(
+    browser_host: BrowserHost,
+    studio: TikTokStudioSandbox,
+    site: SiteConfig,
+    states: StateBook,
+    video_file: Path,
+) -> None:
+    account = AccountRef(8, "tiktok", "hana")
+    login(studio, states, account)
+    studio.require_captcha("load", "hana")
+    request = make_request(video_file, caption="after the captcha #sunset", account=account)
+    pub = publisher(browser_host, site, states)
+    with pytest.raises(PublishError) as caught:
+        pub.submit(request, lambda r: None)
+    assert caught.value.code == "captcha"
+
+    handoff = pub.begin_handoff(request)
+    assert handoff.is_open and handoff.blocked_by == "captcha"
+
+    async def operator_solves() -> None:
+        page = handoff.window.page
+        await page.locator("#captcha_container button").click()
+        await page.locator("#captcha_container").wait_for(state="detached")
+
+    browser_host.run(operator_solves)
+    receipts: list[Receipt] = []
+    receipt = pub.resume_after_handoff(request, receipts.append, handoff)
+    [post] = studio.posts
+    assert post.caption == "after the captcha #sunset" and receipt.post_url == post.url
+    assert receipts == [receipt] and not handoff.is_open
+    assert len(studio.uploads) == 1, "the upload happened once, in the operator's window"
+
+    # Resuming again (e.g. after a crash) finds the post instead of posting twice.
+    again = pub.resume_after_handoff(request, lambda r: None)
+    assert again.post_url == post.url and len(studio.posts) == 1
+    assert pub.reconcile(request) is not None
+    other = make_request(video_file, caption="never posted", account=account, job_id=2)
+    assert pub.reconcile(other) is None
