@@ -77,6 +77,16 @@ def register(commands: Any) -> None:
     )
     retry.set_defaults(handler=cmd_retry)
 
+    stats = sub.add_parser("stats", help="counts by status, route and account; success rate")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=cmd_stats)
+
+    export = sub.add_parser("export", help="every job with its events, receipts and artifacts")
+    export.add_argument("--format", choices=["csv", "json"], default="json")
+    export.add_argument("--since", help="only jobs changed since this ISO 8601 time")
+    export.add_argument("-o", "--output", help="write to this file (default: standard output)")
+    export.set_defaults(handler=cmd_export)
+
 
 def cmd_add(args: Namespace) -> int:
     services = open_services(args)
@@ -158,4 +168,31 @@ def cmd_retry(args: Namespace) -> int:
         services.jobs.retry(job_id, force=args.force)
         ids.append(job_id)
     print(f"re-queued {len(ids)} job(s)")
+    return 0
+
+
+def cmd_stats(args: Namespace) -> int:
+    from ..domain.reporting import job_stats
+
+    services = open_services(args)
+    emit(job_stats(services.db), as_json=args.json)
+    return 0
+
+
+def cmd_export(args: Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    from ..domain.fields import moment
+    from ..domain.reporting import export_jobs, write_export
+
+    services = open_services(args)
+    since = moment()("since", args.since) if args.since else None
+    rows = export_jobs(services.db, since=since)
+    if args.output:
+        with Path(args.output).expanduser().open("w", encoding="utf-8", newline="") as out:
+            write_export(rows, args.format, out)
+        print(f"exported {len(rows)} job(s) to {args.output}", file=sys.stderr)
+    else:
+        write_export(rows, args.format, sys.stdout)
     return 0

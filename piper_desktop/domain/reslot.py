@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..store.enums import SLOTTED_JOB_STATUSES, JobStatus
@@ -34,8 +34,9 @@ def calendar_without(
 ) -> AccountCalendar:
     """The account's calendar leaving out the jobs that are about to move."""
     skip = set(exclude)
+    # a post that already went out counts at the time it went, not its planned slot
     rows = session.execute(
-        select(Job.id, Job.scheduled_at).where(
+        select(Job.id, func.coalesce(Job.submitted_at, Job.scheduled_at)).where(
             Job.account_id == account.id,
             Job.status.in_([s.value for s in SLOTTED_JOB_STATUSES]),
             Job.scheduled_at.is_not(None),

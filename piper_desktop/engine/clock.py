@@ -55,9 +55,10 @@ class ManualClock:
 
     With `auto_advance` (the default) a wait or a sleep moves the clock forward by the
     whole timeout at once: the engine's idle waits become instant jumps to the next due
-    time, like a discrete-event simulation. Without it, `wait` blocks (for real) until
-    the event is set, and only `advance`/`jump` move time — for tests that drive a
-    running engine from outside.
+    time, like a discrete-event simulation. Without it, time moves only through
+    `advance` (both clocks) and `jump` (wall clock only); a wait ends when its event is
+    set or when `advance` has moved the monotonic clock past its timeout — like a real
+    timed wait, which a suspend (`jump`) does not shorten.
     """
 
     def __init__(self, start: datetime | None = None, *, auto_advance: bool = True) -> None:
@@ -86,11 +87,9 @@ class ManualClock:
 
     def set(self, moment: datetime) -> None:
         """Move to `moment` as if that time passed (never backwards)."""
-        with self._lock:
-            delta = (moment.astimezone(UTC) - self._wall).total_seconds()
-            if delta > 0:
-                self._wall += timedelta(seconds=delta)
-                self._mono += delta
+        delta = (moment.astimezone(UTC) - self.now()).total_seconds()
+        if delta > 0:
+            self.advance(delta)
 
     def jump(self, seconds: float) -> None:
         """Only the wall clock moves: a suspend/resume, or someone setting the clock."""
@@ -105,13 +104,14 @@ class ManualClock:
     def wait(self, event: threading.Event, timeout: float | None) -> bool:
         if event.is_set():
             return True
-        if not self.auto_advance or timeout is None:
-            # nothing else moves this clock: block until someone sets the event
-            return event.wait(None if self.auto_advance else timeout_cap(timeout))
-        self.advance(max(timeout, 0.0))
-        return event.is_set()
-
-
-def timeout_cap(timeout: float | None) -> float | None:
-    """A manual clock's timeouts are virtual; in real time wait only briefly for them."""
-    return None if timeout is None else min(max(timeout, 0.0), 0.2)
+        if self.auto_advance:
+            if timeout is None:
+                return event.wait()
+            self.advance(max(timeout, 0.0))
+            return event.is_set()
+        deadline = None if timeout is None else self.monotonic() + max(timeout, 0.0)
+        # poll briefly in real time: the event's setter does not know about this clock
+        while not event.wait(0.02):
+            if deadline is not None and self.monotonic() >= deadline:
+                return False
+        return True

@@ -103,6 +103,8 @@ class Engine:
         self._watch_system = watch_system
         self._last_renew = float("-inf")
         self._state = "stopped"
+        # jobs still running when the last stop's time was up (reconciled at next start)
+        self.stranded: list[int] = []
 
     # --- public -------------------------------------------------------------------------------
     @property
@@ -424,6 +426,7 @@ class Engine:
             wait_futures(futures, timeout=timeout)
         with self._lock:
             left = sorted(self._running)
+        self.stranded = left
         if self._pool is not None:
             self._pool.shutdown(wait=not left, cancel_futures=True)
             self._pool = None

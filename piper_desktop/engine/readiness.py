@@ -32,9 +32,11 @@ from ..store.models import Account, Campaign, Job, MediaItem
 from .clock import Clock
 from .config import EngineConfig
 from .dispatch import CLAIMABLE
+from .events import EngineEvent, EventKind
 from .ledger import Ledger
 from .publishers import PublisherFactory
 from .route_checks import RouteChecks
+from .runner import next_route
 
 log = get_logger("engine")
 
@@ -184,10 +186,24 @@ class ReadinessChecker:
             publisher = self.factory.get(job.route)
         except PublishError as exc:
             return Problem(job.id, account.id, exc.reason, "job")
-        reason = checks.problem(publisher, request)
-        if reason:
-            return Problem(job.id, account.id, reason, "account")
-        return None
+        problem = checks.problem(publisher, request)
+        if problem is None:
+            return None
+        fallback = next_route(account.routes, job.route)
+        if fallback is not None:
+            # the route cannot take it, another can: the job falls back at its slot
+            self.ledger.events.emit(
+                EngineEvent(
+                    EventKind.WARNING,
+                    f"{job.route} is not ready ({problem.reason}); the job will use {fallback}",
+                    job_id=job.id,
+                    timestamp=self.clock.now(),
+                    account_id=account.id,
+                    data={"code": "route_not_ready", "route": job.route, "fallback": fallback},
+                )
+            )
+            return None
+        return Problem(job.id, account.id, problem.reason, problem.scope)
 
     def _proxy_problem(self, account: Account) -> str | None:
         proxy = account.proxy

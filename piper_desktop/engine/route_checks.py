@@ -8,12 +8,14 @@
 - Upload-Post: is the API key accepted?
 - Browser: is the stored session still logged in? (browser layer's check)
 
-Each answer is None (ready), a reason (a person must act), or raises PublishError with
+Each answer is None (ready), a `RouteProblem` (a person must act: about this job's
+options, or about the account's access to the route), or PublishError with
 `retryable=True` when the question could not be asked right now (network).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..clients.errors import ApiError
@@ -26,16 +28,23 @@ from ..store.enums import JobRoute
 log = get_logger("engine")
 
 
+@dataclass(frozen=True)
+class RouteProblem:
+    reason: str
+    # "job": this job's options; "account": the account's access to the route
+    scope: str
+
+
 class RouteChecks:
     """Caches answers for one readiness pass (one creator_info per account, ...)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self._creators: dict[int, Any] = {}
-        self._sessions: dict[int, str | None] = {}
-        self._keys: dict[str, str | None] = {}
+        self._sessions: dict[int, RouteProblem | None] = {}
+        self._keys: dict[str, RouteProblem | None] = {}
 
-    def problem(self, publisher: Publisher, request: PublishRequest) -> str | None:
+    def problem(self, publisher: Publisher, request: PublishRequest) -> RouteProblem | None:
         route = getattr(publisher, "route", None)
         route = getattr(route, "value", route)
         if route == JobRoute.TIKTOK_API:
@@ -47,7 +56,7 @@ class RouteChecks:
         return None
 
     # --- TikTok API ---------------------------------------------------------------------
-    def _tiktok(self, publisher: Any, request: PublishRequest) -> str | None:
+    def _tiktok(self, publisher: Any, request: PublishRequest) -> RouteProblem | None:
         from ..publishing.tiktok_api import check_creator_allows
 
         if hasattr(publisher, "preflight"):
@@ -81,7 +90,7 @@ class RouteChecks:
             publisher._access_token(account, client, stale=access_token)
 
     # --- Upload-Post --------------------------------------------------------------------
-    def _upload_post(self, publisher: Any) -> str | None:
+    def _upload_post(self, publisher: Any) -> RouteProblem | None:
         settings = publisher.settings
         key = f"{settings.base_url}"
         if key in self._keys:
@@ -92,7 +101,9 @@ class RouteChecks:
                 client.history(page=1, limit=1)
         except ApiError as exc:
             if exc.http_status in (401, 403):
-                problem = "Upload-Post rejected the API key; check upload_post.api_key"
+                problem = RouteProblem(
+                    "Upload-Post rejected the API key; check upload_post.api_key", "account"
+                )
             elif exc.retryable:
                 raise PublishError(str(exc), retryable=True) from None
             else:
@@ -101,17 +112,20 @@ class RouteChecks:
         return problem
 
     # --- browser ------------------------------------------------------------------------
-    def _browser(self, publisher: Any, account: AccountRef) -> str | None:
+    def _browser(self, publisher: Any, account: AccountRef) -> RouteProblem | None:
         if account.id in self._sessions:
             return self._sessions[account.id]
         from .browser_route import session_problem
 
-        problem = session_problem(publisher, self.services, account)
+        reason = session_problem(publisher, self.services, account)
+        problem = RouteProblem(reason, "account") if reason else None
         self._sessions[account.id] = problem
         return problem
 
 
-def _reason_or_raise(exc: PublishError) -> str:
+def _reason_or_raise(exc: PublishError) -> RouteProblem:
     if exc.retryable and not exc.needs_attention:
         raise exc
-    return exc.reason
+    # a login or access problem is the account's; a refused option is this job's
+    scope = "account" if exc.account_status or exc.needs_attention else "job"
+    return RouteProblem(exc.reason, scope)

@@ -1,0 +1,95 @@
+"""`piper run [--once]`: the engine without a window.
+
+`piper run` publishes on schedule until SIGINT/SIGTERM, then stops in stages (no new
+jobs; jobs in flight finish or are parked; leases released). `piper run --once`
+processes everything due now, follows it to a final or waiting state and exits 0.
+Progress goes to stdout, one line per event (`--json`: one JSON object per line).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from argparse import Namespace
+from types import FrameType
+from typing import Any
+
+from .context import open_services
+
+# what a terminal shows by default; --verbose shows every event
+QUIET_KINDS = frozenset({"progress", "wake", "verifying"})
+
+
+def register(commands: Any) -> None:
+    run = commands.add_parser("run", help="publish due jobs (until stopped, or --once)")
+    run.add_argument(
+        "--once", action="store_true", help="process what is due now, follow it, then exit"
+    )
+    run.add_argument("--json", action="store_true", help="events as JSON lines")
+    run.add_argument(
+        "--stop-timeout",
+        type=float,
+        help="seconds to let jobs in flight finish when stopping (default 120)",
+    )
+    run.set_defaults(handler=cmd_run)
+
+
+def cmd_run(args: Namespace) -> int:
+    from ..engine import Engine, EngineConfig, EngineEvent
+    from ..engine.notify import TelegramNotifier
+
+    services = open_services(args)
+    overrides: dict[str, Any] = {}
+    if args.stop_timeout is not None:
+        overrides["stop_timeout"] = max(args.stop_timeout, 0.0)
+    engine = Engine(services, config=EngineConfig.from_settings(services.settings, **overrides))
+    verbose = bool(getattr(args, "verbose", False))
+    lock = threading.Lock()
+
+    def show(event: EngineEvent) -> None:
+        if not verbose and not args.json and event.kind.value in QUIET_KINDS:
+            return
+        line = json.dumps(event.to_dict(), default=str) if args.json else event.line()
+        with lock:
+            print(line, flush=True)
+
+    engine.events.subscribe(show)
+    notifier = TelegramNotifier.from_settings(services)
+    if notifier is not None:
+        notifier.attach(engine.events)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        engine.request_stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if args.once:
+            engine.run_once()
+        else:
+            engine.start()
+            while not stop.wait(1.0):
+                pass
+            engine.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if notifier is not None:
+            notifier.close()
+        services.close()
+    left = engine.stranded
+    if left:
+        # uploads that would not finish in time keep their leases; the next start
+        # reconciles them. Do not wait for their threads at interpreter exit.
+        print(
+            f"piper: {len(left)} job(s) still uploading; they are reconciled at the next start",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.stdout.flush()
+        os._exit(0)
+    return 0

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from piper_desktop.engine import ManualClock
+from piper_desktop.sandbox.telegram import TelegramSandbox
+from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
+from piper_desktop.sandbox.upload_post import UploadPostSandbox
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def upload_post(clock: ManualClock) -> Iterator[UploadPostSandbox]:
+    """Upload-Post on loopback, on the test's clock (its records carry engine time)."""
+    with UploadPostSandbox(clock=clock.time, rate_limit=(10_000, 60.0)) as sandbox:
+        yield sandbox  # type: ignore[misc]
+
+
+@pytest.fixture
+def tiktok(clock: ManualClock) -> Iterator[TikTokApiSandbox]:
+    with TikTokApiSandbox(clock=clock.time) as sandbox:
+        yield sandbox  # type: ignore[misc]
+
+
+@pytest.fixture
+def telegram() -> Iterator[TelegramSandbox]:
+    with TelegramSandbox() as sandbox:
+        yield sandbox  # type: ignore[misc]
