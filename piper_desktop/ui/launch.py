@@ -1,18 +1,123 @@
-"""Starting the GUI from `piper` with no command (the placeholder until the panels land)."""
+"""Starting the GUI from `piper` with no command.
+
+Order: one instance per data dir (a second launch brings the first forward and exits);
+then the vault — `--password-stdin` or `PIPER_PASSWORD` unlock without a dialog, else
+the keychain if enabled, else the unlock dialog (or the welcome dialog on first run);
+then the window, the tray and the engine. `--sandbox` starts a throwaway try-out with
+local stand-ins instead. `PIPER_SCREENSHOT_DIR` makes the app photograph each panel and
+quit (the screenshot test and the docs use it).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from argparse import Namespace
+from pathlib import Path
+from typing import Any
+
+from ..logs import configure_logging, get_logger, register_secret
+from ..paths import default_data_dir
+
+log = get_logger("ui")
+
+
+def _headless_password(args: Namespace) -> str | None:
+    if getattr(args, "password_stdin", False):
+        line = sys.stdin.readline().rstrip("\r\n")
+        register_secret(line)
+        return line
+    env = os.environ.get("PIPER_PASSWORD")
+    if env:
+        register_secret(env)
+        return env
+    return None
 
 
 def launch_gui(args: Namespace) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+    from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = QMainWindow()
-    window.setWindowTitle("Piper Desktop")
-    window.setCentralWidget(QLabel("Piper Desktop — the panels arrive with the GUI work."))
-    window.resize(900, 600)
-    window.show()
-    return app.exec()
+    from ..domain.services import Services
+    from ..store import vault
+    from .app import PiperApp
+    from .icons import app_icon
+    from .single_instance import SingleInstance
+    from .theme import apply_theme
+    from .unlock import UnlockDialog, WelcomeDialog
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("Piper Desktop")
+    app.setOrganizationName("Piper")
+    app.setDesktopFileName("piper-desktop")
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)
+    apply_theme(app, "system")
+
+    demo: Any = None
+    if getattr(args, "sandbox", False):
+        from ..sandbox.demo import start_demo
+
+        demo = start_demo()
+        data_dir = demo.data_dir
+    else:
+        data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+
+    instance = SingleInstance(data_dir)
+    if demo is None and instance.notify_running():
+        print("Piper Desktop is already running; it has been brought forward.", file=sys.stderr)
+        return 0
+    instance.listen()
+    configure_logging(data_dir, verbose=bool(getattr(args, "verbose", False)))
+    holder: dict[str, Any] = {}
+
+    def run(db: Any, folder: str) -> None:
+        services = Services(db)
+        piper = PiperApp(
+            app,
+            services,
+            Path(folder),
+            sandbox=demo,
+            minimized=bool(getattr(args, "minimized", False)),
+        )
+        holder["app"] = piper
+        instance.activated.connect(piper.show_window)
+        piper.start()
+        shots = os.environ.get("PIPER_SCREENSHOT_DIR")
+        if shots:
+            from .screenshots import Screenshooter
+
+            holder["shots"] = Screenshooter(piper, Path(shots))
+            holder["shots"].start()
+
+    if demo is not None:
+        run(demo.db, str(demo.data_dir))
+    else:
+        password = _headless_password(args)
+        if password is not None:
+            try:
+                db = vault.unlock_vault(data_dir, password)
+            except vault.WrongPassword:
+                print("piper: wrong master password", file=sys.stderr)
+                return 2
+            except vault.VaultNotFound as exc:
+                print(f"piper: {exc}", file=sys.stderr)
+                return 2
+            run(db, str(data_dir))
+        else:
+            dialog: Any
+            if vault.vault_exists(data_dir):
+                dialog = UnlockDialog(data_dir)
+            else:
+                dialog = WelcomeDialog(data_dir)
+            holder["dialog"] = dialog
+            dialog.opened.connect(run)
+            dialog.rejected.connect(app.quit)
+            dialog.show()
+    try:
+        return int(app.exec())
+    finally:
+        instance.close()
+        piper = holder.get("app")
+        if piper is None and demo is not None:
+            demo.close()

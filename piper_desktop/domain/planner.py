@@ -1,0 +1,366 @@
+"""What the dashboard shows and changes: upcoming posts, what needs the operator, today's
+results, a week of scheduled posts, moving a post to another free slot, and a campaign's
+slots before it is saved.
+
+Moving a post keeps the account's rules: the new time must be the time the account's
+calendar (window, spacing, daily cap, cooldown) would give for it, with the moved post's
+own slot taken out first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+
+from ..store.db import Database
+from ..store.enums import (
+    IN_FLIGHT_JOB_STATUSES,
+    AccountStatus,
+    CampaignStrategy,
+    JobStatus,
+)
+from ..store.models import Account, Campaign, Job, JobEvent, MediaItem
+from . import campaigns as camp
+from . import fields as f
+from .errors import DomainError, NotFound, ValidationError
+from .jobs import account_calendar
+from .slots import AccountCalendar, NoSlot
+
+MOVABLE = (JobStatus.QUEUED.value, JobStatus.RETRYING.value)
+CALENDAR_STATUSES = [
+    s.value
+    for s in (
+        JobStatus.QUEUED,
+        JobStatus.RETRYING,
+        JobStatus.CLAIMED,
+        JobStatus.SUBMITTING,
+        JobStatus.SUBMITTED,
+        JobStatus.VERIFYING,
+        JobStatus.PUBLISHED,
+        JobStatus.FAILED,
+        JobStatus.NEEDS_ATTENTION,
+    )
+]
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    """One thing the operator should look at, with the action that resolves it."""
+
+    kind: str  # captcha | login | unknown_outcome | readiness | attention | account
+    title: str
+    reason: str
+    job_id: int | None = None
+    account_id: int | None = None
+    action: str = "open"  # resolve (open the account's browser) | check | retry | open
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def classify_attention(reason: str, *, submitted: bool, has_receipt: bool) -> tuple[str, str]:
+    """(kind, action) for a job that needs the operator, from its stated reason."""
+    text = reason.lower()
+    if "captcha" in text:
+        return "captcha", "resolve"
+    if any(word in text for word in ("login", "session", "2fa", "two-factor", "verification")):
+        return "login", "resolve"
+    if (submitted and not has_receipt) or "unknown" in text or "reconcil" in text:
+        return "unknown_outcome", "check"
+    return "attention", "open"
+
+
+class PlannerService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- dashboard --------------------------------------------------------------------
+    def upcoming(self, limit: int = 10, now: datetime | None = None) -> list[dict[str, Any]]:
+        """The next posts due, soonest first, with their account and media labels."""
+        now = now or datetime.now(UTC)
+        statement = (
+            select(
+                Job.id,
+                Job.status,
+                Job.route,
+                Job.next_attempt_at,
+                Job.scheduled_at,
+                Job.account_id,
+                Account.username.label("account_username"),
+                Account.platform.label("account_platform"),
+                Account.timezone.label("account_timezone"),
+                MediaItem.title.label("media_title"),
+            )
+            .join(Account, Account.id == Job.account_id)
+            .join(MediaItem, MediaItem.id == Job.media_id)
+            .where(Job.status.in_(MOVABLE))
+            .where(Job.next_attempt_at >= now - timedelta(days=1))
+            .order_by(Job.next_attempt_at, Job.id)
+            .limit(limit)
+        )
+        with self.db.session() as session:
+            return [dict(row._mapping) for row in session.execute(statement)]
+
+    def attention(self, now: datetime | None = None, limit: int = 100) -> list[AttentionItem]:
+        now = now or datetime.now(UTC)
+        items: list[AttentionItem] = []
+        with self.db.session() as session:
+            jobs = session.execute(
+                select(
+                    Job.id,
+                    Job.attention_reason,
+                    Job.last_error,
+                    Job.receipt,
+                    Job.submitted_at,
+                    Job.account_id,
+                    Account.username,
+                )
+                .join(Account, Account.id == Job.account_id)
+                .where(Job.status == JobStatus.NEEDS_ATTENTION.value)
+                .order_by(Job.updated_at.desc())
+                .limit(limit)
+            ).all()
+            for job_id, reason, error, receipt, submitted, account_id, username in jobs:
+                text = reason or error or "needs attention"
+                kind, action = classify_attention(
+                    text, submitted=submitted is not None, has_receipt=receipt is not None
+                )
+                items.append(
+                    AttentionItem(
+                        kind, f"Job #{job_id} · @{username}", text, job_id, account_id, action
+                    )
+                )
+            accounts = session.execute(
+                select(Account.id, Account.username, Account.status, Account.status_reason)
+                .where(
+                    Account.status.in_(
+                        [AccountStatus.NEEDS_LOGIN.value, AccountStatus.NEEDS_ATTENTION.value]
+                    )
+                )
+                .order_by(Account.username)
+                .limit(limit)
+            ).all()
+            for account_id, username, status, reason in accounts:
+                default = "log in again" if status == AccountStatus.NEEDS_LOGIN else status
+                items.append(
+                    AttentionItem(
+                        "account",
+                        f"@{username}",
+                        reason or default.replace("_", " "),
+                        None,
+                        account_id,
+                        "resolve",
+                    )
+                )
+            # readiness findings the engine logged for posts still waiting
+            findings = session.execute(
+                select(JobEvent.job_id, JobEvent.message, Account.username, Account.id)
+                .join(Job, Job.id == JobEvent.job_id)
+                .join(Account, Account.id == Job.account_id)
+                .where(JobEvent.kind.like("readiness%"))
+                .where(JobEvent.at >= now - timedelta(days=1))
+                .where(Job.status.in_(MOVABLE))
+                .where(JobEvent.message.is_not(None))
+                .order_by(JobEvent.id.desc())
+                .limit(limit)
+            ).all()
+            seen: set[int] = set()
+            for job_id, message, username, account_id in findings:
+                if job_id in seen:
+                    continue
+                seen.add(job_id)
+                items.append(
+                    AttentionItem(
+                        "readiness",
+                        f"Job #{job_id} · @{username}",
+                        message,
+                        job_id,
+                        account_id,
+                        "open",
+                    )
+                )
+        return items
+
+    def today(self, now: datetime | None = None, zone: str | None = None) -> dict[str, int]:
+        """Counts for the operator's current local day."""
+        now = now or datetime.now(UTC)
+        tz = ZoneInfo(zone) if zone else datetime.now().astimezone().tzinfo
+        local = now.astimezone(tz)
+        start = datetime.combine(local.date(), time(0), tzinfo=tz).astimezone(UTC)
+        end = start + timedelta(days=1)
+        with self.db.session() as session:
+
+            def count(*conditions: Any) -> int:
+                return int(session.scalar(select(func.count(Job.id)).where(*conditions)) or 0)
+
+            return {
+                "published": count(
+                    Job.status == JobStatus.PUBLISHED.value, Job.published_at >= start
+                ),
+                "failed": count(Job.status == JobStatus.FAILED.value, Job.updated_at >= start),
+                "needs_attention": count(Job.status == JobStatus.NEEDS_ATTENTION.value),
+                "in_flight": count(Job.status.in_([s.value for s in IN_FLIGHT_JOB_STATUSES])),
+                "still_due_today": count(
+                    Job.status.in_(MOVABLE), Job.next_attempt_at < end, Job.next_attempt_at >= now
+                ),
+                "overdue": count(Job.status.in_(MOVABLE), Job.next_attempt_at < now),
+            }
+
+    # --- week calendar ----------------------------------------------------------------
+    def week(
+        self, start: datetime, days: int = 7, account_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Posts scheduled in [start, start + days), with what the calendar shows."""
+        end = start + timedelta(days=days)
+        moment = func.coalesce(Job.next_attempt_at, Job.scheduled_at)
+        statement = (
+            select(
+                Job.id,
+                Job.status,
+                Job.route,
+                Job.scheduled_at,
+                Job.next_attempt_at,
+                Job.published_at,
+                Job.pinned_time,
+                Job.account_id,
+                Account.username.label("account_username"),
+                Account.timezone.label("account_timezone"),
+                MediaItem.title.label("media_title"),
+            )
+            .join(Account, Account.id == Job.account_id)
+            .join(MediaItem, MediaItem.id == Job.media_id)
+            .where(Job.status.in_(CALENDAR_STATUSES))
+            .where(
+                or_(
+                    and_(Job.status.in_(MOVABLE), moment >= start, moment < end),
+                    and_(
+                        Job.status.not_in(MOVABLE),
+                        Job.scheduled_at >= start,
+                        Job.scheduled_at < end,
+                    ),
+                )
+            )
+            .order_by(Job.scheduled_at, Job.id)
+        )
+        if account_id is not None:
+            statement = statement.where(Job.account_id == account_id)
+        rows = []
+        with self.db.session() as session:
+            for row in session.execute(statement):
+                data = dict(row._mapping)
+                movable = data["status"] in MOVABLE
+                data["at"] = (data["next_attempt_at"] if movable else None) or data["scheduled_at"]
+                data["movable"] = movable
+                rows.append(data)
+        return rows
+
+    def _calendar_without(self, session: Any, job: Job, account: Account) -> AccountCalendar:
+        calendar = account_calendar(session, account)
+        taken = list(calendar.taken)
+        if job.scheduled_at is not None and job.scheduled_at in taken:
+            taken.remove(job.scheduled_at)
+        return AccountCalendar(calendar.rules, taken)
+
+    def check_move(self, job_id: int, at: datetime, now: datetime | None = None) -> datetime | None:
+        """None if the post may move to `at`, else the nearest free slot at or after it."""
+        with self.db.session() as session:
+            job, account = self._movable(session, job_id)
+            at = self._moment(at, now)
+            try:
+                free = self._calendar_without(session, job, account).next_free(at)
+            except NoSlot as exc:
+                raise ValidationError("at", str(exc)) from None
+            return None if free == at else free
+
+    def reschedule(self, job_id: int, at: datetime, now: datetime | None = None) -> dict[str, Any]:
+        """Move a queued post to `at` if that is a free slot for its account."""
+        from .jobs import add_event
+
+        with self.db.write() as session:
+            job, account = self._movable(session, job_id)
+            at = self._moment(at, now)
+            try:
+                free = self._calendar_without(session, job, account).next_free(at)
+            except NoSlot as exc:
+                raise ValidationError("at", str(exc)) from None
+            if free != at:
+                local = free.astimezone(ZoneInfo(account.timezone or "UTC"))
+                raise ValidationError(
+                    "at",
+                    f"not a free slot for @{account.username}; the next free one is "
+                    f"{local:%a %d %b %H:%M} ({account.timezone or 'UTC'})",
+                )
+            previous = job.next_attempt_at or job.scheduled_at
+            job.scheduled_at = at
+            job.next_attempt_at = at
+            job.pinned_time = True
+            add_event(
+                session,
+                job,
+                "rescheduled",
+                f"moved by the operator from {previous.isoformat() if previous else '-'} "
+                f"to {at.isoformat()}",
+            )
+            return {"id": job.id, "scheduled_at": at, "account_id": account.id}
+
+    @staticmethod
+    def _moment(at: datetime, now: datetime | None) -> datetime:
+        parsed = f.moment()("at", at)
+        assert parsed is not None
+        if parsed < (now or datetime.now(UTC)):
+            raise ValidationError("at", "is in the past")
+        return parsed
+
+    @staticmethod
+    def _movable(session: Any, job_id: int) -> tuple[Job, Account]:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound("job", job_id)
+        if job.status not in MOVABLE:
+            raise DomainError(f"job {job_id} is {job.status}; only waiting posts can be moved")
+        account = session.get(Account, job.account_id)
+        assert account is not None
+        return job, account
+
+    # --- campaign draft -----------------------------------------------------------------
+    def preview_campaign(
+        self, record: dict[str, Any], now: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """The slots a campaign would get, computed exactly as `CampaignService.start`
+        would, without saving anything (the wizard's review page)."""
+        values = f.parse_record(camp.FIELDS, record)
+        if not values.get("media_ids"):
+            raise ValidationError("media_ids", "choose at least one media item")
+        selection = values.get("account_selection") or {}
+        if not any(selection.get(k) for k in ("accounts", "group", "tags")):
+            raise ValidationError("account_selection", "choose accounts by list, group or tag")
+        defaults = {
+            "strategy": CampaignStrategy.ROUND_ROBIN.value,
+            "caption_template": "{caption} {hashtags}",
+            "hashtags": [],
+            "options": {},
+            "max_attempts": 3,
+        }
+        draft = Campaign(**{**defaults, **{k: v for k, v in values.items() if v is not None}})
+        service = camp.CampaignService(self.db)
+        with self.db.session() as session:
+            for media_id in draft.media_ids:
+                if session.get(MediaItem, media_id) is None:
+                    raise ValidationError("media_ids", f"no media item with id {media_id}")
+            planned = service.plan(draft, session, now)
+            return [
+                {
+                    "account": f"{p.account.platform}:{p.account.username}",
+                    "account_id": p.account.id,
+                    "account_timezone": p.account.timezone or "UTC",
+                    "media_id": p.media.id,
+                    "media_title": p.media.title,
+                    "scheduled_at": p.scheduled_at,
+                    "caption": p.caption,
+                }
+                for p in planned
+            ]

@@ -1,0 +1,543 @@
+"""The campaign wizard: media → accounts → caption template → schedule and limits →
+review. The review page shows the slots the campaign will get, computed by the same
+planner `CampaignService.start` uses (without saving anything); Finish creates the
+campaign and, if asked, starts it."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QDateTime
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from ..domain import campaigns as camp
+from ..domain.errors import DomainError, ValidationError
+from ..domain.tables import TableQuery
+from ..logs import mask
+from ..store.enums import CampaignStrategy, JobRoute, MissedPolicy
+from . import formatting as fmt
+from .context import AppContext
+from .delegates import CellDelegate
+from .forms import set_invalid
+from .table_model import Column, ListSource, PagedTableModel, TableSource
+from .tasks import run_task
+
+PRIVACY = [
+    ("Only me (private)", "SELF_ONLY"),
+    ("Friends", "MUTUAL_FOLLOW_FRIENDS"),
+    ("Followers", "FOLLOWER_OF_CREATOR"),
+    ("Everyone", "PUBLIC_TO_EVERYONE"),
+]
+ROUTES = [
+    ("TikTok Content Posting API", JobRoute.TIKTOK_API.value),
+    ("Upload-Post", JobRoute.UPLOAD_POST.value),
+    ("Browser (TikTok Studio)", JobRoute.BROWSER.value),
+]
+STRATEGIES = [
+    ("Round robin: each video to the next account", CampaignStrategy.ROUND_ROBIN.value),
+    ("Random account for each video", CampaignStrategy.RANDOM.value),
+    ("Least used account first", CampaignStrategy.LEAST_USED.value),
+]
+
+
+def _table(model: PagedTableModel, name: str) -> QTableView:
+    view = QTableView()
+    view.setObjectName(name)
+    view.setModel(model)
+    view.setItemDelegate(CellDelegate(view))
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(30)
+    view.setShowGrid(False)
+    view.setAlternatingRowColors(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+    for number, column in enumerate(model.columns):
+        view.setColumnWidth(number, column.width)
+        if column.stretch:
+            view.horizontalHeader().setSectionResizeMode(number, QHeaderView.ResizeMode.Stretch)
+    return view
+
+
+def _selected_rows(view: QTableView, model: PagedTableModel) -> list[dict[str, Any]]:
+    rows = sorted({i.row() for i in view.selectionModel().selectedRows()})
+    return [model.row(r) for r in rows]
+
+
+def _select_all_loaded(view: QTableView) -> None:
+    view.selectAll()
+
+
+class MediaPage(QWizardPage):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.setTitle("Videos")
+        self.setSubTitle("Name the campaign, pick the route, and choose the videos to post.")
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.name = QLineEdit()
+        self.name.setObjectName("campaign_name")
+        self.name.setPlaceholderText("e.g. Spring launch")
+        self.name.textChanged.connect(self.completeChanged)
+        self.name_error = QLabel()
+        self.name_error.setObjectName("FieldError")
+        form.addRow("Campaign name *", self.name)
+        form.addRow("", self.name_error)
+        self.route = QComboBox()
+        self.route.setObjectName("campaign_route")
+        for label, value in ROUTES:
+            self.route.addItem(label, value)
+        form.addRow("Publish through", self.route)
+        layout.addLayout(form)
+        self.model = PagedTableModel(
+            TableSource(ctx.tables, "media"),
+            [
+                Column("title", "Video", 260, stretch=True),
+                Column("duration_sec", "Length", 70, fmt=lambda r: fmt.duration(r["duration_sec"])),
+                Column("hashtags", "Hashtags", 200, fmt=lambda r: fmt.hashtags(r["hashtags"])),
+            ],
+            page_size=5000,
+            parent=self,
+        )
+        self.view = _table(self.model, "wizard_media")
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self.completeChanged.emit())
+        bar = QHBoxLayout()
+        self.count = QLabel("No video chosen")
+        self.count.setObjectName("Muted")
+        bar.addWidget(self.count, 1)
+        everything = QPushButton("Select all")
+        everything.clicked.connect(lambda: _select_all_loaded(self.view))
+        bar.addWidget(everything)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        self.model.refresh(keep=False)
+
+    def media_ids(self) -> list[int]:
+        return [r["id"] for r in _selected_rows(self.view, self.model)]
+
+    def isComplete(self) -> bool:
+        ids = self.media_ids()
+        self.count.setText(f"{fmt.count(len(ids), 'video')} chosen" if ids else "No video chosen")
+        try:
+            camp.FIELDS["name"].parse("name", self.name.text())
+            problem = "" if self.name.text().strip() else "Campaign name: is required"
+        except ValidationError as exc:
+            problem = f"Campaign name: {exc.reason}"
+        self.name_error.setText(problem if self.name.text() else "")
+        set_invalid(self.name, bool(problem and self.name.text()))
+        return bool(ids) and not problem
+
+
+class AccountsPage(QWizardPage):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setTitle("Accounts")
+        self.setSubTitle("Post as these accounts: pick them, or take a whole group or tag.")
+        layout = QVBoxLayout(self)
+        self.mode = QButtonGroup(self)
+        row = QHBoxLayout()
+        self.by_list = QRadioButton("Chosen accounts")
+        self.by_group = QRadioButton("Group")
+        self.by_tag = QRadioButton("Tag")
+        for number, button in enumerate((self.by_list, self.by_group, self.by_tag)):
+            self.mode.addButton(button, number)
+            row.addWidget(button)
+        self.by_list.setChecked(True)
+        self.group = QComboBox()
+        self.group.setObjectName("wizard_group")
+        self.tag = QComboBox()
+        self.tag.setObjectName("wizard_tag")
+        row.addWidget(self.group)
+        row.addWidget(self.tag)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.model = PagedTableModel(
+            TableSource(ctx.tables, "accounts"),
+            [
+                Column("username", "Account", 180, fmt=lambda r: f"@{r['username']}"),
+                Column("status", "Status", 140, kind="badge"),
+                Column("group", "Group", 120),
+                Column("tags", "Tags", 140, fmt=lambda r: fmt.tags(r["tags"])),
+                Column("timezone", "Time zone", 150, stretch=True),
+            ],
+            page_size=5000,
+            query=TableQuery(filters={}),
+            parent=self,
+        )
+        self.view = _table(self.model, "wizard_accounts")
+        layout.addWidget(self.view, 1)
+        self.note = QLabel("Disabled accounts are never used.")
+        self.note.setObjectName("Hint")
+        layout.addWidget(self.note)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self.completeChanged.emit())
+        self.mode.idToggled.connect(lambda *_: self._mode_changed())
+        self.group.currentIndexChanged.connect(lambda *_: self.completeChanged.emit())
+        self.tag.currentIndexChanged.connect(lambda *_: self.completeChanged.emit())
+        self.model.refresh(keep=False)
+        run_task(
+            lambda: (ctx.services.accounts.groups(), ctx.tables.distinct("accounts", "tags")),
+            self._fill,
+            owner=self,
+        )
+        self._mode_changed()
+
+    def _fill(self, values: tuple[list[str], list[str]]) -> None:
+        groups, tags = values
+        self.group.clear()
+        self.group.addItems(groups)
+        self.tag.clear()
+        self.tag.addItems(tags)
+        self.by_group.setEnabled(bool(groups))
+        self.by_tag.setEnabled(bool(tags))
+
+    def _mode_changed(self) -> None:
+        mode = self.mode.checkedId()
+        self.view.setEnabled(mode == 0)
+        self.group.setEnabled(mode == 1)
+        self.tag.setEnabled(mode == 2)
+        self.completeChanged.emit()
+
+    def selection(self) -> dict[str, Any]:
+        mode = self.mode.checkedId()
+        if mode == 1:
+            return {"group": self.group.currentText()} if self.group.currentText() else {}
+        if mode == 2:
+            return {"tags": [self.tag.currentText()]} if self.tag.currentText() else {}
+        rows = _selected_rows(self.view, self.model)
+        return {"accounts": [f"{r['platform']}:{r['username']}" for r in rows]} if rows else {}
+
+    def sample_account(self) -> dict[str, Any] | None:
+        rows = _selected_rows(self.view, self.model)
+        if rows:
+            return rows[0]
+        return self.model.row(0) if self.model.rowCount() else None
+
+    def isComplete(self) -> bool:
+        return bool(self.selection())
+
+
+class CaptionPage(QWizardPage):
+    def __init__(self, media_page: MediaPage, accounts_page: AccountsPage) -> None:
+        super().__init__()
+        self.media_page = media_page
+        self.accounts_page = accounts_page
+        self.setTitle("Caption")
+        self.setSubTitle("A template for every post's caption. Placeholders fill in per post.")
+        layout = QVBoxLayout(self)
+        self.template = QPlainTextEdit("{caption} {hashtags}")
+        self.template.setObjectName("caption_template")
+        self.template.setFixedHeight(96)
+        self.template.textChanged.connect(self._changed)
+        layout.addWidget(self.template)
+        chips = QHBoxLayout()
+        for name in sorted(camp.PLACEHOLDERS):
+            chip = QPushButton("{" + name + "}")
+            chip.setFlat(True)
+            chip.clicked.connect(
+                lambda _c=False, n=name: self.template.insertPlainText("{" + n + "}")
+            )
+            chips.addWidget(chip)
+        chips.addStretch(1)
+        layout.addLayout(chips)
+        self.error = QLabel()
+        self.error.setObjectName("FieldError")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        form = QFormLayout()
+        self.hashtags = QLineEdit()
+        self.hashtags.setObjectName("campaign_hashtags")
+        self.hashtags.setPlaceholderText("#spring #launch — added to every post")
+        self.hashtags.textChanged.connect(self._changed)
+        form.addRow("Campaign hashtags", self.hashtags)
+        layout.addLayout(form)
+        sample_title = QLabel("Example")
+        sample_title.setObjectName("CardTitle")
+        layout.addWidget(sample_title)
+        self.sample = QLabel()
+        self.sample.setObjectName("Banner")
+        self.sample.setWordWrap(True)
+        layout.addWidget(self.sample)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:
+        self._changed()
+
+    def problem(self) -> str | None:
+        try:
+            camp.FIELDS["caption_template"].parse("caption_template", self.template.toPlainText())
+            camp.FIELDS["hashtags"].parse("hashtags", self.hashtags.text())
+        except ValidationError as exc:
+            return f"{exc.field.replace('_', ' ').capitalize()}: {exc.reason}"
+        return None
+
+    def _changed(self) -> None:
+        problem = self.problem()
+        self.error.setText(problem or "")
+        set_invalid(self.template, problem is not None)
+        if problem is None:
+            media = _selected_rows(self.media_page.view, self.media_page.model)
+            account = self.accounts_page.sample_account() or {}
+            item = media[0] if media else {}
+            tags = [t for t in self.hashtags.text().replace(",", " ").split() if t]
+            try:
+                text = camp.render_caption(
+                    self.template.toPlainText(),
+                    {
+                        "account": account.get("username", "account"),
+                        "display_name": account.get("display_name")
+                        or account.get("username", "account"),
+                        "platform": account.get("platform", "tiktok"),
+                        "date": datetime.now().date().isoformat(),
+                        "hashtags": camp._hashtags(tags, item.get("hashtags") or []),
+                        "caption": item.get("default_caption") or "",
+                        "title": item.get("title") or "",
+                    },
+                )
+            except (KeyError, ValueError, IndexError) as exc:
+                text = f"(cannot render: {exc})"
+            self.sample.setText(text or "(empty caption)")
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self.problem() is None
+
+
+class SchedulePage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Schedule and limits")
+        self.setSubTitle(
+            "Posts take the next free slots of each account from the start time, inside the "
+            "account's posting window, spacing and daily cap."
+        )
+        form = QFormLayout(self)
+        self.start = QDateTimeEdit(QDateTime.currentDateTime())
+        self.start.setObjectName("campaign_start")
+        self.start.setCalendarPopup(True)
+        self.start.setDisplayFormat("ddd d MMM yyyy  HH:mm")
+        form.addRow("Start from (your time)", self.start)
+        self.strategy = QComboBox()
+        self.strategy.setObjectName("campaign_strategy")
+        for label, value in STRATEGIES:
+            self.strategy.addItem(label, value)
+        form.addRow("Accounts take turns by", self.strategy)
+        self.attempts = QComboBox()
+        for number in range(1, 11):
+            self.attempts.addItem(str(number), number)
+        self.attempts.setCurrentIndex(2)
+        form.addRow("Attempts per post", self.attempts)
+        self.missed = QComboBox()
+        self.missed.addItem("Move it to the next free slot", MissedPolicy.RESLOT.value)
+        self.missed.addItem("Mark it missed", MissedPolicy.MISSED.value)
+        form.addRow("A post missed while Piper was off", self.missed)
+        self.privacy = QComboBox()
+        self.privacy.setObjectName("campaign_privacy")
+        for label, value in PRIVACY:
+            self.privacy.addItem(label, value)
+        form.addRow("Who can watch", self.privacy)
+        self.no_comments = QCheckBox("Turn off comments")
+        self.no_duet = QCheckBox("Turn off Duet")
+        self.no_stitch = QCheckBox("Turn off Stitch")
+        self.aigc = QCheckBox("Label as AI-generated content")
+        for box in (self.no_comments, self.no_duet, self.no_stitch, self.aigc):
+            form.addRow("", box)
+        self.start_now = QCheckBox("Start the campaign when it is created")
+        self.start_now.setObjectName("start_now")
+        self.start_now.setChecked(True)
+        form.addRow("", self.start_now)
+
+    def start_at(self) -> datetime:
+        moment = self.start.dateTime().toSecsSinceEpoch()
+        return datetime.fromtimestamp(moment, UTC)
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "privacy_level": self.privacy.currentData(),
+            "disable_comment": self.no_comments.isChecked(),
+            "disable_duet": self.no_duet.isChecked(),
+            "disable_stitch": self.no_stitch.isChecked(),
+            "is_aigc": self.aigc.isChecked(),
+            "brand_content_toggle": False,
+        }
+
+
+class ReviewPage(QWizardPage):
+    def __init__(self, wizard: CampaignWizard) -> None:
+        super().__init__()
+        self.wizard_ = wizard
+        self.setTitle("Review")
+        self.setSubTitle("The slots below are what the campaign will get.")
+        layout = QVBoxLayout(self)
+        self.summary = QLabel("Computing slots…")
+        self.summary.setObjectName("Banner")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.source = ListSource([])
+        self.model = PagedTableModel(
+            self.source,
+            [
+                Column("account", "Account", 150, sort=None),
+                Column("media_title", "Video", 170, sort=None),
+                Column(
+                    "local",
+                    "Account's time",
+                    170,
+                    fmt=lambda r: f"{fmt.when(r['scheduled_at'], r['account_timezone'])}",
+                    tooltip=lambda r: r["account_timezone"],
+                    sort=None,
+                ),
+                Column(
+                    "yours", "Your time", 140, fmt=lambda r: fmt.when(r["scheduled_at"]), sort=None
+                ),
+                Column("caption", "Caption", 280, sort=None, stretch=True),
+            ],
+            page_size=100_000,
+            parent=self,
+        )
+        self.view = _table(self.model, "wizard_review")
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        layout.addWidget(self.view, 1)
+        self.planned: list[dict[str, Any]] = []
+        self.problem: str | None = None
+
+    def initializePage(self) -> None:
+        self.planned = []
+        self.problem = None
+        self.summary.setText("Computing slots…")
+        record = self.wizard_.record()
+        planner = self.wizard_.ctx.planner
+        run_task(lambda: planner.preview_campaign(record), self._planned, self._failed, owner=self)
+
+    def _planned(self, planned: list[dict[str, Any]]) -> None:
+        self.planned = planned
+        for number, row in enumerate(planned):
+            row["id"] = number
+        self.source.rows = planned
+        self.model.refresh(keep=False)
+        accounts = len({p["account"] for p in planned})
+        if planned:
+            times = sorted(p["scheduled_at"] for p in planned)
+            first, last = times[0], times[-1]
+            self.summary.setText(
+                f"{fmt.count(len(planned), 'post')} across {fmt.count(accounts, 'account')}, "
+                f"from {fmt.when(first)} to {fmt.when(last)} (your time)."
+            )
+        self.completeChanged.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.problem = (
+            f"{exc.field}: {exc.reason}" if isinstance(exc, ValidationError) else mask(str(exc))
+        )
+        self.summary.setText(f"This campaign cannot be planned: {self.problem}")
+        self.source.rows = []
+        self.model.refresh(keep=False)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return bool(self.planned) and self.problem is None and not self.wizard_.saving
+
+
+class CampaignWizard(QWizard):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("New campaign")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.resize(900, 640)
+        self.seed = random.randrange(1, 2**31)  # preview and start pick the same accounts
+        self.saving = False
+        self.created: Any = None
+        self.error_text = ""
+        self.media_page = MediaPage(ctx)
+        self.accounts_page = AccountsPage(ctx)
+        self.caption_page = CaptionPage(self.media_page, self.accounts_page)
+        self.schedule_page = SchedulePage()
+        self.review_page = ReviewPage(self)
+        for page in (
+            self.media_page,
+            self.accounts_page,
+            self.caption_page,
+            self.schedule_page,
+            self.review_page,
+        ):
+            self.addPage(page)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Create campaign")
+
+    def record(self) -> dict[str, Any]:
+        tags = [t for t in self.caption_page.hashtags.text().replace(",", " ").split() if t]
+        return {
+            "name": self.media_page.name.text().strip(),
+            "route": self.media_page.route.currentData(),
+            "media_ids": self.media_page.media_ids(),
+            "account_selection": self.accounts_page.selection(),
+            "caption_template": self.caption_page.template.toPlainText(),
+            "hashtags": tags,
+            "strategy": self.schedule_page.strategy.currentData(),
+            "start_at": self.schedule_page.start_at(),
+            "options": self.schedule_page.options(),
+            "missed_policy": self.schedule_page.missed.currentData(),
+            "max_attempts": self.schedule_page.attempts.currentData(),
+            "seed": self.seed,
+        }
+
+    def accept(self) -> None:
+        """Create (and start) in the background; close when that worked."""
+        if self.saving:
+            return
+        self.saving = True
+        self.review_page.completeChanged.emit()
+        record = self.record()
+        start = self.schedule_page.start_now.isChecked()
+        services = self.ctx.services
+
+        def create() -> tuple[Any, int]:
+            campaign = services.campaigns.create(record)
+            jobs = services.campaigns.start(campaign.id) if start else []
+            return campaign, len(jobs)
+
+        run_task(create, self._created, self._failed, owner=self)
+
+    def _created(self, result: tuple[Any, int]) -> None:
+        campaign, jobs = result
+        self.saving = False
+        self.created = campaign
+        self.ctx.success(
+            f"Campaign {campaign.name!r} created"
+            + (f" and started: {fmt.count(jobs, 'post')} scheduled" if jobs else " as a draft")
+        )
+        self.ctx.changed("campaigns")
+        self.ctx.changed("jobs")
+        super().accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.saving = False
+        if isinstance(exc, ValidationError):
+            self.error_text = f"{exc.field}: {exc.reason}"
+        elif isinstance(exc, DomainError):
+            self.error_text = str(exc)
+        else:
+            self.error_text = mask(str(exc)) or type(exc).__name__
+        self.review_page.summary.setText(f"Could not create the campaign: {self.error_text}")
+        self.review_page.completeChanged.emit()

@@ -1,0 +1,72 @@
+"""What every panel shares: the services, the read-side queries, a change bus and the
+way to tell the operator something. One `AppContext` per unlocked database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+
+from ..domain.planner import PlannerService
+from ..domain.services import Services
+from ..domain.tables import TableService
+from .engine_bridge import EngineBridge
+from .ui_state import UiState
+
+
+class AppContext(QObject):
+    # a table's rows changed through the GUI ("accounts", "jobs", ... or "*")
+    data_changed = Signal(str)
+    # text for the status bar: (message, level) with level info | success | error
+    message = Signal(str, str)
+    # ask the main window to show a panel, optionally focusing a row: (panel, row id)
+    navigate = Signal(str, object)
+    # open a URL from any thread (queued to the GUI thread, then `url_opener`)
+    url_requested = Signal(str)
+
+    def __init__(
+        self,
+        services: Services,
+        data_dir: Path,
+        *,
+        bridge: EngineBridge | None = None,
+        sandbox: bool = False,
+        ui_state: UiState | None = None,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.tables = TableService(services.db)
+        self.planner = PlannerService(services.db)
+        self.data_dir = data_dir
+        self.bridge = bridge or EngineBridge()
+        self.sandbox = sandbox
+        self.ui_state = ui_state or UiState(data_dir)
+        # how URLs open; tests replace it to follow the link themselves
+        self.url_opener: Callable[[str], Any] = self._open_in_browser
+        self.url_requested.connect(self.open_url)
+
+    def changed(self, table: str) -> None:
+        self.data_changed.emit(table)
+
+    def info(self, text: str) -> None:
+        self.message.emit(text, "info")
+
+    def success(self, text: str) -> None:
+        self.message.emit(text, "success")
+
+    def error(self, text: str) -> None:
+        self.message.emit(text, "error")
+
+    def open_url(self, url: str) -> None:
+        self.url_opener(url)
+
+    def request_url(self, url: str) -> None:
+        """Thread-safe `open_url` (worker threads, e.g. the OAuth flow)."""
+        self.url_requested.emit(url)
+
+    @staticmethod
+    def _open_in_browser(url: str) -> bool:
+        return QDesktopServices.openUrl(QUrl(url))

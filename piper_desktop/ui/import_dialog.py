@@ -1,0 +1,309 @@
+"""Import accounts or proxies from a file: preview every line with its problem, import
+the good ones, then show the importer's report (created, updated, per-line errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..domain import accounts as acc
+from ..domain import proxies as prx
+from ..domain.errors import ValidationError
+from ..domain.fields import Field, parse_record
+from ..domain.importers import ImportReport, detect_format, read_rows
+from ..logs import mask
+from .delegates import CellDelegate
+from .table_model import Column, ListSource, PagedTableModel
+from .tasks import run_task
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    noun: str
+    fields: dict[str, Field]
+    aliases: dict[str, str]
+    key_columns: tuple[str, ...]
+    parse_line: Callable[[str], dict[str, Any]] | None
+    run: Callable[[Any, str], ImportReport]
+
+
+def _import_accounts(db: Any, text: str) -> ImportReport:
+    from ..domain.importers import import_accounts
+
+    return import_accounts(db, text)
+
+
+def _import_proxies(db: Any, text: str) -> ImportReport:
+    from ..domain.importers import import_proxies
+
+    return import_proxies(db, text)
+
+
+ACCOUNTS = ImportKind(
+    "accounts",
+    acc.FIELDS,
+    {"tag": "tags"},
+    ("platform", "username", "group", "tags", "timezone"),
+    None,
+    _import_accounts,
+)
+PROXIES = ImportKind(
+    "proxies",
+    prx.FIELDS,
+    {},
+    ("scheme", "host", "port", "username", "kind"),
+    prx.parse_proxy_line,
+    _import_proxies,
+)
+
+
+def preview_rows(kind: ImportKind, text: str) -> tuple[str, list[dict[str, Any]], str | None]:
+    """(format, one row per line with `ok`/`problem`, a whole-file problem or None).
+
+    The same checks the importer makes line by line; checks against the database
+    (unknown proxy ids, duplicates) show in the report after importing.
+    """
+    if not text.strip():
+        return "empty", [], "the file is empty"
+    fmt = detect_format(text)
+    rows: list[dict[str, Any]] = []
+    if fmt == "lines":
+        if kind.parse_line is None:
+            return fmt, [], "expected CSV with a header row, or JSON"
+        records: list[tuple[int, dict[str, Any] | ValidationError]] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                records.append((number, kind.parse_line(line)))
+            except ValidationError as exc:
+                records.append((number, exc))
+    else:
+        try:
+            raw = list(read_rows(text, fmt))
+        except ValidationError as exc:
+            return fmt, [], f"{exc.field}: {exc.reason}"
+        if fmt == "csv":
+            header = text.lstrip("\ufeff").splitlines()[0]
+            separator = "\t" if "\t" in header else ","
+            unknown = [
+                h.strip().strip('"')
+                for h in header.split(separator)
+                if h.strip().strip('"') not in kind.fields
+                and h.strip().strip('"') not in kind.aliases
+            ]
+            if unknown:
+                return fmt, [], f"unknown column {unknown[0]!r} (line 1)"
+        records = []
+        for number, record in raw:
+            if "__extra__" in record:
+                records.append((number, ValidationError("line", "more values than columns")))
+            else:
+                records.append((number, record))
+    for number, item in records:
+        row: dict[str, Any] = {"id": number, "line": number}
+        if isinstance(item, ValidationError):
+            row.update(ok=False, problem=f"{item.field}: {item.reason}")
+            rows.append(row)
+            continue
+        record = {kind.aliases.get(k, k): v for k, v in item.items()}
+        record = {k: v for k, v in record.items() if not (isinstance(v, str) and v == "")}
+        for key in kind.key_columns:
+            value = record.get(key)
+            row[key] = ", ".join(map(str, value)) if isinstance(value, list) else value
+        try:
+            parse_record(kind.fields, record)
+        except ValidationError as exc:
+            row.update(ok=False, problem=f"{exc.field}: {exc.reason}")
+        else:
+            row.update(ok=True, problem="")
+        rows.append(row)
+    return fmt, rows, None
+
+
+class ImportDialog(QDialog):
+    imported = Signal(object)  # the ImportReport
+
+    def __init__(
+        self, kind: ImportKind, db: Any, path: str | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.db = db
+        self.text = ""
+        self.report: ImportReport | None = None
+        self.setWindowTitle(f"Import {kind.noun}")
+        self.resize(860, 560)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(20, 18, 20, 16)
+        heading = QLabel(f"Import {kind.noun}")
+        heading.setObjectName("PanelTitle")
+        outer.addWidget(heading)
+        hint = QLabel(
+            "CSV with a header row or JSON"
+            + (
+                "; or one proxy per line: host:port, host:port:user:pass, "
+                "user:pass@host:port, scheme://user:pass@host:port"
+                if kind.parse_line
+                else ""
+            )
+            + ". Lines with problems are skipped; the good ones are imported, and "
+            "importing the same file again updates instead of duplicating."
+        )
+        hint.setObjectName("Muted")
+        hint.setWordWrap(True)
+        outer.addWidget(hint)
+
+        chooser = QHBoxLayout()
+        self.path_edit = QLineEdit()
+        self.path_edit.setObjectName("import_path")
+        self.path_edit.setPlaceholderText("Choose a file…")
+        self.path_edit.setReadOnly(True)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        chooser.addWidget(self.path_edit, 1)
+        chooser.addWidget(browse)
+        outer.addLayout(chooser)
+
+        self.summary = QLabel("")
+        self.summary.setObjectName("Banner")
+        self.summary.setWordWrap(True)
+        self.summary.hide()
+        outer.addWidget(self.summary)
+
+        columns = [
+            Column("line", "Line", 60, align="right", sort=None),
+            Column(
+                "ok",
+                "Check",
+                110,
+                fmt=lambda r: "ok" if r.get("ok") else "error",
+                kind="badge",
+                sort=None,
+            ),
+            *(
+                Column(key, key.replace("_", " ").capitalize(), 120, sort=None)
+                for key in kind.key_columns
+            ),
+            Column("problem", "Problem", 320, stretch=True, sort=None),
+        ]
+        self.source = ListSource([])
+        self.model = PagedTableModel(self.source, columns, page_size=100_000, parent=self)
+        self.table = QTableView()
+        self.table.setObjectName("import_preview")
+        self.table.setModel(self.model)
+        self.table.setItemDelegate(CellDelegate(self.table))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        for number, column in enumerate(columns):
+            self.table.setColumnWidth(number, column.width)
+        self.table.horizontalHeader().setSectionResizeMode(
+            len(columns) - 1, QHeaderView.ResizeMode.Stretch
+        )
+        outer.addWidget(self.table, 1)
+
+        self.buttons = QDialogButtonBox()
+        self.import_button = QPushButton("Import")
+        self.import_button.setObjectName("do_import")
+        self.import_button.setProperty("primary", True)
+        self.import_button.setEnabled(False)
+        self.import_button.clicked.connect(self._import)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.buttons.addButton(self.import_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.rejected.connect(self.reject)
+        outer.addWidget(self.buttons)
+        if path:
+            self.load(path)
+
+    def _browse(self) -> None:
+        dialog = QFileDialog(self, f"Import {self.kind.noun}")
+        dialog.setNameFilters(["Data files (*.csv *.json *.txt *.tsv)", "All files (*)"])
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.load)
+        dialog.open()
+
+    def load(self, path: str) -> None:
+        self.path_edit.setText(path)
+        self.summary.setText("Reading…")
+        self.summary.show()
+
+        def read() -> tuple[str, tuple[str, list[dict[str, Any]], str | None]]:
+            file = Path(path)
+            if file.stat().st_size > MAX_FILE_BYTES:
+                raise ValidationError("file", "is larger than 20 MB")
+            text = file.read_text(encoding="utf-8-sig")
+            return text, preview_rows(self.kind, text)
+
+        run_task(read, self._previewed, self._read_failed, owner=self)
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self.summary.setText(f"Cannot read the file: {mask(str(exc))}")
+        self.import_button.setEnabled(False)
+
+    def _previewed(self, result: tuple[str, tuple[str, list[dict[str, Any]], str | None]]) -> None:
+        self.text, (fmt, rows, problem) = result
+        self.source.rows = rows
+        self.model.refresh(keep=False)
+        good = sum(1 for r in rows if r["ok"])
+        bad = len(rows) - good
+        if problem:
+            self.summary.setText(f"This file cannot be imported: {problem}")
+            self.import_button.setEnabled(False)
+            return
+        self.summary.setText(
+            f"{fmt.upper()} file · {len(rows):,} lines: {good:,} look good"
+            + (f", {bad:,} with problems (skipped)" if bad else "")
+        )
+        self.import_button.setText(f"Import {good:,} good lines")
+        self.import_button.setEnabled(good > 0)
+
+    def _import(self) -> None:
+        self.import_button.setEnabled(False)
+        self.import_button.setText("Importing…")
+        text = self.text
+        run_task(lambda: self.kind.run(self.db, text), self._done, self._import_failed, owner=self)
+
+    def _import_failed(self, exc: BaseException) -> None:
+        self.summary.setText(f"Import failed: {mask(str(exc))}")
+        self.import_button.setText("Import")
+        self.import_button.setEnabled(True)
+
+    def _done(self, report: ImportReport) -> None:
+        self.report = report
+        rows = [
+            {"id": e.line, "line": e.line, "ok": False, "problem": f"{e.field}: {e.reason}"}
+            for e in report.errors
+        ]
+        self.source.rows = rows
+        self.model.refresh(keep=False)
+        text = f"Imported: {report.created:,} created, {report.updated:,} updated"
+        if report.errors:
+            text += f"; {len(report.errors):,} lines skipped (listed below)"
+        self.summary.setText(text)
+        self.import_button.setText("Imported")
+        self.close_button.setText("Done")
+        self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.imported.emit(report)

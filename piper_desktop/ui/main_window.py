@@ -1,0 +1,259 @@
+"""The main window: a sidebar with the eight panels, the engine's state, a status bar
+with messages and counts. Closing it leaves Piper in the tray."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QStatusBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import theme
+from .browser_actions import BrowserActions
+from .context import AppContext
+from .icons import app_icon, icon, pixmap
+from .panels.accounts import AccountsPanel
+from .panels.campaigns import CampaignsPanel
+from .panels.dashboard import DashboardPanel
+from .panels.jobs import JobsPanel
+from .panels.media import MediaPanel
+from .panels.profiles import ProfilesPanel
+from .panels.proxies import ProxiesPanel
+from .panels.settings import SettingsPanel
+
+PANELS = [
+    ("dashboard", "Dashboard", "dashboard"),
+    ("accounts", "Accounts", "accounts"),
+    ("proxies", "Proxies", "proxies"),
+    ("profiles", "Browser profiles", "profiles"),
+    ("media", "Media library", "media"),
+    ("campaigns", "Campaigns", "campaigns"),
+    ("jobs", "Jobs", "jobs"),
+    ("settings", "Settings", "settings"),
+]
+ENGINE_TEXT = {
+    "running": "Publishing",
+    "paused": "Paused",
+    "stopping": "Stopping…",
+    "stopped": "Stopped",
+    "unavailable": "Engine unavailable",
+}
+
+
+class MainWindow(QMainWindow):
+    close_to_tray = Signal()  # the window closed; the app decides (tray or quit)
+    pause_toggled = Signal(bool)
+
+    def __init__(self, ctx: AppContext, *, browser: BrowserActions | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.browser = browser or BrowserActions(ctx.services)
+        self.setWindowTitle("Piper Desktop" + (" — try-out" if ctx.sandbox else ""))
+        self.setWindowIcon(app_icon())
+        self.setMinimumSize(QSize(1100, 680))
+        self.quitting = False
+        self.engine_state = "stopped"
+
+        root = QWidget()
+        layout = QHBoxLayout(root)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._sidebar())
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(root)
+
+        self.panels: dict[str, QWidget] = {}
+        factories: dict[str, Callable[[], QWidget]] = {
+            "dashboard": lambda: DashboardPanel(ctx, self.browser),
+            "accounts": lambda: AccountsPanel(ctx, self.browser),
+            "proxies": lambda: ProxiesPanel(ctx),
+            "profiles": lambda: ProfilesPanel(ctx),
+            "media": lambda: MediaPanel(ctx),
+            "campaigns": lambda: CampaignsPanel(ctx),
+            "jobs": lambda: JobsPanel(ctx),
+            "settings": lambda: SettingsPanel(ctx),
+        }
+        for key, _title, _icon in PANELS:
+            panel = factories[key]()
+            panel.setObjectName(f"panel_{key}")
+            self.panels[key] = panel
+            self.stack.addWidget(panel)
+            panel.status_changed.connect(  # type: ignore[attr-defined]
+                lambda text, key=key: self._panel_status(key, text)
+            )
+        self.settings_panel.theme_changed.connect(self.apply_theme)
+
+        status = QStatusBar()
+        self.setStatusBar(status)
+        self.message = QLabel("")
+        self.message.setObjectName("status_message")
+        status.addWidget(self.message, 1)
+        self.counts = QLabel("")
+        self.counts.setObjectName("status_counts")
+        status.addPermanentWidget(self.counts)
+        self._clear_message = QTimer(self)
+        self._clear_message.setSingleShot(True)
+        self._clear_message.timeout.connect(lambda: self.message.setText(""))
+        ctx.message.connect(self.show_message)
+        ctx.navigate.connect(self.navigate)
+        ctx.bridge.engine_state.connect(self.set_engine_state)
+
+        for number, (key, title, _icon) in enumerate(PANELS, start=1):
+            action = QAction(title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _c=False, key=key: self.show_panel(key))
+            self.addAction(action)
+        last = ctx.ui_state.get("panel", "dashboard")
+        self.show_panel(last if last in self.panels else "dashboard")
+
+    # --- layout ------------------------------------------------------------------------
+    def _sidebar(self) -> QWidget:
+        side = QFrame()
+        side.setObjectName("Sidebar")
+        side.setFixedWidth(228)
+        layout = QVBoxLayout(side)
+        layout.setContentsMargins(0, 18, 0, 8)
+        layout.setSpacing(6)
+        brand = QHBoxLayout()
+        brand.setContentsMargins(18, 0, 12, 10)
+        logo = QLabel()
+        logo.setPixmap(pixmap("piper", 34))
+        brand.addWidget(logo)
+        names = QVBoxLayout()
+        names.setSpacing(0)
+        title = QLabel("Piper Desktop")
+        title.setObjectName("Brand")
+        sub = QLabel("Try-out mode" if self.ctx.sandbox else "Publishing on schedule")
+        sub.setObjectName("BrandSub")
+        names.addWidget(title)
+        names.addWidget(sub)
+        brand.addLayout(names, 1)
+        layout.addLayout(brand)
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setIconSize(QSize(18, 18))
+        self.nav.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        colour = theme.current().sidebar_text
+        for key, title_text, icon_name in PANELS:
+            item = QListWidgetItem(icon(icon_name, colour), title_text)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(self._nav_changed)
+        layout.addWidget(self.nav, 1)
+        engine = QHBoxLayout()
+        engine.setContentsMargins(16, 0, 12, 10)
+        self.engine_label = QLabel("● Stopped")
+        self.engine_label.setObjectName("EngineState")
+        engine.addWidget(self.engine_label, 1)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("engine_pause")
+        self.pause_button.setEnabled(False)
+        self.pause_button.clicked.connect(
+            lambda: self.pause_toggled.emit(self.engine_state != "paused")
+        )
+        engine.addWidget(self.pause_button)
+        layout.addLayout(engine)
+        return side
+
+    @property
+    def settings_panel(self) -> SettingsPanel:
+        panel = self.panels["settings"]
+        assert isinstance(panel, SettingsPanel)
+        return panel
+
+    # --- navigation ---------------------------------------------------------------------
+    def current_key(self) -> str:
+        item = self.nav.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item else "dashboard"
+
+    def show_panel(self, key: str) -> QWidget:
+        index = [k for k, _t, _i in PANELS].index(key)
+        if self.nav.currentRow() != index:
+            self.nav.setCurrentRow(index)
+        else:
+            self._nav_changed(index)
+        return self.panels[key]
+
+    def _nav_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        key = PANELS[row][0]
+        panel = self.panels[key]
+        self.stack.setCurrentWidget(panel)
+        self.counts.setText(getattr(panel, "status", ""))
+        view = getattr(panel, "view", None)
+        if view is not None:
+            view.setFocus()
+        self.ctx.ui_state.set("panel", key)
+
+    def navigate(self, key: str, target: Any) -> None:
+        panel = self.show_panel(key)
+        target = target or {}
+        if key == "jobs" and isinstance(panel, JobsPanel):
+            if target.get("job_id") is not None:
+                panel.focus_job(int(target["job_id"]))
+            elif target.get("campaign_id") is not None:
+                panel.set_filter_value("campaign_id", target["campaign_id"])
+        elif (
+            key == "accounts"
+            and isinstance(panel, AccountsPanel)
+            and target.get("account_id") is not None
+        ):
+            panel.select_ids([target["account_id"]])
+
+    def _panel_status(self, key: str, text: str) -> None:
+        if self.current_key() == key:
+            self.counts.setText(text)
+
+    # --- status -------------------------------------------------------------------------
+    def show_message(self, text: str, level: str = "info") -> None:
+        palette = theme.current()
+        colour = {"error": palette.danger, "success": "#1B8F4F"}.get(level, palette.muted)
+        self.message.setStyleSheet(f"color: {colour};")
+        self.message.setText(text)
+        self._clear_message.start(12_000 if level == "error" else 6_000)
+
+    def set_engine_state(self, state: str) -> None:
+        self.engine_state = state
+        dot = {"running": "#2FB36B", "paused": "#E6A23C", "unavailable": "#9AA0B5"}.get(
+            state, "#9AA0B5"
+        )
+        self.engine_label.setText(
+            f'<span style="color:{dot}">●</span> {ENGINE_TEXT.get(state, state)}'
+        )
+        self.pause_button.setEnabled(state in ("running", "paused"))
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+
+    def apply_theme(self, mode: str) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from .icons import clear_cache
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_theme(app, mode)
+            clear_cache()
+            self.update()
+
+    # --- closing ------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.quitting:
+            event.accept()
+            return
+        event.ignore()
+        self.close_to_tray.emit()

@@ -1,0 +1,324 @@
+"""A week of scheduled posts: days across, hours down, in the operator's time zone, with
+the account's own clock beside it when one account is shown. A waiting post can be
+dragged to another time; the move is checked against the account's rules by the
+planner, and a refused move snaps back with the reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from . import formatting as fmt
+from . import theme
+
+HOUR_HEIGHT = 30
+HEADER = 34
+GUTTER = 54
+CHIP_HEIGHT = 22
+SNAP_MINUTES = 15
+
+
+@dataclass
+class Chip:
+    post: dict[str, Any]
+    rect: QRect
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+class WeekCalendar(QWidget):
+    move_requested = Signal(int, object)  # job id, new time (aware UTC datetime)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("week_calendar")
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.zone: tzinfo = fmt.local_zone()
+        self.first_day: date = week_start(datetime.now(self.zone).date())
+        self.account_zone: str | None = None
+        self.posts: list[dict[str, Any]] = []
+        self.chips: list[Chip] = []
+        self._drag: Chip | None = None
+        self._drag_offset = 0
+        self._ghost: QRect | None = None
+        self._ghost_time: datetime | None = None
+        self.pending: set[int] = set()
+
+    # --- data -----------------------------------------------------------------------------
+    def set_zone(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self.update()
+
+    def range(self) -> tuple[datetime, datetime]:
+        start = datetime.combine(self.first_day, time(0), tzinfo=self.zone).astimezone(UTC)
+        end = datetime.combine(
+            self.first_day + timedelta(days=7), time(0), tzinfo=self.zone
+        ).astimezone(UTC)
+        return start, end
+
+    def set_posts(self, posts: list[dict[str, Any]], account_zone: str | None = None) -> None:
+        self.posts = posts
+        self.account_zone = account_zone
+        self.pending.clear()
+        self._layout_chips()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(900, HEADER + 24 * HOUR_HEIGHT + 2)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(560, HEADER + 24 * HOUR_HEIGHT + 2)
+
+    # --- geometry ---------------------------------------------------------------------------
+    def _gutters(self) -> int:
+        return GUTTER * (2 if self.account_zone else 1)
+
+    def _day_width(self) -> float:
+        return max(40.0, (self.width() - self._gutters() - 1) / 7)
+
+    def _x_of(self, day_index: int) -> int:
+        return int(self._gutters() + day_index * self._day_width())
+
+    def _y_of(self, local: datetime) -> int:
+        minutes = local.hour * 60 + local.minute
+        return int(HEADER + minutes * HOUR_HEIGHT / 60)
+
+    def time_at(self, point: QPoint) -> datetime | None:
+        """The (snapped) moment under a point, as an aware UTC datetime."""
+        if point.x() < self._gutters() or point.y() < HEADER:
+            return None
+        day_index = int((point.x() - self._gutters()) // self._day_width())
+        if not 0 <= day_index < 7:
+            return None
+        minutes = (point.y() - HEADER) * 60 / HOUR_HEIGHT
+        minutes = int(round(minutes / SNAP_MINUTES) * SNAP_MINUTES)
+        minutes = max(0, min(24 * 60 - SNAP_MINUTES, minutes))
+        local = datetime.combine(
+            self.first_day + timedelta(days=day_index), time(0), tzinfo=self.zone
+        ) + timedelta(minutes=minutes)
+        return local.astimezone(UTC)
+
+    def point_of(self, moment: datetime) -> QPoint | None:
+        """Where a moment sits (the middle of its chip's top edge)."""
+        local = moment.astimezone(self.zone)
+        day_index = (local.date() - self.first_day).days
+        if not 0 <= day_index < 7:
+            return None
+        return QPoint(int(self._x_of(day_index) + self._day_width() / 2), self._y_of(local) + 2)
+
+    def _layout_chips(self) -> None:
+        self.chips = []
+        columns: dict[tuple[int, int], int] = {}
+        width = self._day_width()
+        for post in self.posts:
+            moment = fmt.to_datetime(post.get("at"))
+            if moment is None:
+                continue
+            local = moment.astimezone(self.zone)
+            day_index = (local.date() - self.first_day).days
+            if not 0 <= day_index < 7:
+                continue
+            y = self._y_of(local)
+            bucket = (day_index, y // CHIP_HEIGHT)
+            lane = columns.get(bucket, 0)
+            columns[bucket] = lane + 1
+            lanes = max(1, min(3, lane + 1))
+            x = self._x_of(day_index) + 3 + lane * 10
+            rect = QRect(x, y, int(width - 6 - (lanes - 1) * 10), CHIP_HEIGHT - 2)
+            self.chips.append(Chip(post, rect))
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._layout_chips()
+
+    def chip_at(self, point: QPoint) -> Chip | None:
+        for chip in reversed(self.chips):
+            if chip.rect.contains(point):
+                return chip
+        return None
+
+    # --- painting ----------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = theme.current()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), QColor(p.base))
+        grid = QColor(p.border)
+        muted = QColor(p.muted)
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.85))
+        painter.setFont(small)
+        today = datetime.now(self.zone).date()
+        now_local = datetime.now(self.zone)
+        # day headers and columns
+        for index in range(7):
+            day = self.first_day + timedelta(days=index)
+            x = self._x_of(index)
+            if day == today:
+                painter.fillRect(
+                    QRectF(x, HEADER, self._day_width(), 24 * HOUR_HEIGHT),
+                    QColor(p.hover),
+                )
+            painter.setPen(QColor(p.accent) if day == today else QColor(p.text))
+            bold = QFont(small)
+            bold.setBold(True)
+            painter.setFont(bold)
+            painter.drawText(
+                QRectF(x, 0, self._day_width(), HEADER),
+                Qt.AlignmentFlag.AlignCenter,
+                day.strftime("%a %d %b"),
+            )
+            painter.setFont(small)
+            painter.setPen(QPen(grid))
+            painter.drawLine(x, HEADER, x, HEADER + 24 * HOUR_HEIGHT)
+        # hour rows and gutters
+        account_zone = fmt.zone(self.account_zone) if self.account_zone else None
+        for hour in range(25):
+            y = HEADER + hour * HOUR_HEIGHT
+            painter.setPen(QPen(grid))
+            painter.drawLine(self._gutters(), y, self.width(), y)
+            if hour == 24:
+                continue
+            painter.setPen(muted)
+            painter.drawText(
+                QRectF(0, y - 1, GUTTER - 8, 14),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                f"{hour:02d}:00",
+            )
+            if account_zone is not None:
+                moment = datetime.combine(self.first_day, time(hour), tzinfo=self.zone)
+                other = moment.astimezone(account_zone)
+                painter.setPen(QColor(p.accent))
+                painter.drawText(
+                    QRectF(GUTTER, y - 1, GUTTER - 8, 14),
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                    other.strftime("%H:%M"),
+                )
+        # the current time
+        if 0 <= (now_local.date() - self.first_day).days < 7:
+            index = (now_local.date() - self.first_day).days
+            y = self._y_of(now_local)
+            painter.setPen(QPen(QColor(p.danger), 1.5))
+            painter.drawLine(self._x_of(index), y, int(self._x_of(index) + self._day_width()), y)
+        # posts
+        for chip in self.chips:
+            if chip is self._drag:
+                continue
+            self._paint_chip(painter, chip.rect, chip.post, faded=chip.post["id"] in self.pending)
+        if self._drag is not None and self._ghost is not None:
+            self._paint_chip(painter, self._ghost, self._drag.post, ghost=True)
+        painter.end()
+
+    def _paint_chip(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        post: dict[str, Any],
+        *,
+        ghost: bool = False,
+        faded: bool = False,
+    ) -> None:
+        bg, fg = theme.status_colors(post.get("status"))
+        if ghost or faded:
+            bg.setAlpha(150)
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(rect), 5, 5)
+        painter.fillPath(path, bg)
+        painter.fillRect(QRectF(rect.x(), rect.y() + 3, 3, rect.height() - 6), fg)
+        if ghost:
+            painter.setPen(QPen(fg, 1, Qt.PenStyle.DashLine))
+            painter.drawPath(path)
+        painter.setPen(fg)
+        moment = self._ghost_time if ghost else fmt.to_datetime(post.get("at"))
+        label = f"@{post.get('account_username')}"
+        if moment is not None:
+            label = f"{moment.astimezone(self.zone):%H:%M} {label}"
+        painter.drawText(
+            QRectF(rect.adjusted(7, 0, -3, 0)),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            painter.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, rect.width() - 10),
+        )
+
+    # --- interaction ---------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        point = event.position().toPoint()
+        chip = self.chip_at(point)
+        if (
+            event.button() == Qt.MouseButton.LeftButton
+            and chip is not None
+            and chip.post.get("movable")
+            and chip.post["id"] not in self.pending
+        ):
+            self._drag = chip
+            self._drag_offset = point.y() - chip.rect.y()
+            self._ghost = QRect(chip.rect)
+            self._ghost_time = fmt.to_datetime(chip.post.get("at"))
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        point = event.position().toPoint()
+        if self._drag is None:
+            chip = self.chip_at(point)
+            if chip is not None:
+                self.setCursor(
+                    Qt.CursorShape.OpenHandCursor
+                    if chip.post.get("movable")
+                    else Qt.CursorShape.ArrowCursor
+                )
+                QToolTip.showText(event.globalPosition().toPoint(), self.tooltip(chip.post), self)
+            else:
+                self.unsetCursor()
+            return
+        moment = self.time_at(QPoint(point.x(), point.y() - self._drag_offset + 2))
+        if moment is None:
+            return
+        target = self.point_of(moment)
+        if target is None:
+            return
+        local = moment.astimezone(self.zone)
+        day_index = (local.date() - self.first_day).days
+        self._ghost = QRect(
+            self._x_of(day_index) + 3,
+            self._y_of(local),
+            int(self._day_width() - 6),
+            CHIP_HEIGHT - 2,
+        )
+        self._ghost_time = moment
+        self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drag is None:
+            super().mouseReleaseEvent(event)
+            return
+        chip, moment = self._drag, self._ghost_time
+        self._drag = None
+        self._ghost = None
+        self.unsetCursor()
+        original = fmt.to_datetime(chip.post.get("at"))
+        if moment is not None and original is not None and moment != original:
+            self.pending.add(chip.post["id"])
+            self.move_requested.emit(int(chip.post["id"]), moment)
+        self.update()
+
+    def tooltip(self, post: dict[str, Any]) -> str:
+        moment = post.get("at")
+        zone = post.get("account_timezone") or "UTC"
+        lines = [
+            f"Job #{post['id']} · @{post.get('account_username')} · {post.get('media_title')}",
+            f"Your time: {fmt.full_time(moment)}",
+            f"Account's time: {fmt.full_time(moment, zone)} ({zone})",
+            fmt.status_text(post.get("status")),
+        ]
+        if post.get("movable"):
+            lines.append("Drag to move it to another free slot")
+        return "\n".join(lines)

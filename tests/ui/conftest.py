@@ -1,0 +1,45 @@
+"""GUI test fixtures: the app context over a real vault, tasks run inline by default."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from piper_desktop.domain.services import Services
+from piper_desktop.ui import tasks
+from piper_desktop.ui.context import AppContext
+from piper_desktop.ui.theme import apply_theme
+
+
+@pytest.fixture(autouse=True)
+def inline_tasks(qapp) -> Iterator[tasks.InlineRunner]:
+    """Background work runs at once on the test's thread: flows are deterministic."""
+    apply_theme(qapp, "light")
+    runner = tasks.InlineRunner()
+    previous = tasks.set_runner(runner)
+    yield runner
+    tasks.set_runner(previous)
+
+
+@pytest.fixture
+def pool_tasks(inline_tasks) -> Iterator[tasks.PoolRunner]:
+    """Real worker threads (for tests about threading)."""
+    runner = tasks.PoolRunner(max_threads=2)
+    tasks.set_runner(runner)
+    yield runner
+    runner.wait(10_000)
+    tasks.set_runner(inline_tasks)
+
+
+@pytest.fixture
+def ctx(services: Services, data_dir: Path, qtbot) -> AppContext:
+    context = AppContext(services, data_dir)
+    opened: list[str] = []
+    context.url_opener = opened.append  # nothing leaves the test machine
+    context.opened_urls = opened  # type: ignore[attr-defined]
+    messages: list[tuple[str, str]] = []
+    context.message.connect(lambda text, level: messages.append((text, level)))
+    context.messages = messages  # type: ignore[attr-defined]
+    return context
