@@ -147,14 +147,16 @@ def _plugin_path(dest: str) -> str | None:
     return dest.split(marker, 1)[1]
 
 
-def drop_qt_plugins(binaries: list[TocEntry]) -> list[TocEntry]:
-    kept = []
+def split_qt_plugins(binaries: list[TocEntry]) -> tuple[list[TocEntry], list[TocEntry]]:
+    """(kept, dropped): the Qt plugins in QT_PLUGINS_DROPPED go, everything else stays."""
+    kept, dropped = [], []
     for entry in binaries:
         plugin = _plugin_path(entry[0])
         if plugin is not None and plugin.startswith(QT_PLUGINS_DROPPED):
-            continue
-        kept.append(entry)
-    return kept
+            dropped.append(entry)
+        else:
+            kept.append(entry)
+    return kept, dropped
 
 
 def drop_qt_translations(datas: list[TocEntry]) -> list[TocEntry]:
@@ -172,45 +174,49 @@ def drop_playwright_extras(datas: list[TocEntry]) -> list[TocEntry]:
     return [e for e in datas if not _norm(e[0]).startswith(PLAYWRIGHT_DROPPED)]
 
 
-def _is_qt_lib(dest: str) -> bool:
-    name = _norm(dest).split("/")[-1]
-    return (
-        "PySide6/" in _norm(dest)
-        and name.startswith(("libQt6", "Qt6"))
-        and "/plugins/" not in _norm(dest)
-    )
+def _basename(name: str) -> str:
+    return _norm(name).split("/")[-1]
 
 
-def drop_unlinked_qt_libraries(
-    binaries: list[TocEntry],
-    imports: Callable[[str], Iterable[str]] | None = None,
+def _default_imports(src: str) -> Iterable[str]:
+    from PyInstaller.depend import bindepend
+
+    return (_basename(name) for name, _ in bindepend.get_imports(src))
+
+
+def drop_orphaned_libraries(
+    kept: list[TocEntry],
+    dropped: list[TocEntry],
+    imports: Callable[[str], Iterable[str]] = _default_imports,
 ) -> list[TocEntry]:
-    """Drop Qt shared libraries that no remaining binary links, directly or through others.
+    """Drop the libraries that only the dropped plugins needed.
 
-    Dropped plugins leave their libraries behind in the analysis (the virtual keyboard
-    plugin brings QtQuick and QtQml); this walks the link graph from every binary that is
-    not a Qt library and keeps only what it reaches.
+    The analysis collected each plugin's dependencies with it (the GTK3 theme brings GTK,
+    GDK, Cairo and Pango; the virtual keyboard brings QtQuick and QtQml). A library goes
+    if a dropped plugin reaches it through the link graph and no kept binary does; a
+    library nothing links (one loaded through ctypes, say) is never touched.
     """
-    if imports is None:
-        from PyInstaller.depend import bindepend
+    by_name = {_basename(e[0]): e for e in kept}
 
-        def imports(src: str) -> Iterable[str]:
-            return (_norm(name).split("/")[-1] for name, _ in bindepend.get_imports(src))
+    def reach(sources: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        pending = list(sources)
+        seen: set[str] = set()
+        while pending:
+            src = pending.pop()
+            if src in seen:
+                continue
+            seen.add(src)
+            for name in imports(src):
+                if name in by_name and name not in found:
+                    found.add(name)
+                    pending.append(by_name[name][1])
+        return found
 
-    qt_libs = {_norm(e[0]).split("/")[-1]: e for e in binaries if _is_qt_lib(e[0])}
-    reached: set[str] = set()
-    pending = [e[1] for e in binaries if not _is_qt_lib(e[0])]
-    seen_sources: set[str] = set()
-    while pending:
-        src = pending.pop()
-        if src in seen_sources:
-            continue
-        seen_sources.add(src)
-        for name in imports(src):
-            if name in qt_libs and name not in reached:
-                reached.add(name)
-                pending.append(qt_libs[name][1])
-    return [e for e in binaries if not _is_qt_lib(e[0]) or _norm(e[0]).split("/")[-1] in reached]
+    orphans = reach(e[1] for e in dropped)
+    still_needed = reach(e[1] for e in kept if _basename(e[0]) not in orphans)
+    gone = orphans - still_needed
+    return [e for e in kept if _basename(e[0]) not in gone]
 
 
 def stripped_node(datas: list[TocEntry], workdir: Path) -> list[TocEntry]:

@@ -97,8 +97,14 @@ def test_dropping_plugins_translations_and_playwright_types() -> None:
         ),
         ("libfoo.so", "/src/libfoo.so", "BINARY"),
     ]
-    kept = [dest.rsplit("/", 1)[-1] for dest, _, _ in bh.drop_qt_plugins(binaries)]
-    assert kept == ["libqxcb.so", "libqoffscreen.so", "libqxdgdesktopportal.so", "libfoo.so"]
+    kept, dropped = bh.split_qt_plugins(binaries)
+    assert [dest.rsplit("/", 1)[-1] for dest, _, _ in kept] == [
+        "libqxcb.so",
+        "libqoffscreen.so",
+        "libqxdgdesktopportal.so",
+        "libfoo.so",
+    ]
+    assert len(dropped) == 3
 
     datas = [
         (f"{qt}/translations/qtbase_de.qm", "/src/de.qm", "DATA"),
@@ -113,31 +119,31 @@ def test_dropping_plugins_translations_and_playwright_types() -> None:
     ]
 
 
-def test_unlinked_qt_libraries_go_linked_ones_stay() -> None:
-    lib = "PySide6/Qt/lib"
-    binaries = [
+def test_libraries_only_dropped_plugins_needed_go() -> None:
+    kept = [
         ("PySide6/QtWidgets.abi3.so", "/s/QtWidgets.abi3.so", "EXTENSION"),
-        (f"{lib}/libQt6Widgets.so.6", "/s/libQt6Widgets.so.6", "BINARY"),
-        (f"{lib}/libQt6Gui.so.6", "/s/libQt6Gui.so.6", "BINARY"),
-        (f"{lib}/libQt6Core.so.6", "/s/libQt6Core.so.6", "BINARY"),
-        (f"{lib}/libQt6Quick.so.6", "/s/libQt6Quick.so.6", "BINARY"),
-        (f"{lib}/libQt6Qml.so.6", "/s/libQt6Qml.so.6", "BINARY"),
-        (f"{lib}/libicuuc.so.73", "/s/libicuuc.so.73", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Widgets.so.6", "/s/libQt6Widgets.so.6", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Gui.so.6", "/s/libQt6Gui.so.6", "BINARY"),
+        ("libglib-2.0.so.0", "/s/libglib-2.0.so.0", "BINARY"),
+        ("libgtk-3.so.0", "/s/libgtk-3.so.0", "BINARY"),
+        ("libcairo.so.2", "/s/libcairo.so.2", "BINARY"),
+        ("libloaded_by_ctypes.so", "/s/libloaded_by_ctypes.so", "BINARY"),
     ]
+    dropped = [("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/s/libqgtk3.so", "BINARY")]
     graph = {
         "/s/QtWidgets.abi3.so": ["libQt6Widgets.so.6", "libc.so.6"],
         "/s/libQt6Widgets.so.6": ["libQt6Gui.so.6"],
-        "/s/libQt6Gui.so.6": ["libQt6Core.so.6"],
-        "/s/libQt6Core.so.6": ["libicuuc.so.73"],
-        "/s/libQt6Quick.so.6": ["libQt6Qml.so.6"],  # only the dropped plugin needed it
+        "/s/libQt6Gui.so.6": ["libglib-2.0.so.0"],
+        "/s/libqgtk3.so": ["libgtk-3.so.0", "libQt6Gui.so.6", "libglib-2.0.so.0"],
+        "/s/libgtk-3.so.0": ["libcairo.so.2", "libglib-2.0.so.0"],
     }
-    kept = bh.drop_unlinked_qt_libraries(binaries, lambda src: graph.get(src, []))
-    assert [dest.rsplit("/", 1)[-1] for dest, _, _ in kept] == [
+    result = bh.drop_orphaned_libraries(kept, dropped, lambda src: graph.get(src, []))
+    assert [dest.rsplit("/", 1)[-1] for dest, _, _ in result] == [
         "QtWidgets.abi3.so",
         "libQt6Widgets.so.6",
         "libQt6Gui.so.6",
-        "libQt6Core.so.6",
-        "libicuuc.so.73",
+        "libglib-2.0.so.0",
+        "libloaded_by_ctypes.so",
     ]
 
 
