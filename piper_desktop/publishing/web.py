@@ -213,8 +213,17 @@ class _Attempt:
             except PlaywrightTimeout:
                 raise
             except PlaywrightError as exc:
+                reason = describe_navigation_error(exc)
+                if "407" in reason:
+                    # a wrong proxy password does not fix itself by retrying
+                    raise PublishError(
+                        f"could not open the upload page: {reason}",
+                        code="proxy_auth",
+                        needs_attention=True,
+                        certainly_not_posted=True,
+                    ) from None
                 raise PublishError(
-                    f"could not open the upload page: {describe_navigation_error(exc)}",
+                    f"could not open the upload page: {reason}",
                     code="navigation",
                     retryable=True,
                     certainly_not_posted=True,
