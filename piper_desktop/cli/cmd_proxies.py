@@ -53,6 +53,11 @@ def register(commands: Any) -> None:
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=cmd_import)
 
+    check = sub.add_parser("check", help="connect through proxies: latency, exit IP, status")
+    check.add_argument("proxies", nargs="*", help="ids or host:port (default: all)")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(handler=cmd_check)
+
     exp = sub.add_parser("export", help="export proxies")
     exp.add_argument("file", nargs="?")
     exp.add_argument("--format", choices=["csv", "json"], default="csv")
@@ -93,6 +98,39 @@ def cmd_import(args: Namespace) -> int:
     text = Path(args.file).read_text(encoding="utf-8-sig")
     services = open_services(args)
     return print_report(importers.import_proxies(services.db, text, args.format), args.json)
+
+
+def cmd_check(args: Namespace) -> int:
+    from ..clients.proxycheck import ProxySpec, check_proxies
+
+    services = open_services(args)
+    chosen = [services.proxies.find(ref) for ref in args.proxies] or services.proxies.list()
+    results = check_proxies(
+        [ProxySpec(p.id, prx.proxy_url(p)) for p in chosen],
+        services.settings.get("proxy.check_url"),
+        concurrency=services.settings.get("proxy.check_concurrency"),
+    )
+    rows = []
+    for proxy, result in zip(chosen, results, strict=True):
+        services.proxies.record_check(
+            proxy.id,
+            ok=result.ok,
+            latency_ms=result.latency_ms,
+            exit_ip=result.exit_ip,
+            error=result.error,
+        )
+        rows.append(
+            {
+                "id": proxy.id,
+                "proxy": prx.proxy_label(proxy),
+                "ok": result.ok,
+                "latency_ms": result.latency_ms,
+                "exit_ip": result.exit_ip,
+                "error": result.error,
+            }
+        )
+    emit(rows, as_json=args.json, columns=["id", "proxy", "ok", "latency_ms", "exit_ip", "error"])
+    return 0 if all(r["ok"] for r in rows) else 1
 
 
 def cmd_export(args: Namespace) -> int:

@@ -16,6 +16,7 @@ from .. import __version__
 from ..clients.errors import ApiError
 from ..domain.errors import DomainError
 from ..logs import get_logger, mask
+from ..publishing.base import PublishError
 from ..store.db import WrongPassword
 from ..store.vault import VaultError
 from .context import UsageError
@@ -111,6 +112,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (DomainError, VaultError, ApiError) as exc:
         print(f"piper: {mask(str(exc))}", file=sys.stderr)
+        return 1
+    except PublishError as exc:
+        # a publishing or browser failure: its first line says what happened
+        print(
+            f"piper: {mask(exc.reason.splitlines()[0] if exc.reason else type(exc).__name__)}",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("piper: interrupted", file=sys.stderr)

@@ -108,7 +108,7 @@ DEFS: dict[str, SettingDef] = {
             None,
             f.text(1000),
             "Override file for site selectors",
-            "PIPER_SELECTORS_FILE",
+            "PIPER_TIKTOK_SELECTORS",
         ),
         SettingDef(
             "proxy.check_url",

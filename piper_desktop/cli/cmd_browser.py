@@ -1,0 +1,176 @@
+"""`piper browser open|check|cookies|probe ACCOUNT`: the account's real browser session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from argparse import Namespace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..domain.errors import DomainError, ValidationError
+from ..domain.services import Services
+from ..store.enums import AccountStatus
+from .context import open_services
+from .output import emit
+
+
+def register(commands: Any) -> None:
+    group = commands.add_parser("browser", help="an account's browser session")
+    sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    opener = sub.add_parser("open", help="a visible window in the account's browser context")
+    opener.add_argument("account")
+    opener.add_argument("--platform")
+    opener.add_argument("--url", help="page to open (default: the upload page)")
+    opener.add_argument("--job", type=int, help="resolve this job's captcha or login, then go on")
+    opener.add_argument("--timeout", type=float, help="close the window after this many seconds")
+    opener.set_defaults(handler=cmd_open)
+
+    check = sub.add_parser("check", help="is the stored session still logged in?")
+    check.add_argument("account")
+    check.add_argument("--platform")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(handler=cmd_check)
+
+    probe = sub.add_parser("probe", help="walk the upload page to just before posting")
+    probe.add_argument("account")
+    probe.add_argument("--platform")
+    probe.add_argument("--media", help="a video to choose, so the whole form is checked")
+    probe.add_argument("--json", action="store_true")
+    probe.set_defaults(handler=cmd_probe)
+
+    cookies = sub.add_parser("cookies", help="import or export the account's cookies")
+    cookie_sub = cookies.add_subparsers(dest="cookie_action", metavar="ACTION", required=True)
+    imp = cookie_sub.add_parser("import", help="JSON (extensions, Playwright) or cookies.txt")
+    imp.add_argument("account")
+    imp.add_argument("file")
+    imp.add_argument("--platform")
+    imp.set_defaults(handler=cmd_cookies_import)
+    exp = cookie_sub.add_parser("export", help="write the cookies (they log in as the account!)")
+    exp.add_argument("account")
+    exp.add_argument("file")
+    exp.add_argument("--platform")
+    exp.add_argument("--format", choices=["json", "netscape"], default="json")
+    exp.set_defaults(handler=cmd_cookies_export)
+
+
+@contextmanager
+def web_publisher(services: Services) -> Iterator[Any]:
+    """The same WebPublisher the engine builds (settings, selectors, shared host)."""
+    from ..engine.publishers import PublisherFactory
+
+    factory = PublisherFactory(services)
+    try:
+        publisher = factory.get("browser")
+        yield publisher
+    finally:
+        factory.close()
+
+
+def _account(services: Services, args: Namespace) -> Any:
+    return services.accounts.find(args.account, args.platform)
+
+
+def cmd_open(args: Namespace) -> int:
+    from ..browser.session import open_visible
+    from ..engine.browser_route import profile_settings
+    from ..engine.publishers import PublisherFactory
+
+    services = open_services(args)
+    account = _account(services, args)
+    if args.job is not None:
+        from ..engine.handoff import resolve_job
+
+        result = resolve_job(services, args.job, timeout=args.timeout)
+        emit(result, as_json=False)
+        return 0
+    ref = PublisherFactory.account_ref(account)
+    with web_publisher(services) as publisher:
+        url = args.url or publisher.site.url("upload")
+        print("Close the browser window when you are done; the session is saved then.", flush=True)
+        state = open_visible(
+            publisher.host,
+            profile_settings(services, account.id),
+            ref.proxy_url,
+            services.accounts.storage_state(account.id),
+            url,
+            timeout=args.timeout,
+        )
+    if state is not None:
+        services.accounts.save_storage_state(account.id, state)
+    print(f"session of {account.platform}:{account.username} saved")
+    return 0
+
+
+def cmd_check(args: Namespace) -> int:
+    from ..engine.browser_route import session_problem
+    from ..engine.publishers import PublisherFactory
+
+    services = open_services(args)
+    account = _account(services, args)
+    with web_publisher(services) as publisher:
+        problem = session_problem(publisher, services, PublisherFactory.account_ref(account))
+    if problem:
+        services.accounts.set_status(account.id, AccountStatus.NEEDS_LOGIN, problem)
+    elif account.status == AccountStatus.NEEDS_LOGIN:
+        services.accounts.set_status(account.id, AccountStatus.ACTIVE)
+    result = {
+        "account": f"{account.platform}:{account.username}",
+        "logged_in": problem is None,
+        "status": services.accounts.get(account.id).status,
+        "reason": problem,
+    }
+    emit(result, as_json=args.json)
+    return 0 if problem is None else 1
+
+
+def cmd_probe(args: Namespace) -> int:
+    from ..engine.publishers import PublisherFactory
+
+    services = open_services(args)
+    account = _account(services, args)
+    media = Path(services.media.find_or_add(args.media).path) if args.media else None
+    with web_publisher(services) as publisher:
+        found = publisher.probe(PublisherFactory.account_ref(account), media)
+    rows = [{"selector": name, "found": ok} for name, ok in found]
+    emit(rows, as_json=args.json, columns=["selector", "found"])
+    return 0 if all(ok for _, ok in found) else 1
+
+
+def cmd_cookies_import(args: Namespace) -> int:
+    from ..browser.cookies import parse_cookies, storage_state_with_cookies
+
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+    parsed = parse_cookies(text)
+    for error in parsed.errors:
+        print(f"line {error.line}: {error.reason}", file=sys.stderr)
+    if not parsed.cookies:
+        raise ValidationError("file", f"no usable cookie in {args.file}")
+    services = open_services(args)
+    account = _account(services, args)
+    state = storage_state_with_cookies(parsed.cookies, services.accounts.storage_state(account.id))
+    services.accounts.save_storage_state(account.id, state)
+    print(
+        f"imported {len(parsed.cookies)} cookie(s) ({parsed.format}), {len(parsed.errors)} bad line(s)"
+    )
+    return 0 if not parsed.errors else 1
+
+
+def cmd_cookies_export(args: Namespace) -> int:
+    from ..browser.cookies import cookies_of, to_json, to_netscape
+
+    services = open_services(args)
+    account = _account(services, args)
+    cookies = cookies_of(services.accounts.storage_state(account.id))
+    if not cookies:
+        raise DomainError(f"{account.platform}:{account.username} has no stored session")
+    text = to_json(cookies) if args.format == "json" else to_netscape(cookies)
+    # the operator asked for this file; it logs in as the account, so only they may read it
+    fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    print(f"wrote {len(cookies)} cookie(s) to {args.file}; it logs in as the account: keep it safe")
+    return 0
