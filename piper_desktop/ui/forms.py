@@ -245,6 +245,11 @@ class FormDialog(QDialog):
         self.result_value: Any = None
         self.editors: dict[str, FieldEditor] = {}
         self._initial: dict[str, Any] = {}
+        self._busy = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.validate)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(20, 18, 20, 16)
@@ -306,11 +311,6 @@ class FormDialog(QDialog):
                 self._initial[name] = editor.raw()
                 if editor.spec.kind == "password":
                     editor.widget.setProperty("placeholderText", "unchanged")
-        self._busy = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self.validate)
         self.validate(show_required=False)
         height = min(720, 150 + 62 * len(fields))
         self.resize(560, height)

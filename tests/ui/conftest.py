@@ -43,3 +43,20 @@ def ctx(services: Services, data_dir: Path, qtbot) -> AppContext:
     context.message.connect(lambda text, level: messages.append((text, level)))
     context.messages = messages  # type: ignore[attr-defined]
     return context
+
+
+# Known harmless Qt warnings of the headless (offscreen) platform plugin: it cannot do
+# what a window manager does. Anything else Qt warns about fails the test.
+OFFSCREEN_LIMITS = (
+    r"This plugin does not support propagateSizeHints\(\)",
+    r"This plugin does not support raise\(\)",
+    r"This plugin does not support setParent!",
+    r"This plugin does not support grabbing the (keyboard|mouse)",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.qt_log_ignore(*OFFSCREEN_LIMITS))

@@ -1,0 +1,283 @@
+"""Accounts panel: create, edit with invalid input, import with bad lines, filters, bulk
+actions, delete, cookies, and connecting the TikTok API against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
+from piper_desktop.ui.context import AppContext
+from piper_desktop.ui.dialogs import ChoiceDialog
+from piper_desktop.ui.forms import FormDialog
+from piper_desktop.ui.panels.accounts import AccountsPanel
+
+
+@pytest.fixture
+def panel(ctx: AppContext, qtbot) -> AccountsPanel:
+    widget = AccountsPanel(ctx)
+    qtbot.addWidget(widget)
+    widget.resize(1300, 700)
+    widget.show()
+    return widget
+
+
+def _select(panel: AccountsPanel, *ids: int) -> None:
+    panel.view.selectionModel().clearSelection()
+    for row_id in ids:
+        position = panel.model.position_of(row_id)
+        assert position is not None
+        panel.view.selectionModel().select(
+            panel.model.index(position, 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
+
+
+def test_create_names_what_is_wrong_then_saves(
+    panel: AccountsPanel, ctx: AppContext, qtbot
+) -> None:
+    panel.find_action("Add account").trigger()
+    dialog = panel.dialog
+    assert isinstance(dialog, FormDialog) and dialog.isVisible()
+    assert not dialog.save_button.isEnabled()  # username is required
+    dialog.editors["username"].set_raw("bad name!")
+    qtbot.waitUntil(lambda: dialog.editors["username"].error.isVisible())
+    assert "has an invalid format" in dialog.editors["username"].error.text()
+    assert not dialog.save_button.isEnabled()
+    dialog.editors["username"].set_raw("@alice")
+    dialog.editors["email"].set_raw("alice-at-example")
+    qtbot.waitUntil(lambda: dialog.editors["email"].error.isVisible())
+    assert dialog.editors["email"].error.text().startswith("E-mail: has an invalid format")
+    dialog.editors["email"].set_raw("alice@example.com")
+    dialog.editors["group"].set_raw("EU")
+    dialog.editors["tags"].set_raw("fitness, morning")
+    dialog.editors["password"].set_raw("s3cret-pass")
+    qtbot.waitUntil(dialog.save_button.isEnabled)
+    dialog.save_button.click()
+    assert not dialog.isVisible()
+    account = ctx.services.accounts.find("alice")
+    assert account.group == "EU" and account.tags == ["fitness", "morning"]
+    assert account.password == "s3cret-pass"
+    assert panel.model.total == 1
+    assert panel.selected_ids() == [account.id]
+    assert ("Added @alice", "success") in ctx.messages  # type: ignore[attr-defined]
+    # the same name again: the service's refusal shows at the field, the dialog stays
+    panel.create()
+    again = panel.dialog
+    again.editors["username"].set_raw("alice")
+    qtbot.waitUntil(again.save_button.isEnabled)
+    again.save_button.click()
+    assert again.isVisible()
+    assert "already exists" in again.editors["username"].error.text()
+    again.reject()
+
+
+def test_edit_with_invalid_input(panel: AccountsPanel, ctx: AppContext, qtbot) -> None:
+    account = ctx.services.accounts.add({"username": "bob", "max_posts_per_day": 3})
+    panel.reload()
+    panel.edit(panel.model.row(0))
+    dialog = panel.dialog
+    editors = dialog.editors
+    assert editors["username"].raw() == "bob"
+    editors["max_posts_per_day"].set_raw("0")
+    editors["timezone"].set_raw("Mars/Olympus")
+    editors["window_enabled"].set_raw(True)
+    qtbot.waitUntil(lambda: editors["max_posts_per_day"].error.isVisible())
+    assert "must be at least 1" in editors["max_posts_per_day"].error.text()
+    assert "unknown time zone 'Mars/Olympus'" in editors["timezone"].error.text()
+    assert not dialog.save_button.isEnabled()
+    editors["max_posts_per_day"].set_raw("5")
+    editors["timezone"].set_raw("Europe/Berlin")
+    qtbot.waitUntil(lambda: "needs a start and an end" in editors["window_start"].error.text())
+    editors["window_start"].set_raw("25:00")
+    qtbot.waitUntil(lambda: "must be a time HH:MM" in editors["window_start"].error.text())
+    editors["window_start"].set_raw("09:00")
+    editors["window_end"].set_raw("17:30")
+    qtbot.waitUntil(dialog.save_button.isEnabled)
+    assert dialog.values() == {
+        "timezone": "Europe/Berlin",
+        "window_enabled": True,
+        "window_start": "09:00",
+        "window_end": "17:30",
+        "max_posts_per_day": "5",
+    }
+    dialog.save_button.click()
+    saved = ctx.services.accounts.get(account.id)
+    assert saved.max_posts_per_day == 5 and saved.timezone == "Europe/Berlin"
+    assert saved.window_enabled and saved.window_start.strftime("%H:%M") == "09:00"
+    assert panel.model.row(0)["timezone"] == "Europe/Berlin"
+
+
+def test_import_previews_bad_lines_and_imports_the_good(
+    panel: AccountsPanel, ctx: AppContext, tmp_path: Path, qtbot
+) -> None:
+    source = tmp_path / "accounts.csv"
+    source.write_text(
+        "username,group,timezone,max_posts_per_day\n"
+        "carol,EU,Europe/Paris,3\n"
+        "bad name,EU,UTC,3\n"
+        "dave,US,America/Chicago,2\n"
+        "erin,US,Moon/Base,2\n"
+        "frank,US,UTC,4\n",
+        encoding="utf-8",
+    )
+    dialog = panel.import_file(str(source))
+    preview = {r["line"]: r for r in dialog.model.rows()}
+    assert len(preview) == 5
+    assert preview[3]["ok"] is False and "username" in preview[3]["problem"]
+    assert preview[5]["ok"] is False and "unknown time zone" in preview[5]["problem"]
+    assert dialog.import_button.text() == "Import 3 good lines"
+    dialog.import_button.click()
+    assert dialog.report is not None
+    assert (dialog.report.created, len(dialog.report.errors)) == (3, 2)
+    assert [e.line for e in dialog.report.errors] == [3, 5]
+    assert "3 created" in dialog.summary.text()
+    assert panel.model.total == 3
+    # a file that is not accounts at all is refused as a whole
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("colour,size\nred,2\n", encoding="utf-8")
+    refused = panel.import_file(str(wrong))
+    assert "unknown column 'colour'" in refused.summary.text()
+    assert not refused.import_button.isEnabled()
+    refused.reject()
+    dialog.reject()
+
+
+def test_filters_and_bulk_assign(panel: AccountsPanel, ctx: AppContext, qtbot) -> None:
+    services = ctx.services
+    ids = [
+        services.accounts.add({"username": f"u{n}", "group": "A" if n < 3 else "B"}).id
+        for n in range(5)
+    ]
+    services.accounts.set_status(ids[4], "needs_login")
+    proxy = services.proxies.add({"host": "127.0.0.1", "port": 8080, "name": "Office"})
+    panel.reload()
+    status = panel._filter_boxes["status"]
+    status.setCurrentIndex(status.findData("needs_login"))
+    qtbot.waitUntil(lambda: panel.model.total == 1)
+    assert panel.model.row(0)["username"] == "u4"
+    status.setCurrentIndex(0)
+    group = panel._filter_boxes["group"]
+    assert group.findData("B") > 0  # loaded from the data
+    group.setCurrentIndex(group.findData("A"))
+    qtbot.waitUntil(lambda: panel.model.total == 3)
+    panel.search.setText("u1")
+    qtbot.waitUntil(lambda: panel.model.total == 1)
+    panel.search.clear()
+    qtbot.waitUntil(lambda: panel.model.total == 3)
+
+    _select(panel, ids[0], ids[1])
+    assert "2 selected" in panel.status
+    assert panel.find_action("Set group…").isEnabled()
+    assert not panel.find_action("Edit…").isEnabled()  # needs exactly one
+    panel.ask_assign("proxy_id")
+    chooser = panel.dialog
+    assert isinstance(chooser, ChoiceDialog)
+    chooser.choose(proxy.id)
+    chooser.accept()
+    assert services.accounts.get(ids[0]).proxy_id == proxy.id
+    assert panel.model.row(panel.model.position_of(ids[0]) or 0)["proxy_label"].endswith(":8080")
+    panel.ask_assign("group")
+    chooser = panel.dialog
+    chooser.choose("VIP")
+    chooser.accept()
+    assert {services.accounts.get(i).group for i in ids[:2]} == {"VIP"}
+    # the group filter (A) no longer matches them
+    qtbot.waitUntil(lambda: panel.model.total == 1)
+
+    group.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: panel.model.total == 5)
+    _select(panel, ids[2], ids[3])
+    panel.find_action("Disable").trigger()
+    assert services.accounts.get(ids[2]).status == "disabled"
+    menu = panel.context_menu()
+    assert menu is not None
+    texts = [a.text() for a in menu.actions() if a.text()]
+    assert "Delete…" in texts and "Edit…" not in texts  # two rows: no single-row actions
+    panel.delete_selected()
+    box = panel.last_dialog
+    assert isinstance(box, QMessageBox)
+    box.findChild(type(box.buttons()[0]), "confirm_yes").click()
+    assert services.accounts.count() == 3
+
+
+def test_keyboard_shortcut_opens_the_create_dialog(
+    panel: AccountsPanel, ctx: AppContext, qtbot
+) -> None:
+    ctx.services.accounts.add({"username": "keyboard"})
+    panel.reload()
+    panel.activateWindow()
+    qtbot.waitUntil(panel.isActiveWindow)
+    panel.view.setFocus()
+    qtbot.waitUntil(panel.view.hasFocus)
+    qtbot.keyClick(panel.view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(getattr(panel, "dialog", None), FormDialog))
+    assert panel.dialog.windowTitle() == "Add account"
+    panel.dialog.reject()
+
+
+def test_cookies_round_trip(panel: AccountsPanel, ctx: AppContext, tmp_path: Path) -> None:
+    account = ctx.services.accounts.add({"username": "cookie_monster"})
+    panel.reload()
+    _select(panel, account.id)
+    source = tmp_path / "cookies.json"
+    source.write_text(
+        json.dumps(
+            [
+                {"name": "sessionid", "value": "abc123", "domain": ".tiktok.com", "path": "/"},
+                {"name": "", "value": "bad"},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    panel.import_cookies(str(source))
+    state = ctx.services.accounts.storage_state(account.id)
+    assert [c["name"] for c in state["cookies"]] == ["sessionid"]
+    assert any("imported 1 cookies, skipped 1" in m for m, _ in ctx.messages)  # type: ignore[attr-defined]
+    target = tmp_path / "out.txt"
+    panel.export_cookies(str(target))
+    assert "sessionid\tabc123" in target.read_text(encoding="utf-8")
+    assert panel.model.row(0)["has_session"]
+
+
+@pytest.fixture
+def tiktok() -> Iterator[TikTokApiSandbox]:
+    with TikTokApiSandbox() as server:
+        yield server  # type: ignore[misc]
+
+
+def test_connect_tiktok_api_through_the_sandbox(
+    panel: AccountsPanel, ctx: AppContext, tiktok: TikTokApiSandbox
+) -> None:
+    services = ctx.services
+    services.settings.set("tiktok.client_key", tiktok.client_key)
+    services.settings.set("tiktok.client_secret", tiktok.client_secret)
+    services.settings.set("tiktok.api_base", tiktok.base_url)
+    services.settings.set("tiktok.auth_url", tiktok.auth_url)
+    account = services.accounts.add({"username": "creator1"})
+    tiktok.authorize_as("creator1")
+    answers: list[int] = []
+
+    def browser(url: str) -> None:
+        # the person's browser: the sandbox consents and redirects to Piper's listener
+        with httpx.Client(trust_env=False, timeout=30) as client:
+            answers.append(client.get(url, follow_redirects=True).status_code)
+
+    ctx.url_opener = browser
+    panel.reload()
+    _select(panel, account.id)
+    panel.find_action("Connect TikTok API").trigger()
+    assert answers == [200]
+    credentials = services.accounts.load(account.id, "tiktok_api")
+    assert credentials["access_token"].startswith("act.")
+    assert services.accounts.get(account.id).routes == ["tiktok_api"]
+    assert "TikTok API" in panel.model.row(0)["connected_routes"].replace(
+        "tiktok_api", "TikTok API"
+    )
+    assert any("connected to the TikTok API" in m for m, _ in ctx.messages)  # type: ignore[attr-defined]
