@@ -94,8 +94,9 @@ def _browser() -> str:
     try:
         found = executable.find_browser()
     except executable.BrowserNotFound as exc:
-        hint = " (the app does not bundle one)" if is_frozen() else ""
-        raise RuntimeError(f"none found{hint}: {exc}") from None
+        # The browser layer's message says how to get one; the frozen app adds why.
+        bundled = "; this app does not bundle a browser" if is_frozen() else ""
+        raise RuntimeError(f"{exc}{bundled}") from None
     return str(found.describe())
 
 
