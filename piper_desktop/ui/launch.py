@@ -35,8 +35,10 @@ def _headless_password(args: Namespace) -> str | None:
 
 
 def launch_gui(args: Namespace) -> int:
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from .. import startup_probe
     from ..domain.services import Services
     from ..store import vault
     from .app import PiperApp
@@ -83,6 +85,8 @@ def launch_gui(args: Namespace) -> int:
         holder["app"] = piper
         instance.activated.connect(piper.show_window)
         piper.start()
+        # PIPER_REPORT_STARTUP / PIPER_EXIT_AFTER_START: the frozen build's start-up check
+        QTimer.singleShot(0, lambda: startup_probe.window_shown(piper.quit_in_stages))
         shots = os.environ.get("PIPER_SCREENSHOT_DIR")
         if shots:
             from .screenshots import Screenshooter
