@@ -9,7 +9,7 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime
+from PySide6.QtCore import QDateTime, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -459,6 +459,8 @@ class ReviewPage(QWizardPage):
 
 
 class CampaignWizard(QWizard):
+    campaign_created = Signal(object)  # before the tables reload
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -523,6 +525,7 @@ class CampaignWizard(QWizard):
         campaign, jobs = result
         self.saving = False
         self.created = campaign
+        self.campaign_created.emit(campaign)
         self.ctx.success(
             f"Campaign {campaign.name!r} created"
             + (f" and started: {fmt.count(jobs, 'post')} scheduled" if jobs else " as a draft")

@@ -129,7 +129,9 @@ def apply_theme(app: QApplication, mode: str = "system") -> Palette:
     global _current
     _current = DARK if resolve_mode(mode) == "dark" else LIGHT
     p = _current
-    app.setStyle("Fusion")
+    style = app.style()
+    if style is None or style.name().lower() != "fusion":
+        app.setStyle("Fusion")
     palette = QPalette()
     roles = {
         QPalette.ColorRole.Window: p.window,

@@ -13,10 +13,16 @@ from piper_desktop.ui.context import AppContext
 from piper_desktop.ui.theme import apply_theme
 
 
+@pytest.fixture(scope="session", autouse=True)
+def themed_app(qapp) -> None:
+    """The light theme, once: re-styling the application between tests would re-polish
+    widgets other tests left for deletion."""
+    apply_theme(qapp, "light")
+
+
 @pytest.fixture(autouse=True)
 def inline_tasks(qapp) -> Iterator[tasks.InlineRunner]:
     """Background work runs at once on the test's thread: flows are deterministic."""
-    apply_theme(qapp, "light")
     runner = tasks.InlineRunner()
     previous = tasks.set_runner(runner)
     yield runner

@@ -231,9 +231,7 @@ class CampaignsPanel(TablePanel):
     # --- actions --------------------------------------------------------------------------
     def new_campaign(self) -> CampaignWizard:
         wizard = CampaignWizard(self.ctx, self)
-        wizard.accepted.connect(
-            lambda: wizard.created is not None and self.select_after_reload([wizard.created.id])
-        )
+        wizard.campaign_created.connect(lambda campaign: self.select_after_reload([campaign.id]))
         self.wizard = wizard
         wizard.open()
         return wizard

@@ -1,0 +1,257 @@
+"""The campaign wizard and panel, and the jobs panel (details, evidence, retry/cancel)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtWidgets import QWizard
+
+from piper_desktop.sandbox.demo import gradient_png
+from piper_desktop.store.models import Artifact, Job
+from piper_desktop.ui.context import AppContext
+from piper_desktop.ui.engine_bridge import JobEvent
+from piper_desktop.ui.panels.campaigns import CampaignsPanel
+from piper_desktop.ui.panels.jobs import JobsPanel
+from piper_desktop.ui.table_panel import TablePanel
+from tests.conftest import make_video
+
+
+def _show(panel: TablePanel, qtbot) -> TablePanel:
+    qtbot.addWidget(panel)
+    panel.resize(1400, 800)
+    panel.show()
+    return panel
+
+
+def _select(panel: TablePanel, *ids: int) -> None:
+    selection = panel.view.selectionModel()
+    selection.clearSelection()
+    for row_id in ids:
+        position = panel.model.position_of(row_id)
+        assert position is not None, row_id
+        selection.select(
+            panel.model.index(position, 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
+
+
+def _library(ctx: AppContext, tmp_path: Path) -> tuple[list[int], list[int]]:
+    services = ctx.services
+    accounts = [
+        services.accounts.add(
+            {"username": name, "group": "team", "tags": ["eu"], "min_spacing_minutes": 90}
+        ).id
+        for name in ("anna", "ben")
+    ]
+    media = [
+        services.media.add(
+            make_video(tmp_path, f"clip{n}.mp4"),
+            {"title": f"Clip {n}", "default_caption": f"caption {n}", "hashtags": ["fun"]},
+        )[0].id
+        for n in range(3)
+    ]
+    return accounts, media
+
+
+def test_campaign_wizard_reviews_slots_then_creates_and_starts(
+    ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    _library(ctx, tmp_path)
+    panel = _show(CampaignsPanel(ctx), qtbot)
+    wizard = panel.new_campaign()
+    assert wizard.isVisible()
+    media_page = wizard.media_page
+    assert not media_page.isComplete()
+    media_page.name.setText("Spring")
+    media_page.view.selectAll()
+    route = media_page.route
+    route.setCurrentIndex(route.findData("upload_post"))
+    assert media_page.isComplete()
+    wizard.next()
+    accounts_page = wizard.accounts_page
+    assert not accounts_page.isComplete()
+    accounts_page.by_group.setChecked(True)
+    assert accounts_page.selection() == {"group": "team"}
+    assert accounts_page.isComplete()
+    wizard.next()
+    caption = wizard.caption_page
+    caption.template.setPlainText("{caption} for {nobody}")
+    assert not caption.isComplete()
+    assert "unknown placeholder {nobody}" in caption.error.text()
+    caption.template.setPlainText("{title}: {caption} {hashtags} @{account}")
+    caption.hashtags.setText("#spring")
+    assert caption.isComplete()
+    assert caption.sample.text().startswith("Clip 0: caption 0 #spring #fun")
+    wizard.next()
+    schedule = wizard.schedule_page
+    start = datetime.now(UTC) + timedelta(days=1)
+    schedule.start.setDateTime(schedule.start.dateTime().addDays(1))
+    schedule.privacy.setCurrentIndex(schedule.privacy.findData("PUBLIC_TO_EVERYONE"))
+    wizard.next()
+    review = wizard.review_page
+    assert review.problem is None
+    assert len(review.planned) == 3 and review.isComplete()
+    assert "3 posts across 2 accounts" in review.summary.text()
+    planned = [(p["account_id"], p["media_id"], p["scheduled_at"]) for p in review.planned]
+    assert all(p[2] >= start - timedelta(minutes=2) for p in planned)
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert wizard.created is not None and not wizard.isVisible()
+    campaign = ctx.services.campaigns.get(wizard.created.id)
+    assert campaign.status == "running" and campaign.route == "upload_post"
+    assert campaign.options["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    jobs = ctx.services.jobs.list(campaign_id=campaign.id)
+    # what the review showed is what was scheduled
+    assert [(j.account_id, j.media_id, j.scheduled_at) for j in jobs] == planned
+    assert panel.model.total == 1 and panel.selected_ids() == [campaign.id]
+    assert panel.model.row(0)["jobs_total"] == 3
+
+
+def test_campaign_review_names_an_impossible_plan(ctx: AppContext, qtbot, tmp_path: Path) -> None:
+    accounts, _media = _library(ctx, tmp_path)
+    ctx.services.accounts.bulk_assign(accounts, {"status": "disabled"})
+    panel = _show(CampaignsPanel(ctx), qtbot)
+    wizard = panel.new_campaign()
+    wizard.media_page.name.setText("Nobody home")
+    wizard.media_page.view.selectAll()
+    wizard.next()
+    wizard.accounts_page.by_tag.setChecked(True)
+    wizard.next()
+    wizard.next()
+    wizard.next()
+    assert "matches no active account" in wizard.review_page.summary.text()
+    assert not wizard.review_page.isComplete()
+    wizard.reject()
+
+
+def test_campaign_pause_resume_cancel_and_progress(ctx: AppContext, qtbot, tmp_path: Path) -> None:
+    _accounts, media = _library(ctx, tmp_path)
+    services = ctx.services
+    campaign = services.campaigns.create(
+        {
+            "name": "Run",
+            "route": "tiktok_api",
+            "media_ids": media,
+            "account_selection": {"group": "team"},
+            "start_at": datetime.now(UTC) + timedelta(hours=2),
+        }
+    )
+    panel = _show(CampaignsPanel(ctx), qtbot)
+    _select(panel, campaign.id)
+    assert panel.start_action.isEnabled() and not panel.pause_action.isEnabled()
+    panel.start_action.trigger()
+    assert services.campaigns.get(campaign.id).status == "running"
+    assert panel.pause_action.isEnabled()
+    assert panel.per_account.rowCount() == 2
+    assert "0 of 3 done" in panel.detail_title.text()
+    panel.pause_action.trigger()
+    assert services.campaigns.get(campaign.id).status == "paused"
+    assert panel.resume_action.isEnabled()
+    panel.resume_action.trigger()
+    assert services.campaigns.get(campaign.id).status == "running"
+    panel.cancel_selected()
+    panel.last_dialog.findChild(type(panel.last_dialog.buttons()[0]), "confirm_yes").click()
+    assert services.campaigns.get(campaign.id).status == "cancelled"
+    assert services.jobs.count(status="cancelled") == 3
+    qtbot.waitUntil(lambda: panel.model.row(0)["status"] == "cancelled")
+    assert panel.model.row(0)["jobs_done"] == 3
+    targets: list[tuple[str, object]] = []
+    ctx.navigate.connect(lambda key, target: targets.append((key, target)))
+    panel.show_jobs()
+    assert targets == [("jobs", {"campaign_id": campaign.id})]
+
+
+def _job_with_evidence(ctx: AppContext, tmp_path: Path) -> tuple[int, int, int]:
+    accounts, media = _library(ctx, tmp_path)
+    services = ctx.services
+    failed = services.jobs.add(account_id=accounts[0], media_id=media[0], route="browser")
+    done = services.jobs.add(account_id=accounts[1], media_id=media[1], route="upload_post")
+    waiting = services.jobs.add(
+        account_id=accounts[1], media_id=media[2], route="tiktok_api", at="auto"
+    )
+    with services.db.write() as session:
+        row = session.get(Job, failed.id)
+        assert row is not None
+        row.status = "failed"
+        row.last_error = "the post button never became enabled"
+        row.attempts = 3
+        session.add(
+            Artifact(
+                job_id=failed.id,
+                name="failure.png",
+                content_type="image/png",
+                content=gradient_png(120, 80, 5),
+            )
+        )
+        published = session.get(Job, done.id)
+        assert published is not None
+        published.status = "published"
+        published.receipt_kind = "request_id"
+        published.receipt = "req-123"
+        published.post_url = "http://127.0.0.1:9/p/tiktok/1"
+    return failed.id, done.id, waiting.id
+
+
+def test_jobs_details_evidence_and_actions(ctx: AppContext, qtbot, tmp_path: Path) -> None:
+    failed, done, waiting = _job_with_evidence(ctx, tmp_path)
+    panel = _show(JobsPanel(ctx), qtbot)
+    assert [r["id"] for r in panel.model.rows()] == [waiting, done, failed]  # newest first
+    _select(panel, failed)
+    details = panel.details
+    assert details.heading.text() == f"Job #{failed}"
+    assert "post button never became enabled" in details.fields["problem"].text()
+    assert details.retry_button.isEnabled() and not details.open_button.isEnabled()
+    assert details.events_model.rowCount() == 1
+    assert details.artifact_list.count() == 1
+    pixmap = details.preview.pixmap()
+    assert pixmap is not None and not pixmap.isNull()  # the screenshot shows as an image
+
+    _select(panel, done)
+    assert "req-123" in details.fields["receipt"].text()
+    assert details.open_button.isEnabled()
+    details.open_button.click()
+    assert ctx.opened_urls == ["http://127.0.0.1:9/p/tiktok/1"]  # type: ignore[attr-defined]
+
+    status = panel._filter_boxes["status"]
+    status.setCurrentIndex(status.findData("problems"))
+    qtbot.waitUntil(lambda: panel.model.total == 1)
+    status.setCurrentIndex(status.findData("waiting"))
+    qtbot.waitUntil(lambda: panel.model.total == 1)
+    status.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: panel.model.total == 3)
+
+    panel.retry_all_failed()
+    assert ctx.services.jobs.get(failed).status == "queued"
+    _select(panel, waiting, failed)
+    panel.find_action("Cancel").trigger()
+    assert ctx.services.jobs.get(waiting).status == "cancelled"
+    assert ctx.services.jobs.get(failed).status == "cancelled"
+    _select(panel, done)
+    panel.find_action("Retry").trigger()
+    assert ctx.services.jobs.get(done).status == "published"
+    assert any("only failed" in m for m, level in ctx.messages if level == "error")  # type: ignore[attr-defined]
+
+
+def test_jobs_follow_engine_events_live(ctx: AppContext, qtbot, tmp_path: Path) -> None:
+    """A job moving through its states: each event updates its row and details."""
+    _failed, _done, waiting = _job_with_evidence(ctx, tmp_path)
+    panel = _show(JobsPanel(ctx), qtbot)
+    _select(panel, waiting)
+    statuses = []
+    for status in ("claimed", "submitting", "submitted", "verifying", "published"):
+        with ctx.services.db.write() as session:
+            row = session.get(Job, waiting)
+            assert row is not None
+            row.status = status
+        ctx.bridge.push({"job_id": waiting, "kind": status, "status": status})
+        # the badge changes at once; the full row and the details follow shortly
+        position = panel.model.position_of(waiting)
+        assert position is not None
+        statuses.append(panel.model.row(position)["status"])
+        qtbot.waitUntil(lambda s=status: panel.details.row.get("status") == s)
+    assert statuses == ["claimed", "submitting", "submitted", "verifying", "published"]
+    # a job the table does not show yet brings a refresh
+    ctx.services.jobs.add(account_id=1, media_id=1, route="browser", allow_duplicate=True)
+    ctx.bridge.push(JobEvent(job_id=99, kind="claimed", status="claimed"))
+    qtbot.waitUntil(lambda: panel.model.total == 4)
