@@ -107,12 +107,12 @@ class WeekCalendar(QWidget):
         return local.astimezone(UTC)
 
     def point_of(self, moment: datetime) -> QPoint | None:
-        """Where a moment sits (the middle of its chip's top edge)."""
+        """Where a moment sits: the middle of the top edge of a chip at that time."""
         local = moment.astimezone(self.zone)
         day_index = (local.date() - self.first_day).days
         if not 0 <= day_index < 7:
             return None
-        return QPoint(int(self._x_of(day_index) + self._day_width() / 2), self._y_of(local) + 2)
+        return QPoint(int(self._x_of(day_index) + self._day_width() / 2), self._y_of(local))
 
     def _layout_chips(self) -> None:
         self.chips = []
@@ -279,7 +279,8 @@ class WeekCalendar(QWidget):
             else:
                 self.unsetCursor()
             return
-        moment = self.time_at(QPoint(point.x(), point.y() - self._drag_offset + 2))
+        # the chip's top edge follows the pointer: that is the time it lands on
+        moment = self.time_at(QPoint(point.x(), point.y() - self._drag_offset))
         if moment is None:
             return
         target = self.point_of(moment)
