@@ -112,6 +112,9 @@ def seed_demo(
     for key, value in sandbox_settings(servers).items():
         services.settings.set(key, value)
     services.settings.set("engine.readiness_minutes", 0)
+    # the stand-ins answer at once: check a submitted post every few seconds, so the
+    # first ones show as published within the first minute
+    services.settings.set("engine.check_seconds", 3)
 
     proxy_ids = []
     local_proxy = servers.get("proxy")
@@ -223,7 +226,7 @@ def seed_demo(
             "account_selection": {"accounts": ["tiktok:demo_creator"]},
             "caption_template": "{caption} {hashtags}",
             "hashtags": ["piperdemo"],
-            "options": {"privacy_level": "SELF_ONLY", "brand_content_toggle": False},
+            "options": {"privacy_level": "PUBLIC_TO_EVERYONE", "brand_content_toggle": False},
             "seed": 7,
         }
     )

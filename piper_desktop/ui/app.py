@@ -41,6 +41,7 @@ class PiperApp(QObject):
         minimized: bool = False,
         start_engine: bool = True,
         stop_timeout: float | None = None,
+        quit_app: bool = True,
     ) -> None:
         super().__init__()
         self.app = app
@@ -50,6 +51,8 @@ class PiperApp(QObject):
         self.minimized = minimized
         self.start_engine = start_engine
         self.stop_timeout = stop_timeout
+        # tests keep the shared QApplication running after a quit
+        self.quit_app = quit_app
         self.quitting = False
         self.stages: list[str] = []
         self.ctx = AppContext(
@@ -225,7 +228,8 @@ class PiperApp(QObject):
         self.window.quitting = True
         self.window.close()
         self.finished.emit()
-        QTimer.singleShot(0, self.app.quit)
+        if self.quit_app:
+            QTimer.singleShot(0, self.app.quit)
 
     def _stage(self, name: str) -> None:
         self.stages.append(name)

@@ -78,4 +78,5 @@ class SingleInstance(QObject):
     def close(self) -> None:
         if self.server is not None:
             self.server.close()
+            self.server.deleteLater()
             self.server = None

@@ -49,7 +49,10 @@ class TrayController(QObject):
         self.upcoming: list[dict[str, Any]] = []
         self.notifications: deque[Notification] = deque(maxlen=50)
         self._notifications_enabled = notifications_enabled
-        self.available = QSystemTrayIcon.isSystemTrayAvailable()
+        # the desktop shows tray icons (policy: close to the tray, start minimized); tests
+        # may set it to exercise those paths without showing an icon
+        self.supported = QSystemTrayIcon.isSystemTrayAvailable()
+        self.available = self.supported
         self.icon = QSystemTrayIcon(tray_icon(), self)
         self.icon.setToolTip("Piper Desktop")
         self.menu = QMenu()
@@ -72,7 +75,7 @@ class TrayController(QObject):
         self.rebuild_menu()
 
     def show(self) -> None:
-        if self.available:
+        if self.supported:
             self.icon.show()
         self._refresh.start()
         self.refresh()
@@ -127,11 +130,11 @@ class TrayController(QObject):
         menu.addAction(self.pause_action)
         self.open_action = menu.addAction(icon("window"), "Open Piper")
         self.open_action.setObjectName("tray_open")
-        self.open_action.triggered.connect(self.open_requested.emit)
+        self.open_action.triggered.connect(lambda: self.open_requested.emit())
         menu.addSeparator()
         self.quit_action = menu.addAction(icon("quit"), "Quit Piper")
         self.quit_action.setObjectName("tray_quit")
-        self.quit_action.triggered.connect(self.quit_requested.emit)
+        self.quit_action.triggered.connect(lambda: self.quit_requested.emit())
 
     def action(self, name: str) -> QAction:
         for action in self.menu.actions():
@@ -168,7 +171,7 @@ class TrayController(QObject):
         self.notifications.append(Notification(kind, title, text, job_id))
         if not self._notifications_enabled():
             return
-        if self.available and self.icon.isVisible():
+        if self.supported and self.icon.isVisible():
             level = {
                 "published": QSystemTrayIcon.MessageIcon.Information,
                 "failed": QSystemTrayIcon.MessageIcon.Critical,
