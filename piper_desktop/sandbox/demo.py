@@ -100,6 +100,22 @@ def gradient_png(width: int, height: int, seed: int) -> bytes:
     )
 
 
+def _check_proxies(services: Services, proxy_ids: list[int]) -> None:
+    """Check the demo proxies once, so the list shows a working and a dead one."""
+    from piper_desktop.clients.proxycheck import ProxySpec, check_proxies
+    from piper_desktop.domain.proxies import proxy_url
+
+    specs = [ProxySpec(i, proxy_url(services.proxies.get(i))) for i in proxy_ids]
+    for result in check_proxies(specs, str(services.settings.get("proxy.check_url")), timeout=5):
+        services.proxies.record_check(
+            int(result.id),
+            ok=result.ok,
+            latency_ms=result.latency_ms,
+            exit_ip=result.exit_ip,
+            error=result.error,
+        )
+
+
 def seed_demo(
     services: Services,
     servers: dict[str, SandboxServer],
@@ -136,6 +152,7 @@ def seed_demo(
     proxy_ids.append(
         services.proxies.add({"name": "Unreachable proxy", "host": "127.0.0.1", "port": 9}).id
     )
+    _check_proxies(services, proxy_ids)
     desktop = services.profiles.ensure_template("chrome-windows")
     phone = services.profiles.ensure_template("chrome-android")
 

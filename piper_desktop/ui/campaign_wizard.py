@@ -40,6 +40,7 @@ from . import formatting as fmt
 from .context import AppContext
 from .delegates import CellDelegate
 from .forms import set_invalid
+from .icons import pixmap
 from .table_model import Column, ListSource, PagedTableModel, TableSource
 from .tasks import run_task
 
@@ -397,7 +398,13 @@ class ReviewPage(QWizardPage):
         self.model = PagedTableModel(
             self.source,
             [
-                Column("account", "Account", 150, sort=None),
+                Column(
+                    "account",
+                    "Account",
+                    150,
+                    fmt=lambda r: "@" + r["account"].split(":", 1)[-1],
+                    sort=None,
+                ),
                 Column("media_title", "Video", 170, sort=None),
                 Column(
                     "local",
@@ -466,6 +473,7 @@ class CampaignWizard(QWizard):
         self.ctx = ctx
         self.setWindowTitle("New campaign")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setPixmap(QWizard.WizardPixmap.LogoPixmap, pixmap("piper", 40))
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.resize(900, 640)
         self.seed = random.randrange(1, 2**31)  # preview and start pick the same accounts

@@ -139,3 +139,19 @@ ROUTE_LABELS = {"tiktok_api": "TikTok API", "upload_post": "Upload-Post", "brows
 
 def route(value: Any) -> str:
     return ROUTE_LABELS.get(str(value or ""), status_text(value))
+
+
+PLATFORM_LABELS = {
+    "tiktok": "TikTok",
+    "instagram": "Instagram",
+    "youtube": "YouTube",
+    "facebook": "Facebook",
+    "x": "X",
+    "linkedin": "LinkedIn",
+    "threads": "Threads",
+    "pinterest": "Pinterest",
+}
+
+
+def platform(value: Any) -> str:
+    return PLATFORM_LABELS.get(str(value or ""), str(value or ""))

@@ -4,6 +4,7 @@ keeps the event loop free while waiting for data."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,11 @@ class Screenshooter(QObject):
                 )
             )
         self._steps.append(("09-job-details", self._job_details, lambda: True))
-        self._steps.append(("10-campaign-wizard", self._wizard, self._wizard_ready))
-        self._steps.append(("11-account-form", self._account_form, lambda: True))
+        self._steps.append(("", self._wizard_open, self._wizard_media_ready))
+        self._steps.append(("", self._wizard_fill_media, self._wizard_accounts_ready))
+        self._steps.append(("10-campaign-wizard", self._wizard_fill_rest, self._wizard_ready))
+        self._steps.append(("", self._account_form_open, self._account_form_ready))
+        self._steps.append(("11-account-form", self._account_form_fill, lambda: True))
         self._timer.start()
 
     # --- steps ---------------------------------------------------------------------------
@@ -77,37 +81,59 @@ class Screenshooter(QObject):
             panel.select_ids([best["id"]])
         return self.piper.window
 
-    def _wizard(self) -> QWidget | None:
+    def _wizard_open(self) -> QWidget | None:
         panel = self.piper.window.show_panel("campaigns")
-        wizard = panel.new_campaign()  # type: ignore[attr-defined]
-        wizard.resize(960, 680)
-        media = wizard.media_page
+        self._wizard_ref = panel.new_campaign()  # type: ignore[attr-defined]
+        self._wizard_ref.resize(980, 700)
+        return None
+
+    def _wizard_media_ready(self) -> bool:
+        model = self._wizard_ref.media_page.model
+        return bool(model.loaded_once and not model.loading)
+
+    def _wizard_fill_media(self) -> QWidget | None:
+        media = self._wizard_ref.media_page
         media.name.setText("Summer series")
         media.view.selectAll()
-        wizard.next()
-        wizard.accounts_page.view.selectAll()
+        self._wizard_ref.next()
+        return None
+
+    def _wizard_accounts_ready(self) -> bool:
+        model = self._wizard_ref.accounts_page.model
+        return bool(model.loaded_once and not model.loading)
+
+    def _wizard_fill_rest(self) -> QWidget | None:
+        wizard = self._wizard_ref
+        rows = wizard.accounts_page.model.rowCount()
+        for row in range(min(rows, 2)):
+            wizard.accounts_page.view.selectRow(row)
         wizard.next()
         wizard.caption_page.hashtags.setText("#summer #series")
         wizard.next()
         wizard.next()
-        self._wizard_ref = wizard
         return wizard
 
     def _wizard_ready(self) -> bool:
-        wizard = getattr(self, "_wizard_ref", None)
-        return wizard is not None and bool(wizard.review_page.planned or wizard.review_page.problem)
+        review = self._wizard_ref.review_page
+        return bool(review.planned or review.problem)
 
-    def _account_form(self) -> QWidget | None:
-        wizard = getattr(self, "_wizard_ref", None)
-        if wizard is not None:
-            wizard.reject()
+    def _account_form_open(self) -> QWidget | None:
+        self._wizard_ref.reject()
         panel = self.piper.window.show_panel("accounts")
         panel.create()  # type: ignore[attr-defined]
-        dialog = getattr(panel, "dialog", None)
-        if dialog is not None:
-            dialog.editors["username"].set_raw("new account!")
-            dialog.editors["max_posts_per_day"].set_raw("0")
-            dialog.editors["timezone"].set_raw("Mars/Olympus")
+        return None
+
+    def _account_form_ready(self) -> bool:
+        return getattr(self.piper.window.panels["accounts"], "dialog", None) is not None
+
+    def _account_form_fill(self) -> QWidget | None:
+        dialog = self.piper.window.panels["accounts"].dialog  # type: ignore[attr-defined]
+        dialog.editors["username"].set_raw("new account!")
+        dialog.editors["display_name"].set_raw("Summer Shop")
+        dialog.editors["group"].set_raw("Shops")
+        dialog.editors["max_posts_per_day"].set_raw("0")
+        dialog.editors["timezone"].set_raw("Mars/Olympus")
+        dialog.validate()
         return dialog
 
     # --- the loop -----------------------------------------------------------------------
@@ -130,7 +156,7 @@ class Screenshooter(QObject):
         else:
             self._quiet = 0
         if self._quiet >= SETTLE_TICKS or self._ticks >= MAX_TICKS:
-            if self._target is not None:
+            if name and self._target is not None:
                 path = self.directory / f"{name}.png"
                 self._target.grab().save(str(path))
                 self.saved.append(path)
@@ -141,6 +167,11 @@ class Screenshooter(QObject):
         dialog = getattr(self.piper.window.panels["accounts"], "dialog", None)
         if dialog is not None:
             dialog.reject()
+        index = {
+            "title": self.piper.window.windowTitle(),
+            "screenshots": [p.name for p in self.saved],
+        }
+        (self.directory / "index.json").write_text(json.dumps(index, indent=2), encoding="utf-8")
         if self.quit_after:
             self.piper.stop_timeout = 5.0
             self.piper.quit_in_stages()

@@ -52,6 +52,7 @@ class Column:
     tooltip: Callable[[dict[str, Any]], str | None] | None = None
     decoration: Callable[[dict[str, Any]], Any] | None = None
     stretch: bool = False
+    hidden: bool = False  # hidden until the operator shows it (header menu)
 
     @property
     def sort_key(self) -> str | None:

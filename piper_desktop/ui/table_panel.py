@@ -175,10 +175,16 @@ class TablePanel(QWidget):
         header_view.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         header_view.sortIndicatorChanged.connect(self._sort_requested)
         header_view.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        hidden = set(self.ctx.ui_state.get(f"hidden_columns.{self.table_name}") or [])
         for number, column in enumerate(self.model.columns):
             self.view.setColumnWidth(number, column.width)
             if column.stretch:
                 header_view.setSectionResizeMode(number, QHeaderView.ResizeMode.Stretch)
+            known = self.ctx.ui_state.has(f"hidden_columns.{self.table_name}")
+            if (column.key in hidden) if known else column.hidden:
+                self.view.setColumnHidden(number, True)
+        header_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header_view.customContextMenuRequested.connect(self._header_menu)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
 
         self.empty = QLabel()
@@ -213,6 +219,26 @@ class TablePanel(QWidget):
         self.addAction(self.refresh_action)
         self.build_actions()
         self._selection_changed()
+
+    def _header_menu(self, point: QPoint) -> None:
+        self.column_menu().exec(self.view.horizontalHeader().viewport().mapToGlobal(point))
+
+    def column_menu(self) -> QMenu:
+        """Show or hide columns; the choice is kept between runs."""
+        menu = QMenu(self)
+        for number, column in enumerate(self.model.columns):
+            if not column.title:
+                continue
+            action = menu.addAction(column.title)
+            action.setCheckable(True)
+            action.setChecked(not self.view.isColumnHidden(number))
+            action.toggled.connect(lambda shown, n=number: self.set_column_shown(n, shown))
+        return menu
+
+    def set_column_shown(self, number: int, shown: bool) -> None:
+        self.view.setColumnHidden(number, not shown)
+        hidden = [c.key for n, c in enumerate(self.model.columns) if self.view.isColumnHidden(n)]
+        self.ctx.ui_state.set(f"hidden_columns.{self.table_name}", hidden)
 
     def build_details(self) -> QWidget | None:
         """A details pane beside the table (override)."""

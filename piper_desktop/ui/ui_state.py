@@ -24,6 +24,9 @@ class UiState:
         except (OSError, ValueError):
             self._data = {}
 
+    def has(self, key: str) -> bool:
+        return key in self._data
+
     def get(self, key: str, default: Any = None) -> Any:
         return self._data.get(key, default)
 

@@ -21,6 +21,7 @@ HEADER = 34
 GUTTER = 54
 CHIP_HEIGHT = 22
 SNAP_MINUTES = 15
+MAX_LANES = 3
 
 
 @dataclass
@@ -115,25 +116,42 @@ class WeekCalendar(QWidget):
         return QPoint(int(self._x_of(day_index) + self._day_width() / 2), self._y_of(local))
 
     def _layout_chips(self) -> None:
+        """Chips whose times overlap share their day's width side by side; a crowded
+        moment shows its first chips and a "+N" chip for the rest."""
         self.chips = []
-        columns: dict[tuple[int, int], int] = {}
-        width = self._day_width()
+        width = self._day_width() - 6
+        by_day: dict[int, list[tuple[int, dict[str, Any]]]] = {}
         for post in self.posts:
             moment = fmt.to_datetime(post.get("at"))
             if moment is None:
                 continue
             local = moment.astimezone(self.zone)
             day_index = (local.date() - self.first_day).days
-            if not 0 <= day_index < 7:
-                continue
-            y = self._y_of(local)
-            bucket = (day_index, y // CHIP_HEIGHT)
-            lane = columns.get(bucket, 0)
-            columns[bucket] = lane + 1
-            lanes = max(1, min(3, lane + 1))
-            x = self._x_of(day_index) + 3 + lane * 10
-            rect = QRect(x, y, int(width - 6 - (lanes - 1) * 10), CHIP_HEIGHT - 2)
-            self.chips.append(Chip(post, rect))
+            if 0 <= day_index < 7:
+                by_day.setdefault(day_index, []).append((self._y_of(local), post))
+        for day_index, entries in by_day.items():
+            entries.sort(key=lambda entry: entry[0])
+            clusters: list[list[tuple[int, dict[str, Any]]]] = []
+            for entry in entries:
+                if clusters and entry[0] < clusters[-1][0][0] + CHIP_HEIGHT:
+                    clusters[-1].append(entry)
+                else:
+                    clusters.append([entry])
+            for cluster in clusters:
+                shown = cluster if len(cluster) <= MAX_LANES else cluster[: MAX_LANES - 1]
+                lanes = min(len(cluster), MAX_LANES)
+                lane_width = int(width / lanes)
+                x0 = self._x_of(day_index) + 3
+                for lane, (y, post) in enumerate(shown):
+                    rect = QRect(x0 + lane * lane_width, y, lane_width - 2, CHIP_HEIGHT - 2)
+                    self.chips.append(Chip(post, rect))
+                if len(cluster) > MAX_LANES:
+                    rest = [post for _y, post in cluster[MAX_LANES - 1 :]]
+                    y = cluster[0][0]
+                    rect = QRect(
+                        x0 + (MAX_LANES - 1) * lane_width, y, lane_width - 2, CHIP_HEIGHT - 2
+                    )
+                    self.chips.append(Chip({"id": -1, "more": rest, "status": "queued"}, rect))
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -239,7 +257,9 @@ class WeekCalendar(QWidget):
         painter.setPen(fg)
         moment = self._ghost_time if ghost else fmt.to_datetime(post.get("at"))
         label = f"@{post.get('account_username')}"
-        if moment is not None:
+        if "more" in post:
+            label = f"+{len(post['more'])} more"
+        elif moment is not None:
             label = f"{moment.astimezone(self.zone):%H:%M} {label}"
         painter.drawText(
             QRectF(rect.adjusted(7, 0, -3, 0)),
@@ -256,6 +276,7 @@ class WeekCalendar(QWidget):
             and chip is not None
             and chip.post.get("movable")
             and chip.post["id"] not in self.pending
+            and "more" not in chip.post
         ):
             self._drag = chip
             self._drag_offset = point.y() - chip.rect.y()
@@ -312,6 +333,11 @@ class WeekCalendar(QWidget):
         self.update()
 
     def tooltip(self, post: dict[str, Any]) -> str:
+        if "more" in post:
+            return "\n".join(
+                f"{fmt.when(p.get('at'))} · @{p.get('account_username')} · {p.get('media_title')}"
+                for p in post["more"]
+            )
         moment = post.get("at")
         zone = post.get("account_timezone") or "UTC"
         lines = [

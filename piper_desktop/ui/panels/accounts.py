@@ -45,28 +45,28 @@ def _window(row: dict[str, Any]) -> str:
 
 
 COLUMNS = [
-    Column("id", "#", 56, align="right"),
+    Column("id", "#", 56, align="right", hidden=True),
     Column(
         "status",
         "Status",
-        150,
+        130,
         kind="badge",
         tooltip=lambda r: r.get("status_reason") or fmt.status_text(r.get("status")),
     ),
-    Column("username", "Account", 180, fmt=lambda r: f"@{r['username']}"),
-    Column("platform", "Platform", 90),
-    Column("display_name", "Name", 150),
-    Column("group", "Group", 110),
-    Column("tags", "Tags", 140, fmt=lambda r: fmt.tags(r.get("tags")), sort=None),
-    Column("proxy_label", "Proxy", 190),
-    Column("profile_name", "Browser profile", 150),
-    Column("timezone", "Time zone", 140),
-    Column("window", "Posting window", 110, fmt=_window, sort=None),
-    Column("connections", "Connected", 190, fmt=_connections, sort=None),
+    Column("username", "Account", 170, fmt=lambda r: f"@{r['username']}"),
+    Column("platform", "Platform", 90, fmt=lambda r: fmt.platform(r.get("platform")), hidden=True),
+    Column("display_name", "Name", 150, hidden=True),
+    Column("group", "Group", 90),
+    Column("tags", "Tags", 120, fmt=lambda r: fmt.tags(r.get("tags")), sort=None),
+    Column("proxy_label", "Proxy", 160),
+    Column("profile_name", "Browser profile", 130),
+    Column("timezone", "Time zone", 120),
+    Column("window", "Posting window", 110, fmt=_window, sort=None, hidden=True),
+    Column("connections", "Connected", 150, fmt=_connections, sort=None, stretch=True),
     Column(
         "last_post_at",
         "Last post",
-        130,
+        110,
         fmt=lambda r: fmt.when(r.get("last_post_at")),
     ),
 ]
@@ -76,7 +76,7 @@ FORM = [
         "platform",
         "Platform",
         "choice",
-        choices=[(p.capitalize() if p != "x" else "X", p) for p in acc.PLATFORMS],
+        choices=[(fmt.platform(p), p) for p in acc.PLATFORMS],
     ),
     FieldUI("username", "Username", placeholder="@name", hint="Letters, digits, . _ -"),
     FieldUI("display_name", "Display name"),
@@ -135,7 +135,9 @@ class AccountsPanel(TablePanel):
                     "All statuses",
                     [(fmt.status_text(s.value), s.value) for s in AccountStatus],
                 ),
-                FilterDef("platform", "All platforms", [(p, p) for p in acc.PLATFORMS]),
+                FilterDef(
+                    "platform", "All platforms", [(fmt.platform(p), p) for p in acc.PLATFORMS]
+                ),
                 FilterDef(
                     "group", "All groups", load=lambda: ctx.tables.distinct("accounts", "group")
                 ),

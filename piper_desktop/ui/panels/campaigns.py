@@ -45,6 +45,18 @@ def _audience(row: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _results(row: dict[str, Any]) -> str:
+    total = row.get("jobs_total") or 0
+    if not total:
+        return "not started"
+    parts = [f"{row.get('jobs_published') or 0} of {total} published"]
+    if row.get("jobs_failed"):
+        parts.append(f"{row['jobs_failed']} failed")
+    if row.get("jobs_attention"):
+        parts.append(f"{row['jobs_attention']} need attention")
+    return " · ".join(parts)
+
+
 COLUMNS = [
     Column("name", "Campaign", 200),
     Column("status", "Status", 120, kind="badge"),
@@ -53,18 +65,14 @@ COLUMNS = [
         "media", "Videos", 70, fmt=lambda r: len(r.get("media_ids") or []), sort=None, align="right"
     ),
     Column("audience", "Accounts", 160, fmt=_audience, sort=None),
-    Column("start_at", "Starts", 130, fmt=lambda r: fmt.when(r.get("start_at"))),
-    Column("progress", "Progress", 170, fmt=_progress, kind="progress", sort=None),
     Column(
-        "jobs_total",
-        "Published / failed / attention",
-        210,
-        fmt=lambda r: (
-            f"{r.get('jobs_published') or 0} / {r.get('jobs_failed') or 0} / "
-            f"{r.get('jobs_attention') or 0}  of {r.get('jobs_total') or 0}"
-        ),
-        stretch=True,
+        "start_at",
+        "Starts",
+        130,
+        fmt=lambda r: fmt.when(r.get("start_at")) if r.get("start_at") else "when started",
     ),
+    Column("progress", "Progress", 170, fmt=_progress, kind="progress", sort=None),
+    Column("jobs_total", "Results", 210, fmt=lambda r: _results(r), stretch=True),
 ]
 
 

@@ -69,6 +69,8 @@ def small_table(model: PagedTableModel, name: str) -> QTableView:
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setWordWrap(False)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
     for number, column in enumerate(model.columns):
         view.setColumnWidth(number, column.width)
         if column.stretch:
@@ -251,6 +253,11 @@ class DashboardPanel(QWidget):
         self.calendar_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         week_layout.addWidget(self.calendar_scroll)
         self._scrolled_week: object = None
+        self._scroll_to: int | None = None
+        # the scroll range is known only once the calendar is laid out: apply then
+        self.calendar_scroll.verticalScrollBar().rangeChanged.connect(
+            lambda _low, _high: self._apply_scroll()
+        )
         layout.addWidget(week_card)
 
         self._timer = QTimer(self)
@@ -398,7 +405,16 @@ class DashboardPanel(QWidget):
             now = datetime.now(self.calendar.zone)
             first = min(moments).astimezone(self.calendar.zone) if moments else now
             hour = max(0, min(first.hour, now.hour if first.date() == now.date() else 24) - 1)
-            self.calendar_scroll.verticalScrollBar().setValue(hour * 30)
+            self._scroll_to = hour * 30
+            self._apply_scroll()
+
+    def _apply_scroll(self) -> None:
+        bar = self.calendar_scroll.verticalScrollBar()
+        if self._scroll_to is None or bar.maximum() <= 0:
+            return
+        bar.setValue(min(self._scroll_to, bar.maximum()))
+        if bar.maximum() >= self._scroll_to:
+            self._scroll_to = None
 
     def move_post(self, job_id: int, moment: Any) -> None:
         planner = self.ctx.planner

@@ -62,9 +62,9 @@ def _problem(row: dict[str, Any]) -> str:
 
 COLUMNS = [
     Column("id", "#", 64, align="right"),
-    Column("status", "Status", 150, kind="badge", tooltip=_problem),
-    Column("account_username", "Account", 150, fmt=_account),
-    Column("media_title", "Video", 180),
+    Column("status", "Status", 130, kind="badge", tooltip=_problem),
+    Column("account_username", "Account", 140, fmt=_account),
+    Column("media_title", "Video", 170),
     Column("route", "Route", 100, fmt=lambda r: fmt.route(r.get("route"))),
     Column(
         "scheduled_at",
@@ -77,9 +77,9 @@ COLUMNS = [
             f"{fmt.full_time(r.get('scheduled_at'), r.get('account_timezone'))}"
         ),
     ),
-    Column("attempts", "Tries", 60, fmt=_attempts, align="right"),
-    Column("receipt", "Receipt", 150),
-    Column("campaign_name", "Campaign", 140),
+    Column("attempts", "Tries", 60, fmt=_attempts, align="right", hidden=True),
+    Column("receipt", "Receipt", 150, hidden=True),
+    Column("campaign_name", "Campaign", 140, hidden=True),
     Column("problem", "Problem / result", 260, fmt=_problem, sort=None, stretch=True),
 ]
 
@@ -156,9 +156,9 @@ class JobDetails(QWidget):
         self.events_model = PagedTableModel(
             self.events_source,
             [
-                Column("at", "Time", 120, fmt=lambda r: fmt.when(r.get("at")), sort=None),
-                Column("kind", "Event", 110, sort=None),
-                Column("status", "Status", 130, kind="badge", sort=None),
+                Column("at", "Time", 110, fmt=lambda r: fmt.when(r.get("at")), sort=None),
+                Column("kind", "Event", 90, sort=None),
+                Column("status", "Status", 120, kind="badge", sort=None),
                 Column("message", "Message", 300, sort=None, stretch=True),
             ],
             page_size=10_000,
@@ -172,9 +172,10 @@ class JobDetails(QWidget):
         self.events.setShowGrid(False)
         self.events.setWordWrap(True)
         self.events.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        for number, width in enumerate((120, 110, 130)):
+        for number, width in enumerate((110, 90, 120)):
             self.events.setColumnWidth(number, width)
         self.events.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.events_model.loaded.connect(self.events.resizeRowsToContents)
         self.tabs.addTab(self.events, "Event log")
 
         evidence = QWidget()
@@ -280,13 +281,16 @@ class JobDetails(QWidget):
         )
         url = row.get("post_url")
         self.fields["post"].setText(f'<a href="{url}">{url}</a>' if url else "—")
-        self.fields["problem"].setText(_problem(row) or "—")
+        problem = _problem(row)
+        self.fields["problem"].setText(problem or "none")
+        self.fields["problem"].setObjectName("FieldError" if problem else "Muted")
+        self.fields["problem"].style().unpolish(self.fields["problem"])
+        self.fields["problem"].style().polish(self.fields["problem"])
         self.retry_button.setEnabled(status in RETRYABLE)
         self.cancel_button.setEnabled(status in CANCELLABLE)
         self.open_button.setEnabled(bool(url))
         self.events_source.rows = [{**e, "id": e.get("id")} for e in events]
         self.events_model.refresh(keep=False)
-        self.events.resizeRowsToContents()
         self.artifacts = artifacts
         self.artifact_list.clear()
         for item in artifacts:
