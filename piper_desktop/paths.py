@@ -32,3 +32,14 @@ def default_data_dir() -> Path:
     if override:
         return Path(override).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache dir: `PIPER_CACHE_DIR` if set, else the platform's one.
+
+    It holds what can be made again, such as the frozen app's unpacked Node.js.
+    """
+    override = os.environ.get("PIPER_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
