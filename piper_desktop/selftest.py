@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .frozen import is_frozen
+from .frozen import is_frozen, playwright_node
 from .paths import resource, resources_dir
 
 
@@ -84,9 +84,18 @@ def _playwright() -> str:
     from playwright.sync_api import sync_playwright
 
     driver = Path(playwright.__file__).resolve().parent / "driver"
+    # The frozen app unpacks its compressed Node.js here on first run; a cache dir it
+    # cannot write to fails this line with what to do about it.
+    node = playwright_node()
     with sync_playwright() as p:
         browser_type = p.chromium.name
-    return f"driver {version('playwright')} started from {driver} ({browser_type} available)"
+    if node is None:
+        where = ""
+    elif node.unpacked_now:
+        where = f", Node.js unpacked just now to {node.path}"
+    else:
+        where = f", Node.js from {node.path}"
+    return f"driver {version('playwright')} started from {driver}{where} ({browser_type} available)"
 
 
 def _browser() -> str:

@@ -3,7 +3,7 @@
 The spec collects every `piper_desktop` module wholesale (the GUI, engine and browser
 layers land while the build exists), then trims what a desktop app never loads: Qt
 modules nothing imports, Qt plugins for embedded displays, Qt translations, debug
-symbols in the Playwright driver's Node binary.
+symbols in the Playwright driver's Node binary; and it ships that Node compressed.
 """
 
 from __future__ import annotations
@@ -239,6 +239,32 @@ def stripped_node(datas: list[TocEntry], workdir: Path) -> list[TocEntry]:
                 subprocess.run([strip, str(target)], check=True)
             src = str(target)
         result.append((dest, src, kind))
+    return result
+
+
+def _is_node(dest: str) -> bool:
+    return _norm(dest) in ("playwright/driver/node", "playwright/driver/node.exe")
+
+
+def packed_node(datas: list[TocEntry], workdir: Path) -> list[TocEntry]:
+    """Swap Playwright's Node binary for `node.xz` and its manifest (117 MB -> 28 MB).
+
+    The frozen app unpacks it on first use into the per-user cache
+    (`piper_desktop.frozen.use_packed_playwright_node`). The archive is kept in the work
+    dir and made again only when Node changes: packing takes about a minute.
+    """
+    from piper_desktop.packed_node import pack_file
+
+    result = []
+    for dest, src, kind in datas:
+        if not _is_node(dest):
+            result.append((dest, src, kind))
+            continue
+        name = _basename(dest)
+        packed = pack_file(Path(src), workdir / "packed" / f"{name}.xz")
+        folder = _norm(dest).rsplit("/", 1)[0]
+        result.append((f"{folder}/{packed.archive.name}", str(packed.archive), "DATA"))
+        result.append((f"{folder}/{packed.manifest.name}", str(packed.manifest), "DATA"))
     return result
 
 

@@ -161,3 +161,30 @@ def test_packaging_files_are_in_place() -> None:
     assert (REPO / "resources" / "icons" / "piper.svg").is_file()
     iss = (REPO / "packaging" / "windows" / "piper.iss").read_text(encoding="utf-8")
     assert "PiperDesktop.exe" in iss
+
+
+def test_node_ships_packed_with_its_manifest(tmp_path: Path) -> None:
+    from piper_desktop.packed_node import ensure_unpacked, read_packed
+
+    node = tmp_path / "site-packages" / "playwright" / "driver" / "node"
+    node.parent.mkdir(parents=True)
+    node.write_bytes(b"\x7fELF fake node " * 1000)
+    datas = [
+        ("playwright/driver/node", str(node), "DATA"),
+        ("playwright/driver/package/cli.js", "/src/cli.js", "DATA"),
+    ]
+
+    packed = bh.packed_node(datas, tmp_path / "work")
+
+    assert [dest for dest, _, _ in packed] == [
+        "playwright/driver/node.xz",
+        "playwright/driver/node.xz.json",
+        "playwright/driver/package/cli.js",
+    ]
+    archive = read_packed(Path(packed[0][1]))
+    assert Path(packed[1][1]) == archive.manifest
+    assert ensure_unpacked(archive, tmp_path / "cache").path.read_bytes() == node.read_bytes()
+    # A second build reuses the archive rather than packing Node again.
+    before = archive.archive.stat().st_mtime_ns
+    bh.packed_node(datas, tmp_path / "work")
+    assert archive.archive.stat().st_mtime_ns == before

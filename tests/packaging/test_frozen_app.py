@@ -139,3 +139,52 @@ def test_tarball_installs_a_desktop_entry(tmp_path: Path) -> None:
         home / "share" / "icons" / "hicolor" / "scalable" / "apps" / "piper-desktop.svg"
     ).is_file()
     assert (home / ".local" / "bin" / "piper").resolve() == (folder / "piper").resolve()
+
+
+def playwright_line(stdout: str) -> str:
+    lines = [line for line in stdout.splitlines() if line.split(":", 1)[0].endswith("playwright")]
+    assert len(lines) == 1, stdout
+    return lines[0]
+
+
+def test_frozen_node_ships_packed_and_unpacks_once_into_the_user_cache(tmp_path: Path) -> None:
+    driver = frozen().resolve().parent / "_internal" / "playwright" / "driver"
+    if not (driver / "node.xz").is_file():
+        pytest.skip("this build ships Node uncompressed")
+    assert not (driver / "node").exists()
+    assert (driver / "package" / "cli.js").is_file()
+    cache = tmp_path / "cache"
+    env = clean_env(PIPER_CACHE_DIR=str(cache))
+
+    first = run([str(frozen()), "self-test"], env)
+    second = run([str(frozen()), "self-test"], env)
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert second.returncode == 0, second.stdout + second.stderr
+    unpacked = list((cache / "playwright-node").glob("*/node"))
+    assert len(unpacked) == 1 and os.access(unpacked[0], os.X_OK)
+    assert f"Node.js unpacked just now to {unpacked[0]}" in playwright_line(first.stdout)
+    assert f"Node.js from {unpacked[0]}" in playwright_line(second.stdout)
+
+
+def test_frozen_self_test_says_when_the_node_cache_is_not_writable(tmp_path: Path) -> None:
+    driver = frozen().resolve().parent / "_internal" / "playwright" / "driver"
+    if not (driver / "node.xz").is_file():
+        pytest.skip("this build ships Node uncompressed")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+
+    result = run([str(frozen()), "self-test"], clean_env(PIPER_CACHE_DIR=str(blocker)))
+
+    assert result.returncode == 1
+    line = playwright_line(result.stdout)
+    assert line.startswith("FAIL  playwright: "), line
+    assert "not writable" in line and str(blocker) in line and "PIPER_CACHE_DIR" in line
+
+
+def test_frozen_app_runs_playwrights_command_line(tmp_path: Path) -> None:
+    """`piper playwright install chromium` is how a frozen-only machine gets Chromium."""
+    env = clean_env(PIPER_CACHE_DIR=str(tmp_path / "cache"))
+    result = run([str(frozen()), "playwright", "install", "--dry-run", "chromium"], env)
+    assert result.returncode == 0, result.stderr
+    assert "chromium" in result.stdout.lower() and "Install location" in result.stdout
