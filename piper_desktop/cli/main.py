@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "cmd_settings",
     "cmd_uploadpost",
     "cmd_selftest",
+    "cmd_playwright",
 ]
 OPTIONAL_COMMAND_MODULES = ["cmd_sandbox", "cmd_browser", "cmd_run"]
 
