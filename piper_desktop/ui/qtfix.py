@@ -1,23 +1,28 @@
-"""A guard against a reference-count bug in PySide6 6.12's signals.
+"""A guard against PySide6 builds that drop references to None and True (6.12.0).
 
-`SignalInstance.emit()` and `.disconnect()` return `True` without taking a reference to
-it, so every call from Python drops one reference to the `True` singleton; after a few
-thousand signals the interpreter aborts ("bool_dealloc: deallocating True or False").
-The GUI emits a signal for every background result and engine event, so it would die
-within minutes. `install()` measures whether the running PySide6 has the bug and, only
-then, wraps those two methods to give the reference back.
+On Python 3.11, where None/True/False are ordinary reference-counted objects, PySide6
+6.12.0 returns them from C++ calls without taking a reference: every `signal.emit()` and
+every call to a method returning nothing (`timer.start()`, `processEvents()`, ...) takes
+one away. After some thousands of calls the interpreter aborts ("none_dealloc:
+deallocating None"). pyproject pins PySide6 below 6.12; this guard covers a wrong install
+anyway: `install()` measures whether the running PySide6 leaks and, only then, gives
+those three singletons a reference count so large that no session can use it up (they
+are never freed in any case). Python 3.12 made them immortal: nothing to do there.
 """
 
 from __future__ import annotations
 
 import ctypes
 import sys
-from collections.abc import Callable
-from typing import Any
 
-from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtCore import QObject, Signal
+
+from ..logs import get_logger
+
+log = get_logger("ui")
 
 _PROBES = 32
+BALLAST = 1 << 40  # more calls than a process makes in years
 _installed = False
 
 
@@ -25,60 +30,44 @@ class _Probe(QObject):
     fired = Signal()
 
 
-def _noop() -> None:
-    pass
+def _add_references(obj: object, count: int) -> None:
+    # CPython (3.11, release build): ob_refcnt is the first field of every object, and
+    # id() is the object's address. Called with the GIL held, like any refcount change.
+    ctypes.c_ssize_t.from_address(id(obj)).value += count
 
 
-def _incref(value: object, times: int = 1) -> None:
-    incref = ctypes.pythonapi.Py_IncRef
-    incref.argtypes = [ctypes.py_object]
-    incref.restype = None
-    for _ in range(times):
-        incref(value)
-
-
-def _leaks(call: Callable[[], Any]) -> bool:
-    """Does `call` drop a reference to True each time? (and give back what it took)"""
-    before = sys.getrefcount(True)
+def _lost(obj: object, call: object) -> int:
+    before = sys.getrefcount(obj)
     for _ in range(_PROBES):
-        call()
-    lost = before - sys.getrefcount(True)
+        call()  # type: ignore[operator]
+    lost = before - sys.getrefcount(obj)
     if lost > 0:
-        _incref(True, lost)
-    return lost >= _PROBES
-
-
-def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
-    def fixed(self: Any, *args: Any, **kwargs: Any) -> Any:
-        result = method(self, *args, **kwargs)
-        if result is True or result is False:
-            _incref(result)
-        return result
-
-    # not named like the original: PySide treats a callable named "emit" bound to a signal
-    # as a signal-to-signal connection and fails on a Python function
-    fixed.__doc__ = getattr(method, "__doc__", None)
-    return fixed
+        _add_references(obj, lost)  # give back what the probe itself took
+    return lost
 
 
 def install() -> list[str]:
-    """Patch the methods that leak on this PySide6; returns their names."""
+    """Measure, and compensate if needed; returns what was found leaking."""
     global _installed
-    if _installed:
+    if _installed or sys.version_info >= (3, 12):
         return []
     _installed = True
     probe = _Probe()
-    patched = []
-    if _leaks(lambda: probe.fired.emit()):
-        SignalInstance.emit = _wrap(SignalInstance.emit)  # type: ignore[method-assign]
-        patched.append("emit")
+    leaks = []
+    if _lost(None, probe.parent) >= _PROBES:
+        leaks.append("None")
+    if _lost(True, probe.fired.emit) >= _PROBES:
+        leaks.append("True")
+    if leaks:
+        for singleton in (None, True, False):
+            _add_references(singleton, BALLAST)
+        from PySide6 import __version__ as version
 
-    def connect_disconnect() -> None:
-        probe.fired.connect(_noop)
-        probe.fired.disconnect(_noop)
-
-    if _leaks(connect_disconnect):
-        SignalInstance.disconnect = _wrap(SignalInstance.disconnect)  # type: ignore[method-assign]
-        patched.append("disconnect")
+        log.warning(
+            "PySide6 %s loses references to %s on this Python; compensated. Install "
+            "PySide6 < 6.12 (as pyproject asks).",
+            version,
+            " and ".join(leaks),
+        )
     probe.deleteLater()
-    return patched
+    return leaks

@@ -10,6 +10,7 @@ thread and delivers synchronously: flows become deterministic without sleeps.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -111,9 +112,14 @@ class _Job(QRunnable):
         try:
             result = self._fn()
         except BaseException as exc:  # delivered to on_error, never lost in a thread
-            self._relay.done.emit(False, exc)
+            self._send(False, exc)
         else:
-            self._relay.done.emit(True, result)
+            self._send(True, result)
+
+    def _send(self, ok: bool, payload: Any) -> None:
+        # at shutdown the relay may be gone already: nobody waits for the answer
+        with contextlib.suppress(RuntimeError):
+            self._relay.done.emit(ok, payload)
 
 
 class PoolRunner:

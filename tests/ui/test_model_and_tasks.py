@@ -154,3 +154,26 @@ def test_bridge_reads_engine_events_from_any_thread(qtbot) -> None:
     hub.emit(EngineEvent(EventKind.PUBLISHED, "done", job_id=3, status="published"))
     assert len(received) == 1
     assert as_job_event({"id": 5, "type": "failed", "reason": "x"}).kind == "failed"
+
+
+def test_a_long_session_cannot_use_up_none_or_true(qapp) -> None:
+    """PySide6 6.12 loses a reference to None/True per call on Python 3.11; the guard
+    (or a good PySide6) keeps hundreds of thousands of signals from aborting the app."""
+    import sys
+
+    from PySide6.QtCore import QTimer
+
+    from piper_desktop.ui import qtfix
+
+    bridge = EngineBridge()
+    timer = QTimer()
+    before = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(2000):
+        bridge.engine_state.emit("running")
+        timer.start(1000)
+    lost = before[0] - sys.getrefcount(None), before[1] - sys.getrefcount(True)
+    if max(lost) > 0:  # a leaking PySide6: the guard must have given them ballast
+        assert sys.version_info < (3, 12)
+        assert sys.getrefcount(None) > qtfix.BALLAST // 2
+        assert sys.getrefcount(True) > qtfix.BALLAST // 2
+    timer.stop()

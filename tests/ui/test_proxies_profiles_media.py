@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QItemSelectionModel, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 from piper_desktop.sandbox.openrouter import OpenRouterSandbox
@@ -169,6 +169,20 @@ def test_profiles_from_template_edit_used_by(ctx: AppContext, qtbot) -> None:
     assert ctx.services.accounts.get(account.id).profile_id is None
 
 
+def _drag_enter(mime: QMimeData) -> QDragEnterEvent:
+    # PySide6 6.12 takes a QPointF (and deprecates QPoint); earlier ones take a QPoint
+    args = (
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    try:
+        return QDragEnterEvent(QPointF(20, 20), *args)
+    except TypeError:
+        return QDragEnterEvent(QPoint(20, 20), *args)
+
+
 # --- media library ------------------------------------------------------------------------------
 
 
@@ -183,13 +197,7 @@ def test_media_drop_files_and_folders_then_edit(ctx: AppContext, qtbot, tmp_path
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(folder)), QUrl.fromLocalFile(str(single))])
     # Qt delivers drops only during a real drag; the handlers get the same events
-    enter = QDragEnterEvent(
-        QPointF(20, 20),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
+    enter = _drag_enter(mime)
     panel.dragEnterEvent(enter)
     assert enter.isAccepted()
     drop = QDropEvent(

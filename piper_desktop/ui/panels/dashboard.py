@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...domain.planner import AttentionItem
+from ...domain.tables import TableQuery
 from .. import formatting as fmt
 from ..browser_actions import BrowserActions
 from ..context import AppContext
@@ -302,8 +303,8 @@ class DashboardPanel(QWidget):
                 "upcoming": planner.upcoming(limit=8),
                 "attention": planner.attention(),
                 "accounts": [
-                    (f"@{a.username}", a.id, a.timezone)
-                    for a in self.ctx.services.accounts.list(limit=500)
+                    (f"@{row['username']}", row["id"], row["timezone"])
+                    for row in self.ctx.tables.rows("accounts", TableQuery(sort="username"), 0, 500)
                 ],
             }
 
