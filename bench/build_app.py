@@ -182,6 +182,27 @@ def measure_start(exe: Path, runs: int, timeout: float) -> list[StartRun]:
         return [start_once(exe, data_dir, timeout) for _ in range(runs)]
 
 
+def measure_node_unpack(exe: Path, timeout: float) -> tuple[float, float] | None:
+    """Seconds for a first Playwright command (unpacks Node.js into an empty per-user
+    cache) and for the next one (finds it there); None when Node ships uncompressed."""
+    driver = exe.parent / "_internal" / "playwright" / "driver"
+    if not any(driver.glob("node*.xz")):
+        return None
+    command = [str(exe), "playwright", "install", "--dry-run", "chromium"]
+    with tempfile.TemporaryDirectory(prefix="piper-bench-node-") as tmp:
+        env = app_env(Path(tmp) / "data") | {"PIPER_CACHE_DIR": str(Path(tmp) / "cache")}
+        times = []
+        for _ in range(2):
+            started = time.perf_counter()
+            result = subprocess.run(
+                command, capture_output=True, text=True, env=env, timeout=timeout
+            )
+            times.append(time.perf_counter() - started)
+            if result.returncode != 0:
+                raise SystemExit(f"frozen `piper playwright` failed: {result.stderr.strip()}")
+    return times[0], times[1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     build_dir = default_build_dir()
@@ -259,6 +280,12 @@ def main() -> int:
             codes = [r.returncode for r in runs]
             start_problems.append(f"headless start did not exit cleanly (exit codes {codes})")
             print(f"start to exit     not clean: exit codes {codes} (None = killed at timeout)")
+
+        node = measure_node_unpack(exe, args.start_timeout)
+        if node is not None:
+            print(
+                f"Playwright CLI    {node[0]:.2f} s first run (unpacks Node.js), {node[1]:.2f} s after"
+            )
 
     if args.strict:
         problems += start_problems

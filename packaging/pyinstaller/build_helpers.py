@@ -47,6 +47,11 @@ QT_PLUGINS_DROPPED = (
     "imageformats/qpdf",
     "qmltooling/",
     "designer/",
+    # QtNetwork is in for QLocalServer/QLocalSocket (single instance); its TLS backends
+    # and network-information plugins serve QSslSocket and QNetworkInformation, which
+    # Piper does not use (HTTP goes through httpx).
+    "tls/",
+    "networkinformation/",
 )
 
 # The UI speaks English; Qt's own strings (standard buttons) stay English too. Add
