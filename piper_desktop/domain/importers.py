@@ -165,10 +165,20 @@ def import_accounts(db: Database, text: str, fmt: str | None = None) -> ImportRe
                 select(Account.id, Account.platform, Account.username)
             )
         }
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
+        batch = _Batch(
+            Account,
+            existing,
+            {
+                "tags": [],
+                "routes": [],
+                "status": "active",
+                "timezone": "UTC",
+                "window_enabled": False,
+                "min_spacing_minutes": 60,
+                "max_posts_per_day": 3,
+            },
+        )
         seen: dict[tuple[str, str], int] = {}
-        now = utcnow()
         for number, values in parsed:
             values["username"] = acc.normalise_username(values["username"])
             values["platform"] = values.get("platform") or "tiktok"
@@ -190,30 +200,8 @@ def import_accounts(db: Database, text: str, fmt: str | None = None) -> ImportRe
                 report.errors.append(LineError(number, *problem))
                 continue
             seen[key] = number
-            if values.get("password"):
-                register_secret(values["password"])
-            clean = {k: v for k, v in values.items() if v is not None}
-            if key in existing:
-                updates.append({"id": existing[key], "updated_at": now, **clean})
-            else:
-                inserts.append(
-                    {
-                        "tags": [],
-                        "routes": [],
-                        "status": "active",
-                        "timezone": "UTC",
-                        "window_enabled": False,
-                        "min_spacing_minutes": 60,
-                        "max_posts_per_day": 3,
-                        "created_at": now,
-                        "updated_at": now,
-                        **clean,
-                    }
-                )
-        if inserts:
-            session.execute(insert(Account), inserts)
-        _bulk_update(session, Account, updates)
-        report.created, report.updated = len(inserts), len(updates)
+            batch.add(key, values)
+        report.created, report.updated = batch.write(session)
     report.errors.sort(key=lambda e: e.line)
     return report
 
@@ -228,10 +216,8 @@ def import_proxies(db: Database, text: str, fmt: str | None = None) -> ImportRep
                 select(Proxy.id, Proxy.scheme, Proxy.host, Proxy.port, Proxy.username)
             )
         }
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
+        batch = _Batch(Proxy, existing, {"kind": "datacenter", "status": "unchecked"})
         seen: dict[tuple[str, str, int, str], int] = {}
-        now = utcnow()
         for number, values in parsed:
             values["scheme"] = values.get("scheme") or "http"
             values["username"] = values.get("username") or ""
@@ -240,37 +226,46 @@ def import_proxies(db: Database, text: str, fmt: str | None = None) -> ImportRep
                 report.errors.append(LineError(number, "host", f"duplicate of line {seen[key]}"))
                 continue
             seen[key] = number
-            if values.get("password"):
-                register_secret(values["password"])
-            clean = {k: v for k, v in values.items() if v is not None}
-            if key in existing:
-                updates.append({"id": existing[key], "updated_at": now, **clean})
-            else:
-                inserts.append(
-                    {
-                        "kind": "datacenter",
-                        "status": "unchecked",
-                        "created_at": now,
-                        "updated_at": now,
-                        **clean,
-                    }
-                )
-        if inserts:
-            session.execute(insert(Proxy), inserts)
-        _bulk_update(session, Proxy, updates)
-        report.created, report.updated = len(inserts), len(updates)
+            batch.add(key, values)
+        report.created, report.updated = batch.write(session)
     report.errors.sort(key=lambda e: e.line)
     return report
 
 
-def _bulk_update(session: Any, model: type, rows: list[dict[str, Any]]) -> None:
-    """ORM bulk UPDATE by primary key; one executemany per set of columns, since rows
-    of an import differ in which cells they fill."""
-    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(frozenset(row), []).append(row)
-    for group in groups.values():
-        session.execute(update(model), group)
+class _Batch:
+    """The rows of one import: new ones inserted in bulk, known ones (by natural key)
+    updated in bulk by primary key."""
+
+    def __init__(self, model: type, existing: dict[Any, int], defaults: dict[str, Any]) -> None:
+        self.model = model
+        self.existing = existing
+        self.defaults = defaults
+        self.now = utcnow()
+        self.inserts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+
+    def add(self, key: Any, values: dict[str, Any]) -> None:
+        if values.get("password"):
+            register_secret(values["password"])
+        clean = {k: v for k, v in values.items() if v is not None}
+        if key in self.existing:
+            self.updates.append({"id": self.existing[key], "updated_at": self.now, **clean})
+        else:
+            self.inserts.append(
+                {**self.defaults, "created_at": self.now, "updated_at": self.now, **clean}
+            )
+
+    def write(self, session: Any) -> tuple[int, int]:
+        """(created, updated)."""
+        if self.inserts:
+            session.execute(insert(self.model), self.inserts)
+        # one executemany per set of columns: rows differ in which cells they fill
+        groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for row in self.updates:
+            groups.setdefault(frozenset(row), []).append(row)
+        for group in groups.values():
+            session.execute(update(self.model), group)
+        return len(self.inserts), len(self.updates)
 
 
 def _cell(value: Any) -> Any:
