@@ -227,8 +227,8 @@ def drop_orphaned_libraries(
 def stripped_node(datas: list[TocEntry], workdir: Path) -> list[TocEntry]:
     """Swap Playwright's Node binary for a copy without debug symbols (Linux only).
 
-    The driver's Node ships with symbols and debug info (27 MB of its 144 MB). PyInstaller strips
-    binaries, but Node arrives as a data file of the playwright package, so it is done here.
+    The driver's Node ships with symbols and debug info (27 MB of its 144 MB). COLLECT
+    strips binaries, but Node is packed before that (`packed_node`), so it is done here.
     macOS signs Node (stripping would break the signature) and Windows' has no symbols.
     """
     strip = shutil.which("strip")
@@ -236,7 +236,7 @@ def stripped_node(datas: list[TocEntry], workdir: Path) -> list[TocEntry]:
         return datas
     result = []
     for dest, src, kind in datas:
-        if _norm(dest) == "playwright/driver/node":
+        if _norm(dest) == "playwright/driver/node":  # node.exe (Windows) has no symbols
             target = workdir / "stripped" / "node"
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists() or target.stat().st_mtime < Path(src).stat().st_mtime:
@@ -251,26 +251,29 @@ def _is_node(dest: str) -> bool:
     return _norm(dest) in ("playwright/driver/node", "playwright/driver/node.exe")
 
 
-def packed_node(datas: list[TocEntry], workdir: Path) -> list[TocEntry]:
-    """Swap Playwright's Node binary for `node.xz` and its manifest (117 MB -> 28 MB).
+def packed_node(
+    binaries: list[TocEntry], datas: list[TocEntry], workdir: Path
+) -> tuple[list[TocEntry], list[TocEntry]]:
+    """(binaries, datas) with Playwright's Node swapped for `node.xz` and its manifest.
 
-    The frozen app unpacks it on first use into the per-user cache
-    (`piper_desktop.frozen.use_packed_playwright_node`). The archive is kept in the work
-    dir and made again only when Node changes: packing takes about a minute.
+    PyInstaller files Node under binaries (it is an executable), and COLLECT would strip
+    it there; as a packed data file it has to be stripped first (`stripped_node`), then
+    compressed (117 MB -> 28 MB). The frozen app unpacks it on first use into the
+    per-user cache (`piper_desktop.frozen.use_packed_playwright_node`). The archive is
+    kept in the work dir and made again only when Node changes: packing takes a minute.
     """
     from piper_desktop.packed_node import pack_file
 
-    result = []
-    for dest, src, kind in datas:
-        if not _is_node(dest):
-            result.append((dest, src, kind))
-            continue
+    nodes = [e for e in binaries + datas if _is_node(e[0])]
+    binaries = [e for e in binaries if not _is_node(e[0])]
+    datas = [e for e in datas if not _is_node(e[0])]
+    for dest, src, _ in stripped_node([(d, s, "DATA") for d, s, _ in nodes], workdir):
         name = _basename(dest)
         packed = pack_file(Path(src), workdir / "packed" / f"{name}.xz")
         folder = _norm(dest).rsplit("/", 1)[0]
-        result.append((f"{folder}/{packed.archive.name}", str(packed.archive), "DATA"))
-        result.append((f"{folder}/{packed.manifest.name}", str(packed.manifest), "DATA"))
-    return result
+        datas.append((f"{folder}/{packed.archive.name}", str(packed.archive), "DATA"))
+        datas.append((f"{folder}/{packed.manifest.name}", str(packed.manifest), "DATA"))
+    return binaries, datas
 
 
 def data_files_under(root: Path, folder: Path, patterns: Iterable[str]) -> list[tuple[str, str]]:

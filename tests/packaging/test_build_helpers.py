@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import configparser
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -168,23 +171,39 @@ def test_node_ships_packed_with_its_manifest(tmp_path: Path) -> None:
 
     node = tmp_path / "site-packages" / "playwright" / "driver" / "node"
     node.parent.mkdir(parents=True)
-    node.write_bytes(b"\x7fELF fake node " * 1000)
-    datas = [
-        ("playwright/driver/node", str(node), "DATA"),
-        ("playwright/driver/package/cli.js", "/src/cli.js", "DATA"),
+    # A real program with symbols stands in for Node (the interpreter running this test).
+    shutil.copy(sys.executable, node)
+    # PyInstaller files Node under binaries (an executable); it leaves them for datas.
+    binaries = [
+        ("playwright/driver/node", str(node), "BINARY"),
+        ("libfoo.so", "/src/libfoo.so", "BINARY"),
     ]
+    datas = [("playwright/driver/package/cli.js", "/src/cli.js", "DATA")]
 
-    packed = bh.packed_node(datas, tmp_path / "work")
+    new_binaries, new_datas = bh.packed_node(binaries, datas, tmp_path / "work")
 
-    assert [dest for dest, _, _ in packed] == [
+    assert new_binaries == [("libfoo.so", "/src/libfoo.so", "BINARY")]
+    assert [dest for dest, _, _ in new_datas] == [
+        "playwright/driver/package/cli.js",
         "playwright/driver/node.xz",
         "playwright/driver/node.xz.json",
-        "playwright/driver/package/cli.js",
     ]
-    archive = read_packed(Path(packed[0][1]))
-    assert Path(packed[1][1]) == archive.manifest
-    assert ensure_unpacked(archive, tmp_path / "cache").path.read_bytes() == node.read_bytes()
+    archive = read_packed(Path(new_datas[1][1]))
+    assert Path(new_datas[2][1]) == archive.manifest
+    unpacked = ensure_unpacked(archive, tmp_path / "cache").path
+    if sys.platform.startswith("linux") and shutil.which("strip"):
+        # Stripped on the way: smaller than the original, still the same program.
+        assert 0 < unpacked.stat().st_size < node.stat().st_size
+        version = subprocess.run(
+            [str(unpacked), "-c", "import sys; print(sys.version)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert version.stdout.strip() == sys.version
+    else:
+        assert unpacked.read_bytes() == node.read_bytes()
     # A second build reuses the archive rather than packing Node again.
     before = archive.archive.stat().st_mtime_ns
-    bh.packed_node(datas, tmp_path / "work")
+    bh.packed_node(binaries, datas, tmp_path / "work")
     assert archive.archive.stat().st_mtime_ns == before
