@@ -30,6 +30,7 @@ log = get_logger("ui")
 class PiperApp(QObject):
     quit_stage = Signal(str)  # stop_new_work | park_in_flight | flush | closed
     finished = Signal()
+    shown = Signal()  # the window (or, minimized, the tray) is up
 
     def __init__(
         self,
@@ -78,6 +79,10 @@ class PiperApp(QObject):
 
     # --- start ---------------------------------------------------------------------------
     def start(self) -> None:
+        """Read the look-and-feel settings, show the window, and once its first panel
+        has its data, start the engine and the tray's refresh. One thing at a time: each
+        worker that needs the database at once opens another encrypted connection, and
+        opening one derives the key again (a few hundred ms of CPU)."""
         settings = self.services.settings
 
         def read() -> dict[str, Any]:
@@ -87,19 +92,34 @@ class PiperApp(QObject):
                 "notifications": settings.get("notifications.enabled"),
             }
 
-        def apply(values: dict[str, Any]) -> None:
-            if values["theme"] != "system" or theme.current().name != theme.resolve_mode("system"):
-                theme.apply_theme(self.app, str(values["theme"]))
-                clear_cache()
-            self.notifications_enabled = bool(values["notifications"])
+        defaults = {"theme": "system", "minimized": False, "notifications": True}
+        tasks.run_task(read, self._show, lambda _exc: self._show(defaults), owner=self)
 
-        tasks.run_task(read, apply, owner=self)
-        self.tray.show()
-        if not self.minimized:
+    def _show(self, values: dict[str, Any]) -> None:
+        if values["theme"] != "system" or theme.current().name != theme.resolve_mode("system"):
+            theme.apply_theme(self.app, str(values["theme"]))
+            clear_cache()
+        self.notifications_enabled = bool(values["notifications"])
+        minimized = self.minimized or bool(values["minimized"])
+        self.tray.show(refresh=False)
+        if not minimized:
             self.show_window()
         elif not self.tray.available:
             # no tray to live in: a minimized start would leave no way back in
             self.window.showMinimized()
+        self.shown.emit()
+        self._settled = QTimer(self)
+        self._settled.setInterval(50)
+        self._settled.timeout.connect(self._after_first_panel)
+        self._settle_ticks = 0
+        self._settled.start()
+
+    def _after_first_panel(self) -> None:
+        self._settle_ticks += 1
+        if tasks.runner().pending() and self._settle_ticks < 60:
+            return  # the first panel is still loading (3 s at most)
+        self._settled.stop()
+        self.tray.refresh()
         if self.start_engine:
             tasks.run_task(
                 self._start_engine, self._engine_started, self._engine_failed, owner=self

@@ -11,7 +11,7 @@ from PySide6.QtSvg import QSvgRenderer
 from ..paths import resource
 from . import theme
 
-_SIZES = (16, 20, 24, 32, 48)
+_SIZES = (16, 24, 32)  # Qt scales from the nearest; fewer renders keep start-up quick
 
 
 @cache
@@ -19,15 +19,21 @@ def _svg(name: str) -> str:
     return resource("icons", f"{name}.svg").read_text(encoding="utf-8")
 
 
-def pixmap(name: str, size: int = 24, color: str | None = None) -> QPixmap:
-    data = _svg(name).replace("#COLOR#", color or theme.current().text)
-    renderer = QSvgRenderer(QByteArray(data.encode()))
+def _renderer(name: str, color: str) -> QSvgRenderer:
+    return QSvgRenderer(QByteArray(_svg(name).replace("#COLOR#", color).encode()))
+
+
+def _render(renderer: QSvgRenderer, size: int) -> QPixmap:
     image = QPixmap(QSize(size, size))
     image.fill(Qt.GlobalColor.transparent)
     painter = QPainter(image)
     renderer.render(painter, QRectF(0, 0, size, size))
     painter.end()
     return image
+
+
+def pixmap(name: str, size: int = 24, color: str | None = None) -> QPixmap:
+    return _render(_renderer(name, color or theme.current().text), size)
 
 
 _cache: dict[tuple[str, str | None, str], QIcon] = {}
@@ -40,11 +46,12 @@ def icon(name: str, color: str | None = None) -> QIcon:
     if cached is not None:
         return cached
     result = QIcon()
+    normal = _renderer(name, color or theme.current().text)
     for size in _SIZES:
-        result.addPixmap(pixmap(name, size, color))
-    muted = QColor(theme.current().muted).name()
-    for size in _SIZES:
-        result.addPixmap(pixmap(name, size, muted), QIcon.Mode.Disabled)
+        result.addPixmap(_render(normal, size))
+    muted = _renderer(name, QColor(theme.current().muted).name())
+    for size in _SIZES[:2]:
+        result.addPixmap(_render(muted, size), QIcon.Mode.Disabled)
     _cache[key] = result
     return result
 

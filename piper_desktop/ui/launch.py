@@ -84,9 +84,12 @@ def launch_gui(args: Namespace) -> int:
         )
         holder["app"] = piper
         instance.activated.connect(piper.show_window)
+        # PIPER_REPORT_STARTUP / PIPER_EXIT_AFTER_START: the frozen build's start-up check,
+        # once the window is up (the next event-loop turn, after it painted)
+        piper.shown.connect(
+            lambda: QTimer.singleShot(0, lambda: startup_probe.window_shown(piper.quit_in_stages))
+        )
         piper.start()
-        # PIPER_REPORT_STARTUP / PIPER_EXIT_AFTER_START: the frozen build's start-up check
-        QTimer.singleShot(0, lambda: startup_probe.window_shown(piper.quit_in_stages))
         shots = os.environ.get("PIPER_SCREENSHOT_DIR")
         if shots:
             from .screenshots import Screenshooter

@@ -54,6 +54,21 @@ ENGINE_TEXT = {
 }
 
 
+class LazyPanels(dict[str, QWidget]):
+    """Panels by key, each made on first use."""
+
+    def __init__(self, make: Callable[[str], QWidget]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key: str) -> QWidget:
+        if key not in {k for k, _t, _i in PANELS}:
+            raise KeyError(key)
+        panel = self._make(key)
+        self[key] = panel
+        return panel
+
+
 class MainWindow(QMainWindow):
     close_to_tray = Signal()  # the window closed; the app decides (tray or quit)
     pause_toggled = Signal(bool)
@@ -77,8 +92,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(root)
 
-        self.panels: dict[str, QWidget] = {}
-        factories: dict[str, Callable[[], QWidget]] = {
+        self._factories: dict[str, Callable[[], QWidget]] = {
             "dashboard": lambda: DashboardPanel(ctx, self.browser),
             "accounts": lambda: AccountsPanel(ctx, self.browser),
             "proxies": lambda: ProxiesPanel(ctx),
@@ -88,16 +102,8 @@ class MainWindow(QMainWindow):
             "jobs": lambda: JobsPanel(ctx),
             "settings": lambda: SettingsPanel(ctx),
         }
-        for key, _title, _icon in PANELS:
-            panel = factories[key]()
-            panel.setObjectName(f"panel_{key}")
-            self.panels[key] = panel
-            self.stack.addWidget(panel)
-            panel.status_changed.connect(  # type: ignore[attr-defined]
-                lambda text, key=key: self._panel_status(key, text)
-            )
-        self.settings_panel.theme_changed.connect(self.apply_theme)
-
+        # panels are built the first time they are shown: start-up builds one
+        self.panels = LazyPanels(self._make_panel)
         status = QStatusBar()
         self.setStatusBar(status)
         self.message = QLabel("")
@@ -119,7 +125,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _c=False, key=key: self.show_panel(key))
             self.addAction(action)
         last = ctx.ui_state.get("panel", "dashboard")
-        self.show_panel(last if last in self.panels else "dashboard")
+        self.show_panel(last if last in self._factories else "dashboard")
 
     # --- layout ------------------------------------------------------------------------
     def _sidebar(self) -> QWidget:
@@ -169,6 +175,17 @@ class MainWindow(QMainWindow):
         engine.addWidget(self.pause_button)
         layout.addLayout(engine)
         return side
+
+    def _make_panel(self, key: str) -> QWidget:
+        panel = self._factories[key]()
+        panel.setObjectName(f"panel_{key}")
+        self.stack.addWidget(panel)
+        panel.status_changed.connect(  # type: ignore[attr-defined]
+            lambda text, key=key: self._panel_status(key, text)
+        )
+        if isinstance(panel, SettingsPanel):
+            panel.theme_changed.connect(self.apply_theme)
+        return panel
 
     @property
     def settings_panel(self) -> SettingsPanel:

@@ -74,11 +74,12 @@ class TrayController(QObject):
         ctx.data_changed.connect(lambda _t: self._soon.start())
         self.rebuild_menu()
 
-    def show(self) -> None:
+    def show(self, *, refresh: bool = True) -> None:
         if self.supported:
             self.icon.show()
         self._refresh.start()
-        self.refresh()
+        if refresh:
+            self.refresh()
 
     def hide(self) -> None:
         self._refresh.stop()

@@ -60,7 +60,8 @@ def test_a_live_job_moves_through_its_states(
     events: list[JobEvent] = []
     piper.ctx.bridge.job_event.connect(events.append)
     try:
-        piper.start()
+        with qtbot.waitSignal(piper.shown, timeout=10_000):
+            piper.start()
         assert piper.window.isVisible()
         assert piper.window.windowTitle().startswith("Piper Desktop")
         qtbot.waitUntil(lambda: piper.engine.state == "running", timeout=20_000)

@@ -296,9 +296,15 @@ class DashboardPanel(QWidget):
         self._stale = False
         planner = self.ctx.planner
         zone = getattr(self.calendar.zone, "key", None)
+        start, _end = self.calendar.range()
+        choice = self.account_filter.currentData()
+        account_id, account_zone = choice if choice else (None, None)
+        self._label_week(account_zone)
 
         def load() -> dict[str, Any]:
+            # one task, one database connection: the whole dashboard at once
             return {
+                "week": planner.week(start, 7, account_id),
                 "today": planner.today(zone=zone),
                 "upcoming": planner.upcoming(limit=8),
                 "attention": planner.attention(),
@@ -308,10 +314,15 @@ class DashboardPanel(QWidget):
                 ],
             }
 
-        run_task(load, self._loaded, lambda exc: self.ctx.error(f"Dashboard: {exc}"), owner=self)
-        self.load_week()
+        run_task(
+            load,
+            lambda data: self._loaded(data, account_zone),
+            lambda exc: self.ctx.error(f"Dashboard: {exc}"),
+            owner=self,
+        )
 
-    def _loaded(self, data: dict[str, Any]) -> None:
+    def _loaded(self, data: dict[str, Any], account_zone: str | None = None) -> None:
+        self._week_loaded(data["week"], account_zone)
         self.loads += 1
         for key, metric in self.metrics.items():
             metric.set(data["today"].get(key, 0))
@@ -373,16 +384,19 @@ class DashboardPanel(QWidget):
         self.calendar.first_day = week_start(datetime.now(self.calendar.zone).date())
         self.load_week()
 
-    def load_week(self) -> None:
-        start, _end = self.calendar.range()
-        choice = self.account_filter.currentData()
-        account_id, account_zone = choice if choice else (None, None)
+    def _label_week(self, account_zone: str | None) -> None:
         first = self.calendar.first_day
         zone_name = getattr(self.calendar.zone, "key", None) or str(self.calendar.zone)
         label = f"{first:%d %b} – {first + timedelta(days=6):%d %b %Y} · your time ({zone_name})"
         if account_zone:
             label += f" · the account's time ({account_zone}) in the second column"
         self.week_label.setText(label)
+
+    def load_week(self) -> None:
+        start, _end = self.calendar.range()
+        choice = self.account_filter.currentData()
+        account_id, account_zone = choice if choice else (None, None)
+        self._label_week(account_zone)
         planner = self.ctx.planner
         run_task(
             lambda: planner.week(start, 7, account_id),
