@@ -21,22 +21,27 @@ or expired)`. Rules, in order, for each due job:
 Held jobs get a later `next_attempt_at` (and one "held" event): no attempt is spent.
 Status checks of submitted posts (`verifying` jobs whose next check is due) are claimed
 in the same pass and share the worker limits.
+
+The pass runs after every finished job, so it reads plain rows through prebuilt
+statements; ORM objects are loaded only for the rare re-slotting of a missed job.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Integer, String, Text, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..domain.duplicates import POSTED_STATUSES, duplicate_message, find_duplicate
+from ..domain.duplicates import POSTED_STATUSES, duplicate_message
 from ..domain.reslot import reslot_jobs
 from ..store.enums import AccountStatus, CampaignStatus, JobStatus, MissedPolicy
 from ..store.models import Account, Campaign, Job
+from ..store.types import UTCDateTime
 from .config import EngineConfig
 from .events import EventKind
 from .ledger import Transition
@@ -45,6 +50,131 @@ CLAIMABLE = (JobStatus.QUEUED.value, JobStatus.RETRYING.value)
 # an account with a job in one of these is posting right now
 POSTING = (JobStatus.CLAIMED.value, JobStatus.SUBMITTING.value, JobStatus.SUBMITTED.value)
 RUNNABLE_ACCOUNTS = (AccountStatus.ACTIVE.value, AccountStatus.COOLDOWN.value)
+
+JOBS = Job.__table__
+ACCOUNTS = Account.__table__
+CAMPAIGNS = Campaign.__table__
+NOW = bindparam("now", type_=UTCDateTime())
+SINCE = bindparam("since", type_=UTCDateTime())
+UNTIL = bindparam("until", type_=UTCDateTime())
+LEASE_END = bindparam("lease_end", type_=UTCDateTime())
+OWNER = bindparam("owner", type_=String())
+JOB_ID = bindparam("job_id", type_=Integer())
+LIMIT = bindparam("limit", type_=Integer())
+REASON = bindparam("reason", type_=Text())
+ACCOUNT_IDS = bindparam("accounts", expanding=True)
+LEASE_FREE = or_(JOBS.c.lease_owner.is_(None), JOBS.c.lease_expires_at < NOW)
+
+# verifying jobs by next check: the due ones are claimed, the first later one tells the
+# engine when to look again (so passes in between skip this query)
+CHECKS = (
+    select(JOBS.c.id, JOBS.c.route, JOBS.c.account_id, JOBS.c.next_attempt_at)
+    .where(JOBS.c.status == JobStatus.VERIFYING.value, LEASE_FREE)
+    .order_by(JOBS.c.next_attempt_at, JOBS.c.id)
+    .limit(LIMIT)
+)
+CLAIM_CHECK = (
+    update(JOBS)
+    .where(
+        JOBS.c.id == JOB_ID,
+        JOBS.c.status == JobStatus.VERIFYING.value,
+        JOBS.c.next_attempt_at <= NOW,
+        LEASE_FREE,
+    )
+    .values(lease_owner=OWNER, lease_expires_at=LEASE_END)
+)
+OTHER = JOBS.alias("other")
+DUE_JOBS = (
+    select(
+        JOBS.c.id,
+        JOBS.c.status,
+        JOBS.c.account_id,
+        JOBS.c.campaign_id,
+        JOBS.c.media_id,
+        JOBS.c.route,
+        JOBS.c.caption,
+        JOBS.c.pinned_time,
+        JOBS.c.allow_duplicate,
+        JOBS.c.next_attempt_at,
+        ACCOUNTS.c.username,
+        ACCOUNTS.c.status.label("account_status"),
+        ACCOUNTS.c.cooldown_until,
+        ACCOUNTS.c.timezone,
+        ACCOUNTS.c.max_posts_per_day,
+        ACCOUNTS.c.min_spacing_minutes,
+        ACCOUNTS.c.last_post_at,
+        CAMPAIGNS.c.status.label("campaign_status"),
+        CAMPAIGNS.c.missed_policy,
+    )
+    .select_from(
+        JOBS.join(ACCOUNTS, ACCOUNTS.c.id == JOBS.c.account_id).outerjoin(
+            CAMPAIGNS, CAMPAIGNS.c.id == JOBS.c.campaign_id
+        )
+    )
+    .where(ACCOUNTS.c.status.in_(RUNNABLE_ACCOUNTS))
+    .where(or_(JOBS.c.campaign_id.is_(None), CAMPAIGNS.c.status != CampaignStatus.PAUSED.value))
+    .where(JOBS.c.status.in_(CLAIMABLE), JOBS.c.next_attempt_at <= NOW, LEASE_FREE)
+    # one post at a time per account: accounts posting right now wait
+    .where(
+        ~exists()
+        .where(OTHER.c.account_id == JOBS.c.account_id, OTHER.c.status.in_(POSTING))
+        .correlate(JOBS)
+    )
+    .order_by(JOBS.c.next_attempt_at, JOBS.c.id)
+    .limit(LIMIT)
+)
+RECENT_POSTS = select(JOBS.c.account_id, JOBS.c.route, JOBS.c.submitted_at).where(
+    JOBS.c.account_id.in_(ACCOUNT_IDS), JOBS.c.submitted_at >= SINCE
+)
+POST_MOMENT = func.coalesce(JOBS.c.published_at, JOBS.c.submitted_at, JOBS.c.scheduled_at)
+DUPLICATE = (
+    select(
+        JOBS.c.id,
+        JOBS.c.status,
+        JOBS.c.published_at,
+        JOBS.c.submitted_at,
+        JOBS.c.scheduled_at,
+    )
+    .where(
+        JOBS.c.account_id == bindparam("account", type_=Integer()),
+        JOBS.c.media_id == bindparam("media", type_=Integer()),
+        JOBS.c.id != JOB_ID,
+        JOBS.c.status.in_([str(s) for s in POSTED_STATUSES]),
+        POST_MOMENT >= SINCE,
+        POST_MOMENT <= UNTIL,
+    )
+    .order_by(JOBS.c.id)
+    .limit(1)
+)
+CLAIM = (
+    update(JOBS)
+    .where(
+        JOBS.c.id == JOB_ID, JOBS.c.status.in_(CLAIMABLE), JOBS.c.next_attempt_at <= NOW, LEASE_FREE
+    )
+    .values(status=JobStatus.CLAIMED.value, lease_owner=OWNER, lease_expires_at=LEASE_END)
+)
+HOLD = update(JOBS).where(JOBS.c.id == JOB_ID).values(next_attempt_at=UNTIL, updated_at=NOW)
+FAIL = (
+    update(JOBS)
+    .where(JOBS.c.id == JOB_ID)
+    .values(status=JobStatus.FAILED.value, last_error=REASON, next_attempt_at=None, updated_at=NOW)
+)
+TO_ATTENTION = (
+    update(JOBS)
+    .where(JOBS.c.id == JOB_ID)
+    .values(
+        status=JobStatus.NEEDS_ATTENTION.value,
+        attention_reason=REASON,
+        last_error=REASON,
+        next_attempt_at=None,
+        updated_at=NOW,
+    )
+)
+ACCOUNT_ACTIVE = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == bindparam("account", type_=Integer()))
+    .values(status=AccountStatus.ACTIVE.value, status_reason=None, cooldown_until=None)
+)
 
 
 @dataclass(frozen=True)
@@ -60,18 +190,46 @@ class Work:
 @dataclass
 class PassResult:
     work: list[Work] = field(default_factory=list)
-    # due jobs left waiting for a busy account or a full worker pool
+    # due jobs left waiting for a full worker pool
     waiting: int = 0
+    # the next status check not yet due (None: none known); set when checks were read
+    next_check: datetime | None = None
+    checks_read: bool = False
 
 
-def _lease_free(now: datetime) -> object:
-    return or_(Job.lease_owner.is_(None), Job.lease_expires_at < now)
+@dataclass(slots=True)
+class DueJob:
+    """A due job as the rules see it (with its account and campaign), from one row."""
+
+    id: int
+    status: str
+    account_id: int
+    campaign_id: int | None
+    media_id: int
+    route: str
+    caption: str
+    pinned_time: bool
+    allow_duplicate: bool
+    next_attempt_at: datetime
+    username: str
+    account_status: str
+    cooldown_until: datetime | None
+    timezone: str | None
+    max_posts_per_day: int
+    min_spacing_minutes: int
+    last_post_at: datetime | None
+    campaign_status: str | None
+    missed_policy: str | None
+
+    @classmethod
+    def of(cls, row: Any) -> DueJob:
+        return cls(*row)
 
 
-def _runnable(query: object) -> object:
+def _runnable(query: Any) -> Any:
     """Only jobs whose account may post and whose campaign is not paused."""
     return (
-        query.join(Account, Account.id == Job.account_id)  # type: ignore[attr-defined]
+        query.join(Account, Account.id == Job.account_id)
         .outerjoin(Campaign, Campaign.id == Job.campaign_id)
         .where(Account.status.in_(RUNNABLE_ACCOUNTS))
         .where(or_(Job.campaign_id.is_(None), Campaign.status != CampaignStatus.PAUSED.value))
@@ -81,7 +239,7 @@ def _runnable(query: object) -> object:
 def next_due(session: Session, now: datetime) -> datetime | None:
     """The earliest future moment something becomes due (publishing or a status check)."""
     publish = session.scalar(
-        _runnable(select(func.min(Job.next_attempt_at)).select_from(Job))  # type: ignore[arg-type]
+        _runnable(select(func.min(Job.next_attempt_at)).select_from(Job))
         .where(Job.status.in_(CLAIMABLE))
         .where(Job.next_attempt_at > now)
     )
@@ -97,9 +255,12 @@ def next_due(session: Session, now: datetime) -> datetime | None:
 class AccountDay:
     """What one account did recently, for the caps: post times (submitted_at) by route."""
 
-    def __init__(self, account: Account, posts: list[tuple[str, datetime]]) -> None:
-        self.account = account
-        self.zone = ZoneInfo(account.timezone or "UTC")
+    def __init__(self, due: DueJob, posts: list[tuple[str, datetime]]) -> None:
+        self.username = due.username
+        self.max_posts_per_day = due.max_posts_per_day
+        self.min_spacing_minutes = due.min_spacing_minutes or 0
+        self.last_post_at = due.last_post_at
+        self.zone = ZoneInfo(due.timezone or "UTC")
         self.posts = posts
 
     def day_bounds(self, now: datetime) -> tuple[datetime, datetime]:
@@ -114,8 +275,8 @@ class AccountDay:
 
     def last_post(self) -> datetime | None:
         times = [at for _, at in self.posts]
-        if self.account.last_post_at is not None:
-            times.append(self.account.last_post_at)
+        if self.last_post_at is not None:
+            times.append(self.last_post_at)
         return max(times) if times else None
 
     def recent(self, route: str, since: datetime) -> list[datetime]:
@@ -125,7 +286,7 @@ class AccountDay:
         self.posts.append((route, at))
 
 
-def missed_action(job: Job, campaign: Campaign | None) -> str:
+def missed_action(pinned_time: bool, campaign_policy: str | None) -> str:
     """What a schedule missed by more than the grace period becomes.
 
     - campaign jobs follow the campaign's `missed_policy` (reslot or missed);
@@ -133,9 +294,44 @@ def missed_action(job: Job, campaign: Campaign | None) -> str:
       hours after the chosen moment may no longer be wanted;
     - other jobs (automatic slots) are re-slotted.
     """
-    if campaign is not None:
-        return "missed" if campaign.missed_policy == MissedPolicy.MISSED else "reslot"
-    return "attention" if job.pinned_time else "reslot"
+    if campaign_policy is not None:
+        return "missed" if campaign_policy == MissedPolicy.MISSED else "reslot"
+    return "attention" if pinned_time else "reslot"
+
+
+class CaptionBook:
+    """Which accounts posted which caption in the last day. Read from the database at
+    most once a minute (another process's posts show up then) and kept up to date with
+    this engine's own claims in between, so a pass does not scan the jobs table."""
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl = ttl
+        self._loaded_at: float | None = None
+        self._posts: dict[str, dict[int, datetime]] = defaultdict(dict)
+
+    def refresh(self, session: Session, now: datetime, mono: float) -> None:
+        if self._loaded_at is not None and mono - self._loaded_at < self.ttl:
+            return
+        self._loaded_at = mono
+        self._posts = defaultdict(dict)
+        for caption, account_id, at in session.execute(
+            select(Job.caption, Job.account_id, Job.submitted_at).where(
+                Job.submitted_at >= now - timedelta(days=1), Job.caption != ""
+            )
+        ):
+            self.add(caption, account_id, at)
+
+    def add(self, caption: str, account_id: int, at: datetime) -> None:
+        if caption:
+            self._posts[caption][account_id] = at
+
+    def others(self, caption: str, account_id: int, now: datetime) -> set[int]:
+        since = now - timedelta(days=1)
+        return {
+            other
+            for other, at in self._posts.get(caption, {}).items()
+            if other != account_id and at >= since
+        }
 
 
 class ClaimPass:
@@ -149,21 +345,30 @@ class ClaimPass:
         *,
         free_total: int,
         free_by_route: dict[str, int],
+        captions: CaptionBook | None = None,
+        mono: float = 0.0,
         scan_limit: int = 200,
+        read_checks: bool = True,
     ) -> None:
         self.change = change
+        self.read_checks = read_checks
         self.session = change.session
+        # the pass's own statements go straight to the connection (no ORM bookkeeping)
+        self.connection = change.session.connection()
         self.now = change.now
         self.config = config
         self.owner = owner
         self.free_total = free_total
         self.free_by_route = dict(free_by_route)
         self.scan_limit = scan_limit
+        self.captions = captions or CaptionBook()
+        self.mono = mono
         self.result = PassResult()
+        self._claimed_accounts: set[int] = set()
 
     # --- the pass ---------------------------------------------------------------------------
     def run(self) -> PassResult:
-        if self.free_total > 0:
+        if self.free_total > 0 and self.read_checks:
             self._checks()
         self._publishing()
         return self.result
@@ -175,37 +380,6 @@ class ClaimPass:
         self.free_by_route[route] -= 1
         return True
 
-    def _checks(self) -> None:
-        due = self.session.execute(
-            select(Job.id, Job.route, Job.account_id)
-            .where(Job.status == JobStatus.VERIFYING.value)
-            .where(Job.next_attempt_at <= self.now)
-            .where(_lease_free(self.now))
-            .order_by(Job.next_attempt_at, Job.id)
-            .limit(self.scan_limit)
-        ).all()
-        for job_id, route, account_id in due:
-            if not self._take(route):
-                self.result.waiting += 1
-                continue
-            claimed = self.session.execute(
-                update(Job)
-                .where(
-                    Job.id == job_id,
-                    Job.status == JobStatus.VERIFYING.value,
-                    Job.next_attempt_at <= self.now,
-                    _lease_free(self.now),
-                )
-                .values(lease_owner=self.owner, lease_expires_at=self._lease_end())
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                self.result.work.append(
-                    Work(job_id, "check", route, account_id, JobStatus.VERIFYING.value)
-                )
-            else:
-                self._give_back(route)
-
     def _give_back(self, route: str) -> None:
         self.free_total += 1
         self.free_by_route[route] = self.free_by_route.get(route, 0) + 1
@@ -213,40 +387,60 @@ class ClaimPass:
     def _lease_end(self) -> datetime:
         return self.now + timedelta(seconds=self.config.lease_seconds)
 
-    def _publishing(self) -> None:
-        if self.free_total <= 0:
-            return
-        rows = self.session.execute(
-            _runnable(select(Job, Account, Campaign))  # type: ignore[arg-type]
-            .where(Job.status.in_(CLAIMABLE))
-            .where(Job.next_attempt_at <= self.now)
-            .where(_lease_free(self.now))
-            .order_by(Job.next_attempt_at, Job.id)
-            .limit(self.scan_limit)
-        ).all()
-        if not rows:
-            return
-        accounts = {account.id: account for _, account, _ in rows}
-        busy = set(
-            self.session.scalars(
-                select(Job.account_id).where(
-                    Job.status.in_(POSTING), Job.account_id.in_(list(accounts))
-                )
-            )
-        )
-        days = self._account_days(accounts)
-        captions = self._captions_in_use([job for job, _, _ in rows])
-        for job, account, campaign in rows:
-            if account.id in busy:
+    def _params(self, **extra: object) -> dict[str, object]:
+        return {"now": self.now, "lease_end": self._lease_end(), "owner": self.owner, **extra}
+
+    def _checks(self) -> None:
+        rows = self.connection.execute(CHECKS, {"now": self.now, "limit": self.scan_limit}).all()
+        self.result.checks_read = True
+        for job_id, route, account_id, at in rows:
+            if at is not None and at > self.now:
+                self.result.next_check = at
+                return
+            if not self._take(route):
                 self.result.waiting += 1
+                # due but no room: look again at the next pass
+                self.result.next_check = self.now
                 continue
-            if self._late(job, campaign):
+            claimed = self.connection.execute(CLAIM_CHECK, self._params(job_id=job_id))
+            if claimed.rowcount == 1:
+                self.result.work.append(
+                    Work(job_id, "check", route, account_id, JobStatus.VERIFYING.value)
+                )
+            else:
+                self._give_back(route)
+        if len(rows) >= self.scan_limit:
+            self.result.next_check = self.now  # more than one page: read again next pass
+
+    def _publishing(self) -> None:
+        limit = self.free_total * 2 + 2
+        seen: set[int] = set()
+        # a first page is usually enough; busy accounts at its head can call for more
+        while self.free_total > 0:
+            rows = self.connection.execute(DUE_JOBS, {"now": self.now, "limit": limit}).all()
+            fresh = [DueJob.of(row) for row in rows if row[0] not in seen]
+            if not fresh:
+                return
+            seen.update(job.id for job in fresh)
+            self._consider(fresh)
+            if len(rows) < limit or limit >= self.scan_limit:
+                return
+            limit = min(limit * 4, self.scan_limit)
+
+    def _consider(self, jobs: list[DueJob]) -> None:
+        busy = self._claimed_accounts
+        days = self._account_days(jobs)
+        self.captions.refresh(self.session, self.now, self.mono)
+        for job in jobs:
+            if job.account_id in busy:
+                continue  # claimed earlier in this pass
+            if self._late(job):
                 continue
-            if self._cooling_down(job, account):
+            if self._cooling_down(job):
                 continue
             if self._duplicate(job):
                 continue
-            day = days[account.id]
+            day = days[job.account_id]
             if self._capped(job, day):
                 continue
             if self._spacing(job, day):
@@ -257,42 +451,25 @@ class ClaimPass:
                 self.result.waiting += 1
                 continue
             if self._claim(job):
-                busy.add(account.id)
+                busy.add(job.account_id)
                 # counts toward the caps of later jobs in this same pass
                 day.add(job.route, self.now)
-                self._caption_warning(job, account, captions)
+                self._caption_warning(job)
             else:
                 self._give_back(job.route)
 
-    # --- account facts --------------------------------------------------------------------------
-    def _account_days(self, accounts: dict[int, Account]) -> dict[int, AccountDay]:
-        since = self.now - timedelta(days=2)
+    def _account_days(self, jobs: list[DueJob]) -> dict[int, AccountDay]:
+        first = {job.account_id: job for job in reversed(jobs)}
         posts: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
-        for account_id, route, at in self.session.execute(
-            select(Job.account_id, Job.route, Job.submitted_at).where(
-                Job.account_id.in_(list(accounts)), Job.submitted_at >= since
-            )
+        for account_id, route, at in self.connection.execute(
+            RECENT_POSTS, {"accounts": sorted(first), "since": self.now - timedelta(days=2)}
         ):
             posts[account_id].append((route, at))
-        return {aid: AccountDay(account, posts[aid]) for aid, account in accounts.items()}
-
-    def _captions_in_use(self, jobs: list[Job]) -> dict[str, set[int]]:
-        """For each caption of these jobs, the accounts that posted it in the last day."""
-        wanted = {job.caption for job in jobs if job.caption}
-        if not wanted:
-            return {}
-        used: dict[str, set[int]] = defaultdict(set)
-        for caption, account_id in self.session.execute(
-            select(Job.caption, Job.account_id).where(
-                Job.caption.in_(list(wanted)),
-                Job.submitted_at >= self.now - timedelta(days=1),
-            )
-        ):
-            used[caption].add(account_id)
-        return used
+        return {aid: AccountDay(job, posts[aid]) for aid, job in first.items()}
 
     # --- the rules -------------------------------------------------------------------------------
-    def _hold(self, job: Job, until: datetime, why: str) -> None:
+    def _hold(self, job: DueJob, until: datetime, why: str) -> None:
+        self.connection.execute(HOLD, {"job_id": job.id, "until": until, "now": self.now})
         job.next_attempt_at = until
         self.change.note(
             job,
@@ -301,94 +478,94 @@ class ClaimPass:
             {"until": until.isoformat()},
         )
 
-    def _late(self, job: Job, campaign: Campaign | None) -> bool:
-        if job.status != JobStatus.QUEUED or job.next_attempt_at is None:
+    def _late(self, job: DueJob) -> bool:
+        if job.status != JobStatus.QUEUED:
             return False
         late = self.now - job.next_attempt_at
         if late <= timedelta(minutes=self.config.grace_minutes):
             return False
         minutes = int(late.total_seconds() // 60)
-        action = missed_action(job, campaign)
+        policy = job.missed_policy if job.campaign_status is not None else None
+        action = missed_action(job.pinned_time, policy)
         if action == "reslot":
-            moved = reslot_jobs(self.session, [job], self.now, f"missed its slot by {minutes} min")
-            for moved_job, slot in moved:
+            row = self.session.get(Job, job.id)
+            if row is None:
+                return True
+            for _, slot in reslot_jobs(
+                self.session, [row], self.now, f"missed its slot by {minutes} min"
+            ):
                 self.change.note(
-                    moved_job,
+                    job,
                     EventKind.RESLOTTED,
                     f"missed its slot by {minutes} min; re-slotted to {slot.isoformat()}",
                     {"scheduled_at": slot.isoformat()},
                     persist=False,  # reslot_jobs wrote the job event
                 )
+            self.session.flush()
         elif action == "missed":
+            reason = f"missed: its slot passed {minutes} min ago (campaign policy: missed)"
+            self.connection.execute(FAIL, {"job_id": job.id, "reason": "missed", "now": self.now})
             job.status = JobStatus.FAILED.value
-            job.last_error = "missed"
-            job.next_attempt_at = None
-            self.change.note(
-                job,
-                EventKind.FAILED,
-                f"missed: its slot passed {minutes} min ago (campaign policy: missed)",
-                {"code": "missed"},
-            )
+            self.change.note(job, EventKind.FAILED, reason, {"code": "missed"})
         else:
+            reason = f"missed its chosen time by {minutes} min; retry it to post now, or cancel it"
+            self.connection.execute(
+                TO_ATTENTION, {"job_id": job.id, "reason": reason, "now": self.now}
+            )
             job.status = JobStatus.NEEDS_ATTENTION.value
-            job.attention_reason = (
-                f"missed its chosen time by {minutes} min; retry it to post now, or cancel it"
-            )
-            job.next_attempt_at = None
-            self.change.note(
-                job, EventKind.NEEDS_ATTENTION, job.attention_reason, {"code": "missed"}
-            )
+            self.change.note(job, EventKind.NEEDS_ATTENTION, reason, {"code": "missed"})
         return True
 
-    def _cooling_down(self, job: Job, account: Account) -> bool:
-        if account.status != AccountStatus.COOLDOWN:
+    def _cooling_down(self, job: DueJob) -> bool:
+        if job.account_status != AccountStatus.COOLDOWN:
             return False
-        until = account.cooldown_until
+        until = job.cooldown_until
         if until is not None and until > self.now:
-            self._hold(job, until, f"@{account.username} is cooling down")
+            self._hold(job, until, f"@{job.username} is cooling down")
             return True
-        account.status = AccountStatus.ACTIVE.value
-        account.status_reason = None
-        account.cooldown_until = None
+        self.connection.execute(ACCOUNT_ACTIVE, {"account": job.account_id})
+        job.account_status = AccountStatus.ACTIVE.value
         self.change.announce(
             EventKind.ACCOUNT,
-            f"@{account.username}'s cooldown ended; active again",
-            account_id=account.id,
-            status=account.status,
+            f"@{job.username}'s cooldown ended; active again",
+            account_id=job.account_id,
+            status=AccountStatus.ACTIVE.value,
         )
         return False
 
-    def _duplicate(self, job: Job) -> bool:
-        if job.allow_duplicate or self.config.duplicate_window_days <= 0:
+    def _duplicate(self, job: DueJob) -> bool:
+        days = self.config.duplicate_window_days
+        if job.allow_duplicate or days <= 0:
             return False
-        other = find_duplicate(
-            self.session,
-            account_id=job.account_id,
-            media_id=job.media_id,
-            around=self.now,
-            days=self.config.duplicate_window_days,
-            statuses=POSTED_STATUSES,
-            exclude_job_id=job.id,
-        )
+        window = timedelta(days=days)
+        other = self.connection.execute(
+            DUPLICATE,
+            {
+                "account": job.account_id,
+                "media": job.media_id,
+                "job_id": job.id,
+                "since": self.now - window,
+                "until": self.now + window,
+            },
+        ).first()
         if other is None:
             return False
-        reason = "duplicate: " + duplicate_message(other)
+        reason = "duplicate: " + duplicate_message(other)  # type: ignore[arg-type]
+        self.connection.execute(FAIL, {"job_id": job.id, "reason": reason, "now": self.now})
         job.status = JobStatus.FAILED.value
-        job.last_error = reason
-        job.next_attempt_at = None
         self.change.note(job, EventKind.FAILED, reason, {"code": "duplicate", "other": other.id})
         return True
 
-    def _capped(self, job: Job, day: AccountDay) -> bool:
-        cap = min(day.account.max_posts_per_day, self.config.daily_post_cap)
+    def _capped(self, job: DueJob, day: AccountDay) -> bool:
+        cap = min(day.max_posts_per_day, self.config.daily_post_cap)
         if day.posts_today(self.now) < cap:
             return False
         _, next_day = day.day_bounds(self.now)
-        self._hold(job, next_day, f"daily cap of {cap} posts reached for @{day.account.username}")
+        self._hold(job, next_day, f"daily cap of {cap} posts reached for @{day.username}")
         return True
 
-    def _spacing(self, job: Job, day: AccountDay) -> bool:
-        spacing = timedelta(minutes=day.account.min_spacing_minutes or 0)
+    def _spacing(self, job: DueJob, day: AccountDay) -> bool:
+        spacing = timedelta(minutes=day.min_spacing_minutes)
         if job.pinned_time or not spacing:
             return False
         last = day.last_post()
@@ -397,11 +574,11 @@ class ClaimPass:
         self._hold(
             job,
             last + spacing,
-            f"keeps {day.account.min_spacing_minutes} min from @{day.account.username}'s last post",
+            f"keeps {day.min_spacing_minutes} min from @{day.username}'s last post",
         )
         return True
 
-    def _rate(self, job: Job, day: AccountDay) -> bool:
+    def _rate(self, job: DueJob, day: AccountDay) -> bool:
         rate = self.config.route_rate.get(job.route)
         if not rate:
             return False
@@ -413,36 +590,21 @@ class ClaimPass:
         self._hold(job, until, f"{job.route} allows {limit} posts per {window:g}s per account")
         return True
 
-    def _claim(self, job: Job) -> bool:
+    def _claim(self, job: DueJob) -> bool:
         previous = job.status
-        claimed = self.session.execute(
-            update(Job)
-            .where(
-                Job.id == job.id,
-                Job.status.in_(CLAIMABLE),
-                Job.next_attempt_at <= self.now,
-                _lease_free(self.now),
-            )
-            .values(
-                status=JobStatus.CLAIMED.value,
-                lease_owner=self.owner,
-                lease_expires_at=self._lease_end(),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        claimed = self.connection.execute(CLAIM, self._params(job_id=job.id))
+        if claimed.rowcount != 1:
             return False
-        # keep the loaded row in step with what the UPDATE wrote
-        self.session.expire(job)
+        job.status = JobStatus.CLAIMED.value
         self.change.note(job, EventKind.CLAIMED, f"claimed by {self.owner}", {"owner": self.owner})
         self.result.work.append(Work(job.id, "publish", job.route, job.account_id, previous))
         return True
 
-    def _caption_warning(self, job: Job, account: Account, used: dict[str, set[int]]) -> None:
+    def _caption_warning(self, job: DueJob) -> None:
         if not job.caption:
             return
-        others = used.get(job.caption, set()) - {account.id}
-        used.setdefault(job.caption, set()).add(account.id)
+        others = self.captions.others(job.caption, job.account_id, self.now)
+        self.captions.add(job.caption, job.account_id, self.now)
         if others:
             self.change.note(
                 job,
@@ -450,7 +612,3 @@ class ClaimPass:
                 f"the same caption went out on {len(others)} other account(s) in the last day",
                 {"code": "caption_reused", "accounts": sorted(others)},
             )
-
-
-def count_by_route(work: list[Work]) -> Counter[str]:
-    return Counter(w.route for w in work)

@@ -33,7 +33,7 @@ from ..store.enums import AccountStatus, JobRoute, JobStatus
 from ..store.models import Account, Job, RouteCredential
 from .clock import Clock, SystemClock
 from .config import EngineConfig
-from .dispatch import ClaimPass, PassResult, Work, next_due
+from .dispatch import CaptionBook, ClaimPass, PassResult, Work, next_due
 from .events import EngineEvent, EngineEvents, EventKind
 from .leases import LeaseOwner
 from .ledger import Ledger
@@ -102,6 +102,11 @@ class Engine:
         self._logind = LogindSleepWatcher(lambda: self.wake("system resumed", recheck=True))
         self._watch_system = watch_system
         self._last_renew = float("-inf")
+        self._captions = CaptionBook()
+        # (known, earliest next status check): lets passes skip reading the checks; our
+        # own new checks lower it, and every tick forgets it (other processes' checks)
+        self._check_hint: tuple[bool, datetime | None] = (False, None)
+        self.ledger.on_verifying = self._check_planned
         self._state = "stopped"
         # jobs still running when the last stop's time was up (reconciled at next start)
         self.stranded: list[int] = []
@@ -190,6 +195,8 @@ class Engine:
         """Re-check what is due now (and, with recheck, settle jobs left mid-flight)."""
         if recheck:
             self._recheck.set()
+            with self._lock:
+                self._check_hint = (False, None)
         self.events.emit(EngineEvent(EventKind.WAKE, reason, timestamp=self.clock.now()))
         self._wake.set()
 
@@ -217,6 +224,8 @@ class Engine:
             return
         # expired leases of dead processes are settled on every tick
         self._recheck.set()
+        with self._lock:
+            self._check_hint = (False, None)
         self._wake.set()
 
     def check_readiness(self) -> list[Problem]:
@@ -390,11 +399,30 @@ class Engine:
                 str(self.owner),
                 free_total=free_total,
                 free_by_route=free_by_route,
-                scan_limit=max(free_total * 8, 32),
+                captions=self._captions,
+                mono=self.clock.monotonic(),
+                scan_limit=free_total * 4 + 8,
+                read_checks=self._checks_due(),
             ).run()
+        if result.checks_read:
+            with self._lock:
+                self._check_hint = (True, result.next_check)
         for work in result.work:
             self._submit(work)
         return result
+
+    def _checks_due(self) -> bool:
+        """Whether this pass must read the status checks (see `_check_hint`)."""
+        with self._lock:
+            known, at = self._check_hint
+        return not known or (at is not None and at <= self.clock.now())
+
+    def _check_planned(self, at: datetime) -> None:
+        """A job of ours now waits for a status check at `at` (from the ledger)."""
+        with self._lock:
+            known, current = self._check_hint
+            if known:
+                self._check_hint = (True, at if current is None else min(current, at))
 
     def _submit(self, work: Work) -> None:
         assert self._pool is not None

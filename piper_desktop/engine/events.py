@@ -105,11 +105,12 @@ class EngineEvents:
             if callback in self._subscribers:
                 self._subscribers.remove(callback)
 
-    def emit(self, event: EngineEvent) -> None:
+    def emit(self, event: EngineEvent, *, masked: bool = False) -> None:
+        """Deliver `event`; `masked`: its message already went through the log mask."""
         with self._lock:
             subscribers = list(self._subscribers)
         # messages can quote platform answers: mask before anything leaves the engine
-        if event.message and mask(event.message) != event.message:
+        if not masked and event.message and mask(event.message) != event.message:
             event = replace(event, message=mask(event.message))
         for callback in subscribers:
             try:

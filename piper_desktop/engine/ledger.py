@@ -9,15 +9,16 @@ which is the platform's word and is kept whatever happens.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, Text, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ..domain.jobs import add_event
 from ..logs import get_logger, mask
 from ..publishing.base import CheckResult, PublishError, Receipt
 from ..store.db import Database
@@ -27,7 +28,8 @@ from ..store.enums import (
     CampaignStatus,
     JobStatus,
 )
-from ..store.models import Account, Artifact, Campaign, Job
+from ..store.models import Account, Artifact, Campaign, Job, JobEvent
+from ..store.types import JSONText, UTCDateTime
 from .clock import Clock
 from .config import EngineConfig
 from .events import EngineEvent, EngineEvents, EventKind
@@ -56,6 +58,115 @@ def content_type_for(name: str) -> str:
     return "application/octet-stream"
 
 
+# The hot path (every job passes here four times) runs prebuilt table-level statements:
+# building ORM statements anew per call cost more than the SQL itself.
+JOBS = Job.__table__
+T_NOW = bindparam("t_now", type_=UTCDateTime())
+T_JOB = bindparam("t_job", type_=Integer())
+T_OWNER = bindparam("t_owner", type_=String())
+INSERT_EVENT = insert(JobEvent.__table__)
+START_SUBMIT = (
+    update(JOBS)
+    .where(
+        JOBS.c.id == T_JOB,
+        JOBS.c.lease_owner == T_OWNER,
+        JOBS.c.status == JobStatus.CLAIMED.value,
+    )
+    .values(
+        status=JobStatus.SUBMITTING.value,
+        attempts=JOBS.c.attempts + 1,
+        lease_expires_at=bindparam("t_lease_end", type_=UTCDateTime()),
+        updated_at=T_NOW,
+    )
+)
+T_KIND = bindparam("t_kind", type_=String())
+T_VALUE = bindparam("t_value", type_=String())
+STORE_RECEIPT = (
+    update(JOBS)
+    .where(JOBS.c.id == T_JOB)
+    .where(
+        or_(
+            JOBS.c.receipt.is_(None),
+            JOBS.c.receipt != T_VALUE,
+            JOBS.c.receipt_kind != T_KIND,
+        )
+    )
+    .values(
+        receipt_kind=T_KIND,
+        receipt=T_VALUE,
+        post_url=func.coalesce(bindparam("t_post_url", type_=Text()), JOBS.c.post_url),
+        submitted_at=T_NOW,
+        status=case(
+            (
+                JOBS.c.status.in_([JobStatus.CLAIMED.value, JobStatus.SUBMITTING.value]),
+                JobStatus.SUBMITTED.value,
+            ),
+            else_=JOBS.c.status,
+        ),
+        updated_at=T_NOW,
+    )
+)
+LAST_POST = (
+    update(Account.__table__)
+    .where(Account.__table__.c.id == bindparam("t_account", type_=Integer()))
+    .values(last_post_at=T_NOW)
+)
+TO_VERIFYING = (
+    update(JOBS)
+    .where(JOBS.c.id == T_JOB, JOBS.c.lease_owner == T_OWNER)
+    .values(
+        status=JobStatus.VERIFYING.value,
+        next_attempt_at=bindparam("t_next", type_=UTCDateTime()),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=T_NOW,
+    )
+)
+TO_PUBLISHED = (
+    update(JOBS)
+    .where(JOBS.c.id == T_JOB, JOBS.c.lease_owner == T_OWNER)
+    .values(
+        status=JobStatus.PUBLISHED.value,
+        published_at=T_NOW,
+        post_url=func.coalesce(bindparam("t_post_url", type_=Text()), JOBS.c.post_url),
+        post_id=func.coalesce(bindparam("t_post_id", type_=String()), JOBS.c.post_id),
+        platform_results=func.coalesce(
+            bindparam("t_results", type_=JSONText()), JOBS.c.platform_results
+        ),
+        next_attempt_at=None,
+        last_error=bindparam("t_error", type_=Text()),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=T_NOW,
+    )
+)
+
+
+class JobLike(Protocol):
+    """What an announcement needs to know about a job (a Job row, or JobFacts)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def account_id(self) -> int: ...
+    @property
+    def campaign_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class JobFacts:
+    id: int
+    status: str
+    account_id: int
+    campaign_id: int | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobFacts:
+        return cls(job.id, job.status, job.account_id, job.campaign_id)
+
+
 class Transition:
     """One write transaction's worth of changes and the announcements that follow it."""
 
@@ -66,22 +177,34 @@ class Transition:
 
     def note(
         self,
-        job: Job,
+        job: JobLike,
         kind: EventKind,
         message: str,
         data: dict[str, Any] | None = None,
         *,
         persist: bool = True,
+        status: str | None = None,
     ) -> None:
         message = mask(message)
+        status = status or job.status
         if persist:
-            add_event(self.session, job, kind.value, message, data).at = self.now
+            self.session.connection().execute(
+                INSERT_EVENT,
+                {
+                    "job_id": job.id,
+                    "at": self.now,
+                    "kind": kind.value,
+                    "status": status,
+                    "message": message,
+                    "data": data,
+                },
+            )
         self.events.append(
             EngineEvent(
                 kind=kind,
                 message=message,
                 job_id=job.id,
-                status=job.status,
+                status=status,
                 timestamp=self.now,
                 account_id=job.account_id,
                 campaign_id=job.campaign_id,
@@ -109,6 +232,8 @@ class Ledger:
         self.owner = owner
         self.config = config
         self.events = events
+        # told of every status check this ledger plans (the engine's dispatch hint)
+        self.on_verifying: Callable[[datetime], None] | None = None
 
     @contextmanager
     def transition(self) -> Iterator[Transition]:
@@ -117,7 +242,7 @@ class Ledger:
             change = Transition(session, self.clock.now())
             yield change
         for event in change.events:
-            self.events.emit(event)
+            self.events.emit(event, masked=True)  # Transition masked every message
 
     def held(self, job: Job) -> bool:
         return job.lease_owner == self.owner
@@ -137,48 +262,56 @@ class Ledger:
         job.lease_expires_at = None
 
     # --- the publishing path ------------------------------------------------------------
-    def start_submit(self, job_id: int) -> Job | None:
+    def start_submit(self, job: Job) -> Job | None:
         """claimed → submitting, one attempt more. None if the job is no longer ours."""
         with self.transition() as change:
-            job = self._job(change, job_id)
-            if job is None or job.status != JobStatus.CLAIMED:
+            done = change.session.connection().execute(
+                START_SUBMIT,
+                {
+                    "t_job": job.id,
+                    "t_owner": self.owner,
+                    "t_now": change.now,
+                    "t_lease_end": change.now + timedelta(seconds=self.config.lease_seconds),
+                },
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
                 return None
-            job.status = JobStatus.SUBMITTING.value
-            job.attempts += 1
-            job.lease_expires_at = change.now + timedelta(seconds=self.config.lease_seconds)
+            attempts = job.attempts + 1
             change.note(
                 job,
                 EventKind.SUBMITTING,
-                f"attempt {job.attempts} of {job.max_attempts} on route {job.route}",
-                {"attempt": job.attempts, "route": job.route},
+                f"attempt {attempts} of {job.max_attempts} on route {job.route}",
+                {"attempt": attempts, "route": job.route},
+                status=JobStatus.SUBMITTING.value,
             )
-            return job
+        # the runner's copy follows what was written
+        set_committed_value(job, "attempts", attempts)
+        set_committed_value(job, "status", JobStatus.SUBMITTING.value)
+        return job
 
-    def record_receipt(self, job_id: int, receipt: Receipt) -> None:
-        """Keep the platform's receipt at once — before anything else happens."""
+    def record_receipt(self, job: JobLike, receipt: Receipt) -> None:
+        """Keep the platform's receipt at once — before anything else happens. Kept even
+        if this engine's lease lapsed: it is the platform's word."""
         with self.transition() as change:
-            job = change.session.get(Job, job_id)
-            if job is None:
-                return
-            if job.receipt == receipt.value and job.receipt_kind == receipt.kind:
-                return
-            if not self.held(job):
-                # the receipt is the platform's word: keep it even if our lease lapsed
-                log.warning("job %s: receipt arrived after the lease lapsed; kept", job_id)
-            job.receipt_kind = receipt.kind
-            job.receipt = receipt.value
-            if receipt.post_url:
-                job.post_url = receipt.post_url
-            job.submitted_at = change.now
-            if job.status in (JobStatus.CLAIMED, JobStatus.SUBMITTING):
-                job.status = JobStatus.SUBMITTED.value
-            account = change.session.get(Account, job.account_id)
-            if account is not None:
-                account.last_post_at = change.now
+            stored = change.session.connection().execute(
+                STORE_RECEIPT,
+                {
+                    "t_job": job.id,
+                    "t_kind": receipt.kind,
+                    "t_value": receipt.value,
+                    "t_post_url": receipt.post_url,
+                    "t_now": change.now,
+                },
+            )
+            if stored.rowcount != 1:  # type: ignore[attr-defined]
+                return  # the same receipt was already kept
+            change.session.connection().execute(
+                LAST_POST, {"t_account": job.account_id, "t_now": change.now}
+            )
             evidence = receipt.extra.get("evidence_png") if receipt.extra else None
             if isinstance(evidence, bytes | bytearray) and evidence:
-                change.session.add(
-                    Artifact(
+                change.session.connection().execute(
+                    insert(Artifact).values(
                         job_id=job.id,
                         name="evidence.png",
                         content_type="image/png",
@@ -197,48 +330,70 @@ class Ledger:
                 f"{receipt.kind} {receipt.value}",
                 {"kind": receipt.kind, "value": receipt.value, "post_url": receipt.post_url}
                 | {"extra": data},
+                status=JobStatus.SUBMITTED.value,
             )
 
-    def verifying(self, job_id: int, next_check: datetime, note: str | None = None) -> None:
-        """Waiting for the platform: release the lease, check again at `next_check`."""
+    def facts(self, job_id: int) -> JobFacts | None:
+        with self.db.session() as session:
+            row = session.execute(
+                select(Job.id, Job.status, Job.account_id, Job.campaign_id).where(Job.id == job_id)
+            ).first()
+        return JobFacts(*row) if row is not None else None
+
+    def verifying(
+        self,
+        job: JobLike,
+        next_check: datetime,
+        note: str | None = None,
+        *,
+        first: bool = True,
+    ) -> None:
+        """Waiting for the platform: release the lease, check again at `next_check`.
+        `first`: the job just arrived here (its history says so once)."""
         with self.transition() as change:
-            job = self._job(change, job_id)
-            if job is None:
+            done = change.session.connection().execute(
+                TO_VERIFYING,
+                {"t_job": job.id, "t_owner": self.owner, "t_now": change.now, "t_next": next_check},
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
                 return
-            first = job.status != JobStatus.VERIFYING
-            job.status = JobStatus.VERIFYING.value
-            job.next_attempt_at = next_check
-            self._release(job)
+            if self.on_verifying is not None:
+                self.on_verifying(next_check)
             if first or note:
                 change.note(
                     job,
                     EventKind.VERIFYING,
                     note or f"the platform is processing it; next check {next_check.isoformat()}",
-                    persist=first,
+                    persist=first or note is not None,
+                    status=JobStatus.VERIFYING.value,
                 )
 
-    def published(self, job_id: int, result: CheckResult) -> None:
+    def published(self, job: JobLike, result: CheckResult, post_url: str | None = None) -> None:
         with self.transition() as change:
-            job = self._job(change, job_id)
-            if job is None:
+            url = result.post_url or post_url
+            done = change.session.connection().execute(
+                TO_PUBLISHED,
+                {
+                    "t_job": job.id,
+                    "t_owner": self.owner,
+                    "t_now": change.now,
+                    "t_post_url": url,
+                    "t_post_id": result.post_id,
+                    "t_results": result.platform_results or None,
+                    "t_error": mask(result.reason) if result.reason else None,
+                },
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
                 return
-            job.status = JobStatus.PUBLISHED.value
-            job.published_at = change.now
-            job.post_url = result.post_url or job.post_url
-            job.post_id = result.post_id or job.post_id
-            if result.platform_results:
-                job.platform_results = result.platform_results
-            job.next_attempt_at = None
-            job.last_error = result.reason if result.reason else None
-            self._release(job)
-            message = job.post_url or "published"
+            message = url or "published"
             if result.reason:
                 message += f" ({result.reason})"
             change.note(
                 job,
                 EventKind.PUBLISHED,
                 message,
-                {"post_url": job.post_url, "post_id": job.post_id},
+                {"post_url": url, "post_id": result.post_id},
+                status=JobStatus.PUBLISHED.value,
             )
             self._campaign_done(change, job)
 
@@ -420,7 +575,7 @@ class Ledger:
             data={"cooldown_until": until.isoformat() if until else None},
         )
 
-    def _campaign_done(self, change: Transition, job: Job) -> None:
+    def _campaign_done(self, change: Transition, job: JobLike) -> None:
         if job.campaign_id is None:
             return
         campaign = change.session.get(Campaign, job.campaign_id)

@@ -25,7 +25,7 @@ from ..store.enums import JobStatus
 from ..store.models import Account, Job, MediaItem
 from .events import EventKind
 from .leases import LeaseOwner, owner_is_dead
-from .ledger import Ledger, error_summary
+from .ledger import JobFacts, Ledger, error_summary
 from .publishers import PublisherFactory
 
 log = get_logger("engine")
@@ -98,7 +98,10 @@ def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
         )
         return "requeued"
     if orphan.status == JobStatus.VERIFYING or orphan.has_receipt:
-        ledger.verifying(orphan.job_id, now, f"{was}; its receipt is kept, status checks resume")
+        facts = ledger.facts(orphan.job_id)
+        if facts is None:
+            return "gone"
+        ledger.verifying(facts, now, f"{was}; its receipt is kept, status checks resume")
         return "resumed"
     # submitting (or submitted) without a receipt: only the platform knows
     with ledger.db.session() as session:
@@ -127,8 +130,9 @@ def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
         )
         return "attention"
     if receipt is not None:
-        ledger.record_receipt(orphan.job_id, receipt)
-        ledger.verifying(orphan.job_id, now, f"{was}; the platform has it, status checks resume")
+        facts = JobFacts.of(job)
+        ledger.record_receipt(facts, receipt)
+        ledger.verifying(facts, now, f"{was}; the platform has it, status checks resume")
         return "found"
     back = JobStatus.RETRYING.value if orphan.attempts else JobStatus.QUEUED.value
     ledger.park(

@@ -19,7 +19,8 @@ import random
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import defer, joinedload, lazyload
 
 from ..logs import get_logger
 from ..publishing.base import (
@@ -41,6 +42,16 @@ from .ledger import Ledger, error_summary
 from .publishers import PublisherFactory
 
 log = get_logger("engine")
+
+
+# the job with its account (and proxy) and its media, in one query
+LOAD_JOB = (
+    select(Job, Account, MediaItem)
+    .join(Account, Account.id == Job.account_id)
+    .join(MediaItem, MediaItem.id == Job.media_id)
+    .options(joinedload(Account.proxy), lazyload(Account.profile), defer(Account.storage_state))
+    .where(Job.id == bindparam("job_id"))
+)
 
 
 def retry_delay(
@@ -125,14 +136,12 @@ class JobRunner:
             log.exception("job %s: could not record the internal error", work.job_id)
 
     def _load(self, job_id: int) -> tuple[Job, Account, MediaItem] | None:
+        """The job with its account (and proxy) and media, in one query."""
         with self.db.session() as session:
-            job = session.get(Job, job_id)
-            if job is None:
+            row = session.execute(LOAD_JOB, {"job_id": job_id}).first()
+            if row is None:
                 return None
-            account = session.get(Account, job.account_id)
-            media = session.get(MediaItem, job.media_id)
-            if account is None or media is None:
-                return None
+            job, account, media = row
             return job, account, media
 
     # --- publishing -------------------------------------------------------------------------
@@ -156,13 +165,13 @@ class JobRunner:
         except PublishError as exc:
             self._error(job, account, exc)
             return
-        started = self.ledger.start_submit(job.id)
+        started = self.ledger.start_submit(job)
         if started is None:
             return
         receipts: list[Receipt] = []
 
         def on_receipt(receipt: Receipt) -> None:
-            self.ledger.record_receipt(job.id, receipt)
+            self.ledger.record_receipt(job, receipt)
             receipts.append(receipt)
 
         def on_progress(stage: str, fraction: float | None) -> None:
@@ -197,7 +206,7 @@ class JobRunner:
             on_receipt(receipt)
         if self.stopping.is_set():
             self.ledger.verifying(
-                job.id, self.clock.now(), "engine stopping; status checks resume at the next start"
+                job, self.clock.now(), "engine stopping; status checks resume at the next start"
             )
             return
         self._check(started, request, receipt, publisher)
@@ -295,7 +304,7 @@ class JobRunner:
             return
         with self._lock:
             self._check_failures.pop(job.id, None)
-        self._apply(job, result)
+        self._apply(job, result, receipt)
 
     def _check_failed(self, job: Job, exc: PublishError) -> None:
         if not exc.retryable:
@@ -316,9 +325,10 @@ class JobRunner:
             )
             return
         self.ledger.verifying(
-            job.id,
+            job,
             self.clock.now() + timedelta(seconds=wait),
             f"status check failed ({error_summary(exc)}); trying again in {wait:.0f}s",
+            first=job.status != JobStatus.VERIFYING,
         )
 
     def _verify_timed_out(self, job: Job) -> bool:
@@ -327,7 +337,7 @@ class JobRunner:
             return False
         return (self.clock.now() - since).total_seconds() > self.config.verify_timeout_seconds
 
-    def _apply(self, job: Job, result: CheckResult) -> None:
+    def _apply(self, job: Job, result: CheckResult, receipt: Receipt) -> None:
         if result.state == CheckState.PENDING:
             if self._verify_timed_out(job):
                 hours = self.config.verify_timeout_seconds / 3600
@@ -338,9 +348,13 @@ class JobRunner:
                 )
                 return
             wait = min(result.next_check_in or self.config.check_seconds, self.config.check_seconds)
-            self.ledger.verifying(job.id, self.clock.now() + timedelta(seconds=max(wait, 0.0)))
+            self.ledger.verifying(
+                job,
+                self.clock.now() + timedelta(seconds=max(wait, 0.0)),
+                first=job.status != JobStatus.VERIFYING,
+            )
         elif result.state == CheckState.PUBLISHED:
-            self.ledger.published(job.id, result)
+            self.ledger.published(job, result, receipt.post_url)
         elif result.state == CheckState.NEEDS_ATTENTION:
             self.ledger.attention(job.id, result.reason or "the platform needs a person")
         else:

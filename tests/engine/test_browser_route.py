@@ -1,0 +1,75 @@
+"""The browser route through the engine: real Chromium against the TikTok Studio replica.
+
+One engine, one browser, three accounts: a logged-in one posts (its evidence kept as an
+artifact), one meets a captcha (needs a person, screenshots kept), and one whose session
+expired is flagged by the readiness check before its slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from piper_desktop.domain.services import Services
+from piper_desktop.engine import ManualClock
+from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
+from tests.browser.fixtures import chromium_or_skip
+from tests.engine.helpers import add_account, add_media, make_engine
+
+pytestmark = pytest.mark.browser
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def studio() -> Iterator[TikTokStudioSandbox]:
+    server = TikTokStudioSandbox()
+    server.configure(processing_seconds=0.3, success_navigate_ms=300)
+    with server:
+        yield server
+
+
+def test_browser_jobs_post_need_a_person_or_are_flagged_before_the_slot(
+    services: Services, clock: ManualClock, studio: TikTokStudioSandbox, tmp_path: Path
+) -> None:
+    services.settings.set("tiktok.web_base", studio.base_url)
+    services.settings.set("browser.executable", chromium_or_skip())
+    services.settings.set("browser.headless", True)
+    jobs = {}
+    for name in ("alice", "bob", "carol"):
+        account = add_account(services, name, routes=["browser"])
+        services.accounts.save_storage_state(account.id, studio.storage_state_for(name))
+        at = clock.now() + (timedelta(minutes=20) if name == "carol" else timedelta())
+        jobs[name] = services.jobs.add(
+            account_id=account.id, media_id=add_media(services, tmp_path, f"{name}.mp4").id,
+            route="browser", at=at, caption=f"{name} at sunset #sunset",
+            options={"privacy_level": "SELF_ONLY"}, now=clock.now(),
+        )
+    studio.require_captcha("load", "bob")
+    studio.expire_sessions("carol")
+    engine = make_engine(services, clock)
+
+    problems = engine.check_readiness()
+    assert [(p.job_id, p.scope) for p in problems] == [(jobs["carol"].id, "account")]
+    engine.run_once()
+
+    posted = services.jobs.get(jobs["alice"].id)
+    assert posted.status == "published", posted.last_error
+    assert [p.username for p in studio.posts] == ["alice"]
+    assert posted.receipt_kind == "post_url" and posted.post_url == studio.posts[0].url
+    evidence = services.jobs.artifacts(posted.id)
+    assert [a.name for a in evidence] == ["evidence.png"]
+    assert evidence[0].content.startswith(PNG)
+
+    blocked = services.jobs.get(jobs["bob"].id)
+    assert blocked.status == "needs_attention" and "captcha" in (blocked.last_error or "")
+    kept = {a.name: a for a in services.jobs.artifacts(blocked.id)}
+    assert kept["screenshot.png"].content.startswith(PNG)
+    assert b"captcha_container" in kept["page.html"].content
+
+    flagged = services.jobs.get(jobs["carol"].id)
+    assert flagged.status == "needs_attention"
+    assert "logged out" in (flagged.attention_reason or "")
+    assert services.accounts.get(flagged.account_id).status == "needs_attention"
