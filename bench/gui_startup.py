@@ -287,7 +287,9 @@ def measure_stall(base: Path, count: int = 20) -> dict[str, float]:
         path = videos / f"v{n}.mp4"
         path.write_bytes(tiny_mp4(20, 2 * 1024 * 1024))
         item, _ = services.media.add(path, {"title": f"Video {n}"})
-        services.jobs.add(account_id=account.id, media_id=item.id, route="upload_post")
+        services.jobs.add(
+            account_id=account.id, media_id=item.id, route="upload_post", caption=f"Post {n} #bench"
+        )
 
     piper = PiperApp(app, services, data_dir, quit_app=False, stop_timeout=10)
     clock = QElapsedTimer()

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from ..store.db import Database
 from ..store.enums import (
@@ -31,20 +31,6 @@ from .jobs import account_calendar
 from .slots import AccountCalendar, NoSlot
 
 MOVABLE = (JobStatus.QUEUED.value, JobStatus.RETRYING.value)
-CALENDAR_STATUSES = [
-    s.value
-    for s in (
-        JobStatus.QUEUED,
-        JobStatus.RETRYING,
-        JobStatus.CLAIMED,
-        JobStatus.SUBMITTING,
-        JobStatus.SUBMITTED,
-        JobStatus.VERIFYING,
-        JobStatus.PUBLISHED,
-        JobStatus.FAILED,
-        JobStatus.NEEDS_ATTENTION,
-    )
-]
 
 
 @dataclass(frozen=True)
@@ -82,28 +68,34 @@ class PlannerService:
     def upcoming(self, limit: int = 10, now: datetime | None = None) -> list[dict[str, Any]]:
         """The next posts due, soonest first, with their account and media labels."""
         now = now or datetime.now(UTC)
-        statement = (
-            select(
-                Job.id,
-                Job.status,
-                Job.route,
-                Job.next_attempt_at,
-                Job.scheduled_at,
-                Job.account_id,
-                Account.username.label("account_username"),
-                Account.platform.label("account_platform"),
-                Account.timezone.label("account_timezone"),
-                MediaItem.title.label("media_title"),
-            )
-            .join(Account, Account.id == Job.account_id)
-            .join(MediaItem, MediaItem.id == Job.media_id)
-            .where(Job.status.in_(MOVABLE))
-            .where(Job.next_attempt_at >= now - timedelta(days=1))
-            .order_by(Job.next_attempt_at, Job.id)
-            .limit(limit)
-        )
+        rows: list[dict[str, Any]] = []
         with self.db.session() as session:
-            return [dict(row._mapping) for row in session.execute(statement)]
+            # one index range scan per status (status, next_attempt_at), merged here: an
+            # IN (...) over both would sort every waiting job to find the first few
+            for status in MOVABLE:
+                statement = (
+                    select(
+                        Job.id,
+                        Job.status,
+                        Job.route,
+                        Job.next_attempt_at,
+                        Job.scheduled_at,
+                        Job.account_id,
+                        Account.username.label("account_username"),
+                        Account.platform.label("account_platform"),
+                        Account.timezone.label("account_timezone"),
+                        MediaItem.title.label("media_title"),
+                    )
+                    .join(Account, Account.id == Job.account_id)
+                    .join(MediaItem, MediaItem.id == Job.media_id)
+                    .where(Job.status == status)
+                    .where(Job.next_attempt_at >= now - timedelta(days=1))
+                    .order_by(Job.next_attempt_at, Job.id)
+                    .limit(limit)
+                )
+                rows.extend(dict(row._mapping) for row in session.execute(statement))
+        rows.sort(key=lambda r: (r["next_attempt_at"], r["id"]))
+        return rows[:limit]
 
     def attention(self, now: datetime | None = None, limit: int = 100) -> list[AttentionItem]:
         now = now or datetime.now(UTC)
@@ -185,13 +177,43 @@ class PlannerService:
                 )
         return items
 
-    def today(self, now: datetime | None = None, zone: str | None = None) -> dict[str, int]:
-        """Counts for the operator's current local day."""
-        now = now or datetime.now(UTC)
+    def _day(self, now: datetime, zone: str | None) -> tuple[datetime, datetime]:
         tz = ZoneInfo(zone) if zone else datetime.now().astimezone().tzinfo
         local = now.astimezone(tz)
         start = datetime.combine(local.date(), time(0), tzinfo=tz).astimezone(UTC)
-        end = start + timedelta(days=1)
+        return start, start + timedelta(days=1)
+
+    def today(self, now: datetime | None = None, zone: str | None = None) -> dict[str, int]:
+        """Counts for the operator's current local day (both halves below)."""
+        return {**self.today_waiting(now, zone), **self.today_results(now, zone)}
+
+    def today_waiting(self, now: datetime | None = None, zone: str | None = None) -> dict[str, int]:
+        """What is waiting or running now: index lookups, quick on any vault."""
+        now = now or datetime.now(UTC)
+        _start, end = self._day(now, zone)
+        with self.db.session() as session:
+
+            def count(*conditions: Any) -> int:
+                return int(session.scalar(select(func.count(Job.id)).where(*conditions)) or 0)
+
+            due = overdue = 0
+            for status in MOVABLE:  # one (status, next_attempt_at) range each
+                due += count(
+                    Job.status == status, Job.next_attempt_at >= now, Job.next_attempt_at < end
+                )
+                overdue += count(Job.status == status, Job.next_attempt_at < now)
+            return {
+                "needs_attention": count(Job.status == JobStatus.NEEDS_ATTENTION.value),
+                "in_flight": count(Job.status.in_([s.value for s in IN_FLIGHT_JOB_STATUSES])),
+                "still_due_today": due,
+                "overdue": overdue,
+            }
+
+    def today_results(self, now: datetime | None = None, zone: str | None = None) -> dict[str, int]:
+        """Published and failed since local midnight (these read every finished job's
+        time, so the dashboard asks for them after its first paint)."""
+        now = now or datetime.now(UTC)
+        start, _end = self._day(now, zone)
         with self.db.session() as session:
 
             def count(*conditions: Any) -> int:
@@ -202,60 +224,70 @@ class PlannerService:
                     Job.status == JobStatus.PUBLISHED.value, Job.published_at >= start
                 ),
                 "failed": count(Job.status == JobStatus.FAILED.value, Job.updated_at >= start),
-                "needs_attention": count(Job.status == JobStatus.NEEDS_ATTENTION.value),
-                "in_flight": count(Job.status.in_([s.value for s in IN_FLIGHT_JOB_STATUSES])),
-                "still_due_today": count(
-                    Job.status.in_(MOVABLE), Job.next_attempt_at < end, Job.next_attempt_at >= now
-                ),
-                "overdue": count(Job.status.in_(MOVABLE), Job.next_attempt_at < now),
             }
 
     # --- week calendar ----------------------------------------------------------------
     def week(
         self, start: datetime, days: int = 7, account_id: int | None = None
     ) -> list[dict[str, Any]]:
-        """Posts scheduled in [start, start + days), with what the calendar shows."""
+        """Posts in [start, start + days): the ones still to come and in flight, the ones
+        that need the operator, and, for one account, what it already published or
+        failed. Each part is an index range scan (an account's history uses its own
+        (account, scheduled) index), so a vault with a long history stays quick."""
         end = start + timedelta(days=days)
-        moment = func.coalesce(Job.next_attempt_at, Job.scheduled_at)
-        statement = (
-            select(
-                Job.id,
-                Job.status,
-                Job.route,
-                Job.scheduled_at,
-                Job.next_attempt_at,
-                Job.published_at,
-                Job.pinned_time,
-                Job.account_id,
-                Account.username.label("account_username"),
-                Account.timezone.label("account_timezone"),
-                MediaItem.title.label("media_title"),
+        columns = (
+            Job.id,
+            Job.status,
+            Job.route,
+            Job.scheduled_at,
+            Job.next_attempt_at,
+            Job.published_at,
+            Job.pinned_time,
+            Job.account_id,
+            Account.username.label("account_username"),
+            Account.timezone.label("account_timezone"),
+            MediaItem.title.label("media_title"),
+        )
+
+        def base() -> Any:
+            query = (
+                select(*columns)
+                .join(Account, Account.id == Job.account_id)
+                .join(MediaItem, MediaItem.id == Job.media_id)
             )
-            .join(Account, Account.id == Job.account_id)
-            .join(MediaItem, MediaItem.id == Job.media_id)
-            .where(Job.status.in_(CALENDAR_STATUSES))
-            .where(
-                or_(
-                    and_(Job.status.in_(MOVABLE), moment >= start, moment < end),
-                    and_(
-                        Job.status.not_in(MOVABLE),
-                        Job.scheduled_at >= start,
-                        Job.scheduled_at < end,
-                    ),
+            if account_id is not None:
+                query = query.where(Job.account_id == account_id)
+            return query
+
+        parts = [
+            base().where(Job.status == s, Job.next_attempt_at >= start, Job.next_attempt_at < end)
+            for s in MOVABLE
+        ]
+        held = [s.value for s in IN_FLIGHT_JOB_STATUSES] + [JobStatus.NEEDS_ATTENTION.value]
+        parts += [
+            base().where(Job.status == s, Job.scheduled_at >= start, Job.scheduled_at < end)
+            for s in held
+        ]
+        if account_id is not None:
+            parts.append(
+                base().where(
+                    Job.status.in_([JobStatus.PUBLISHED.value, JobStatus.FAILED.value]),
+                    Job.scheduled_at >= start,
+                    Job.scheduled_at < end,
                 )
             )
-            .order_by(Job.scheduled_at, Job.id)
-        )
-        if account_id is not None:
-            statement = statement.where(Job.account_id == account_id)
         rows = []
         with self.db.session() as session:
-            for row in session.execute(statement):
-                data = dict(row._mapping)
-                movable = data["status"] in MOVABLE
-                data["at"] = (data["next_attempt_at"] if movable else None) or data["scheduled_at"]
-                data["movable"] = movable
-                rows.append(data)
+            for statement in parts:
+                for row in session.execute(statement):
+                    data = dict(row._mapping)
+                    movable = data["status"] in MOVABLE
+                    data["at"] = (data["next_attempt_at"] if movable else None) or data[
+                        "scheduled_at"
+                    ]
+                    data["movable"] = movable
+                    rows.append(data)
+        rows.sort(key=lambda r: (r["at"], r["id"]))
         return rows
 
     def _calendar_without(self, session: Any, job: Job, account: Account) -> AccountCalendar:

@@ -127,7 +127,8 @@ class ListSource:
 
 
 class PagedTableModel(QAbstractTableModel):
-    loaded = Signal()  # a (re)load finished: rows and total are current
+    loaded = Signal()  # a (re)load's rows are in (the exact total may follow)
+    counted = Signal()  # the exact total for the current query is known
     failed = Signal(str)  # a load failed; the text names why
     busy_changed = Signal(bool)
 
@@ -148,6 +149,8 @@ class PagedTableModel(QAbstractTableModel):
         self._rows: list[dict[str, Any]] = []
         self._positions: dict[Any, int] = {}
         self._total = 0
+        self._exact = False  # _total is the query's exact count (else: rows so far)
+        self._more = False  # the last page was full: there may be more rows
         self._generation = 0
         self._fetching = False
         self._loading = False
@@ -207,7 +210,9 @@ class PagedTableModel(QAbstractTableModel):
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
         if parent.isValid():
             return False
-        return self._loaded_once and not self._fetching and len(self._rows) < self._total
+        if not self._loaded_once or self._fetching:
+            return False
+        return len(self._rows) < self._total if self._exact else self._more
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         if not self.canFetchMore(parent):
@@ -217,7 +222,7 @@ class PagedTableModel(QAbstractTableModel):
         offset = len(self._rows)
         query = self._snapshot()
         run_task(
-            lambda: self.source.fetch(query, offset, self.page_size),
+            lambda: self.source.fetch(query, offset, self.page_size + 1),
             lambda rows: self._append(generation, offset, rows),
             lambda exc: self._fail(generation, exc),
             owner=self,
@@ -262,7 +267,12 @@ class PagedTableModel(QAbstractTableModel):
 
     @property
     def total(self) -> int:
-        return self._total
+        """The query's row count (the rows loaded so far until the count arrives)."""
+        return self._total if self._exact else len(self._rows)
+
+    @property
+    def total_exact(self) -> bool:
+        return self._exact
 
     @property
     def loading(self) -> bool:
@@ -274,20 +284,19 @@ class PagedTableModel(QAbstractTableModel):
 
     def refresh(self, *, keep: bool = True) -> None:
         """Load again. keep=True re-reads as many rows as are shown now and keeps the
-        selection (live updates); keep=False starts from the first page (new query)."""
+        selection (live updates); keep=False starts from the first page (new query).
+
+        Rows come first (a page is an index walk that stops early), the exact count in
+        a second task (counting may have to read every matching row)."""
         self._generation += 1
         generation = self._generation
         limit = max(self.page_size, len(self._rows)) if keep else self.page_size
         query = self._snapshot()
         self._fetching = False
         self._set_loading(True)
-
-        def load() -> tuple[int, list[dict[str, Any]]]:
-            return self.source.count(query), self.source.fetch(query, 0, limit)
-
         run_task(
-            load,
-            lambda result: self._loaded(generation, keep, *result),
+            lambda: self.source.fetch(query, 0, limit + 1),
+            lambda rows: self._loaded(generation, keep, limit, rows, query),
             lambda exc: self._fail(generation, exc),
             owner=self,
         )
@@ -339,10 +348,20 @@ class PagedTableModel(QAbstractTableModel):
     def _reindex(self) -> None:
         self._positions = {row.get("id"): n for n, row in enumerate(self._rows)}
 
-    def _loaded(self, generation: int, keep: bool, total: int, rows: list[dict[str, Any]]) -> None:
+    def _loaded(
+        self,
+        generation: int,
+        keep: bool,
+        limit: int,
+        rows: list[dict[str, Any]],
+        query: TableQuery,
+    ) -> None:
         if generation != self._generation:
             return
-        self._total = total
+        self._more = len(rows) > limit
+        rows = rows[:limit]
+        self._exact = not self._more  # a short answer is the whole answer
+        self._total = len(rows)
         if keep and self._loaded_once:
             self._merge(rows)
         else:
@@ -353,6 +372,22 @@ class PagedTableModel(QAbstractTableModel):
         self._loaded_once = True
         self._set_loading(False)
         self.loaded.emit()
+        if self._exact:
+            self.counted.emit()
+            return
+        run_task(
+            lambda: self.source.count(query),
+            lambda total: self._counted(generation, total),
+            lambda exc: self._fail(generation, exc),
+            owner=self,
+        )
+
+    def _counted(self, generation: int, total: int) -> None:
+        if generation != self._generation:
+            return
+        self._total = max(total, len(self._rows))
+        self._exact = True
+        self.counted.emit()
 
     def _merge(self, rows: list[dict[str, Any]]) -> None:
         """Swap in new rows keeping persistent indexes (selection, current) by id."""
@@ -388,10 +423,13 @@ class PagedTableModel(QAbstractTableModel):
         self._fetching = False
         if offset != len(self._rows):
             return
+        self._more = len(rows) > self.page_size
         known = set(self._positions)
-        fresh = [r for r in rows if r.get("id") not in known]
+        fresh = [r for r in rows[: self.page_size] if r.get("id") not in known]
         if not fresh:
-            self._total = len(self._rows)  # the table shrank under us: stop paging
+            self._more = False
+            if self._exact:
+                self._total = len(self._rows)  # the table shrank under us: stop paging
             return
         self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(fresh) - 1)
         self._rows.extend(fresh)

@@ -94,6 +94,7 @@ class TablePanel(QWidget):
             lambda text: self.ctx.error(f"Could not load {self.title}: {text}")
         )
         self.model.rowsInserted.connect(lambda *_: self._update_status())
+        self.model.counted.connect(self._update_status)
         ctx.data_changed.connect(self._on_data_changed)
 
     # --- layout -------------------------------------------------------------------------
@@ -390,7 +391,7 @@ class TablePanel(QWidget):
         filtered = bool(self.model.query.search.strip()) or any(
             v not in (None, "") for v in self.model.query.filters.values()
         )
-        if self.model.total == 0:
+        if self.model.rowCount() == 0:
             self.empty.setText(
                 "Nothing matches the filter."
                 if filtered
@@ -448,9 +449,12 @@ class TablePanel(QWidget):
 
     def _update_status(self) -> None:
         total = self.model.total
-        parts = [fmt.count(total, self.noun, self.noun_plural or None)]
+        if self.model.total_exact:
+            parts = [fmt.count(total, self.noun, self.noun_plural or None)]
+        else:
+            parts = [f"{total:,}+ {self.noun_plural or self.noun + 's'} (counting…)"]
         shown = self.model.rowCount()
-        if shown < total:
+        if self.model.total_exact and shown < total:
             parts.append(f"{shown:,} loaded")
         selected = len(self.view.selectionModel().selectedRows())
         if selected:

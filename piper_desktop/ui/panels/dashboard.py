@@ -113,6 +113,7 @@ class DashboardPanel(QWidget):
         self.ctx = ctx
         self.browser = browser or BrowserActions(ctx.services)
         self.attention_items: list[AttentionItem] = []
+        self.today: dict[str, int] = {}
         self.loads = 0
         self.status = ""
         self._stale = True
@@ -305,7 +306,7 @@ class DashboardPanel(QWidget):
             # one task, one database connection: the whole dashboard at once
             return {
                 "week": planner.week(start, 7, account_id),
-                "today": planner.today(zone=zone),
+                "today": planner.today_waiting(zone=zone),
                 "upcoming": planner.upcoming(limit=8),
                 "attention": planner.attention(),
                 "accounts": [
@@ -321,11 +322,38 @@ class DashboardPanel(QWidget):
             owner=self,
         )
 
+    def _results(self, counts: dict[str, int]) -> None:
+        self.today.update(counts)
+        for key, value in counts.items():
+            self.metrics[key].set(value)
+        self._say()
+
+    def _say(self) -> None:
+        today = self.today
+        text = (
+            f"{today.get('published', '…')} published today · "
+            f"{today.get('still_due_today', 0)} still due · "
+            f"{today.get('needs_attention', 0)} need attention"
+        )
+        self.subtitle.setText(text)
+        self.status = text
+        self.status_changed.emit(text)
+
     def _loaded(self, data: dict[str, Any], account_zone: str | None = None) -> None:
         self._week_loaded(data["week"], account_zone)
         self.loads += 1
         for key, metric in self.metrics.items():
-            metric.set(data["today"].get(key, 0))
+            if key in data["today"]:
+                metric.set(data["today"][key])
+        self.today = dict(data["today"])
+        planner = self.ctx.planner
+        zone = getattr(self.calendar.zone, "key", None)
+        run_task(
+            lambda: planner.today_results(zone=zone),
+            self._results,
+            lambda exc: self.ctx.error(f"Dashboard: {exc}"),
+            owner=self,
+        )
         upcoming = [{**row} for row in data["upcoming"]]
         self.upcoming_source.rows = upcoming
         self.upcoming.refresh(keep=False)
@@ -338,15 +366,7 @@ class DashboardPanel(QWidget):
         self.attention_view.setVisible(bool(rows))
         self.attention_empty.setVisible(not rows)
         self._fill_accounts(data["accounts"])
-        today = data["today"]
-        text = (
-            f"{today.get('published', 0)} published today · "
-            f"{today.get('still_due_today', 0)} still due · "
-            f"{today.get('needs_attention', 0)} need attention"
-        )
-        self.subtitle.setText(text)
-        self.status = text
-        self.status_changed.emit(text)
+        self._say()
 
     def _action_buttons(self) -> None:
         column = self.attention.column_index("action")
