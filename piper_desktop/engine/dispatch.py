@@ -113,7 +113,13 @@ DUE_JOBS = (
     )
     .where(ACCOUNTS.c.status.in_(RUNNABLE_ACCOUNTS))
     .where(or_(JOBS.c.campaign_id.is_(None), CAMPAIGNS.c.status != CampaignStatus.PAUSED.value))
-    .where(JOBS.c.status.in_(CLAIMABLE), JOBS.c.next_attempt_at <= NOW, LEASE_FREE)
+    # one status per query: the (status, next_attempt_at) index then gives the order,
+    # and LIMIT stops the scan early (with IN (...) SQLite sorts every due job)
+    .where(
+        JOBS.c.status == bindparam("status", type_=String()),
+        JOBS.c.next_attempt_at <= NOW,
+        LEASE_FREE,
+    )
     # one post at a time per account: accounts posting right now wait
     .where(
         ~exists()
@@ -417,7 +423,16 @@ class ClaimPass:
         seen: set[int] = set()
         # a first page is usually enough; busy accounts at its head can call for more
         while self.free_total > 0:
-            rows = self.connection.execute(DUE_JOBS, {"now": self.now, "limit": limit}).all()
+            rows = sorted(
+                (
+                    row
+                    for status in CLAIMABLE
+                    for row in self.connection.execute(
+                        DUE_JOBS, {"now": self.now, "limit": limit, "status": status}
+                    )
+                ),
+                key=lambda row: (row.next_attempt_at, row.id),
+            )[:limit]
             fresh = [DueJob.of(row) for row in rows if row[0] not in seen]
             if not fresh:
                 return

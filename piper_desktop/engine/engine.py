@@ -106,6 +106,7 @@ class Engine:
         # (known, earliest next status check): lets passes skip reading the checks; our
         # own new checks lower it, and every tick forgets it (other processes' checks)
         self._check_hint: tuple[bool, datetime | None] = (False, None)
+        self._planned_since_read: datetime | None = None
         self.ledger.on_verifying = self._check_planned
         self._state = "stopped"
         # jobs still running when the last stop's time was up (reconciled at next start)
@@ -366,6 +367,10 @@ class Engine:
                 deadline = self._followed_next()
                 if deadline is None:
                     break
+                if deadline <= self.clock.now() and not result.work:
+                    # a check this run follows is due yet was not claimed: read them all
+                    with self._lock:
+                        self._check_hint = (False, None)
             else:
                 deadline = self._next_due()
             now = self.clock.now()
@@ -378,6 +383,10 @@ class Engine:
                 )
             if result.waiting and not once:
                 timeout = min(timeout or self.config.tick_seconds, self.config.tick_seconds)
+            if timeout == 0 and not result.work:
+                # due, yet nothing could be taken (another process holds it): look again
+                # shortly instead of spinning
+                timeout = 0.05
             self.clock.wait(self._wake, timeout)
 
     def _dispatch(self) -> PassResult:
@@ -392,6 +401,9 @@ class Engine:
             route: self.config.route_limit(route) - busy[route]
             for route in self.config.route_limits
         }
+        read_checks = self._checks_due()
+        with self._lock:
+            self._planned_since_read = None
         with self.ledger.transition() as change:
             result = ClaimPass(
                 change,
@@ -402,11 +414,13 @@ class Engine:
                 captions=self._captions,
                 mono=self.clock.monotonic(),
                 scan_limit=free_total * 4 + 8,
-                read_checks=self._checks_due(),
+                read_checks=read_checks,
             ).run()
         if result.checks_read:
             with self._lock:
-                self._check_hint = (True, result.next_check)
+                # checks planned by workers while this pass read count too
+                moments = [m for m in (result.next_check, self._planned_since_read) if m]
+                self._check_hint = (True, min(moments) if moments else None)
         for work in result.work:
             self._submit(work)
         return result
@@ -423,6 +437,8 @@ class Engine:
             known, current = self._check_hint
             if known:
                 self._check_hint = (True, at if current is None else min(current, at))
+            planned = self._planned_since_read
+            self._planned_since_read = at if planned is None else min(planned, at)
 
     def _submit(self, work: Work) -> None:
         assert self._pool is not None

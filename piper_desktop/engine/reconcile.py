@@ -64,6 +64,8 @@ def take_orphans(ledger: Ledger, me: LeaseOwner) -> list[Orphan]:
             ).where(
                 Job.status.in_(UNSETTLED),
                 or_(Job.lease_owner.is_(None), Job.lease_owner != owner),
+                # a verifying job without a lease is waiting for its next check: settled
+                or_(Job.status != JobStatus.VERIFYING.value, Job.lease_owner.is_not(None)),
             )
         ).all()
         for job_id, status, receipt, attempts, holder, expires in rows:
