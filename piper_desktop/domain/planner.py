@@ -31,6 +31,8 @@ from .jobs import account_calendar
 from .slots import AccountCalendar, NoSlot
 
 MOVABLE = (JobStatus.QUEUED.value, JobStatus.RETRYING.value)
+# more waiting posts than this in a week of all accounts: the calendar shows density
+WEEK_POST_LIMIT = 400
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,46 @@ class PlannerService:
                     rows.append(data)
         rows.sort(key=lambda r: (r["at"], r["id"]))
         return rows
+
+    def week_density(
+        self, start: datetime, days: int = 7, limit: int = WEEK_POST_LIMIT
+    ) -> dict[datetime, int] | None:
+        """Waiting posts per UTC hour of [start, start + days) when there are more than
+        `limit` (a calendar of all accounts shows where posts pile up, not each one);
+        None when there are few enough to show one by one. Reads only the (status,
+        next_attempt_at) index."""
+        end = start + timedelta(days=days)
+        hour = func.substr(Job.next_attempt_at, 1, 13)
+        with self.db.session() as session:
+            total = 0
+            for status in MOVABLE:
+                total += int(
+                    session.scalar(
+                        select(func.count(Job.id)).where(
+                            Job.status == status,
+                            Job.next_attempt_at >= start,
+                            Job.next_attempt_at < end,
+                        )
+                    )
+                    or 0
+                )
+            if total <= limit:
+                return None
+            buckets: dict[datetime, int] = {}
+            for status in MOVABLE:
+                rows = session.execute(
+                    select(hour, func.count(Job.id))
+                    .where(
+                        Job.status == status,
+                        Job.next_attempt_at >= start,
+                        Job.next_attempt_at < end,
+                    )
+                    .group_by(hour)
+                )
+                for key, count in rows:
+                    moment = datetime.strptime(key, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+                    buckets[moment] = buckets.get(moment, 0) + int(count)
+            return buckets
 
     def _calendar_without(self, session: Any, job: Job, account: Account) -> AccountCalendar:
         calendar = account_calendar(session, account)

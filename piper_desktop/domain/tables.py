@@ -49,8 +49,10 @@ class TableSpec:
     search: Callable[[str], ColumnElement[bool]]
     id_column: Any
     default_sort: str = "id"
-    # counting without the joins, when no search needs the joined tables
+    # counting without the joins (filters and searches read the main table)
     count_base: Callable[[], Select[Any]] | None = None
+    # how to join each labelled table onto the main one, for pages sorted by its columns
+    joins: dict[str, Callable[[Select[Any]], Select[Any]]] = field(default_factory=dict)
 
 
 def _like(text: str) -> str:
@@ -144,6 +146,12 @@ ACCOUNTS = TableSpec(
     },
     search=_search(Account.username, Account.display_name, Account.email, Account.notes),
     id_column=Account.id,
+    joins={
+        "proxies": lambda q: q.outerjoin(Proxy, Proxy.id == Account.proxy_id),
+        "browser_profiles": lambda q: q.outerjoin(
+            BrowserProfile, BrowserProfile.id == Account.profile_id
+        ),
+    },
 )
 
 # --- proxies ----------------------------------------------------------------------------
@@ -396,13 +404,27 @@ def _jobs_base() -> Select[Any]:
     )
 
 
+def _job_search(text: str) -> ColumnElement[bool]:
+    # the account by a subquery, not a join per job: one pass over the jobs
+    pattern = _like(text)
+    accounts = select(Account.id).where(Account.username.like(pattern, escape="\\"))
+    return or_(
+        Job.caption.like(pattern, escape="\\"),
+        Job.receipt.like(pattern, escape="\\"),
+        Job.last_error.like(pattern, escape="\\"),
+        Job.account_id.in_(accounts),
+    )
+
+
 JOBS = TableSpec(
     base=_jobs_base,
     sort={
         "id": Job.id,
         "status": Job.status,
         "route": Job.route,
-        "account_username": Account.username,
+        # (platform, username) is the accounts' unique index, and (account, scheduled)
+        # the jobs': this order walks both indexes instead of sorting every job
+        "account_username": (Account.platform, Account.username, Job.account_id, Job.scheduled_at),
         "media_title": MediaItem.title,
         "campaign_name": Campaign.name,
         "scheduled_at": Job.scheduled_at,
@@ -421,10 +443,15 @@ JOBS = TableSpec(
         "since": lambda v: Job.updated_at >= v,
         "ids": lambda v: Job.id.in_(list(v)),
     },
-    search=_search(Job.caption, Account.username, Job.receipt, Job.last_error),
+    search=_job_search,
     id_column=Job.id,
     default_sort="id",
     count_base=lambda: select(func.count(Job.id)),
+    joins={
+        "accounts": lambda q: q.join(Account, Account.id == Job.account_id),
+        "media_items": lambda q: q.join(MediaItem, MediaItem.id == Job.media_id),
+        "campaigns": lambda q: q.outerjoin(Campaign, Campaign.id == Job.campaign_id),
+    },
 )
 
 TABLES: dict[str, TableSpec] = {
@@ -470,31 +497,45 @@ class TableService:
     def rows(
         self, table: str, query: TableQuery, offset: int = 0, limit: int | None = None
     ) -> list[dict[str, Any]]:
+        """A page of rows. Two steps: the ids of the page first (filter, sort, offset and
+        limit over narrow rows, so a sort never carries whole rows of a large table),
+        then those rows with their labels."""
         spec = self.spec(table)
-        statement = self._where(spec, query, spec.base())
         key = query.sort or spec.default_sort
         try:
-            column = spec.sort[key]
+            sort = spec.sort[key]
         except KeyError:
             raise ValidationError("sort", f"cannot sort {table} by {key!r}") from None
-        order = [column.desc() if query.descending else column.asc()]
+        columns = sort if isinstance(sort, tuple) else (sort,)
+        order = [c.desc() if query.descending else c.asc() for c in columns]
         if key != "id":
             # a stable tie-break keeps pages from overlapping
             order.append(spec.id_column.desc() if query.descending else spec.id_column.asc())
-        statement = statement.order_by(*order).offset(offset)
+        # only the joins the sort needs: filters and searches read the main table
+        ids_query = select(spec.id_column)
+        needed = {getattr(c, "table", None) for c in columns}
+        for name, join in spec.joins.items():
+            if any(getattr(t, "name", None) == name for t in needed):
+                ids_query = join(ids_query)
+        ids_query = self._where(spec, query, ids_query).order_by(*order).offset(offset)
         if limit is not None:
-            statement = statement.limit(limit)
+            ids_query = ids_query.limit(limit)
         with self.db.session() as session:
-            return [dict(row._mapping) for row in session.execute(statement)]
+            ids = list(session.scalars(ids_query))
+            if not ids:
+                return []
+            found = {
+                row._mapping["id"]: dict(row._mapping)
+                for row in session.execute(spec.base().where(spec.id_column.in_(ids)))
+            }
+        return [found[i] for i in ids if i in found]
 
     def count(self, table: str, query: TableQuery) -> int:
         spec = self.spec(table)
-        if spec.count_base is not None and not query.search.strip():
+        if spec.count_base is not None:
             base = spec.count_base()
         else:
-            base = spec.base().with_only_columns(
-                func.count(literal(1)), maintain_column_froms=True
-            )
+            base = spec.base().with_only_columns(func.count(literal(1)), maintain_column_froms=True)
         statement = self._where(spec, query, base)
         with self.db.session() as session:
             return int(session.scalar(statement) or 0)
@@ -524,6 +565,18 @@ class TableService:
             raise ValidationError("column", f"no distinct values for {table}.{column}") from None
         with self.db.session() as session:
             return [v for v in session.scalars(select(target).distinct().order_by(target)) if v]
+
+    def account_labels(self) -> list[tuple[int, str, str]]:
+        """(id, username, time zone) of every account, by name: pickers and completers."""
+        with self.db.session() as session:
+            return [
+                (int(i), str(u), str(z or "UTC"))
+                for i, u, z in session.execute(
+                    select(Account.id, Account.username, Account.timezone).order_by(
+                        Account.username
+                    )
+                )
+            ]
 
     def totals(self) -> dict[str, int]:
         """How many rows each table holds (the sidebar's badges)."""

@@ -7,6 +7,7 @@ flush the database, close the windows.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,9 @@ class PiperApp(QObject):
         quit_app: bool = True,
     ) -> None:
         super().__init__()
+        # the GUI thread waits for the interpreter lock behind the engine's and the
+        # tasks' threads; a shorter switch interval bounds that wait (default 5 ms each)
+        sys.setswitchinterval(0.002)
         self.app = app
         self.services = services
         self.data_dir = data_dir

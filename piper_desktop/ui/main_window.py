@@ -3,8 +3,9 @@ with messages and counts. Closing it leaves Piper in the tray."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -26,14 +27,23 @@ from . import theme
 from .browser_actions import BrowserActions
 from .context import AppContext
 from .icons import app_icon, icon, pixmap
-from .panels.accounts import AccountsPanel
-from .panels.campaigns import CampaignsPanel
-from .panels.dashboard import DashboardPanel
-from .panels.jobs import JobsPanel
-from .panels.media import MediaPanel
-from .panels.profiles import ProfilesPanel
-from .panels.proxies import ProxiesPanel
-from .panels.settings import SettingsPanel
+
+if TYPE_CHECKING:
+    from .panels.settings import SettingsPanel
+
+# each panel's module and class: imported when the panel is first shown, which keeps
+# the start-up to what the first panel needs
+PANEL_CLASSES = {
+    "dashboard": ("dashboard", "DashboardPanel"),
+    "accounts": ("accounts", "AccountsPanel"),
+    "proxies": ("proxies", "ProxiesPanel"),
+    "profiles": ("profiles", "ProfilesPanel"),
+    "media": ("media", "MediaPanel"),
+    "campaigns": ("campaigns", "CampaignsPanel"),
+    "jobs": ("jobs", "JobsPanel"),
+    "settings": ("settings", "SettingsPanel"),
+}
+WITH_BROWSER = {"dashboard", "accounts"}
 
 PANELS = [
     ("dashboard", "Dashboard", "dashboard"),
@@ -92,16 +102,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(root)
 
-        self._factories: dict[str, Callable[[], QWidget]] = {
-            "dashboard": lambda: DashboardPanel(ctx, self.browser),
-            "accounts": lambda: AccountsPanel(ctx, self.browser),
-            "proxies": lambda: ProxiesPanel(ctx),
-            "profiles": lambda: ProfilesPanel(ctx),
-            "media": lambda: MediaPanel(ctx),
-            "campaigns": lambda: CampaignsPanel(ctx),
-            "jobs": lambda: JobsPanel(ctx),
-            "settings": lambda: SettingsPanel(ctx),
-        }
         # panels are built the first time they are shown: start-up builds one
         self.panels = LazyPanels(self._make_panel)
         status = QStatusBar()
@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _c=False, key=key: self.show_panel(key))
             self.addAction(action)
         last = ctx.ui_state.get("panel", "dashboard")
-        self.show_panel(last if last in self._factories else "dashboard")
+        self.show_panel(last if last in PANEL_CLASSES else "dashboard")
 
     # --- layout ------------------------------------------------------------------------
     def _sidebar(self) -> QWidget:
@@ -177,21 +177,21 @@ class MainWindow(QMainWindow):
         return side
 
     def _make_panel(self, key: str) -> QWidget:
-        panel = self._factories[key]()
+        module, name = PANEL_CLASSES[key]
+        cls = getattr(importlib.import_module(f"{__package__}.panels.{module}"), name)
+        panel = cls(self.ctx, self.browser) if key in WITH_BROWSER else cls(self.ctx)
         panel.setObjectName(f"panel_{key}")
         self.stack.addWidget(panel)
         panel.status_changed.connect(  # type: ignore[attr-defined]
             lambda text, key=key: self._panel_status(key, text)
         )
-        if isinstance(panel, SettingsPanel):
-            panel.theme_changed.connect(self.apply_theme)
+        if key == "settings":
+            panel.theme_changed.connect(self.apply_theme)  # type: ignore[attr-defined]
         return panel
 
     @property
     def settings_panel(self) -> SettingsPanel:
-        panel = self.panels["settings"]
-        assert isinstance(panel, SettingsPanel)
-        return panel
+        return self.panels["settings"]  # type: ignore[return-value]
 
     # --- navigation ---------------------------------------------------------------------
     def current_key(self) -> str:
@@ -221,16 +221,12 @@ class MainWindow(QMainWindow):
     def navigate(self, key: str, target: Any) -> None:
         panel = self.show_panel(key)
         target = target or {}
-        if key == "jobs" and isinstance(panel, JobsPanel):
+        if key == "jobs":
             if target.get("job_id") is not None:
                 panel.focus_job(int(target["job_id"]))
             elif target.get("campaign_id") is not None:
                 panel.set_filter_value("campaign_id", target["campaign_id"])
-        elif (
-            key == "accounts"
-            and isinstance(panel, AccountsPanel)
-            and target.get("account_id") is not None
-        ):
+        elif key == "accounts" and target.get("account_id") is not None:
             panel.select_ids([target["account_id"]])
 
     def _panel_status(self, key: str, text: str) -> None:

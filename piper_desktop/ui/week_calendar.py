@@ -46,6 +46,8 @@ class WeekCalendar(QWidget):
         self.first_day: date = week_start(datetime.now(self.zone).date())
         self.account_zone: str | None = None
         self.posts: list[dict[str, Any]] = []
+        # waiting posts per UTC hour, when there are too many to show one by one
+        self.density: dict[datetime, int] = {}
         self.chips: list[Chip] = []
         self._drag: Chip | None = None
         self._drag_offset = 0
@@ -65,7 +67,16 @@ class WeekCalendar(QWidget):
         ).astimezone(UTC)
         return start, end
 
+    def set_density(self, buckets: dict[datetime, int]) -> None:
+        self.density = buckets
+        self.posts = []
+        self.account_zone = None
+        self.pending.clear()
+        self._layout_chips()
+        self.update()
+
     def set_posts(self, posts: list[dict[str, Any]], account_zone: str | None = None) -> None:
+        self.density = {}
         self.posts = posts
         self.account_zone = account_zone
         self.pending.clear()
@@ -226,6 +237,25 @@ class WeekCalendar(QWidget):
             y = self._y_of(now_local)
             painter.setPen(QPen(QColor(p.danger), 1.5))
             painter.drawLine(self._x_of(index), y, int(self._x_of(index) + self._day_width()), y)
+        # many accounts at once: how many posts wait in each hour
+        if self.density:
+            peak = max(self.density.values())
+            for moment, count in self.density.items():
+                local = moment.astimezone(self.zone)
+                day_index = (local.date() - self.first_day).days
+                if not 0 <= day_index < 7:
+                    continue
+                cell = QRectF(
+                    self._x_of(day_index) + 2,
+                    self._y_of(local) + 1,
+                    self._day_width() - 4,
+                    HOUR_HEIGHT - 2,
+                )
+                shade = QColor(p.accent)
+                shade.setAlpha(40 + int(170 * count / peak))
+                painter.fillRect(cell, shade)
+                painter.setPen(QColor(p.accent_text if count > peak / 2 else p.text))
+                painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, f"{count:,}")
         # posts
         for chip in self.chips:
             if chip is self._drag:

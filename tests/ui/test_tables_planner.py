@@ -185,3 +185,23 @@ def test_dashboard_summaries(services: Services, tmp_path: Path) -> None:
         "unknown_outcome"
     )
     assert planner.upcoming() == []
+
+
+def test_a_crowded_week_is_shown_as_density(services: Services, tmp_path: Path) -> None:
+    account = services.accounts.add({"username": "busy", "min_spacing_minutes": 0})
+    media, _ = services.media.add(make_video(tmp_path, "c.mp4"))
+    at = datetime(2030, 5, 6, 9, 0, tzinfo=UTC)
+    for minutes in (0, 10, 20, 70):
+        services.jobs.add(
+            account_id=account.id,
+            media_id=media.id,
+            route="upload_post",
+            at=at + timedelta(minutes=minutes),
+            allow_duplicate=True,
+        )
+    planner = PlannerService(services.db)
+    week = datetime(2030, 5, 6, tzinfo=UTC)
+    assert planner.week_density(week, limit=10) is None  # few: shown one by one
+    assert planner.week_density(week, limit=3) == {at: 3, at + timedelta(hours=1): 1}
+    labels = TableService(services.db).account_labels()
+    assert labels == [(account.id, "busy", "UTC")]

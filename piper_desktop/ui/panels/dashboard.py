@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from ...domain.planner import AttentionItem
-from ...domain.tables import TableQuery
 from .. import formatting as fmt
 from ..browser_actions import BrowserActions
 from ..context import AppContext
@@ -237,7 +236,14 @@ class DashboardPanel(QWidget):
         self.week_label.setObjectName("Muted")
         self.account_filter = QComboBox()
         self.account_filter.setObjectName("calendar_account")
-        self.account_filter.setMinimumWidth(200)
+        self.account_filter.setMinimumWidth(240)
+        # thousands of accounts: type to find one
+        self.account_filter.setEditable(True)
+        self.account_filter.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        completer = self.account_filter.completer()
+        if completer is not None:
+            completer.setFilterMode(Qt.MatchFlag.MatchContains)
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.account_filter.addItem("All accounts", None)
         self.account_filter.currentIndexChanged.connect(lambda _i: self.load_week())
         for widget in (previous, this_week, following):
@@ -304,15 +310,14 @@ class DashboardPanel(QWidget):
 
         def load() -> dict[str, Any]:
             # one task, one database connection: the whole dashboard at once
+            density = None if account_id else planner.week_density(start)
             return {
-                "week": planner.week(start, 7, account_id),
+                "week": planner.week(start, 7, account_id) if density is None else [],
+                "density": density,
                 "today": planner.today_waiting(zone=zone),
                 "upcoming": planner.upcoming(limit=8),
                 "attention": planner.attention(),
-                "accounts": [
-                    (f"@{row['username']}", row["id"], row["timezone"])
-                    for row in self.ctx.tables.rows("accounts", TableQuery(sort="username"), 0, 500)
-                ],
+                "accounts": self.ctx.tables.account_labels(),
             }
 
         run_task(
@@ -340,7 +345,7 @@ class DashboardPanel(QWidget):
         self.status_changed.emit(text)
 
     def _loaded(self, data: dict[str, Any], account_zone: str | None = None) -> None:
-        self._week_loaded(data["week"], account_zone)
+        self._week_loaded(data["week"], account_zone, data.get("density"))
         self.loads += 1
         for key, metric in self.metrics.items():
             if key in data["today"]:
@@ -379,13 +384,13 @@ class DashboardPanel(QWidget):
             button.clicked.connect(lambda _c=False, it=item: self.act(it))
             self.attention_view.setIndexWidget(self.attention.index(row_number, column), button)
 
-    def _fill_accounts(self, accounts: list[tuple[str, int, str]]) -> None:
+    def _fill_accounts(self, accounts: list[tuple[int, str, str]]) -> None:
         current = self.account_filter.currentData()
         self.account_filter.blockSignals(True)
         self.account_filter.clear()
         self.account_filter.addItem("All accounts", None)
-        for label, account_id, zone in accounts:
-            self.account_filter.addItem(f"{label} ({zone})", (account_id, zone))
+        for account_id, username, zone in accounts:
+            self.account_filter.addItem(f"@{username} ({zone})", (account_id, zone))
         if current is not None:
             index = self.account_filter.findData(current)
             self.account_filter.setCurrentIndex(max(0, index))
@@ -404,12 +409,14 @@ class DashboardPanel(QWidget):
         self.calendar.first_day = week_start(datetime.now(self.calendar.zone).date())
         self.load_week()
 
-    def _label_week(self, account_zone: str | None) -> None:
+    def _label_week(self, account_zone: str | None, *, crowded: bool = False) -> None:
         first = self.calendar.first_day
         zone_name = getattr(self.calendar.zone, "key", None) or str(self.calendar.zone)
         label = f"{first:%d %b} – {first + timedelta(days=6):%d %b %Y} · your time ({zone_name})"
         if account_zone:
             label += f" · the account's time ({account_zone}) in the second column"
+        if crowded:
+            label += " · posts waiting per hour: pick an account to see and move its posts"
         self.week_label.setText(label)
 
     def load_week(self) -> None:
@@ -418,15 +425,29 @@ class DashboardPanel(QWidget):
         account_id, account_zone = choice if choice else (None, None)
         self._label_week(account_zone)
         planner = self.ctx.planner
+
+        def load() -> tuple[list[dict[str, Any]], Any]:
+            density = None if account_id else planner.week_density(start)
+            return (planner.week(start, 7, account_id) if density is None else []), density
+
         run_task(
-            lambda: planner.week(start, 7, account_id),
-            lambda posts: self._week_loaded(posts, account_zone),
+            load,
+            lambda result: self._week_loaded(result[0], account_zone, result[1]),
             lambda exc: self.ctx.error(f"Calendar: {exc}"),
             owner=self,
         )
 
-    def _week_loaded(self, posts: list[dict[str, Any]], account_zone: str | None) -> None:
-        self.calendar.set_posts(posts, account_zone)
+    def _week_loaded(
+        self,
+        posts: list[dict[str, Any]],
+        account_zone: str | None,
+        density: dict[Any, int] | None = None,
+    ) -> None:
+        if density:
+            self.calendar.set_density(density)
+            self._label_week(None, crowded=True)
+        else:
+            self.calendar.set_posts(posts, account_zone)
         week = self.calendar.first_day
         if self._scrolled_week != week:
             # open the week on its first post (or the current hour), not at midnight
@@ -435,7 +456,7 @@ class DashboardPanel(QWidget):
 
             from ..formatting import to_datetime
 
-            moments = [to_datetime(p.get("at")) for p in posts]
+            moments = [to_datetime(p.get("at")) for p in posts] + list((density or {}).keys())
             moments = [m for m in moments if m is not None]
             now = datetime.now(self.calendar.zone)
             first = min(moments).astimezone(self.calendar.zone) if moments else now
