@@ -50,8 +50,24 @@ class AttentionItem:
         return dict(self.__dict__)
 
 
-def classify_attention(reason: str, *, submitted: bool, has_receipt: bool) -> tuple[str, str]:
-    """(kind, action) for a job that needs the operator, from its stated reason."""
+CODE_KINDS = {
+    "captcha": ("captcha", "resolve"),
+    "login_required": ("login", "resolve"),
+    "session_expired": ("login", "resolve"),
+    "two_factor": ("login", "resolve"),
+    "unknown_outcome": ("unknown_outcome", "check"),
+    "verify_timeout": ("unknown_outcome", "check"),
+    "not_ready": ("readiness", "open"),
+}
+
+
+def classify_attention(
+    reason: str, *, submitted: bool, has_receipt: bool, code: str | None = None
+) -> tuple[str, str]:
+    """(kind, action) for a job that needs the operator: by the engine's code when it
+    gave one, else from the stated reason."""
+    if code in CODE_KINDS:
+        return CODE_KINDS[code]
     text = reason.lower()
     if "captcha" in text:
         return "captcha", "resolve"
@@ -118,10 +134,24 @@ class PlannerService:
                 .order_by(Job.updated_at.desc())
                 .limit(limit)
             ).all()
+            codes: dict[int, str] = {}
+            if jobs:
+                # the code the engine noted with the latest hand-over to a person
+                for job_id, data in session.execute(
+                    select(JobEvent.job_id, JobEvent.data)
+                    .where(JobEvent.job_id.in_([row[0] for row in jobs]))
+                    .where(JobEvent.kind == JobStatus.NEEDS_ATTENTION.value)
+                    .order_by(JobEvent.id)
+                ):
+                    if isinstance(data, dict) and data.get("code"):
+                        codes[job_id] = str(data["code"])
             for job_id, reason, error, receipt, submitted, account_id, username in jobs:
                 text = reason or error or "needs attention"
                 kind, action = classify_attention(
-                    text, submitted=submitted is not None, has_receipt=receipt is not None
+                    text,
+                    submitted=submitted is not None,
+                    has_receipt=receipt is not None,
+                    code=codes.get(job_id),
                 )
                 items.append(
                     AttentionItem(

@@ -123,6 +123,17 @@ class PiperApp(QObject):
         if tasks.runner().pending() and self._settle_ticks < 60:
             return  # the first panel is still loading (3 s at most)
         self._settled.stop()
+        # connections for the tasks to come, opened one by one while the operator reads
+        # the first panel; then the tray and the engine
+        tables = self.ctx.tables
+        tasks.run_task(
+            lambda: tables.warm_up(3),
+            lambda _r: self._start_background(),
+            lambda _exc: self._start_background(),
+            owner=self,
+        )
+
+    def _start_background(self) -> None:
         self.tray.refresh()
         if self.start_engine:
             tasks.run_task(

@@ -205,3 +205,21 @@ def test_a_crowded_week_is_shown_as_density(services: Services, tmp_path: Path) 
     assert planner.week_density(week, limit=3) == {at: 3, at + timedelta(hours=1): 1}
     labels = TableService(services.db).account_labels()
     assert labels == [(account.id, "busy", "UTC")]
+
+
+def test_attention_kind_follows_the_engines_code(services: Services, tmp_path: Path) -> None:
+    from piper_desktop.domain.jobs import add_event
+
+    account = services.accounts.add({"username": "web"})
+    media, _ = services.media.add(make_video(tmp_path, "w.mp4"))
+    job = services.jobs.add(account_id=account.id, media_id=media.id, route="browser")
+    with services.db.write() as session:
+        from piper_desktop.store.models import Job
+
+        row = session.get(Job, job.id)
+        assert row is not None
+        row.status = "needs_attention"
+        row.attention_reason = "the page is blocked; a person must look"
+        add_event(session, row, "needs_attention", row.attention_reason, {"code": "captcha"})
+    (item,) = PlannerService(services.db).attention()
+    assert (item.kind, item.action, item.job_id) == ("captcha", "resolve", job.id)
