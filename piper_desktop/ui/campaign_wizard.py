@@ -494,6 +494,8 @@ class CampaignWizard(QWizard):
         ):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Create campaign")
+        for which in (QWizard.WizardButton.NextButton, QWizard.WizardButton.FinishButton):
+            self.button(which).setProperty("primary", True)
 
     def record(self) -> dict[str, Any]:
         tags = [t for t in self.caption_page.hashtags.text().replace(",", " ").split() if t]

@@ -261,7 +261,23 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             theme.apply_theme(app, mode)
             clear_cache()
+            self.retint_icons()
             self.update()
+
+    def retint_icons(self) -> None:
+        """Line icons are drawn in the theme's text colour: draw them again."""
+        from PySide6.QtWidgets import QAbstractButton
+
+        for action in self.findChildren(QAction):
+            name = action.property("icon_name")
+            if name:
+                action.setIcon(icon(str(name)))
+        for button in self.findChildren(QAbstractButton):
+            name = button.property("icon_name")
+            if not name:
+                continue
+            colour = button.property("icon_color")
+            button.setIcon(icon(str(name), str(colour) if colour else None))
 
     # --- closing ------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -57,6 +57,7 @@ class Screenshooter(QObject):
         self._steps.append(("10-campaign-wizard", self._wizard_fill_rest, self._wizard_ready))
         self._steps.append(("", self._account_form_open, self._account_form_ready))
         self._steps.append(("11-account-form", self._account_form_fill, lambda: True))
+        self._steps.append(("12-dark-jobs", self._dark_jobs, lambda: self._ready("jobs")))
         self._timer.start()
 
     # --- steps ---------------------------------------------------------------------------
@@ -135,6 +136,14 @@ class Screenshooter(QObject):
         dialog.editors["timezone"].set_raw("Mars/Olympus")
         dialog.validate()
         return dialog
+
+    def _dark_jobs(self) -> QWidget:
+        dialog = getattr(self.piper.window.panels["accounts"], "dialog", None)
+        if dialog is not None:
+            dialog.reject()
+        self.piper.window.apply_theme("dark")
+        self.piper.window.show_panel("jobs")
+        return self.piper.window
 
     # --- the loop -----------------------------------------------------------------------
     def _tick(self) -> None:

@@ -269,6 +269,8 @@ class TablePanel(QWidget):
         """
         action = QAction(icon(icon_name) if icon_name else QIcon(), text, self)
         action.setObjectName(_object_name(text))
+        if icon_name:
+            action.setProperty("icon_name", icon_name)  # re-tinted when the theme changes
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
             # shortcuts work while the panel (any child) has focus, so panels in the
@@ -285,10 +287,13 @@ class TablePanel(QWidget):
         if header:
             button = QPushButton(action.icon(), text)
             button.setObjectName(f"button_{_object_name(text)}")
+            if icon_name:
+                button.setProperty("icon_name", icon_name)
             if primary:
                 button.setProperty("primary", True)
                 if icon_name:
                     button.setIcon(icon(icon_name, "#FFFFFF"))
+                    button.setProperty("icon_color", "#FFFFFF")
             button.clicked.connect(action.trigger)
             action.enabledChanged.connect(button.setEnabled)
             self.header_buttons.addWidget(button)
@@ -306,6 +311,7 @@ class TablePanel(QWidget):
         tool = QToolButton()
         tool.setText(text)
         tool.setIcon(icon(icon_name))
+        tool.setProperty("icon_name", icon_name)
         tool.setObjectName(f"menu_{_object_name(text)}")
         tool.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         tool.setMenu(menu)

@@ -32,6 +32,7 @@ PANELS = [
     "09-job-details",
     "10-campaign-wizard",
     "11-account-form",
+    "12-dark-jobs",
 ]
 
 
