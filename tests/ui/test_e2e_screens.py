@@ -137,3 +137,30 @@ def test_the_real_app_photographs_each_panel(
     from piper_desktop.store.vault import unlock_vault
 
     unlock_vault(prepared.data_dir, prepared.password).close()
+
+
+@pytest.mark.slow
+@pytest.mark.gui
+def test_password_on_stdin_unlocks_without_a_dialog(data_dir: Path, tmp_path: Path) -> None:
+    from piper_desktop.startup_probe import EXIT_ENV, REPORT_ENV, parse_line
+    from piper_desktop.store.vault import create_vault
+    from tests.conftest import MASTER_PASSWORD
+
+    create_vault(data_dir, MASTER_PASSWORD).close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPER_")}
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        PYTHONPATH=str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
+        HOME=str(tmp_path / "home"),
+        **{REPORT_ENV: "1", EXIT_ENV: "1"},
+    )
+    command = [*piper_cmd(), "--data-dir", str(data_dir), "--password-stdin", "--minimized"]
+    done = subprocess.run(
+        command, input=MASTER_PASSWORD + "\n", env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert any(parse_line(line) for line in done.stdout.splitlines())  # it came up
+    wrong = subprocess.run(
+        command, input="not it\n", env=env, capture_output=True, text=True, timeout=120
+    )
+    assert wrong.returncode == 2 and "wrong master password" in wrong.stderr
