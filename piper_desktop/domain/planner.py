@@ -131,7 +131,7 @@ class PlannerService:
                 )
                 .join(Account, Account.id == Job.account_id)
                 .where(Job.status == JobStatus.NEEDS_ATTENTION.value)
-                .order_by(Job.updated_at.desc())
+                .order_by(Job.id.desc())  # newest first, straight off the status index
                 .limit(limit)
             ).all()
             codes: dict[int, str] = {}
@@ -178,33 +178,6 @@ class PlannerService:
                         None,
                         account_id,
                         "resolve",
-                    )
-                )
-            # readiness findings the engine logged for posts still waiting
-            findings = session.execute(
-                select(JobEvent.job_id, JobEvent.message, Account.username, Account.id)
-                .join(Job, Job.id == JobEvent.job_id)
-                .join(Account, Account.id == Job.account_id)
-                .where(JobEvent.kind.like("readiness%"))
-                .where(JobEvent.at >= now - timedelta(days=1))
-                .where(Job.status.in_(MOVABLE))
-                .where(JobEvent.message.is_not(None))
-                .order_by(JobEvent.id.desc())
-                .limit(limit)
-            ).all()
-            seen: set[int] = set()
-            for job_id, message, username, account_id in findings:
-                if job_id in seen:
-                    continue
-                seen.add(job_id)
-                items.append(
-                    AttentionItem(
-                        "readiness",
-                        f"Job #{job_id} · @{username}",
-                        message,
-                        job_id,
-                        account_id,
-                        "open",
                     )
                 )
         return items
