@@ -69,7 +69,7 @@ COLUMNS = [
         "start_at",
         "Starts",
         130,
-        fmt=lambda r: fmt.when(r.get("start_at")) if r.get("start_at") else "when started",
+        fmt=lambda r: fmt.when(r.get("start_at")) if r.get("start_at") else "at once",
     ),
     Column("progress", "Progress", 170, fmt=_progress, kind="progress", sort=None),
     Column("jobs_total", "Results", 210, fmt=lambda r: _results(r), stretch=True),
