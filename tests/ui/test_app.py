@@ -114,6 +114,16 @@ def test_tray_menu_close_to_tray_and_quit_with_posts_in_flight(
         assert piper.window.current_key() == "jobs" and jobs.search.text() == f"#{first_job}"
         assert jobs.selected_ids() == [first_job]
 
+        # failed and needs-attention jobs are notified too
+        piper.ctx.bridge.push({"job_id": first_job, "kind": "failed", "message": "refused"})
+        piper.ctx.bridge.push(
+            {"job_id": first_job, "kind": "needs_attention", "message": "captcha"}
+        )
+        piper.ctx.bridge.push({"job_id": first_job, "kind": "progress", "message": "50%"})
+        kinds = [n.kind for n in piper.tray.notifications]
+        assert kinds[-2:] == ["failed", "needs_attention"]
+        assert piper.tray.notifications[-1].title == f"Needs your attention: job #{first_job}"
+
         # closing the window keeps Piper in the tray, and says so once
         piper.tray.available = True
         piper.window.close()

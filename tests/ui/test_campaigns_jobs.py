@@ -160,6 +160,11 @@ def test_campaign_pause_resume_cancel_and_progress(ctx: AppContext, qtbot, tmp_p
     ctx.navigate.connect(lambda key, target: targets.append((key, target)))
     panel.show_jobs()
     assert targets == [("jobs", {"campaign_id": campaign.id})]
+    status = panel._filter_boxes["status"]
+    status.setCurrentIndex(status.findData("running"))
+    qtbot.waitUntil(lambda: panel.model.total == 0)
+    status.setCurrentIndex(status.findData("cancelled"))
+    qtbot.waitUntil(lambda: panel.model.total == 1)
 
 
 def _job_with_evidence(ctx: AppContext, tmp_path: Path) -> tuple[int, int, int]:

@@ -158,6 +158,11 @@ def test_profiles_from_template_edit_used_by(ctx: AppContext, qtbot) -> None:
     assert "1 account" in panel.users_hint.text()
     panel.duplicate()
     assert ctx.services.profiles.find("Pixel (copy)").user_agent == profile.user_agent
+    template = panel._filter_boxes["template"]
+    template.setCurrentIndex(template.findData("chrome-windows"))
+    qtbot.waitUntil(lambda: panel.model.total == 0)
+    template.setCurrentIndex(template.findData("chrome-android"))
+    qtbot.waitUntil(lambda: panel.model.total == 2)
     panel.edit(panel.current_row() or panel.model.row(0))
     edit = panel.dialog
     edit.editors["geolocation_lat"].set_raw("123")
@@ -217,6 +222,11 @@ def test_media_drop_files_and_folders_then_edit(ctx: AppContext, qtbot, tmp_path
     icon = panel.model.data(panel.model.index(0, 0), Qt.ItemDataRole.DecorationRole)
     assert icon is not None and not icon.isNull()
 
+    panel.search.setText("tw")
+    qtbot.waitUntil(lambda: panel.model.total == 1)
+    assert panel.model.row(0)["title"] == "two"
+    panel.search.clear()
+    qtbot.waitUntil(lambda: panel.model.total == 3)
     row = next(r for r in panel.model.rows() if r["title"] == "three")
     dialog = panel.edit(row)
     assert isinstance(dialog, MediaDialog)
