@@ -61,6 +61,11 @@ class AppContext(QObject):
         self.message.emit(text, "error")
 
     def open_url(self, url: str) -> None:
+        if self.sandbox and not _local(url):
+            # try-out posts exist only in the local stand-ins: a platform link would
+            # lead to somebody else's page, or nowhere
+            self.info(f"Try-out mode: {url} is a stand-in post; nothing was posted there")
+            return
         self.url_opener(url)
 
     def request_url(self, url: str) -> None:
@@ -70,3 +75,10 @@ class AppContext(QObject):
     @staticmethod
     def _open_in_browser(url: str) -> bool:
         return QDesktopServices.openUrl(QUrl(url))
+
+
+def _local(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme == "file" or (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
