@@ -81,12 +81,9 @@ def cmd_open(args: Namespace) -> int:
 
     services = open_services(args)
     account = _account(services, args)
-    if args.job is not None:
-        from ..engine.handoff import resolve_job
-
-        result = resolve_job(services, args.job, timeout=args.timeout)
-        emit(result, as_json=False)
-        return 0
+    job = services.jobs.get(args.job) if args.job is not None else None
+    if job is not None and job.account_id != account.id:
+        raise ValidationError("job", f"job {job.id} belongs to another account")
     ref = PublisherFactory.account_ref(account)
     with web_publisher(services) as publisher:
         url = args.url or publisher.site.url("upload")
@@ -102,6 +99,13 @@ def cmd_open(args: Namespace) -> int:
     if state is not None:
         services.accounts.save_storage_state(account.id, state)
     print(f"session of {account.platform}:{account.username} saved")
+    if account.status in (AccountStatus.NEEDS_LOGIN, AccountStatus.NEEDS_ATTENTION):
+        services.accounts.set_status(account.id, AccountStatus.ACTIVE)
+    if job is not None and job.status == "needs_attention":
+        # re-queued only when nothing can have reached the platform; otherwise retry
+        # refuses and says how to check first
+        services.jobs.retry(job.id)
+        print(f"job {job.id} queued again")
     return 0
 
 
