@@ -87,6 +87,8 @@ def cmd_open(args: Namespace) -> int:
     ref = PublisherFactory.account_ref(account)
     with web_publisher(services) as publisher:
         url = args.url or publisher.site.url("upload")
+        if not publisher.host.started:
+            publisher.host.start()
         print("Close the browser window when you are done; the session is saved then.", flush=True)
         state = open_visible(
             publisher.host,

@@ -127,3 +127,38 @@ def test_proxies_check_records_latency_and_wrong_password(
     stored_bad = services.proxies.get(bad.id)
     assert stored_bad.status == "error" and "407" in (stored_bad.last_error or "")
     assert "right-password" not in result.stdout + result.stderr
+
+
+def test_open_for_a_job_hands_back_to_the_queue(
+    services: Services, data_dir: Path, studio: TikTokStudioSandbox, short_tmp: Path, tmp_path: Path
+) -> None:
+    from piper_desktop.store.models import Job
+    from tests.conftest import make_video
+
+    account = services.accounts.add({"username": "solver"})
+    media, _ = services.media.add(make_video(tmp_path, "solve.mp4"))
+    job = services.jobs.add(account_id=account.id, media_id=media.id, route="browser")
+    with services.db.write() as session:
+        row = session.get(Job, job.id)
+        assert row is not None
+        row.status = "needs_attention"
+        row.attention_reason = "captcha on the upload page"
+    services.accounts.set_status(account.id, "needs_attention", "captcha")
+    studio.create_session("solver")
+    services.accounts.save_storage_state(account.id, studio.storage_state_for("solver"))
+    # the "operator" closes the window after a second (--timeout)
+    opened = _run(
+        data_dir,
+        studio,
+        short_tmp,
+        "browser",
+        "open",
+        "solver",
+        "--job",
+        str(job.id),
+        "--timeout",
+        "1",
+    )
+    assert opened.returncode == 0, opened.stderr
+    assert services.jobs.get(job.id).status == "queued"
+    assert services.accounts.get(account.id).status == "active"
