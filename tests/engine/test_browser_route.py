@@ -7,20 +7,34 @@ expired is flagged by the readiness check before its slot.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from piper_desktop.domain.services import Services
-from piper_desktop.engine import ManualClock
+from piper_desktop.engine import Engine, EngineConfig, ManualClock, PublisherFactory
+from piper_desktop.engine.browser_route import build_web_publisher
+from piper_desktop.publishing.base import Publisher
+from piper_desktop.publishing.web import WebTimeouts
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
 from tests.browser.fixtures import chromium_or_skip
-from tests.engine.helpers import add_account, add_media, make_engine
+from tests.engine.helpers import add_account, add_media
 
 pytestmark = pytest.mark.browser
 PNG = b"\x89PNG\r\n\x1a\n"
+QUICK = WebTimeouts(
+    page_load=20,
+    step=8,
+    upload=30,
+    suggestion=4,
+    post_result=20,
+    content=10,
+    probe=2,
+    typing_delay_ms=4,
+)
 
 
 @pytest.fixture
@@ -43,17 +57,39 @@ def test_browser_jobs_post_need_a_person_or_are_flagged_before_the_slot(
         services.accounts.save_storage_state(account.id, studio.storage_state_for(name))
         at = clock.now() + (timedelta(minutes=20) if name == "carol" else timedelta())
         jobs[name] = services.jobs.add(
-            account_id=account.id, media_id=add_media(services, tmp_path, f"{name}.mp4").id,
-            route="browser", at=at, caption=f"{name} at sunset #sunset",
-            options={"privacy_level": "SELF_ONLY"}, now=clock.now(),
+            account_id=account.id,
+            media_id=add_media(services, tmp_path, f"{name}.mp4").id,
+            route="browser",
+            at=at,
+            caption=f"{name} at sunset #sunset",
+            options={"privacy_level": "SELF_ONLY"},
+            now=clock.now(),
         )
     studio.require_captcha("load", "bob")
     studio.expire_sessions("carol")
-    engine = make_engine(services, clock)
+    closers: list[Callable[[], None]] = []
 
-    problems = engine.check_readiness()
-    assert [(p.job_id, p.scope) for p in problems] == [(jobs["carol"].id, "account")]
-    engine.run_once()
+    def browser_route(values: dict[str, Any]) -> Publisher:
+        # the engine's own adapter, with step timeouts sized for a local replica
+        publisher, close = build_web_publisher(services, values)
+        publisher.timeouts = QUICK  # type: ignore[attr-defined]
+        closers.append(close)
+        return publisher
+
+    engine = Engine(
+        services,
+        clock=clock,
+        config=EngineConfig.from_settings(services.settings),
+        factory=PublisherFactory(services, clock, builders={"browser": browser_route}),
+        watch_system=False,
+    )
+    try:
+        problems = engine.check_readiness()
+        assert [(p.job_id, p.scope) for p in problems] == [(jobs["carol"].id, "account")]
+        engine.run_once()
+    finally:
+        for close in closers:
+            close()
 
     posted = services.jobs.get(jobs["alice"].id)
     assert posted.status == "published", posted.last_error
