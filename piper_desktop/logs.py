@@ -14,13 +14,14 @@ import threading
 from pathlib import Path
 
 _PATTERNS = [
+    # first: the scheme word would otherwise be taken for the value of "Authorization:"
+    re.compile(r"(?i)(Bearer\s+|Apikey\s+|Basic\s+)([A-Za-z0-9._~+/=:-]+)"),
     # key=value and "key": "value" forms for the usual secret names
     re.compile(
         r"(?i)((?:password|passwd|pass|secret|token|access_token|refresh_token|api_key|apikey"
         r"|sessionid|cookie|authorization|client_secret|code_verifier)\"?\s*[:=]\s*\"?)"
         r"([^\s\"',&;]+)"
     ),
-    re.compile(r"(?i)(Bearer\s+|Apikey\s+|Basic\s+)([A-Za-z0-9._~+/=-]+)"),
     # credentials inside URLs: scheme://user:pass@host
     re.compile(r"(://[^:/\s@]+:)([^@\s/]+)(@)"),
 ]

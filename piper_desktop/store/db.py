@@ -133,6 +133,13 @@ class Database:
         self.engine.dispose()
 
     def close(self) -> None:
+        # let SQLite refresh the statistics its query planner uses (cheap, bounded)
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA analysis_limit = 400")
+                conn.exec_driver_sql("PRAGMA optimize")
+        except Exception:  # closing must not fail over planner statistics
+            pass
         self.engine.dispose()
 
 

@@ -193,6 +193,9 @@ class Job(TimestampMixin, Base):
         Index("ix_jobs_status_next", "status", "next_attempt_at"),
         Index("ix_jobs_account_sched", "account_id", "scheduled_at"),
         Index("ix_jobs_campaign", "campaign_id"),
+        Index("ix_jobs_status_published", "status", "published_at"),
+        Index("ix_jobs_status_updated", "status", "updated_at"),
+        Index("ix_jobs_scheduled", "scheduled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
