@@ -14,7 +14,20 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, String, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    Select,
+    String,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    union,
+)
 from sqlalchemy.sql import ColumnElement
 
 from ..store.db import Database
@@ -418,16 +431,28 @@ def _jobs_base() -> Select[Any]:
     )
 
 
+# the trigram index over jobs(caption, receipt, last_error), migration 0004
+_jobs_fts = table("jobs_fts", column("rowid"))
+_TRIGRAM = 3  # shorter text has no trigram to look up
+
+
 def _job_search(text: str) -> ColumnElement[bool]:
     # the account by a subquery, not a join per job: one pass over the jobs
     pattern = _like(text)
     accounts = select(Account.id).where(Account.username.like(pattern, escape="\\"))
-    return or_(
-        Job.caption.like(pattern, escape="\\"),
-        Job.receipt.like(pattern, escape="\\"),
-        Job.last_error.like(pattern, escape="\\"),
-        Job.account_id.in_(accounts),
-    )
+    if len(text) < _TRIGRAM:
+        return or_(
+            Job.caption.like(pattern, escape="\\"),
+            Job.receipt.like(pattern, escape="\\"),
+            Job.last_error.like(pattern, escape="\\"),
+            Job.account_id.in_(accounts),
+        )
+    # one quoted FTS5 string: a case-insensitive substring, no query syntax
+    phrase = '"' + text.replace('"', '""') + '"'
+    by_text = select(_jobs_fts.c.rowid).where(literal_column("jobs_fts").op("MATCH")(phrase))
+    by_account = select(Job.id).where(Job.account_id.in_(accounts))
+    # a set of ids looked up by primary key instead of a test on every job
+    return Job.id.in_(union(by_text, by_account))
 
 
 JOBS = TableSpec(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,14 @@ from .db import Database
 
 log = get_logger("store")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# the jobs' full-text index (migration 0004) and the shadow tables SQLite keeps for it:
+# created by raw SQL, not models, so comparing models with the schema skips them
+SEARCH_INDEX_PREFIX = "jobs_fts"
+
+
+def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+    """Alembic's `include_name` hook: leave the full-text index out of comparisons."""
+    return not (type_ == "table" and (name or "").startswith(SEARCH_INDEX_PREFIX))
 
 
 def alembic_config() -> Config:

@@ -4,10 +4,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from piper_desktop.domain.services import Services
+from piper_desktop.domain.tables import TableQuery, TableService
 from piper_desktop.store import migrate
 from piper_desktop.store.db import Database, raw_connect
 from piper_desktop.store.vault import unlock_vault
-from tests.conftest import MASTER_PASSWORD
+from tests.conftest import MASTER_PASSWORD, make_video
 
 
 def test_database_from_first_schema_opens_and_upgrades(data_dir: Path) -> None:
@@ -48,5 +50,28 @@ def test_models_match_migrations(db: Database) -> None:
     from piper_desktop.store.models import Base
 
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": migrate.include_name})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_job_search_index_is_filled_from_existing_jobs(services: Services, tmp_path: Path) -> None:
+    from alembic import command
+
+    account = services.accounts.add({"username": "older"})
+    media, _ = services.media.add(make_video(tmp_path, "a.mp4"))
+    job = services.jobs.add(
+        account_id=account.id, media_id=media.id, route="upload_post", caption="before 0004"
+    )
+    db = services.db
+    config = migrate.alembic_config()
+    with db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0003")
+    with db.engine.connect() as conn:
+        names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
+    assert not {n for n in names if n.startswith("jobs_fts")}
+
+    assert migrate.upgrade(db)
+    tables = TableService(db)
+    assert [r["id"] for r in tables.rows("jobs", TableQuery(search="RE 00"))] == [job.id]
