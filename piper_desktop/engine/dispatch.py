@@ -44,7 +44,7 @@ from ..store.models import Account, Campaign, Job
 from ..store.types import UTCDateTime
 from .config import EngineConfig
 from .events import EventKind
-from .ledger import Transition
+from .ledger import Transition, inline
 
 CLAIMABLE = (JobStatus.QUEUED.value, JobStatus.RETRYING.value)
 # an account with a job in one of these is posting right now
@@ -111,7 +111,7 @@ DUE_JOBS = (
             CAMPAIGNS, CAMPAIGNS.c.id == JOBS.c.campaign_id
         )
     )
-    .where(ACCOUNTS.c.status.in_(RUNNABLE_ACCOUNTS))
+    .where(ACCOUNTS.c.status.in_(inline(RUNNABLE_ACCOUNTS)))
     .where(or_(JOBS.c.campaign_id.is_(None), CAMPAIGNS.c.status != CampaignStatus.PAUSED.value))
     # one status per query: the (status, next_attempt_at) index then gives the order,
     # and LIMIT stops the scan early (with IN (...) SQLite sorts every due job)
@@ -123,7 +123,7 @@ DUE_JOBS = (
     # one post at a time per account: accounts posting right now wait
     .where(
         ~exists()
-        .where(OTHER.c.account_id == JOBS.c.account_id, OTHER.c.status.in_(POSTING))
+        .where(OTHER.c.account_id == JOBS.c.account_id, OTHER.c.status.in_(inline(POSTING)))
         .correlate(JOBS)
     )
     .order_by(JOBS.c.next_attempt_at, JOBS.c.id)
@@ -145,7 +145,7 @@ DUPLICATE = (
         JOBS.c.account_id == bindparam("account", type_=Integer()),
         JOBS.c.media_id == bindparam("media", type_=Integer()),
         JOBS.c.id != JOB_ID,
-        JOBS.c.status.in_([str(s) for s in POSTED_STATUSES]),
+        JOBS.c.status.in_(inline(POSTED_STATUSES)),
         POST_MOMENT >= SINCE,
         POST_MOMENT <= UNTIL,
     )
@@ -155,7 +155,10 @@ DUPLICATE = (
 CLAIM = (
     update(JOBS)
     .where(
-        JOBS.c.id == JOB_ID, JOBS.c.status.in_(CLAIMABLE), JOBS.c.next_attempt_at <= NOW, LEASE_FREE
+        JOBS.c.id == JOB_ID,
+        JOBS.c.status.in_(inline(CLAIMABLE)),
+        JOBS.c.next_attempt_at <= NOW,
+        LEASE_FREE,
     )
     .values(status=JobStatus.CLAIMED.value, lease_owner=OWNER, lease_expires_at=LEASE_END)
 )
@@ -360,7 +363,7 @@ class ClaimPass:
         self.read_checks = read_checks
         self.session = change.session
         # the pass's own statements go straight to the connection (no ORM bookkeeping)
-        self.connection = change.session.connection()
+        self.connection = change.connection
         self.now = change.now
         self.config = config
         self.owner = owner

@@ -9,13 +9,27 @@ which is the platform's word and is kept whatever happens.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, Protocol
 
-from sqlalchemy import Integer, String, Text, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -60,6 +74,15 @@ def content_type_for(name: str) -> str:
 
 # The hot path (every job passes here four times) runs prebuilt table-level statements:
 # building ORM statements anew per call cost more than the SQL itself.
+
+
+def inline(values: Iterable[str]) -> list[Any]:
+    """Fixed status names as SQL literals for `IN (...)`: a plain list becomes an
+    expanding parameter that SQLAlchemy re-renders on every execution. Only for our own
+    constants, never for data."""
+    return [literal_column("'" + str(value).replace("'", "''") + "'") for value in values]
+
+
 JOBS = Job.__table__
 T_NOW = bindparam("t_now", type_=UTCDateTime())
 T_JOB = bindparam("t_job", type_=Integer())
@@ -98,7 +121,7 @@ STORE_RECEIPT = (
         submitted_at=T_NOW,
         status=case(
             (
-                JOBS.c.status.in_([JobStatus.CLAIMED.value, JobStatus.SUBMITTING.value]),
+                JOBS.c.status.in_(inline([JobStatus.CLAIMED.value, JobStatus.SUBMITTING.value])),
                 JobStatus.SUBMITTED.value,
             ),
             else_=JOBS.c.status,
@@ -175,6 +198,11 @@ class Transition:
         self.now = now
         self.events: list[EngineEvent] = []
 
+    @cached_property
+    def connection(self) -> Connection:
+        """The transaction's connection, looked up once (the session's lookup is not free)."""
+        return self.session.connection()
+
     def note(
         self,
         job: JobLike,
@@ -188,7 +216,7 @@ class Transition:
         message = mask(message)
         status = status or job.status
         if persist:
-            self.session.connection().execute(
+            self.connection.execute(
                 INSERT_EVENT,
                 {
                     "job_id": job.id,
@@ -265,7 +293,7 @@ class Ledger:
     def start_submit(self, job: Job) -> Job | None:
         """claimed → submitting, one attempt more. None if the job is no longer ours."""
         with self.transition() as change:
-            done = change.session.connection().execute(
+            done = change.connection.execute(
                 START_SUBMIT,
                 {
                     "t_job": job.id,
@@ -293,7 +321,7 @@ class Ledger:
         """Keep the platform's receipt at once — before anything else happens. Kept even
         if this engine's lease lapsed: it is the platform's word."""
         with self.transition() as change:
-            stored = change.session.connection().execute(
+            stored = change.connection.execute(
                 STORE_RECEIPT,
                 {
                     "t_job": job.id,
@@ -305,12 +333,10 @@ class Ledger:
             )
             if stored.rowcount != 1:  # type: ignore[attr-defined]
                 return  # the same receipt was already kept
-            change.session.connection().execute(
-                LAST_POST, {"t_account": job.account_id, "t_now": change.now}
-            )
+            change.connection.execute(LAST_POST, {"t_account": job.account_id, "t_now": change.now})
             evidence = receipt.extra.get("evidence_png") if receipt.extra else None
             if isinstance(evidence, bytes | bytearray) and evidence:
-                change.session.connection().execute(
+                change.connection.execute(
                     insert(Artifact).values(
                         job_id=job.id,
                         name="evidence.png",
@@ -351,7 +377,7 @@ class Ledger:
         """Waiting for the platform: release the lease, check again at `next_check`.
         `first`: the job just arrived here (its history says so once)."""
         with self.transition() as change:
-            done = change.session.connection().execute(
+            done = change.connection.execute(
                 TO_VERIFYING,
                 {"t_job": job.id, "t_owner": self.owner, "t_now": change.now, "t_next": next_check},
             )
@@ -371,7 +397,7 @@ class Ledger:
     def published(self, job: JobLike, result: CheckResult, post_url: str | None = None) -> None:
         with self.transition() as change:
             url = result.post_url or post_url
-            done = change.session.connection().execute(
+            done = change.connection.execute(
                 TO_PUBLISHED,
                 {
                     "t_job": job.id,
