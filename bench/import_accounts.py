@@ -73,7 +73,9 @@ def main() -> None:
             f"re-import {args.count} accounts", lambda: importers.import_accounts(db, a_text)
         )
         assert report.updated == args.count
-        rows = timed(f"list {args.count} accounts", lambda: services.accounts.list())
+        rows = timed(f"list {args.count} accounts (rows)", lambda: services.accounts.rows())
+        assert len(rows) == args.count
+        rows = timed(f"list {args.count} accounts (objects)", lambda: services.accounts.list())
         assert len(rows) == args.count
         rows = timed(f"list {args.count} proxies", lambda: services.proxies.list())
         assert len(rows) == args.count
@@ -81,7 +83,7 @@ def main() -> None:
             "list one page of 200 accounts", lambda: services.accounts.list(offset=5000, limit=200)
         )
         peak_heap(f"re-import {args.count} accounts", lambda: importers.import_accounts(db, a_text))
-        peak_heap(f"list {args.count} accounts", lambda: services.accounts.list())
+        peak_heap(f"list {args.count} accounts (rows)", lambda: services.accounts.rows())
         db.close()
     print(f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB")
 

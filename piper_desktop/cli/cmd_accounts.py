@@ -100,16 +100,13 @@ def cmd_add(args: Namespace) -> int:
 
 def cmd_list(args: Namespace) -> int:
     services = open_services(args)
-    rows = [
-        services.accounts.to_dict(a)
-        for a in services.accounts.list(
-            status=args.status,
-            group=args.group,
-            tag=args.tag,
-            platform=args.platform,
-            search=args.search,
-        )
-    ]
+    rows = services.accounts.rows(
+        status=args.status,
+        group=args.group,
+        tag=args.tag,
+        platform=args.platform,
+        search=args.search,
+    )
     emit(rows, as_json=args.json, columns=LIST_COLUMNS)
     return 0
 
