@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from argparse import Namespace
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,9 +83,8 @@ def cmd_open(args: Namespace) -> int:
 
     services = open_services(args)
     account = _account(services, args)
-    job = services.jobs.get(args.job) if args.job is not None else None
-    if job is not None and job.account_id != account.id:
-        raise ValidationError("job", f"job {job.id} belongs to another account")
+    if args.job is not None:
+        return _resolve(services, account, args)
     ref = PublisherFactory.account_ref(account)
     with web_publisher(services) as publisher:
         url = args.url or publisher.site.url("upload")
@@ -101,14 +102,59 @@ def cmd_open(args: Namespace) -> int:
     if state is not None:
         services.accounts.save_storage_state(account.id, state)
     print(f"session of {account.platform}:{account.username} saved")
+    _account_resolved(services, account)
+    return 0
+
+
+def _account_resolved(services: Services, account: Any) -> None:
     if account.status in (AccountStatus.NEEDS_LOGIN, AccountStatus.NEEDS_ATTENTION):
         services.accounts.set_status(account.id, AccountStatus.ACTIVE)
-    if job is not None and job.status == "needs_attention":
-        # re-queued only when nothing can have reached the platform; otherwise retry
-        # refuses and says how to check first
-        services.jobs.retry(job.id)
-        print(f"job {job.id} queued again")
-    return 0
+
+
+def _resolve(services: Services, account: Any, args: Namespace) -> int:
+    """Open the window where the job stopped; once the operator is done, go on."""
+    from ..engine.handoff import resolve_job
+
+    job = services.jobs.get(args.job)
+    if job.account_id != account.id:
+        raise ValidationError("job", f"job {job.id} belongs to another account")
+    result = resolve_job(
+        services, job.id, wait_for_operator=lambda handoff: _wait_for_operator(handoff, args)
+    )
+    if result["status"] in ("published", "verifying", "submitted"):
+        _account_resolved(services, account)
+    print(
+        f"job {result['job']}: {result['status']}"
+        + (f" {result['post_url']}" if result["post_url"] else "")
+    )
+    return 0 if result["status"] != "needs_attention" else 1
+
+
+def _wait_for_operator(handoff: Any, args: Namespace) -> None:
+    """Done when the operator presses Enter (any line on stdin), closes the window, or
+    --timeout passes (the window is then closed). End of input is not "done"."""
+    blocked = f" ({handoff.blocked_by})" if handoff.blocked_by else ""
+    print(
+        f"The job's page is open{blocked}: solve it in the window, then press Enter here "
+        "(or close the window).",
+        flush=True,
+    )
+    done = threading.Event()
+
+    def read_line() -> None:
+        if sys.stdin is not None and sys.stdin.readline():
+            done.set()
+
+    threading.Thread(target=read_line, name="piper-resolve-stdin", daemon=True).start()
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    while handoff.is_open and not done.is_set():
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            # --timeout: the window is closed, which counts as the operator being done
+            window = handoff.window
+            window.host.run(window.close)
+            break
+        done.wait(0.2 if left is None else min(0.2, left))
 
 
 def cmd_check(args: Namespace) -> int:

@@ -99,6 +99,20 @@ class BrowserActions:
             self.services.accounts.save_storage_state(account_id, final)
         return "browser closed; session saved" if final is not None else "browser closed"
 
+    def resolve_job(self, job_id: int, timeout: float | None = None) -> str:
+        """The job's page in the account's window; once the operator closes it, the job
+        goes on (published only when certain nothing was posted twice)."""
+        from ..engine.handoff import resolve_job, until_window_closed
+
+        result = resolve_job(self.services, job_id, wait_for_operator=until_window_closed(timeout))
+        status = result["status"]
+        if status in ("published", "verifying", "submitted"):
+            job = self.services.jobs.get(job_id)
+            account = self.services.accounts.get(job.account_id)
+            if account.status in (AccountStatus.NEEDS_LOGIN, AccountStatus.NEEDS_ATTENTION):
+                self.services.accounts.set_status(account.id, AccountStatus.ACTIVE)
+        return f"job #{job_id} {status.replace('_', ' ')}"
+
     def check_session(self, account_id: int) -> bool:
         """Is the account logged in? Saves the refreshed session and marks the account
         needs_login (or active again) to match."""

@@ -8,9 +8,11 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from piper_desktop.domain.errors import DomainError
 from piper_desktop.domain.services import Services
 from piper_desktop.sandbox.proxy import LocalProxy
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
@@ -129,15 +131,18 @@ def test_proxies_check_records_latency_and_wrong_password(
     assert "right-password" not in result.stdout + result.stderr
 
 
-def test_open_for_a_job_hands_back_to_the_queue(
-    services: Services, data_dir: Path, studio: TikTokStudioSandbox, short_tmp: Path, tmp_path: Path
-) -> None:
+def _stopped_job(
+    services: Services, studio: TikTokStudioSandbox, tmp_path: Path
+) -> tuple[int, int]:
+    """A browser job a captcha stopped (needs_attention), its account logged in."""
     from piper_desktop.store.models import Job
     from tests.conftest import make_video
 
     account = services.accounts.add({"username": "solver"})
     media, _ = services.media.add(make_video(tmp_path, "solve.mp4"))
-    job = services.jobs.add(account_id=account.id, media_id=media.id, route="browser")
+    job = services.jobs.add(
+        account_id=account.id, media_id=media.id, route="browser", caption="solved #once"
+    )
     with services.db.write() as session:
         row = session.get(Job, job.id)
         assert row is not None
@@ -146,7 +151,81 @@ def test_open_for_a_job_hands_back_to_the_queue(
     services.accounts.set_status(account.id, "needs_attention", "captcha")
     studio.create_session("solver")
     services.accounts.save_storage_state(account.id, studio.storage_state_for("solver"))
-    # the "operator" closes the window after a second (--timeout)
+    studio.require_captcha("load", "solver")
+    return account.id, job.id
+
+
+def _env(studio: TikTokStudioSandbox, monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
+    monkeypatch.setenv("PIPER_TIKTOK_WEB_BASE", studio.base_url)
+    monkeypatch.setenv("PIPER_BROWSER", "/usr/bin/chromium")
+    monkeypatch.setenv("PIPER_BROWSER_FORCE_HEADLESS", "1")
+    monkeypatch.setenv("PIPER_BROWSER_TEMP", str(tmp))
+
+
+def test_resolve_continues_in_the_operator_window(
+    services: Services,
+    studio: TikTokStudioSandbox,
+    short_tmp: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from piper_desktop.engine.handoff import resolve_job
+
+    _env(studio, monkeypatch, short_tmp)
+    _, job_id = _stopped_job(services, studio, tmp_path)
+    seen: list[str | None] = []
+
+    def operator_solves(handoff: Any) -> None:
+        seen.append(handoff.blocked_by)
+
+        async def click() -> None:
+            page = handoff.window.page
+            await page.locator("#captcha_container button").click()
+            await page.locator("#captcha_container").wait_for(state="detached")
+
+        handoff.window.host.run(click)
+
+    result = resolve_job(services, job_id, wait_for_operator=operator_solves)
+    assert seen == ["captcha"], "the window opened where the job stopped"
+    [post] = studio.posts
+    assert post.caption == "solved #once"
+    assert len(studio.uploads) == 1, "the upload happened once, in the operator's window"
+    assert result == {"job": job_id, "status": "published", "post_url": post.url}
+    job = services.jobs.get(job_id)
+    assert job.status == "published" and job.lease_owner is None and job.attempts == 1
+
+    # nothing left to resolve: a second resolve refuses instead of posting again
+    with pytest.raises(DomainError, match="not needs_attention"):
+        resolve_job(services, job_id, wait_for_operator=operator_solves)
+    assert len(studio.posts) == 1
+
+
+def test_resolve_refuses_a_job_another_process_holds(
+    services: Services, studio: TikTokStudioSandbox, tmp_path: Path
+) -> None:
+    from piper_desktop.engine.handoff import resolve_job
+    from piper_desktop.store.models import Job
+
+    _, job_id = _stopped_job(services, studio, tmp_path)
+    with services.db.write() as session:
+        row = session.get(Job, job_id)
+        assert row is not None
+        row.status = "submitting"
+        row.lease_owner = "elsewhere:4242:beef"
+
+    def never(_handoff: Any) -> None:
+        raise AssertionError("no window for a job someone else runs")
+
+    with pytest.raises(DomainError, match="elsewhere:4242:beef"):
+        resolve_job(services, job_id, wait_for_operator=never)
+    assert services.jobs.get(job_id).status == "submitting"
+
+
+def test_open_for_a_job_closed_unsolved_stays_needs_attention(
+    services: Services, data_dir: Path, studio: TikTokStudioSandbox, short_tmp: Path, tmp_path: Path
+) -> None:
+    account_id, job_id = _stopped_job(services, studio, tmp_path)
+    # the "operator" lets the window close (--timeout) without solving the captcha
     opened = _run(
         data_dir,
         studio,
@@ -155,10 +234,49 @@ def test_open_for_a_job_hands_back_to_the_queue(
         "open",
         "solver",
         "--job",
-        str(job.id),
+        str(job_id),
         "--timeout",
         "1",
     )
-    assert opened.returncode == 0, opened.stderr
-    assert services.jobs.get(job.id).status == "queued"
-    assert services.accounts.get(account.id).status == "active"
+    assert opened.returncode == 1, opened.stdout + opened.stderr
+    assert "solve it in the window" in opened.stdout
+    job = services.jobs.get(job_id)
+    assert job.status == "needs_attention" and job.lease_owner is None
+    assert "captcha" in (job.attention_reason or "")
+    assert studio.posts == []  # type: ignore[comparison-overlap]
+    assert services.accounts.get(account_id).status != "active"
+
+
+def test_open_for_a_job_solved_then_closed_posts_once(
+    services: Services, data_dir: Path, studio: TikTokStudioSandbox, short_tmp: Path, tmp_path: Path
+) -> None:
+    account_id, job_id = _stopped_job(services, studio, tmp_path)
+    env = piper_env(
+        data_dir,
+        PIPER_TIKTOK_WEB_BASE=studio.base_url,
+        PIPER_BROWSER="/usr/bin/chromium",
+        PIPER_BROWSER_FORCE_HEADLESS="1",
+        PIPER_BROWSER_TEMP=str(short_tmp),
+    )
+    args = ["browser", "open", "solver", "--job", str(job_id), "--timeout", "4"]
+    with subprocess.Popen(
+        [*piper_cmd(), *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as proc:
+        assert proc.stdout is not None
+        prompt = proc.stdout.readline()
+        assert "solve it in the window" in prompt, prompt
+        # the operator solves the captcha, then the window closes: nothing was posted, so
+        # the job is published anew, once
+        studio.require_captcha(None, "solver")
+        out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, out + err
+    [post] = studio.posts
+    assert post.caption == "solved #once"
+    job = services.jobs.get(job_id)
+    assert job.status == "published" and job.post_url == post.url
+    assert services.accounts.get(account_id).status == "active"

@@ -4,6 +4,7 @@ replica: a session check that keeps a live session, and one that finds it expire
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel
@@ -70,3 +71,27 @@ def test_open_browser_keeps_the_session_it_ends_with(
     assert message == "browser closed; session saved"
     state = services.accounts.storage_state(account.id)
     assert any(c["name"] == "sessionid" for c in state["cookies"])
+
+
+def test_resolve_job_closed_unsolved_waits_for_the_operator_again(
+    ctx: AppContext, studio: TikTokStudioSandbox, browser: BrowserActions, tmp_path: Path
+) -> None:
+    from piper_desktop.store.models import Job
+    from tests.conftest import make_video
+
+    services = ctx.services
+    services.settings.set("tiktok.web_base", studio.base_url)
+    account = services.accounts.add({"username": "stuck"})
+    services.accounts.save_storage_state(account.id, studio.storage_state_for("stuck"))
+    media, _ = services.media.add(make_video(tmp_path, "stuck.mp4"))
+    job = services.jobs.add(account_id=account.id, media_id=media.id, route="browser")
+    with services.db.write() as session:
+        row = session.get(Job, job.id)
+        assert row is not None
+        row.status = "needs_attention"
+    studio.require_captcha("load", "stuck")
+    # the window closes (timeout) with the captcha unsolved: nothing may be posted
+    message = browser.resolve_job(job.id, timeout=1)
+    assert message == f"job #{job.id} needs attention"
+    assert studio.posts == []  # type: ignore[comparison-overlap]
+    assert services.jobs.get(job.id).lease_owner is None

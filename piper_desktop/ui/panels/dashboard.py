@@ -496,8 +496,9 @@ class DashboardPanel(QWidget):
             self.ctx.navigate.emit("accounts", {"account_id": item.account_id})
 
     def resolve(self, item: AttentionItem) -> None:
-        """Open the account's browser for the operator; once they close it, the job that
-        waited on them is queued again (a session refresh needs no retry)."""
+        """Open the account's browser for the operator; once they close it, a browser job
+        that waited on them goes on from there (engine/handoff.py), any other is queued
+        again (a session refresh needs no retry)."""
         account_id = item.account_id
         assert account_id is not None
         services = self.ctx.services
@@ -507,6 +508,11 @@ class DashboardPanel(QWidget):
         )
 
         def work() -> str:
+            if item.job_id is not None and item.kind != "account":
+                job = services.jobs.get(item.job_id)
+                if job.route == "browser" and job.status == "needs_attention":
+                    # the window opens where the job stopped; closing it lets it go on
+                    return self.browser.resolve_job(item.job_id)
             self.browser.open_window(account_id)
             if item.kind == "account":
                 from ...store.enums import AccountStatus

@@ -1,0 +1,207 @@
+"""The operator's "resolve" of a browser job stopped by a captcha or a login.
+
+One path for the CLI (`piper browser open ACCOUNT --job ID`) and the GUI: the job is
+claimed with a lease (so no `piper run` elsewhere runs it meanwhile) and counted as an
+attempt, the account's window opens on the upload page with the job's form filled as far
+as the site lets, the operator solves what blocked it, and then the publisher carries on
+in that window — or, the window gone, looks at the content page and publishes anew only
+when it is certain nothing went out. The receipt and every status after it go through the
+same ledger and runner code as an engine run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from ..domain.errors import Conflict, NotFound, ValidationError
+from ..domain.services import Services
+from ..logs import get_logger
+from ..publishing.base import PublishError, Receipt
+from ..store.enums import JobRoute, JobStatus
+from ..store.models import Job
+from .clock import SystemClock
+from .config import EngineConfig
+from .events import EngineEvents, EventKind
+from .leases import LeaseOwner
+from .ledger import JobFacts, Ledger
+from .publishers import PublisherFactory
+from .runner import JobRunner
+
+log = get_logger("engine")
+
+# the operator takes the job while nobody runs it: only from needs_attention, lease free
+_TAKE = (
+    update(Job)
+    .where(Job.status == JobStatus.NEEDS_ATTENTION.value, Job.route == JobRoute.BROWSER.value)
+    .values(status=JobStatus.CLAIMED.value)
+    .execution_options(synchronize_session=False)
+)
+
+
+def resolve_job(
+    services: Services,
+    job_id: int,
+    *,
+    wait_for_operator: Callable[[Any], None],
+    factory: PublisherFactory | None = None,
+    events: EngineEvents | None = None,
+) -> dict[str, Any]:
+    """Hand a browser job that needs attention to the operator, then finish it.
+
+    `wait_for_operator(handoff)` returns when the operator is done (the Handoff's window
+    may still be open, or closed). Returns the job's id, final status and post URL."""
+    events = events or EngineEvents()
+    clock = SystemClock()
+    config = EngineConfig.from_settings(services.settings)
+    owner = str(LeaseOwner.new())
+    ledger = Ledger(services.db, clock, owner, config, events)
+    own_factory = factory is None
+    factory = factory or PublisherFactory(services, clock)
+    runner = JobRunner(services.db, ledger, factory, clock, config, events, threading.Event())
+    try:
+        _take(ledger, job_id, owner, config)
+        # the operator may take longer than a lease: keep it, as the engine does its own
+        with _LeaseKeeper(ledger, job_id, config):
+            _run(runner, ledger, factory, job_id, wait_for_operator)
+    finally:
+        if own_factory:
+            factory.close()
+    job = services.jobs.get(job_id)
+    return {"job": job.id, "status": job.status, "post_url": job.post_url}
+
+
+class _LeaseKeeper:
+    """Renews this job's lease every quarter lease while the operator works."""
+
+    def __init__(self, ledger: Ledger, job_id: int, config: EngineConfig) -> None:
+        self.ledger = ledger
+        self.job_id = job_id
+        self.seconds = config.lease_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="piper-resolve-lease", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(max(self.seconds / 4, 1.0)):
+            try:
+                now = self.ledger.clock.now()
+                with self.ledger.db.write() as session:
+                    session.execute(
+                        update(Job)
+                        .where(Job.id == self.job_id, Job.lease_owner == self.ledger.owner)
+                        .values(lease_expires_at=now + timedelta(seconds=self.seconds))
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception:
+                log.exception("job %s: could not renew the lease", self.job_id)
+
+
+def _take(ledger: Ledger, job_id: int, owner: str, config: EngineConfig) -> None:
+    """needs_attention → claimed under our lease, or a clear refusal."""
+    with ledger.transition() as change:
+        job = change.session.get(Job, job_id)
+        if job is None:
+            raise NotFound("job", job_id)
+        if job.route != JobRoute.BROWSER.value:
+            raise ValidationError("job", f"job {job_id} is on route {job.route}, not browser")
+        if job.status != JobStatus.NEEDS_ATTENTION.value:
+            holder = f" (held by {job.lease_owner})" if job.lease_owner else ""
+            raise Conflict(
+                f"job {job_id} is {job.status}{holder}, not needs_attention: nothing to resolve"
+            )
+        now = change.now
+        taken = change.connection.execute(
+            _TAKE.where(
+                Job.id == job_id,
+                (Job.lease_owner.is_(None)) | (Job.lease_expires_at < now),
+            ).values(
+                lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=config.lease_seconds),
+                updated_at=now,
+            )
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"job {job_id} is held by another process ({job.lease_owner})")
+        facts = JobFacts(job.id, JobStatus.CLAIMED.value, job.account_id, job.campaign_id)
+        change.note(facts, EventKind.CLAIMED, f"taken by the operator ({owner})", {"owner": owner})
+
+
+def _run(
+    runner: JobRunner,
+    ledger: Ledger,
+    factory: PublisherFactory,
+    job_id: int,
+    wait_for_operator: Callable[[Any], None],
+) -> None:
+    loaded = runner._load(job_id)
+    if loaded is None:
+        return
+    job, account, media = loaded
+    request = factory.request_for(job, account, media)
+    try:
+        publisher: Any = factory.get(job.route)
+    except PublishError as exc:
+        runner._error(job, account, exc)
+        return
+    # from here on a post may go out (the operator can press Post in the window)
+    started = ledger.start_submit(job)
+    if started is None:
+        return
+    receipts: list[Receipt] = []
+
+    def on_receipt(receipt: Receipt) -> None:
+        ledger.record_receipt(started, receipt)
+        receipts.append(receipt)
+
+    try:
+        handoff = publisher.begin_handoff(request)
+        wait_for_operator(handoff)
+        receipt = publisher.resume_after_handoff(request, on_receipt, handoff)
+    except PublishError as exc:
+        runner._error(started, account, exc)
+        return
+    except BaseException as exc:
+        if not receipts:
+            ledger.attention(
+                job.id,
+                f"resolve stopped ({type(exc).__name__}: {exc}); the outcome is unknown, "
+                "look at the account before retrying",
+                code="unknown_outcome",
+            )
+        if isinstance(exc, Exception):
+            log.exception("job %s: resolve failed unexpectedly", job.id)
+            return
+        raise
+    if not receipts or receipts[-1] != receipt:
+        on_receipt(receipt)
+    runner._check(started, request, receipt, publisher)
+
+
+def until_window_closed(timeout: float | None = None) -> Callable[[Any], None]:
+    """A `wait_for_operator` for callers without a prompt (the GUI): the operator is done
+    when they close the window; after `timeout` seconds the window is closed for them."""
+
+    def wait(handoff: Any) -> None:
+        window = handoff.window
+
+        async def closed() -> None:
+            try:
+                await window.wait_closed(timeout)
+            except TimeoutError:
+                await window.close()
+
+        window.host.run(closed)
+
+    return wait
