@@ -512,6 +512,47 @@ class TablePanel(QWidget):
         raise KeyError(text)
 
     # --- helpers for subclasses ---------------------------------------------------------------
+    def saved(self, text: str, item: Any, table: str) -> None:
+        """After a create/edit dialog: select the row once reloaded, say so, refresh."""
+        if item is not None:
+            self.select_after_reload([item.id])
+        self.ctx.success(text)
+        self.ctx.changed(table)
+
+    def confirm_delete(
+        self,
+        *,
+        title: str,
+        question: Callable[[int], str],
+        remove_one: Callable[[Any], None],
+        success: str,
+        changed: Sequence[str],
+        detail: str,
+        yes_text: str = "Delete",
+        error_prefix: str = "",
+    ) -> None:
+        """Ask, then remove the selected rows in the background."""
+        from .dialogs import confirm
+
+        ids = self.selected_ids()
+        if not ids:
+            return
+
+        def remove() -> int:
+            for item_id in ids:
+                remove_one(item_id)
+            return len(ids)
+
+        self.last_dialog = confirm(
+            self,
+            title,
+            question(len(ids)),
+            lambda: self.run(remove, success=success, changed=changed, error_prefix=error_prefix),
+            yes_text=yes_text,
+            danger=True,
+            detail=detail,
+        )
+
     def run(
         self,
         fn: Callable[[], Any],

@@ -17,7 +17,7 @@ from ...store.enums import AccountStatus, JobRoute
 from .. import formatting as fmt
 from ..browser_actions import BrowserActions
 from ..context import AppContext
-from ..dialogs import choose, confirm
+from ..dialogs import choose
 from ..forms import FieldUI, FormDialog, ui_fields
 from ..import_dialog import ACCOUNTS as ACCOUNT_IMPORT
 from ..import_dialog import ImportDialog
@@ -293,31 +293,15 @@ class AccountsPanel(TablePanel):
         self._with_choices(show)
 
     def _saved(self, text: str, account: Any) -> None:
-        if account is not None:
-            self.select_after_reload([account.id])
-        self.ctx.success(text)
-        self.ctx.changed("accounts")
+        self.saved(text, account, "accounts")
 
     def delete_selected(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
-            return
-        services = self.ctx.services
-
-        def remove() -> int:
-            for account_id in ids:
-                services.accounts.remove(account_id)
-            return len(ids)
-
-        self.last_dialog = confirm(
-            self,
-            "Delete accounts",
-            f"Delete {fmt.count(len(ids), 'account')}?",
-            lambda: self.run(
-                remove, success="Deleted {result} account(s)", changed=("accounts", "jobs")
-            ),
-            yes_text="Delete",
-            danger=True,
+        self.confirm_delete(
+            title="Delete accounts",
+            question=lambda n: f"Delete {fmt.count(n, 'account')}?",
+            remove_one=self.ctx.services.accounts.remove,
+            success="Deleted {result} account(s)",
+            changed=("accounts", "jobs"),
             detail="Their jobs are deleted with them. This cannot be undone.",
         )
 

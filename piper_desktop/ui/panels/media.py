@@ -24,7 +24,6 @@ from ...domain.errors import DomainError
 from ...domain.mediafile import VIDEO_SUFFIXES
 from .. import formatting as fmt
 from ..context import AppContext
-from ..dialogs import confirm
 from ..forms import FieldUI, FormDialog, ui_fields
 from ..icons import icon
 from ..table_model import Column
@@ -254,10 +253,7 @@ class MediaPanel(TablePanel):
         return dialog
 
     def _saved(self, item: Any) -> None:
-        if item is not None:
-            self.select_after_reload([item.id])
-        self.ctx.success("Saved the video's details")
-        self.ctx.changed("media")
+        self.saved("Saved the video's details", item, "media")
 
     def reveal(self) -> None:
         from PySide6.QtCore import QUrl
@@ -267,27 +263,13 @@ class MediaPanel(TablePanel):
             self.ctx.open_url(QUrl.fromLocalFile(str(Path(row["path"]).parent)).toString())
 
     def delete_selected(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
-            return
-        services = self.ctx.services
-
-        def remove() -> int:
-            for media_id in ids:
-                services.media.remove(media_id)
-            return len(ids)
-
-        self.last_dialog = confirm(
-            self,
-            "Remove videos",
-            f"Remove {fmt.count(len(ids), 'video')} from the library?",
-            lambda: self.run(
-                remove,
-                success="Removed {result} video(s)",
-                changed=("media",),
-                error_prefix="Cannot remove: ",
-            ),
-            yes_text="Remove",
-            danger=True,
+        self.confirm_delete(
+            title="Remove videos",
+            question=lambda n: f"Remove {fmt.count(n, 'video')} from the library?",
+            remove_one=self.ctx.services.media.remove,
+            success="Removed {result} video(s)",
+            changed=("media",),
             detail="The files stay on disk. Videos that have jobs cannot be removed.",
+            yes_text="Remove",
+            error_prefix="Cannot remove: ",
         )

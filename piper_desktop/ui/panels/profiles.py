@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QLabel, QListWidget, QMenu, QVBoxLayout, QWidget
 from ...domain import profiles as prof
 from .. import formatting as fmt
 from ..context import AppContext
-from ..dialogs import confirm
 from ..forms import FieldUI, FormDialog, ui_fields
 from ..table_model import Column
 from ..table_panel import FilterDef, TablePanel
@@ -222,30 +221,14 @@ class ProfilesPanel(TablePanel):
         dialog.open()
 
     def _saved(self, text: str, profile: Any) -> None:
-        if profile is not None:
-            self.select_after_reload([profile.id])
-        self.ctx.success(text)
-        self.ctx.changed("profiles")
+        self.saved(text, profile, "profiles")
 
     def delete_selected(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
-            return
-        services = self.ctx.services
-
-        def remove() -> int:
-            for profile_id in ids:
-                services.profiles.remove(profile_id)
-            return len(ids)
-
-        self.last_dialog = confirm(
-            self,
-            "Delete profiles",
-            f"Delete {fmt.count(len(ids), 'profile')}?",
-            lambda: self.run(
-                remove, success="Deleted {result} profile(s)", changed=("profiles", "accounts")
-            ),
-            yes_text="Delete",
-            danger=True,
+        self.confirm_delete(
+            title="Delete profiles",
+            question=lambda n: f"Delete {fmt.count(n, 'profile')}?",
+            remove_one=self.ctx.services.profiles.remove,
+            success="Deleted {result} profile(s)",
+            changed=("profiles", "accounts"),
             detail="Accounts that use them fall back to the default browser settings.",
         )

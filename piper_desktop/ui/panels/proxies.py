@@ -14,7 +14,6 @@ from ...domain.importers import export_proxies
 from ...store.enums import ProxyKind, ProxyScheme, ProxyStatus
 from .. import formatting as fmt
 from ..context import AppContext
-from ..dialogs import confirm
 from ..forms import FieldUI, FormDialog, ui_fields
 from ..import_dialog import PROXIES as PROXY_IMPORT
 from ..import_dialog import ImportDialog
@@ -165,35 +164,18 @@ class ProxiesPanel(TablePanel):
         dialog.open()
 
     def _saved(self, text: str, proxy: Any) -> None:
-        if proxy is not None:
-            self.select_after_reload([proxy.id])
-        self.ctx.success(text)
-        self.ctx.changed("proxies")
+        self.saved(text, proxy, "proxies")
 
     def delete_selected(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
-            return
-        services = self.ctx.services
-
-        def remove() -> int:
-            for proxy_id in ids:
-                services.proxies.remove(proxy_id)
-            return len(ids)
-
-        self.last_dialog = confirm(
-            self,
-            "Delete proxies",
-            f"Delete {fmt.count(len(ids), 'proxy', 'proxies')}?",
-            lambda: self.run(
-                remove, success="Deleted {result} proxies", changed=("proxies", "accounts")
-            ),
-            yes_text="Delete",
-            danger=True,
+        self.confirm_delete(
+            title="Delete proxies",
+            question=lambda n: f"Delete {fmt.count(n, 'proxy', 'proxies')}?",
+            remove_one=self.ctx.services.proxies.remove,
+            success="Deleted {result} proxies",
+            changed=("proxies", "accounts"),
             detail="Accounts that use them go without a proxy.",
         )
 
-    # --- checks ------------------------------------------------------------------------------
     def check_selected(self) -> None:
         self.check_ids([int(i) for i in self.selected_ids()])
 
