@@ -519,6 +519,17 @@ class TablePanel(QWidget):
         self.ctx.success(text)
         self.ctx.changed(table)
 
+    def open_form(self, dialog: Any, table: str, text: str | Callable[[Any], str]) -> None:
+        """Show a create/edit dialog; once it saved, select the row and say so."""
+
+        def accepted() -> None:
+            item = dialog.result_value
+            self.saved(text(item) if callable(text) else text, item, table)
+
+        dialog.accepted.connect(accepted)
+        self.dialog = dialog
+        dialog.open()
+
     def confirm_delete(
         self,
         *,

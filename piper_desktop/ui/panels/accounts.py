@@ -258,11 +258,7 @@ class AccountsPanel(TablePanel):
             dialog.editors["platform"].set_raw("tiktok")
             dialog.editors["status"].set_raw("active")
             dialog.editors["timezone"].set_raw("UTC")
-            dialog.accepted.connect(
-                lambda: self._saved(f"Added @{dialog.result_value.username}", dialog.result_value)
-            )
-            self.dialog = dialog
-            dialog.open()
+            self.open_form(dialog, "accounts", lambda account: f"Added @{account.username}")
 
         self._with_choices(show)
 
@@ -284,16 +280,9 @@ class AccountsPanel(TablePanel):
                 cross_check=_window_check,
                 parent=self,
             )
-            dialog.accepted.connect(
-                lambda: self._saved(f"Saved @{row['username']}", dialog.result_value)
-            )
-            self.dialog = dialog
-            dialog.open()
+            self.open_form(dialog, "accounts", f"Saved @{row['username']}")
 
         self._with_choices(show)
-
-    def _saved(self, text: str, account: Any) -> None:
-        self.saved(text, account, "accounts")
 
     def delete_selected(self) -> None:
         self.confirm_delete(

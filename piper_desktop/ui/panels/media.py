@@ -247,13 +247,8 @@ class MediaPanel(TablePanel):
 
     def edit(self, row: dict[str, Any]) -> MediaDialog:
         dialog = MediaDialog(self, row)
-        dialog.accepted.connect(lambda: self._saved(dialog.result_value))
-        self.dialog = dialog
-        dialog.open()
+        self.open_form(dialog, "media", "Saved the video's details")
         return dialog
-
-    def _saved(self, item: Any) -> None:
-        self.saved("Saved the video's details", item, "media")
 
     def reveal(self) -> None:
         from PySide6.QtCore import QUrl

@@ -184,9 +184,7 @@ class ProfilesPanel(TablePanel):
                 dialog.editors[key].set_raw(value)
         if base:
             dialog.editors["name"].set_raw(f"{base['name']} {self.model.total + 1}")
-        dialog.accepted.connect(lambda: self._saved("Created the profile", dialog.result_value))
-        self.dialog = dialog
-        dialog.open()
+        self.open_form(dialog, "profiles", "Created the profile")
 
     def duplicate(self) -> None:
         row = self.current_row()
@@ -216,12 +214,7 @@ class ProfilesPanel(TablePanel):
             initial={k: row.get(k) for k in prof.FIELDS},
             parent=self,
         )
-        dialog.accepted.connect(lambda: self._saved("Saved the profile", dialog.result_value))
-        self.dialog = dialog
-        dialog.open()
-
-    def _saved(self, text: str, profile: Any) -> None:
-        self.saved(text, profile, "profiles")
+        self.open_form(dialog, "profiles", "Saved the profile")
 
     def delete_selected(self) -> None:
         self.confirm_delete(

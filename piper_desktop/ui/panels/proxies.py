@@ -140,9 +140,7 @@ class ProxiesPanel(TablePanel):
         )
         dialog.editors["scheme"].set_raw("http")
         dialog.editors["kind"].set_raw("datacenter")
-        dialog.accepted.connect(lambda: self._saved("Added the proxy", dialog.result_value))
-        self.dialog = dialog
-        dialog.open()
+        self.open_form(dialog, "proxies", "Added the proxy")
 
     def edit_selected(self) -> None:
         row = self.current_row()
@@ -159,12 +157,7 @@ class ProxiesPanel(TablePanel):
             initial={k: row.get(k) for k in prx.FIELDS if k != "password"},
             parent=self,
         )
-        dialog.accepted.connect(lambda: self._saved("Saved the proxy", dialog.result_value))
-        self.dialog = dialog
-        dialog.open()
-
-    def _saved(self, text: str, proxy: Any) -> None:
-        self.saved(text, proxy, "proxies")
+        self.open_form(dialog, "proxies", "Saved the proxy")
 
     def delete_selected(self) -> None:
         self.confirm_delete(
