@@ -21,6 +21,7 @@ import ipaddress
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -243,10 +244,13 @@ class ProxyHandler(SandboxHandler):
             self._refuse(502, "upstream unreachable")
             return
         try:
-            status = self._forward(upstream, target)
+            self._forward(
+                upstream,
+                target,
+                lambda status: self._note(username, True, destination, target, status),
+            )
         finally:
             self._close_upstream(upstream)
-        self._note(username, True, destination, target, status)
         self.close_connection = True
 
     # The base class bound its own _dispatch to the verbs; bind ours.
@@ -258,7 +262,9 @@ class ProxyHandler(SandboxHandler):
     do_HEAD = _dispatch
     do_OPTIONS = _dispatch
 
-    def _forward(self, upstream: socket.socket, target: str) -> int:
+    def _forward(self, upstream: socket.socket, target: str, note: Callable[[int], None]) -> int:
+        """Relay one request; `note` records it before the answer reaches the client, so
+        whoever reads the records right after its answer sees this request too."""
         head = [f"{self.command} {target} HTTP/1.1"]
         for key, value in self.headers.items():
             if key.lower() not in _HOP_BY_HOP:
@@ -275,6 +281,7 @@ class ProxyHandler(SandboxHandler):
             status_line = reader.readline(65537)
             parts = status_line.split(None, 2)
             status = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 502
+            note(status)
             out = [status_line.rstrip(b"\r\n")]
             while True:
                 line = reader.readline(65537)
