@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from sqlalchemy import func, select
@@ -69,7 +69,22 @@ def parse_proxy_line(line: str) -> dict[str, Any]:
     )
 
 
-def proxy_url(proxy: Proxy, *, with_credentials: bool = True) -> str:
+class ProxyLike(Protocol):
+    """A proxy model or the engine's ProxyRecord."""
+
+    @property
+    def scheme(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def password(self) -> str | None: ...
+
+
+def proxy_url(proxy: ProxyLike, *, with_credentials: bool = True) -> str:
     """The proxy as a URL for httpx/Playwright. Contains the password: never log it."""
     auth = ""
     if proxy.username and with_credentials:

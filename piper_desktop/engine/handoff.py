@@ -145,15 +145,15 @@ def _run(
     job_id: int,
     wait_for_operator: Callable[[Any], None],
 ) -> None:
-    loaded = runner._load(job_id)
+    loaded = runner.load(job_id)
     if loaded is None:
         return
-    job, account, media = loaded
+    job, account, media = loaded.job, loaded.account, loaded.media
     request = factory.request_for(job, account, media)
     try:
         publisher: Any = factory.get(job.route)
     except PublishError as exc:
-        runner._error(job, account, exc)
+        runner.error(job, account, exc)
         return
     # from here on a post may go out (the operator can press Post in the window)
     started = ledger.start_submit(job)
@@ -170,7 +170,7 @@ def _run(
         wait_for_operator(handoff)
         receipt = publisher.resume_after_handoff(request, on_receipt, handoff)
     except PublishError as exc:
-        runner._error(started, account, exc)
+        runner.error(started, account, exc)
         return
     except BaseException as exc:
         if not receipts:
@@ -186,7 +186,7 @@ def _run(
         raise
     if not receipts or receipts[-1] != receipt:
         on_receipt(receipt)
-    runner._check(started, request, receipt, publisher)
+    runner.follow(started, request, receipt, publisher)
 
 
 def until_window_closed(timeout: float | None = None) -> Callable[[Any], None]:

@@ -17,21 +17,11 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from sqlalchemy import (
-    Integer,
-    String,
-    Text,
-    bindparam,
-    case,
-    func,
-    insert,
     literal_column,
-    or_,
     select,
-    update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..logs import get_logger, mask
 from ..publishing.base import CheckResult, PublishError, Receipt
@@ -42,11 +32,12 @@ from ..store.enums import (
     CampaignStatus,
     JobStatus,
 )
-from ..store.models import Account, Artifact, Campaign, Job, JobEvent
-from ..store.types import JSONText, UTCDateTime
+from ..store.models import Account, Artifact, Job
+from ..store.types import json_from_db, json_to_db, time_to_db
 from .clock import Clock
 from .config import EngineConfig
 from .events import EngineEvent, EngineEvents, EventKind
+from .records import JobRecord
 
 log = get_logger("engine")
 
@@ -72,8 +63,10 @@ def content_type_for(name: str) -> str:
     return "application/octet-stream"
 
 
-# The hot path (every job passes here four times) runs prebuilt table-level statements:
-# building ORM statements anew per call cost more than the SQL itself.
+# The hot path (every job passes here four times) runs plain SQL on the DB-API connection:
+# the ORM's and Core's bookkeeping cost more than these small statements themselves.
+# Times and JSON are bound in their stored forms (store/types.py); `updated_at` is set
+# explicitly, as the models' onupdate would.
 
 
 def inline(values: Iterable[str]) -> list[Any]:
@@ -83,85 +76,56 @@ def inline(values: Iterable[str]) -> list[Any]:
     return [literal_column("'" + str(value).replace("'", "''") + "'") for value in values]
 
 
-JOBS = Job.__table__
-T_NOW = bindparam("t_now", type_=UTCDateTime())
-T_JOB = bindparam("t_job", type_=Integer())
-T_OWNER = bindparam("t_owner", type_=String())
-INSERT_EVENT = insert(JobEvent.__table__)
-START_SUBMIT = (
-    update(JOBS)
-    .where(
-        JOBS.c.id == T_JOB,
-        JOBS.c.lease_owner == T_OWNER,
-        JOBS.c.status == JobStatus.CLAIMED.value,
-    )
-    .values(
-        status=JobStatus.SUBMITTING.value,
-        attempts=JOBS.c.attempts + 1,
-        lease_expires_at=bindparam("t_lease_end", type_=UTCDateTime()),
-        updated_at=T_NOW,
-    )
+def sql_list(values: Iterable[str]) -> str:
+    """Our own status constants as an SQL list literal (never data)."""
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(map(str, values))) + ")"
+
+
+INSERT_EVENT = (
+    "INSERT INTO job_events (job_id, at, kind, status, message, data)"
+    " VALUES (:job, :at, :kind, :status, :message, :data)"
 )
-T_KIND = bindparam("t_kind", type_=String())
-T_VALUE = bindparam("t_value", type_=String())
-STORE_RECEIPT = (
-    update(JOBS)
-    .where(JOBS.c.id == T_JOB)
-    .where(
-        or_(
-            JOBS.c.receipt.is_(None),
-            JOBS.c.receipt != T_VALUE,
-            JOBS.c.receipt_kind != T_KIND,
-        )
-    )
-    .values(
-        receipt_kind=T_KIND,
-        receipt=T_VALUE,
-        post_url=func.coalesce(bindparam("t_post_url", type_=Text()), JOBS.c.post_url),
-        submitted_at=T_NOW,
-        status=case(
-            (
-                JOBS.c.status.in_(inline([JobStatus.CLAIMED.value, JobStatus.SUBMITTING.value])),
-                JobStatus.SUBMITTED.value,
-            ),
-            else_=JOBS.c.status,
-        ),
-        updated_at=T_NOW,
-    )
+START_SUBMIT = f"""
+UPDATE jobs SET status = '{JobStatus.SUBMITTING.value}', attempts = attempts + 1,
+       lease_expires_at = :lease_end, updated_at = :now
+WHERE id = :job AND lease_owner = :owner AND status = '{JobStatus.CLAIMED.value}'
+"""
+STORE_RECEIPT = f"""
+UPDATE jobs SET receipt_kind = :kind, receipt = :value,
+       post_url = coalesce(:post_url, post_url), submitted_at = :now,
+       status = CASE WHEN status IN {sql_list([JobStatus.CLAIMED, JobStatus.SUBMITTING])}
+                THEN '{JobStatus.SUBMITTED.value}' ELSE status END,
+       updated_at = :now
+WHERE id = :job AND (receipt IS NULL OR receipt != :value OR receipt_kind != :kind)
+"""
+LAST_POST = "UPDATE accounts SET last_post_at = :now, updated_at = :now WHERE id = :account"
+INSERT_ARTIFACT = (
+    "INSERT INTO artifacts (job_id, name, content_type, content, created_at)"
+    " VALUES (:job, :name, :content_type, :content, :now)"
 )
-LAST_POST = (
-    update(Account.__table__)
-    .where(Account.__table__.c.id == bindparam("t_account", type_=Integer()))
-    .values(last_post_at=T_NOW)
+TO_VERIFYING = f"""
+UPDATE jobs SET status = '{JobStatus.VERIFYING.value}', next_attempt_at = :next,
+       lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+WHERE id = :job AND lease_owner = :owner
+"""
+TO_PUBLISHED = f"""
+UPDATE jobs SET status = '{JobStatus.PUBLISHED.value}', published_at = :now,
+       post_url = coalesce(:post_url, post_url), post_id = coalesce(:post_id, post_id),
+       platform_results = coalesce(:results, platform_results), next_attempt_at = NULL,
+       last_error = :error, lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+WHERE id = :job AND lease_owner = :owner
+"""
+CAMPAIGN_STATUS = "SELECT name, status FROM campaigns WHERE id = ?"
+CAMPAIGN_OPEN_JOBS = (
+    "SELECT count(*) FROM jobs WHERE campaign_id = ? AND status NOT IN "
+    + sql_list(FINAL_JOB_STATUSES)
 )
-TO_VERIFYING = (
-    update(JOBS)
-    .where(JOBS.c.id == T_JOB, JOBS.c.lease_owner == T_OWNER)
-    .values(
-        status=JobStatus.VERIFYING.value,
-        next_attempt_at=bindparam("t_next", type_=UTCDateTime()),
-        lease_owner=None,
-        lease_expires_at=None,
-        updated_at=T_NOW,
-    )
+CAMPAIGN_COMPLETED = (
+    f"UPDATE campaigns SET status = '{CampaignStatus.COMPLETED.value}', updated_at = ? WHERE id = ?"
 )
-TO_PUBLISHED = (
-    update(JOBS)
-    .where(JOBS.c.id == T_JOB, JOBS.c.lease_owner == T_OWNER)
-    .values(
-        status=JobStatus.PUBLISHED.value,
-        published_at=T_NOW,
-        post_url=func.coalesce(bindparam("t_post_url", type_=Text()), JOBS.c.post_url),
-        post_id=func.coalesce(bindparam("t_post_id", type_=String()), JOBS.c.post_id),
-        platform_results=func.coalesce(
-            bindparam("t_results", type_=JSONText()), JOBS.c.platform_results
-        ),
-        next_attempt_at=None,
-        last_error=bindparam("t_error", type_=Text()),
-        lease_owner=None,
-        lease_expires_at=None,
-        updated_at=T_NOW,
-    )
+LAST_RECEIPT = (
+    f"SELECT data FROM job_events WHERE job_id = ? AND kind = '{EventKind.RECEIPT.value}'"
+    " ORDER BY id DESC LIMIT 1"
 )
 
 
@@ -191,17 +155,45 @@ class JobFacts:
 
 
 class Transition:
-    """One write transaction's worth of changes and the announcements that follow it."""
+    """One write transaction's worth of changes and the announcements that follow it.
 
-    def __init__(self, session: Session, now: datetime) -> None:
-        self.session = session
+    A plain-SQL transition (`Ledger.quick`, the hot path) has only `raw`, the DB-API
+    connection; an ORM one (`Ledger.transition`) also has `session`, and `raw` is the
+    session's own connection, so both kinds of statement share the transaction."""
+
+    def __init__(self, now: datetime, *, raw: Any = None, session: Session | None = None) -> None:
         self.now = now
+        self._raw = raw
+        self._session = session
         self.events: list[EngineEvent] = []
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("a plain-SQL transition has no ORM session")
+        return self._session
 
     @cached_property
     def connection(self) -> Connection:
-        """The transaction's connection, looked up once (the session's lookup is not free)."""
+        """The session's Core connection, looked up once (the lookup is not free)."""
         return self.session.connection()
+
+    @cached_property
+    def raw(self) -> Any:
+        """The DB-API connection the transaction runs on."""
+        if self._raw is None:
+            self._raw = self.connection.connection.driver_connection
+        return self._raw
+
+    @cached_property
+    def now_db(self) -> str:
+        return time_to_db(self.now)
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        """Plain SQL in this transaction (named or positional parameters)."""
+        if self._session is not None:
+            self._session.flush()  # pending ORM changes first, in the order they were made
+        return self.raw.execute(sql, params)
 
     def note(
         self,
@@ -216,15 +208,15 @@ class Transition:
         message = mask(message)
         status = status or job.status
         if persist:
-            self.connection.execute(
+            self.raw.execute(
                 INSERT_EVENT,
                 {
-                    "job_id": job.id,
-                    "at": self.now,
+                    "job": job.id,
+                    "at": self.now_db,
                     "kind": kind.value,
                     "status": status,
                     "message": message,
-                    "data": data,
+                    "data": json_to_db(data),
                 },
             )
         self.events.append(
@@ -265,14 +257,26 @@ class Ledger:
 
     @contextmanager
     def transition(self) -> Iterator[Transition]:
-        """A write transaction; its events are emitted only after it committed."""
+        """A write transaction with an ORM session; its events are emitted only after it
+        committed."""
         with self.db.write() as session:
-            change = Transition(session, self.clock.now())
+            change = Transition(self.clock.now(), session=session)
             yield change
+        self._announce(change)
+
+    @contextmanager
+    def quick(self) -> Iterator[Transition]:
+        """A plain-SQL write transaction (the hot path); events follow the commit."""
+        with self.db.raw_write() as raw:
+            change = Transition(self.clock.now(), raw=raw)
+            yield change
+        self._announce(change)
+
+    def _announce(self, change: Transition) -> None:
         for event in change.events:
             self.events.emit(event, masked=True)  # Transition masked every message
 
-    def held(self, job: Job) -> bool:
+    def held(self, job: Job | JobRecord) -> bool:
         return job.lease_owner == self.owner
 
     def _job(self, change: Transition, job_id: int, *, leased: bool = True) -> Job | None:
@@ -290,60 +294,59 @@ class Ledger:
         job.lease_expires_at = None
 
     # --- the publishing path ------------------------------------------------------------
-    def start_submit(self, job: Job) -> Job | None:
+    def start_submit(self, job: JobRecord) -> JobRecord | None:
         """claimed → submitting, one attempt more. None if the job is no longer ours."""
-        with self.transition() as change:
-            done = change.connection.execute(
+        with self.quick() as change:
+            done = change.execute(
                 START_SUBMIT,
                 {
-                    "t_job": job.id,
-                    "t_owner": self.owner,
-                    "t_now": change.now,
-                    "t_lease_end": change.now + timedelta(seconds=self.config.lease_seconds),
+                    "job": job.id,
+                    "owner": self.owner,
+                    "now": change.now_db,
+                    "lease_end": time_to_db(
+                        change.now + timedelta(seconds=self.config.lease_seconds)
+                    ),
                 },
             )
-            if done.rowcount != 1:  # type: ignore[attr-defined]
+            if done.rowcount != 1:
                 return None
-            attempts = job.attempts + 1
+            started = job.but(attempts=job.attempts + 1, status=JobStatus.SUBMITTING.value)
             change.note(
-                job,
+                started,
                 EventKind.SUBMITTING,
-                f"attempt {attempts} of {job.max_attempts} on route {job.route}",
-                {"attempt": attempts, "route": job.route},
-                status=JobStatus.SUBMITTING.value,
+                f"attempt {started.attempts} of {job.max_attempts} on route {job.route}",
+                {"attempt": started.attempts, "route": job.route},
             )
-        # the runner's copy follows what was written
-        set_committed_value(job, "attempts", attempts)
-        set_committed_value(job, "status", JobStatus.SUBMITTING.value)
-        return job
+        return started
 
     def record_receipt(self, job: JobLike, receipt: Receipt) -> None:
         """Keep the platform's receipt at once — before anything else happens. Kept even
         if this engine's lease lapsed: it is the platform's word."""
-        with self.transition() as change:
-            stored = change.connection.execute(
+        with self.quick() as change:
+            stored = change.execute(
                 STORE_RECEIPT,
                 {
-                    "t_job": job.id,
-                    "t_kind": receipt.kind,
-                    "t_value": receipt.value,
-                    "t_post_url": receipt.post_url,
-                    "t_now": change.now,
+                    "job": job.id,
+                    "kind": receipt.kind,
+                    "value": receipt.value,
+                    "post_url": receipt.post_url,
+                    "now": change.now_db,
                 },
             )
-            if stored.rowcount != 1:  # type: ignore[attr-defined]
+            if stored.rowcount != 1:
                 return  # the same receipt was already kept
-            change.connection.execute(LAST_POST, {"t_account": job.account_id, "t_now": change.now})
+            change.execute(LAST_POST, {"account": job.account_id, "now": change.now_db})
             evidence = receipt.extra.get("evidence_png") if receipt.extra else None
             if isinstance(evidence, bytes | bytearray) and evidence:
-                change.connection.execute(
-                    insert(Artifact).values(
-                        job_id=job.id,
-                        name="evidence.png",
-                        content_type="image/png",
-                        content=bytes(evidence),
-                        created_at=change.now,
-                    )
+                change.execute(
+                    INSERT_ARTIFACT,
+                    {
+                        "job": job.id,
+                        "name": "evidence.png",
+                        "content_type": "image/png",
+                        "content": bytes(evidence),
+                        "now": change.now_db,
+                    },
                 )
             data = {
                 k: v
@@ -358,6 +361,15 @@ class Ledger:
                 | {"extra": data},
                 status=JobStatus.SUBMITTED.value,
             )
+
+    def last_receipt_extra(self, job_id: int, value: str) -> dict[str, Any]:
+        """The extra fields the platform gave with receipt `value` (from its event)."""
+        with self.db.raw_read() as raw:
+            row = raw.execute(LAST_RECEIPT, (job_id,)).fetchone()
+        data = json_from_db(row[0]) if row is not None else None
+        if isinstance(data, dict) and data.get("value") == value:
+            return dict(data.get("extra") or {})
+        return {}
 
     def facts(self, job_id: int) -> JobFacts | None:
         with self.db.session() as session:
@@ -376,12 +388,17 @@ class Ledger:
     ) -> None:
         """Waiting for the platform: release the lease, check again at `next_check`.
         `first`: the job just arrived here (its history says so once)."""
-        with self.transition() as change:
-            done = change.connection.execute(
+        with self.quick() as change:
+            done = change.execute(
                 TO_VERIFYING,
-                {"t_job": job.id, "t_owner": self.owner, "t_now": change.now, "t_next": next_check},
+                {
+                    "job": job.id,
+                    "owner": self.owner,
+                    "now": change.now_db,
+                    "next": time_to_db(next_check),
+                },
             )
-            if done.rowcount != 1:  # type: ignore[attr-defined]
+            if done.rowcount != 1:
                 return
             if self.on_verifying is not None:
                 self.on_verifying(next_check)
@@ -395,21 +412,21 @@ class Ledger:
                 )
 
     def published(self, job: JobLike, result: CheckResult, post_url: str | None = None) -> None:
-        with self.transition() as change:
+        with self.quick() as change:
             url = result.post_url or post_url
-            done = change.connection.execute(
+            done = change.execute(
                 TO_PUBLISHED,
                 {
-                    "t_job": job.id,
-                    "t_owner": self.owner,
-                    "t_now": change.now,
-                    "t_post_url": url,
-                    "t_post_id": result.post_id,
-                    "t_results": result.platform_results or None,
-                    "t_error": mask(result.reason) if result.reason else None,
+                    "job": job.id,
+                    "owner": self.owner,
+                    "now": change.now_db,
+                    "post_url": url,
+                    "post_id": result.post_id,
+                    "results": json_to_db(result.platform_results or None),
+                    "error": mask(result.reason) if result.reason else None,
                 },
             )
-            if done.rowcount != 1:  # type: ignore[attr-defined]
+            if done.rowcount != 1:
                 return
             message = url or "published"
             if result.reason:
@@ -604,26 +621,17 @@ class Ledger:
     def _campaign_done(self, change: Transition, job: JobLike) -> None:
         if job.campaign_id is None:
             return
-        campaign = change.session.get(Campaign, job.campaign_id)
-        if campaign is None or campaign.status not in (
-            CampaignStatus.RUNNING,
-            CampaignStatus.PAUSED,
-        ):
+        row = change.execute(CAMPAIGN_STATUS, (job.campaign_id,)).fetchone()
+        if row is None or row[1] not in (CampaignStatus.RUNNING, CampaignStatus.PAUSED):
             return
-        change.session.flush()
-        open_jobs = change.session.scalar(
-            select(func.count(Job.id)).where(
-                Job.campaign_id == campaign.id,
-                Job.status.not_in([s.value for s in FINAL_JOB_STATUSES]),
-            )
-        )
+        (open_jobs,) = change.execute(CAMPAIGN_OPEN_JOBS, (job.campaign_id,)).fetchone()
         if open_jobs == 0:
-            campaign.status = CampaignStatus.COMPLETED.value
+            change.execute(CAMPAIGN_COMPLETED, (change.now_db, job.campaign_id))
             change.announce(
                 EventKind.CAMPAIGN,
-                f"campaign {campaign.name!r} completed",
-                campaign_id=campaign.id,
-                status=campaign.status,
+                f"campaign {row[0]!r} completed",
+                campaign_id=job.campaign_id,
+                status=CampaignStatus.COMPLETED.value,
             )
 
 

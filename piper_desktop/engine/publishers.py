@@ -22,6 +22,7 @@ from ..publishing.base import AccountRef, PostOptions, Publisher, PublishError, 
 from ..store.enums import JobRoute
 from ..store.models import Account, Job, MediaItem
 from .clock import Clock, SystemClock
+from .records import AccountRecord, JobRecord, MediaRecord
 
 log = get_logger("engine")
 
@@ -174,7 +175,7 @@ class PublisherFactory:
 
     # --- requests -------------------------------------------------------------------------
     @staticmethod
-    def account_ref(account: Account) -> AccountRef:
+    def account_ref(account: Account | AccountRecord) -> AccountRef:
         return AccountRef(
             id=account.id,
             platform=account.platform,
@@ -184,7 +185,12 @@ class PublisherFactory:
         )
 
     @classmethod
-    def request_for(cls, job: Job, account: Account, media: MediaItem) -> PublishRequest:
+    def request_for(
+        cls,
+        job: Job | JobRecord,
+        account: Account | AccountRecord,
+        media: MediaItem | MediaRecord,
+    ) -> PublishRequest:
         return PublishRequest(
             job_id=job.id,
             idempotency_key=job.uuid,

@@ -19,9 +19,6 @@ import random
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import defer, joinedload, lazyload
-
 from ..logs import get_logger
 from ..publishing.base import (
     CheckResult,
@@ -33,25 +30,15 @@ from ..publishing.base import (
 )
 from ..store.db import Database
 from ..store.enums import JobStatus
-from ..store.models import Account, Job, JobEvent, MediaItem
 from .clock import Clock
 from .config import EngineConfig
 from .dispatch import Work
 from .events import EngineEvent, EngineEvents, EventKind
 from .ledger import Ledger, error_summary
 from .publishers import PublisherFactory
+from .records import AccountRecord, JobRecord, LoadedJob, load_job
 
 log = get_logger("engine")
-
-
-# the job with its account (and proxy) and its media, in one query
-LOAD_JOB = (
-    select(Job, Account, MediaItem)
-    .join(Account, Account.id == Job.account_id)
-    .join(MediaItem, MediaItem.id == Job.media_id)
-    .options(joinedload(Account.proxy), lazyload(Account.profile), defer(Account.storage_state))
-    .where(Job.id == bindparam("job_id"))
-)
 
 
 def retry_delay(
@@ -135,21 +122,17 @@ class JobRunner:
         except Exception:
             log.exception("job %s: could not record the internal error", work.job_id)
 
-    def _load(self, job_id: int) -> tuple[Job, Account, MediaItem] | None:
+    def load(self, job_id: int) -> LoadedJob | None:
         """The job with its account (and proxy) and media, in one query."""
-        with self.db.session() as session:
-            row = session.execute(LOAD_JOB, {"job_id": job_id}).first()
-            if row is None:
-                return None
-            job, account, media = row
-            return job, account, media
+        with self.db.raw_read() as raw:
+            return load_job(raw, job_id)
 
     # --- publishing -------------------------------------------------------------------------
     def publish(self, work: Work) -> None:
-        loaded = self._load(work.job_id)
+        loaded = self.load(work.job_id)
         if loaded is None:
             return
-        job, account, media = loaded
+        job, account, media = loaded.job, loaded.account, loaded.media
         if not self.ledger.held(job) or job.status != JobStatus.CLAIMED:
             return
         if self.stopping.is_set():
@@ -163,7 +146,7 @@ class JobRunner:
         try:
             publisher = self.factory.get(job.route)
         except PublishError as exc:
-            self._error(job, account, exc)
+            self.error(job, account, exc)
             return
         started = self.ledger.start_submit(job)
         if started is None:
@@ -191,7 +174,7 @@ class JobRunner:
         try:
             receipt = publisher.submit(request, on_receipt, on_progress)
         except PublishError as exc:
-            self._error(started, account, exc)
+            self.error(started, account, exc)
             return
         except Exception as exc:
             log.exception("job %s: publisher failed unexpectedly", job.id)
@@ -209,9 +192,9 @@ class JobRunner:
                 job, self.clock.now(), "engine stopping; status checks resume at the next start"
             )
             return
-        self._check(started, request, receipt, publisher)
+        self.follow(started, request, receipt, publisher)
 
-    def _error(self, job: Job, account: Account, exc: PublishError) -> None:
+    def error(self, job: JobRecord, account: AccountRecord, exc: PublishError) -> None:
         self.ledger.artifacts(job.id, exc.artifacts)
         reason = error_summary(exc)
         attempts = job.attempts
@@ -256,10 +239,10 @@ class JobRunner:
 
     # --- status checks ----------------------------------------------------------------------
     def check(self, work: Work) -> None:
-        loaded = self._load(work.job_id)
+        loaded = self.load(work.job_id)
         if loaded is None:
             return
-        job, account, media = loaded
+        job, account, media = loaded.job, loaded.account, loaded.media
         if not self.ledger.held(job) or job.status != JobStatus.VERIFYING:
             return
         if not job.receipt or not job.receipt_kind:
@@ -273,30 +256,21 @@ class JobRunner:
         except PublishError as exc:
             self._check_failed(job, exc)
             return
-        self._check(job, request, self.stored_receipt(job), publisher)
+        self.follow(job, request, self.stored_receipt(job), publisher)
 
-    def stored_receipt(self, job: Job) -> Receipt:
+    def stored_receipt(self, job: JobRecord) -> Receipt:
         """The receipt as the platform gave it, extra fields from its event included."""
-        extra: dict[str, object] = {}
-        with self.db.session() as session:
-            event = session.scalar(
-                select(JobEvent)
-                .where(JobEvent.job_id == job.id, JobEvent.kind == EventKind.RECEIPT.value)
-                .order_by(JobEvent.id.desc())
-                .limit(1)
-            )
-        if event is not None and event.data and event.data.get("value") == job.receipt:
-            extra = dict(event.data.get("extra") or {})
         return Receipt(
             kind=str(job.receipt_kind),
             value=str(job.receipt),
             post_url=job.post_url,
-            extra=extra,
+            extra=self.ledger.last_receipt_extra(job.id, str(job.receipt)),
         )
 
-    def _check(
-        self, job: Job, request: PublishRequest, receipt: Receipt, publisher: Publisher
+    def follow(
+        self, job: JobRecord, request: PublishRequest, receipt: Receipt, publisher: Publisher
     ) -> None:
+        """The first status check right after a submission (and every later one)."""
         try:
             result = publisher.check(request, receipt)
         except PublishError as exc:
@@ -306,7 +280,7 @@ class JobRunner:
             self._check_failures.pop(job.id, None)
         self._apply(job, result, receipt)
 
-    def _check_failed(self, job: Job, exc: PublishError) -> None:
+    def _check_failed(self, job: JobRecord, exc: PublishError) -> None:
         if not exc.retryable:
             self.ledger.attention(
                 job.id,
@@ -331,13 +305,13 @@ class JobRunner:
             first=job.status != JobStatus.VERIFYING,
         )
 
-    def _verify_timed_out(self, job: Job) -> bool:
+    def _verify_timed_out(self, job: JobRecord) -> bool:
         since: datetime | None = job.submitted_at
         if since is None:
             return False
         return (self.clock.now() - since).total_seconds() > self.config.verify_timeout_seconds
 
-    def _apply(self, job: Job, result: CheckResult, receipt: Receipt) -> None:
+    def _apply(self, job: JobRecord, result: CheckResult, receipt: Receipt) -> None:
         if result.state == CheckState.PENDING:
             if self._verify_timed_out(job):
                 hours = self.config.verify_timeout_seconds / 3600

@@ -116,6 +116,34 @@ class Database:
         with self._write_sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def raw_write(self) -> Iterator[Any]:
+        """A write transaction (BEGIN IMMEDIATE) on a pooled DB-API connection, committed
+        on success. For the engine's hot path, which runs plain SQL: the ORM and Core
+        bookkeeping cost more than a small transaction's SQL."""
+        pooled = self.engine.raw_connection()
+        try:
+            conn = pooled.driver_connection
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            pooled.close()  # back to the pool, which rolls back anything left open
+
+    @contextmanager
+    def raw_read(self) -> Iterator[Any]:
+        """A pooled DB-API connection for plain-SQL reads (each statement sees a
+        consistent snapshot)."""
+        pooled = self.engine.raw_connection()
+        try:
+            yield pooled.driver_connection
+        finally:
+            pooled.close()
+
     def rekey(self, new_password: str) -> None:
         """Re-encrypt the whole file under a new password, atomically."""
         self.engine.dispose()
