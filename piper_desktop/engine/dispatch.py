@@ -22,8 +22,9 @@ Held jobs get a later `next_attempt_at` (and one "held" event): no attempt is sp
 Status checks of submitted posts (`verifying` jobs whose next check is due) are claimed
 in the same pass and share the worker limits.
 
-The pass runs after every finished job, so it reads plain rows through prebuilt
-statements; ORM objects are loaded only for the rare re-slotting of a missed job.
+The pass runs after every finished job, so it runs plain SQL on the DB-API connection;
+the rare re-slotting of a missed job needs the ORM and follows in a transaction of its
+own (`reslot_missed`), which checks again that the job is still queued and free.
 """
 
 from __future__ import annotations
@@ -34,155 +35,92 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, Text, bindparam, exists, func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.duplicates import POSTED_STATUSES, duplicate_message
 from ..domain.reslot import reslot_jobs
 from ..store.enums import AccountStatus, CampaignStatus, JobStatus, MissedPolicy
 from ..store.models import Account, Campaign, Job
-from ..store.types import UTCDateTime
+from ..store.types import time_from_db, time_to_db
 from .config import EngineConfig
 from .events import EventKind
-from .ledger import Transition, inline
+from .ledger import Ledger, Transition, sql_list
 
 CLAIMABLE = (JobStatus.QUEUED.value, JobStatus.RETRYING.value)
 # an account with a job in one of these is posting right now
 POSTING = (JobStatus.CLAIMED.value, JobStatus.SUBMITTING.value, JobStatus.SUBMITTED.value)
 RUNNABLE_ACCOUNTS = (AccountStatus.ACTIVE.value, AccountStatus.COOLDOWN.value)
 
-JOBS = Job.__table__
-ACCOUNTS = Account.__table__
-CAMPAIGNS = Campaign.__table__
-NOW = bindparam("now", type_=UTCDateTime())
-SINCE = bindparam("since", type_=UTCDateTime())
-UNTIL = bindparam("until", type_=UTCDateTime())
-LEASE_END = bindparam("lease_end", type_=UTCDateTime())
-OWNER = bindparam("owner", type_=String())
-JOB_ID = bindparam("job_id", type_=Integer())
-LIMIT = bindparam("limit", type_=Integer())
-REASON = bindparam("reason", type_=Text())
-ACCOUNT_IDS = bindparam("accounts", expanding=True)
-LEASE_FREE = or_(JOBS.c.lease_owner.is_(None), JOBS.c.lease_expires_at < NOW)
+LEASE_FREE = "(j.lease_owner IS NULL OR j.lease_expires_at < :now)"
 
 # verifying jobs by next check: the due ones are claimed, the first later one tells the
 # engine when to look again (so passes in between skip this query)
-CHECKS = (
-    select(JOBS.c.id, JOBS.c.route, JOBS.c.account_id, JOBS.c.next_attempt_at)
-    .where(JOBS.c.status == JobStatus.VERIFYING.value, LEASE_FREE)
-    .order_by(JOBS.c.next_attempt_at, JOBS.c.id)
-    .limit(LIMIT)
+CHECKS = f"""
+SELECT j.id, j.route, j.account_id, j.next_attempt_at FROM jobs AS j
+WHERE j.status = '{JobStatus.VERIFYING.value}' AND {LEASE_FREE}
+ORDER BY j.next_attempt_at, j.id LIMIT :limit
+"""
+CLAIM_CHECK = f"""
+UPDATE jobs AS j SET lease_owner = :owner, lease_expires_at = :lease_end, updated_at = :now
+WHERE j.id = :job AND j.status = '{JobStatus.VERIFYING.value}' AND j.next_attempt_at <= :now
+  AND {LEASE_FREE}
+"""
+DUE_JOBS = f"""
+SELECT j.id, j.status, j.account_id, j.campaign_id, j.media_id, j.route, j.caption,
+       j.pinned_time, j.allow_duplicate, j.next_attempt_at,
+       a.username, a.status, a.cooldown_until, a.timezone, a.max_posts_per_day,
+       a.min_spacing_minutes, a.last_post_at,
+       c.status, c.missed_policy
+FROM jobs AS j
+JOIN accounts AS a ON a.id = j.account_id
+LEFT OUTER JOIN campaigns AS c ON c.id = j.campaign_id
+WHERE a.status IN {sql_list(RUNNABLE_ACCOUNTS)}
+  AND (j.campaign_id IS NULL OR c.status != '{CampaignStatus.PAUSED.value}')
+  -- one status per query: the (status, next_attempt_at) index then gives the order,
+  -- and LIMIT stops the scan early (with IN (...) SQLite sorts every due job)
+  AND j.status = :status AND j.next_attempt_at <= :now AND {LEASE_FREE}
+  -- one post at a time per account: accounts posting right now wait
+  AND NOT EXISTS (SELECT 1 FROM jobs AS other
+                  WHERE other.account_id = j.account_id
+                    AND other.status IN {sql_list(POSTING)})
+ORDER BY j.next_attempt_at, j.id LIMIT :limit
+"""
+RECENT_POSTS = (
+    "SELECT account_id, route, submitted_at FROM jobs"
+    " WHERE submitted_at >= ? AND account_id IN ({accounts})"
 )
-CLAIM_CHECK = (
-    update(JOBS)
-    .where(
-        JOBS.c.id == JOB_ID,
-        JOBS.c.status == JobStatus.VERIFYING.value,
-        JOBS.c.next_attempt_at <= NOW,
-        LEASE_FREE,
-    )
-    .values(lease_owner=OWNER, lease_expires_at=LEASE_END)
-)
-OTHER = JOBS.alias("other")
-DUE_JOBS = (
-    select(
-        JOBS.c.id,
-        JOBS.c.status,
-        JOBS.c.account_id,
-        JOBS.c.campaign_id,
-        JOBS.c.media_id,
-        JOBS.c.route,
-        JOBS.c.caption,
-        JOBS.c.pinned_time,
-        JOBS.c.allow_duplicate,
-        JOBS.c.next_attempt_at,
-        ACCOUNTS.c.username,
-        ACCOUNTS.c.status.label("account_status"),
-        ACCOUNTS.c.cooldown_until,
-        ACCOUNTS.c.timezone,
-        ACCOUNTS.c.max_posts_per_day,
-        ACCOUNTS.c.min_spacing_minutes,
-        ACCOUNTS.c.last_post_at,
-        CAMPAIGNS.c.status.label("campaign_status"),
-        CAMPAIGNS.c.missed_policy,
-    )
-    .select_from(
-        JOBS.join(ACCOUNTS, ACCOUNTS.c.id == JOBS.c.account_id).outerjoin(
-            CAMPAIGNS, CAMPAIGNS.c.id == JOBS.c.campaign_id
-        )
-    )
-    .where(ACCOUNTS.c.status.in_(inline(RUNNABLE_ACCOUNTS)))
-    .where(or_(JOBS.c.campaign_id.is_(None), CAMPAIGNS.c.status != CampaignStatus.PAUSED.value))
-    # one status per query: the (status, next_attempt_at) index then gives the order,
-    # and LIMIT stops the scan early (with IN (...) SQLite sorts every due job)
-    .where(
-        JOBS.c.status == bindparam("status", type_=String()),
-        JOBS.c.next_attempt_at <= NOW,
-        LEASE_FREE,
-    )
-    # one post at a time per account: accounts posting right now wait
-    .where(
-        ~exists()
-        .where(OTHER.c.account_id == JOBS.c.account_id, OTHER.c.status.in_(inline(POSTING)))
-        .correlate(JOBS)
-    )
-    .order_by(JOBS.c.next_attempt_at, JOBS.c.id)
-    .limit(LIMIT)
-)
-RECENT_POSTS = select(JOBS.c.account_id, JOBS.c.route, JOBS.c.submitted_at).where(
-    JOBS.c.account_id.in_(ACCOUNT_IDS), JOBS.c.submitted_at >= SINCE
-)
-POST_MOMENT = func.coalesce(JOBS.c.published_at, JOBS.c.submitted_at, JOBS.c.scheduled_at)
-DUPLICATE = (
-    select(
-        JOBS.c.id,
-        JOBS.c.status,
-        JOBS.c.published_at,
-        JOBS.c.submitted_at,
-        JOBS.c.scheduled_at,
-    )
-    .where(
-        JOBS.c.account_id == bindparam("account", type_=Integer()),
-        JOBS.c.media_id == bindparam("media", type_=Integer()),
-        JOBS.c.id != JOB_ID,
-        JOBS.c.status.in_(inline(POSTED_STATUSES)),
-        POST_MOMENT >= SINCE,
-        POST_MOMENT <= UNTIL,
-    )
-    .order_by(JOBS.c.id)
-    .limit(1)
-)
-CLAIM = (
-    update(JOBS)
-    .where(
-        JOBS.c.id == JOB_ID,
-        JOBS.c.status.in_(inline(CLAIMABLE)),
-        JOBS.c.next_attempt_at <= NOW,
-        LEASE_FREE,
-    )
-    .values(status=JobStatus.CLAIMED.value, lease_owner=OWNER, lease_expires_at=LEASE_END)
-)
-HOLD = update(JOBS).where(JOBS.c.id == JOB_ID).values(next_attempt_at=UNTIL, updated_at=NOW)
-FAIL = (
-    update(JOBS)
-    .where(JOBS.c.id == JOB_ID)
-    .values(status=JobStatus.FAILED.value, last_error=REASON, next_attempt_at=None, updated_at=NOW)
-)
-TO_ATTENTION = (
-    update(JOBS)
-    .where(JOBS.c.id == JOB_ID)
-    .values(
-        status=JobStatus.NEEDS_ATTENTION.value,
-        attention_reason=REASON,
-        last_error=REASON,
-        next_attempt_at=None,
-        updated_at=NOW,
-    )
-)
-ACCOUNT_ACTIVE = (
-    update(ACCOUNTS)
-    .where(ACCOUNTS.c.id == bindparam("account", type_=Integer()))
-    .values(status=AccountStatus.ACTIVE.value, status_reason=None, cooldown_until=None)
+DUPLICATE = f"""
+SELECT id, status, published_at, submitted_at, scheduled_at FROM jobs
+WHERE account_id = :account AND media_id = :media AND id != :job
+  AND status IN {sql_list(POSTED_STATUSES)}
+  AND coalesce(published_at, submitted_at, scheduled_at) BETWEEN :since AND :until
+ORDER BY id LIMIT 1
+"""
+CLAIM = f"""
+UPDATE jobs AS j SET status = '{JobStatus.CLAIMED.value}', lease_owner = :owner,
+       lease_expires_at = :lease_end, updated_at = :now
+WHERE j.id = :job AND j.status IN {sql_list(CLAIMABLE)} AND j.next_attempt_at <= :now
+  AND {LEASE_FREE}
+"""
+HOLD = "UPDATE jobs SET next_attempt_at = :until, updated_at = :now WHERE id = :job"
+FAIL = f"""
+UPDATE jobs SET status = '{JobStatus.FAILED.value}', last_error = :reason,
+       next_attempt_at = NULL, updated_at = :now
+WHERE id = :job
+"""
+TO_ATTENTION = f"""
+UPDATE jobs SET status = '{JobStatus.NEEDS_ATTENTION.value}', attention_reason = :reason,
+       last_error = :reason, next_attempt_at = NULL, updated_at = :now
+WHERE id = :job
+"""
+ACCOUNT_ACTIVE = f"""
+UPDATE accounts SET status = '{AccountStatus.ACTIVE.value}', status_reason = NULL,
+       cooldown_until = NULL, updated_at = :now
+WHERE id = :account
+"""
+CAPTIONS = (
+    "SELECT caption, account_id, submitted_at FROM jobs WHERE submitted_at >= ? AND caption != ''"
 )
 
 
@@ -196,9 +134,22 @@ class Work:
     previous_status: str
 
 
+@dataclass(frozen=True)
+class PostedJob:
+    """The earlier job a duplicate repeats (what `duplicate_message` names)."""
+
+    id: int
+    status: str
+    published_at: datetime | None
+    submitted_at: datetime | None
+    scheduled_at: datetime | None
+
+
 @dataclass
 class PassResult:
     work: list[Work] = field(default_factory=list)
+    # missed jobs to move to a later slot, with how many minutes late they are
+    reslot: list[tuple[int, int]] = field(default_factory=list)
     # due jobs left waiting for a full worker pool
     waiting: int = 0
     # the next status check not yet due (None: none known); set when checks were read
@@ -232,7 +183,18 @@ class DueJob:
 
     @classmethod
     def of(cls, row: Any) -> DueJob:
-        return cls(*row)
+        """From a DUE_JOBS row (times and flags in their stored forms)."""
+        (
+            id, status, account_id, campaign_id, media_id, route, caption, pinned, allow,
+            next_at, username, account_status, cooldown, zone, cap, spacing, last_post,
+            campaign_status, missed_policy,
+        ) = row  # fmt: skip
+        return cls(
+            id, status, account_id, campaign_id, media_id, route, caption, bool(pinned),
+            bool(allow), time_from_db(next_at), username, account_status,  # type: ignore[arg-type]
+            time_from_db(cooldown), zone, cap, spacing, time_from_db(last_post),
+            campaign_status, missed_policy,
+        )  # fmt: skip
 
 
 def _runnable(query: Any) -> Any:
@@ -318,17 +280,14 @@ class CaptionBook:
         self._loaded_at: float | None = None
         self._posts: dict[str, dict[int, datetime]] = defaultdict(dict)
 
-    def refresh(self, session: Session, now: datetime, mono: float) -> None:
+    def refresh(self, raw: Any, now: datetime, mono: float) -> None:
         if self._loaded_at is not None and mono - self._loaded_at < self.ttl:
             return
         self._loaded_at = mono
         self._posts = defaultdict(dict)
-        for caption, account_id, at in session.execute(
-            select(Job.caption, Job.account_id, Job.submitted_at).where(
-                Job.submitted_at >= now - timedelta(days=1), Job.caption != ""
-            )
-        ):
-            self.add(caption, account_id, at)
+        since = time_to_db(now - timedelta(days=1))
+        for caption, account_id, at in raw.execute(CAPTIONS, (since,)):
+            self.add(caption, account_id, time_from_db(at))  # type: ignore[arg-type]
 
     def add(self, caption: str, account_id: int, at: datetime) -> None:
         if caption:
@@ -361,10 +320,8 @@ class ClaimPass:
     ) -> None:
         self.change = change
         self.read_checks = read_checks
-        self.session = change.session
-        # the pass's own statements go straight to the connection (no ORM bookkeeping)
-        self.connection = change.connection
         self.now = change.now
+        self.now_db = change.now_db
         self.config = config
         self.owner = owner
         self.free_total = free_total
@@ -397,10 +354,16 @@ class ClaimPass:
         return self.now + timedelta(seconds=self.config.lease_seconds)
 
     def _params(self, **extra: object) -> dict[str, object]:
-        return {"now": self.now, "lease_end": self._lease_end(), "owner": self.owner, **extra}
+        return {
+            "now": self.now_db,
+            "lease_end": time_to_db(self._lease_end()),
+            "owner": self.owner,
+            **extra,
+        }
 
     def _checks(self) -> None:
-        rows = self.connection.execute(CHECKS, {"now": self.now, "limit": self.scan_limit}).all()
+        rows = self.change.execute(CHECKS, {"now": self.now_db, "limit": self.scan_limit})
+        rows = [(i, route, a, time_from_db(at)) for i, route, a, at in rows.fetchall()]
         self.result.checks_read = True
         for job_id, route, account_id, at in rows:
             if at is not None and at > self.now:
@@ -411,7 +374,7 @@ class ClaimPass:
                 # due but no room: look again at the next pass
                 self.result.next_check = self.now
                 continue
-            claimed = self.connection.execute(CLAIM_CHECK, self._params(job_id=job_id))
+            claimed = self.change.execute(CLAIM_CHECK, self._params(job=job_id))
             if claimed.rowcount == 1:
                 self.result.work.append(
                     Work(job_id, "check", route, account_id, JobStatus.VERIFYING.value)
@@ -426,15 +389,16 @@ class ClaimPass:
         seen: set[int] = set()
         # a first page is usually enough; busy accounts at its head can call for more
         while self.free_total > 0:
+            # stored times sort as the times they are
             rows = sorted(
                 (
                     row
                     for status in CLAIMABLE
-                    for row in self.connection.execute(
-                        DUE_JOBS, {"now": self.now, "limit": limit, "status": status}
-                    )
+                    for row in self.change.execute(
+                        DUE_JOBS, {"now": self.now_db, "limit": limit, "status": status}
+                    ).fetchall()
                 ),
-                key=lambda row: (row.next_attempt_at, row.id),
+                key=lambda row: (row[9], row[0]),
             )[:limit]
             fresh = [DueJob.of(row) for row in rows if row[0] not in seen]
             if not fresh:
@@ -448,7 +412,7 @@ class ClaimPass:
     def _consider(self, jobs: list[DueJob]) -> None:
         busy = self._claimed_accounts
         days = self._account_days(jobs)
-        self.captions.refresh(self.session, self.now, self.mono)
+        self.captions.refresh(self.change.raw, self.now, self.mono)
         for job in jobs:
             if job.account_id in busy:
                 continue  # claimed earlier in this pass
@@ -479,15 +443,16 @@ class ClaimPass:
     def _account_days(self, jobs: list[DueJob]) -> dict[int, AccountDay]:
         first = {job.account_id: job for job in reversed(jobs)}
         posts: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
-        for account_id, route, at in self.connection.execute(
-            RECENT_POSTS, {"accounts": sorted(first), "since": self.now - timedelta(days=2)}
-        ):
-            posts[account_id].append((route, at))
+        accounts = sorted(first)
+        sql = RECENT_POSTS.format(accounts=", ".join("?" * len(accounts)))
+        since = time_to_db(self.now - timedelta(days=2))
+        for account_id, route, at in self.change.execute(sql, (since, *accounts)):
+            posts[account_id].append((route, time_from_db(at)))
         return {aid: AccountDay(job, posts[aid]) for aid, job in first.items()}
 
     # --- the rules -------------------------------------------------------------------------------
     def _hold(self, job: DueJob, until: datetime, why: str) -> None:
-        self.connection.execute(HOLD, {"job_id": job.id, "until": until, "now": self.now})
+        self.change.execute(HOLD, {"job": job.id, "until": time_to_db(until), "now": self.now_db})
         job.next_attempt_at = until
         self.change.note(
             job,
@@ -506,30 +471,15 @@ class ClaimPass:
         policy = job.missed_policy if job.campaign_status is not None else None
         action = missed_action(job.pinned_time, policy)
         if action == "reslot":
-            row = self.session.get(Job, job.id)
-            if row is None:
-                return True
-            for _, slot in reslot_jobs(
-                self.session, [row], self.now, f"missed its slot by {minutes} min"
-            ):
-                self.change.note(
-                    job,
-                    EventKind.RESLOTTED,
-                    f"missed its slot by {minutes} min; re-slotted to {slot.isoformat()}",
-                    {"scheduled_at": slot.isoformat()},
-                    persist=False,  # reslot_jobs wrote the job event
-                )
-            self.session.flush()
+            self.result.reslot.append((job.id, minutes))  # after this pass (see reslot_missed)
         elif action == "missed":
             reason = f"missed: its slot passed {minutes} min ago (campaign policy: missed)"
-            self.connection.execute(FAIL, {"job_id": job.id, "reason": "missed", "now": self.now})
+            self.change.execute(FAIL, {"job": job.id, "reason": "missed", "now": self.now_db})
             job.status = JobStatus.FAILED.value
             self.change.note(job, EventKind.FAILED, reason, {"code": "missed"})
         else:
             reason = f"missed its chosen time by {minutes} min; retry it to post now, or cancel it"
-            self.connection.execute(
-                TO_ATTENTION, {"job_id": job.id, "reason": reason, "now": self.now}
-            )
+            self.change.execute(TO_ATTENTION, {"job": job.id, "reason": reason, "now": self.now_db})
             job.status = JobStatus.NEEDS_ATTENTION.value
             self.change.note(job, EventKind.NEEDS_ATTENTION, reason, {"code": "missed"})
         return True
@@ -541,7 +491,7 @@ class ClaimPass:
         if until is not None and until > self.now:
             self._hold(job, until, f"@{job.username} is cooling down")
             return True
-        self.connection.execute(ACCOUNT_ACTIVE, {"account": job.account_id})
+        self.change.execute(ACCOUNT_ACTIVE, {"account": job.account_id, "now": self.now_db})
         job.account_status = AccountStatus.ACTIVE.value
         self.change.announce(
             EventKind.ACCOUNT,
@@ -556,20 +506,21 @@ class ClaimPass:
         if job.allow_duplicate or days <= 0:
             return False
         window = timedelta(days=days)
-        other = self.connection.execute(
+        row = self.change.execute(
             DUPLICATE,
             {
                 "account": job.account_id,
                 "media": job.media_id,
-                "job_id": job.id,
-                "since": self.now - window,
-                "until": self.now + window,
+                "job": job.id,
+                "since": time_to_db(self.now - window),
+                "until": time_to_db(self.now + window),
             },
-        ).first()
-        if other is None:
+        ).fetchone()
+        if row is None:
             return False
+        other = PostedJob(row[0], row[1], *(time_from_db(at) for at in row[2:]))
         reason = "duplicate: " + duplicate_message(other)  # type: ignore[arg-type]
-        self.connection.execute(FAIL, {"job_id": job.id, "reason": reason, "now": self.now})
+        self.change.execute(FAIL, {"job": job.id, "reason": reason, "now": self.now_db})
         job.status = JobStatus.FAILED.value
         self.change.note(job, EventKind.FAILED, reason, {"code": "duplicate", "other": other.id})
         return True
@@ -610,7 +561,7 @@ class ClaimPass:
 
     def _claim(self, job: DueJob) -> bool:
         previous = job.status
-        claimed = self.connection.execute(CLAIM, self._params(job_id=job.id))
+        claimed = self.change.execute(CLAIM, self._params(job=job.id))
         if claimed.rowcount != 1:
             return False
         job.status = JobStatus.CLAIMED.value
@@ -630,3 +581,27 @@ class ClaimPass:
                 f"the same caption went out on {len(others)} other account(s) in the last day",
                 {"code": "caption_reused", "accounts": sorted(others)},
             )
+
+
+def reslot_missed(ledger: Ledger, late: list[tuple[int, int]]) -> None:
+    """Move missed jobs (found by a claim pass) to their account's next free slot, each
+    only if it is still queued and no process holds it."""
+    with ledger.transition() as change:
+        for job_id, minutes in late:
+            job = change.session.get(Job, job_id)
+            if job is None or job.status != JobStatus.QUEUED:
+                continue
+            if job.lease_owner is not None and (
+                job.lease_expires_at is None or job.lease_expires_at >= change.now
+            ):
+                continue
+            why = f"missed its slot by {minutes} min"
+            for _, slot in reslot_jobs(change.session, [job], change.now, why):
+                change.note(
+                    job,
+                    EventKind.RESLOTTED,
+                    f"{why}; re-slotted to {slot.isoformat()}",
+                    {"scheduled_at": slot.isoformat()},
+                    persist=False,  # reslot_jobs wrote the job event
+                )
+            change.session.flush()

@@ -33,7 +33,7 @@ from ..store.enums import AccountStatus, JobRoute, JobStatus
 from ..store.models import Account, Job, RouteCredential
 from .clock import Clock, SystemClock
 from .config import EngineConfig
-from .dispatch import CaptionBook, ClaimPass, PassResult, Work, next_due
+from .dispatch import CaptionBook, ClaimPass, PassResult, Work, next_due, reslot_missed
 from .events import EngineEvent, EngineEvents, EventKind
 from .leases import LeaseOwner
 from .ledger import Ledger
@@ -404,7 +404,7 @@ class Engine:
         read_checks = self._checks_due()
         with self._lock:
             self._planned_since_read = None
-        with self.ledger.transition() as change:
+        with self.ledger.quick() as change:
             result = ClaimPass(
                 change,
                 self.config,
@@ -423,6 +423,8 @@ class Engine:
                 self._check_hint = (True, min(moments) if moments else None)
         for work in result.work:
             self._submit(work)
+        if result.reslot:
+            reslot_missed(self.ledger, result.reslot)
         return result
 
     def _checks_due(self) -> bool:

@@ -16,10 +16,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, Protocol
 
-from sqlalchemy import (
-    literal_column,
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -67,13 +64,6 @@ def content_type_for(name: str) -> str:
 # the ORM's and Core's bookkeeping cost more than these small statements themselves.
 # Times and JSON are bound in their stored forms (store/types.py); `updated_at` is set
 # explicitly, as the models' onupdate would.
-
-
-def inline(values: Iterable[str]) -> list[Any]:
-    """Fixed status names as SQL literals for `IN (...)`: a plain list becomes an
-    expanding parameter that SQLAlchemy re-renders on every execution. Only for our own
-    constants, never for data."""
-    return [literal_column("'" + str(value).replace("'", "''") + "'") for value in values]
 
 
 def sql_list(values: Iterable[str]) -> str:
