@@ -4,18 +4,12 @@ does not share this one's interpreter). Prints jobs/s and the engine's own cost 
 wall time minus the time spent inside the publisher (measured with one worker, where
 nothing overlaps), and CPU time minus the publisher's CPU time. Target: < 5 ms per job.
 
-Two variants: the publishers as shipped, whose HTTP clients each build a fresh TLS
-context (loading the CA bundle costs ~30 ms of CPU per client even for plain-HTTP
-loopback, and its allocations slow everything after it), and the same with one TLS
-context shared by every client — what `clients/http.py` could do.
-
-    .venv/bin/python bench/engine_overhead.py [--jobs 2000] [--workers 4] [--variant both]
+    .venv/bin/python bench/engine_overhead.py [--jobs 2000] [--workers 4] [--runs 1]
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import gc
 import os
 import signal
@@ -214,35 +208,18 @@ def _run(directory: Path, sandbox: Sandbox, jobs: int, workers: int) -> dict[str
     }
 
 
-def share_tls_context() -> None:
-    """Make every httpx client reuse one TLS context (measurement only)."""
-    import httpx._transports.default as transport
-
-    made = transport.create_ssl_context
-
-    @functools.cache
-    def shared() -> Any:
-        return made()
-
-    transport.create_ssl_context = lambda *a, **k: shared()  # type: ignore[assignment]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--variant", choices=["shipped", "shared-tls", "both"], default="both")
+    parser.add_argument("--runs", type=int, default=1, help="repeat the 1-worker measurement")
     args = parser.parse_args()
-    variants = ["shipped", "shared-tls"] if args.variant == "both" else [args.variant]
-    for variant in variants:
-        if variant == "shared-tls":
-            share_tls_context()
-        print(f"-- publishers {variant}")
-        measure(args.jobs, args.workers)
+    measure(args.jobs, args.workers, args.runs)
 
 
-def measure(jobs: int, max_workers: int) -> None:
-    for workers in (1, max_workers):
+def measure(jobs: int, max_workers: int, runs: int = 1) -> None:
+    counts = [1] * runs + ([max_workers] if max_workers > 1 else [])
+    for workers in counts:
         r = run(jobs, workers)
         print(
             f"{workers} worker(s): {r['published']:.0f} published in {r['elapsed']:.1f} s "
