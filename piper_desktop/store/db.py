@@ -8,6 +8,7 @@ timeout so that two processes (GUI and `piper run`) can share one file.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 DB_FILENAME = "piper.db"
+BUSY_TIMEOUT_S = 30
 
 
 class WrongPassword(Exception):
@@ -57,7 +59,7 @@ def raw_connect(path: Path, password: str, *, key_literal: str | None = None) ->
         conn.close()
         raise WrongPassword() from exc
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA synchronous = NORMAL")
     return conn
@@ -92,6 +94,10 @@ class Database:
         self._write_sessions = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
+        # Writers of this process queue here: SQLite lets one write at a time anyway, and
+        # its busy handler waits by sleeping 1, 2, 5, 10... ms between tries, where a lock
+        # hands over at once. (Another process's writers still meet the busy timeout.)
+        self._writer = threading.RLock()
 
     def _derive(self) -> str:
         with self.path.open("rb") as handle:
@@ -113,26 +119,37 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction (BEGIN IMMEDIATE), committed on success."""
-        with self._write_sessions() as session, session.begin():
+        with self._writing(), self._write_sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        # as long as SQLite's own busy timeout, and then the same error
+        if not self._writer.acquire(timeout=BUSY_TIMEOUT_S):
+            raise sqlcipher3.OperationalError("database is locked (a writer held it too long)")
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     @contextmanager
     def raw_write(self) -> Iterator[Any]:
         """A write transaction (BEGIN IMMEDIATE) on a pooled DB-API connection, committed
         on success. For the engine's hot path, which runs plain SQL: the ORM and Core
         bookkeeping cost more than a small transaction's SQL."""
-        pooled = self.engine.raw_connection()
-        try:
-            conn = pooled.driver_connection
-            conn.execute("BEGIN IMMEDIATE")
+        with self._writing():
+            pooled = self.engine.raw_connection()
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            pooled.close()  # back to the pool, which rolls back anything left open
+                conn = pooled.driver_connection
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                pooled.close()  # back to the pool, which rolls back anything left open
 
     @contextmanager
     def raw_read(self) -> Iterator[Any]:
