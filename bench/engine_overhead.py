@@ -225,8 +225,11 @@ def measure(jobs: int, max_workers: int, runs: int = 1) -> None:
             f"{workers} worker(s): {r['published']:.0f} published in {r['elapsed']:.1f} s "
             f"({r['jobs_per_s']:.1f} jobs/s); inside the publisher {r['publisher_s']:.1f} s "
             f"wall, {r['publisher_cpu_s']:.1f} s CPU; engine CPU {r['engine_cpu_ms']:.2f} ms/job"
-            + (f"; engine wall overhead {r['overhead_ms']:.2f} ms/job" if workers == 1 else "")
-            + " (target < 5 ms)"
+            + (
+                f"; engine wall overhead {r['overhead_ms']:.2f} ms/job (target < 5 ms)"
+                if workers == 1
+                else ""
+            )
         )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -36,6 +37,9 @@ from .enums import (
     ProxyStatus,
 )
 from .types import JSONText, UTCDateTime
+
+PUBLISHED_ONLY = f"status = '{JobStatus.PUBLISHED.value}'"
+FAILED_ONLY = f"status = '{JobStatus.FAILED.value}'"
 
 
 def utcnow() -> datetime:
@@ -193,8 +197,9 @@ class Job(TimestampMixin, Base):
         Index("ix_jobs_status_next", "status", "next_attempt_at"),
         Index("ix_jobs_account_sched", "account_id", "scheduled_at"),
         Index("ix_jobs_campaign", "campaign_id"),
-        Index("ix_jobs_status_published", "status", "published_at"),
-        Index("ix_jobs_status_updated", "status", "updated_at"),
+        # partial: only the dashboard's "published/failed today" read them (migration 0005)
+        Index("ix_jobs_published", "status", "published_at", sqlite_where=text(PUBLISHED_ONLY)),
+        Index("ix_jobs_failed", "status", "updated_at", sqlite_where=text(FAILED_ONLY)),
         Index("ix_jobs_scheduled", "scheduled_at"),
     )
 
