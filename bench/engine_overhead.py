@@ -195,6 +195,8 @@ def _run(directory: Path, sandbox: Sandbox, jobs: int, workers: int) -> dict[str
     published = counts.get("published", 0)
     inside = sum(p.seconds for p in timed)
     inside_cpu = sum(p.cpu for p in timed)
+    for publisher in timed:
+        publisher.inner.close()
     services.close()
     assert sandbox.uploads() == published, "every published job reached the stand-in once"
     return {

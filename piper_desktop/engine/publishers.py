@@ -132,13 +132,15 @@ class PublisherFactory:
             auth_url=str(values["tiktok.auth_url"]),
             chunk_size=int(values.get("tiktok.chunk_size_mb") or 10) * MB,
         )
-        return TikTokApiPublisher(
+        publisher = TikTokApiPublisher(
             self.services.accounts,
             settings,
             clock=self.clock.time,
             limits=self._tiktok_limits,
             sleeper=self.clock.sleep,
         )
+        self._closers.append(publisher.close)  # its clients stay open between calls
+        return publisher
 
     def _upload_post(self, values: dict[str, Any]) -> Publisher:
         from ..publishing.upload_post import UploadPostPublisher, UploadPostSettings
@@ -148,13 +150,15 @@ class PublisherFactory:
                 "the Upload-Post route needs upload_post.api_key (piper settings set "
                 "upload_post.api_key --stdin)"
             )
-        return UploadPostPublisher(
+        publisher = UploadPostPublisher(
             self.services.accounts,
             UploadPostSettings(
                 api_key=str(values["upload_post.api_key"]),
                 base_url=str(values["upload_post.base"]),
             ),
         )
+        self._closers.append(publisher.close)  # its clients stay open between calls
+        return publisher
 
     def _browser(self, values: dict[str, Any]) -> Publisher:
         from .browser_route import build_web_publisher

@@ -19,10 +19,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from piper_desktop.clients.errors import ApiError, OAuthError
+from piper_desktop.clients.pool import ClientPool
 from piper_desktop.clients.ratelimit import RateLimits
 from piper_desktop.clients.tiktok import (
     DEFAULT_API_BASE,
@@ -178,21 +180,29 @@ class TikTokApiPublisher:
         self.limits = limits or RateLimits(DEFAULT_LIMITS)
         self._refresh_locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._clients = ClientPool(self._new_client)
 
     # --- plumbing -----------------------------------------------------------------------
-    def _client(self, account: AccountRef) -> TikTokClient:
+    def _new_client(self, proxy_url: str | None) -> TikTokClient:
         return TikTokClient(
             client_key=self.settings.client_key,
             client_secret=self.settings.client_secret,
             api_base=self.settings.api_base,
             auth_url=self.settings.auth_url,
-            proxy_url=account.proxy_url,
+            proxy_url=proxy_url,
             timeout=self.settings.timeout,
             limits=self.limits,
             clock=self._clock,
             upload_retry_delays=self.settings.upload_retry_delays,
             sleeper=self._sleep,
         )
+
+    def _client(self, account: AccountRef) -> AbstractContextManager[TikTokClient]:
+        """The client for the account's proxy, kept open between calls (`close` ends them)."""
+        return self._clients.lease(account.proxy_url)
+
+    def close(self) -> None:
+        self._clients.close()
 
     def _refresh_lock(self, account_id: int) -> threading.Lock:
         with self._locks_guard:

@@ -14,11 +14,13 @@ is FAILED with every platform's error.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from piper_desktop.clients.errors import ApiError
+from piper_desktop.clients.pool import ClientPool
 from piper_desktop.clients.upload_post import DEFAULT_BASE, UploadPostClient, UploadStatus
 from piper_desktop.logs import get_logger
 from piper_desktop.publishing.base import (
@@ -81,14 +83,22 @@ class UploadPostPublisher:
     def __init__(self, credentials: CredentialStore, settings: UploadPostSettings) -> None:
         self.credentials = credentials
         self.settings = settings
+        self._clients = ClientPool(self._new_client)
 
-    def _client(self, proxy_url: str | None = None) -> UploadPostClient:
+    def _new_client(self, proxy_url: str | None) -> UploadPostClient:
         return UploadPostClient(
             self.settings.api_key,
             base_url=self.settings.base_url,
             proxy_url=proxy_url,
             timeout=self.settings.timeout,
         )
+
+    def _client(self, proxy_url: str | None = None) -> AbstractContextManager[UploadPostClient]:
+        """The client for this proxy, kept open between calls (`close` ends them)."""
+        return self._clients.lease(proxy_url)
+
+    def close(self) -> None:
+        self._clients.close()
 
     def _profile(self, request: PublishRequest) -> str:
         creds = self.credentials.load(request.account.id, self.route.value)

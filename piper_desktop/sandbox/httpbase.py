@@ -30,6 +30,8 @@ class Recorded:
     body: bytes
     at: float
     status: int | None = None
+    # the client's "host:port": which requests shared one keep-alive connection
+    peer: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -90,6 +92,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
     routes: list[tuple[str, str, Handler]] = []
     server: SandboxHTTPServer  # type: ignore[assignment]
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm the body of an answer
+    # on a kept-alive connection waits for the client's delayed ACK (~40 ms). Real API
+    # servers send at once, and so do the stand-ins.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr
         return
@@ -237,6 +243,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 body=self.read_body(),
                 at=time.time(),
                 status=status,
+                peer="{}:{}".format(*self.client_address[:2]),
             )
         )
 

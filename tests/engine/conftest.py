@@ -8,11 +8,20 @@ from piper_desktop.engine import ManualClock
 from piper_desktop.sandbox.telegram import TelegramSandbox
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
+from tests.engine.helpers import MADE_ENGINES
 
 
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
+
+
+@pytest.fixture(autouse=True)
+def close_engines() -> Iterator[None]:
+    """Publishers keep their HTTP clients open between calls: close what a test made."""
+    yield
+    while MADE_ENGINES:
+        MADE_ENGINES.pop().factory.close()
 
 
 @pytest.fixture

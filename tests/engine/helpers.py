@@ -65,9 +65,16 @@ def connect_tiktok(
     return creds
 
 
+# engines made by a test; tests/engine/conftest.py closes their publishers afterwards,
+# since a test may call a duty without ever starting or stopping the engine
+MADE_ENGINES: list[Engine] = []
+
+
 def make_engine(services: Services, clock: ManualClock, **overrides: Any) -> Engine:
     config = EngineConfig.from_settings(services.settings, **overrides)
-    return Engine(services, clock=clock, config=config, rng=random.Random(7), watch_system=False)
+    engine = Engine(services, clock=clock, config=config, rng=random.Random(7), watch_system=False)
+    MADE_ENGINES.append(engine)
+    return engine
 
 
 class EventLog:

@@ -53,7 +53,7 @@ def connect(
 @pytest.fixture
 def publisher(
     tiktok: TikTokApiSandbox, store: DictCredentialStore, clock: FakeClock
-) -> TikTokApiPublisher:
+) -> Iterator[TikTokApiPublisher]:
     settings = TikTokApiSettings(
         client_key=tiktok.client_key,
         client_secret=tiktok.client_secret,
@@ -63,7 +63,9 @@ def publisher(
         timeout=10.0,
         upload_retry_delays=(0.0, 0.0),
     )
-    return TikTokApiPublisher(store, settings, clock=clock, sleeper=clock.sleep)
+    publisher = TikTokApiPublisher(store, settings, clock=clock, sleeper=clock.sleep)
+    yield publisher
+    publisher.close()
 
 
 MakeRequest = Callable[..., PublishRequest]
@@ -108,12 +110,32 @@ def upload_post() -> Iterator[UploadPostSandbox]:
         yield sandbox  # type: ignore[misc]
 
 
+MakeUpPublisher = Callable[..., UploadPostPublisher]
+
+
 @pytest.fixture
-def up_publisher(upload_post: UploadPostSandbox, store: DictCredentialStore) -> UploadPostPublisher:
+def make_up_publisher(
+    upload_post: UploadPostSandbox, store: DictCredentialStore
+) -> Iterator[MakeUpPublisher]:
+    """Upload-Post publishers against the stand-in, closed after the test (each keeps
+    its connections open between calls)."""
+    made: list[UploadPostPublisher] = []
+
+    def make(api_key: str | None = None, timeout: float = 10.0) -> UploadPostPublisher:
+        settings = UploadPostSettings(
+            api_key=api_key or upload_post.api_key, base_url=upload_post.api_base, timeout=timeout
+        )
+        made.append(UploadPostPublisher(store, settings))
+        return made[-1]
+
+    yield make
+    for publisher in made:
+        publisher.close()
+
+
+@pytest.fixture
+def up_publisher(
+    make_up_publisher: MakeUpPublisher, store: DictCredentialStore
+) -> UploadPostPublisher:
     store.data[(ACCOUNT.id, "upload_post")] = {"profile": "alice-profile"}
-    return UploadPostPublisher(
-        store,
-        UploadPostSettings(
-            api_key=upload_post.api_key, base_url=upload_post.api_base, timeout=10.0
-        ),
-    )
+    return make_up_publisher()

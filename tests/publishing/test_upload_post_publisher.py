@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from piper_desktop.publishing.base import CheckState, PublishError
-from piper_desktop.publishing.upload_post import UploadPostPublisher, UploadPostSettings
+from piper_desktop.publishing.upload_post import UploadPostPublisher
 from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
-from tests.clients.helpers import MB, DictCredentialStore, sha256_of
-from tests.publishing.conftest import MakeRequest, Receipts
+from tests.clients.helpers import MB, sha256_of
+from tests.publishing.conftest import MakeRequest, MakeUpPublisher, Receipts
 
 
 def _final(publisher: UploadPostPublisher, request, receipt):  # type: ignore[no-untyped-def]
@@ -49,14 +49,11 @@ def test_upload_with_our_request_id(
 
 def test_lost_answer_after_timeout_is_found_by_status_not_resent(
     upload_post: UploadPostSandbox,
-    store: DictCredentialStore,
+    make_up_publisher: MakeUpPublisher,
     make_request: MakeRequest,
     receipts: Receipts,
 ) -> None:
-    publisher = UploadPostPublisher(
-        store,
-        UploadPostSettings(api_key=upload_post.api_key, base_url=upload_post.api_base, timeout=0.5),
-    )
+    publisher = make_up_publisher(timeout=0.5)
     # the upload is taken, but the answer comes after the client stopped waiting
     upload_post.faults.add(Fault(r"^/api/upload$", then_process=True, delay_after=2.0, status=200))
     request = make_request(size=MB)
@@ -204,3 +201,21 @@ def test_reconcile_by_request_id(
     up_publisher.submit(request, receipts)
     found = up_publisher.reconcile(request)
     assert found is not None and found.value == request.idempotency_key
+
+
+def test_submit_and_checks_share_one_connection(
+    up_publisher: UploadPostPublisher,
+    upload_post: UploadPostSandbox,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    # the publisher keeps its client per proxy: no new TCP (and TLS) handshake per call
+    request = make_request(size=MB)
+    receipt = up_publisher.submit(request, receipts)
+    _final(up_publisher, request, receipt)
+    calls = [r for r in upload_post.requests if r.path.startswith("/api/")]
+    assert len(calls) == 4
+    assert len({r.peer for r in calls}) == 1
+    up_publisher.close()
+    # a publisher still in the engine's hands after close() keeps working
+    assert up_publisher.check(request, receipt).state is CheckState.PUBLISHED

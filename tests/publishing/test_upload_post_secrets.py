@@ -5,23 +5,20 @@ from __future__ import annotations
 import pytest
 
 from piper_desktop.publishing.base import PublishError
-from piper_desktop.publishing.upload_post import UploadPostPublisher, UploadPostSettings
+from piper_desktop.publishing.upload_post import UploadPostPublisher
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
-from tests.clients.helpers import DictCredentialStore
 from tests.clients.secrets_check import capture_logs
-from tests.publishing.conftest import MakeRequest, Receipts
+from tests.publishing.conftest import MakeRequest, MakeUpPublisher, Receipts
 
 
 def test_api_key_never_shown(
     up_publisher: UploadPostPublisher,
     upload_post: UploadPostSandbox,
-    store: DictCredentialStore,
+    make_up_publisher: MakeUpPublisher,
     make_request: MakeRequest,
     receipts: Receipts,
 ) -> None:
-    wrong = UploadPostPublisher(
-        store, UploadPostSettings(api_key="up-wrong-key-123", base_url=upload_post.api_base)
-    )
+    wrong = make_up_publisher(api_key="up-wrong-key-123")
     with capture_logs() as logs:
         request = make_request()
         receipt = up_publisher.submit(request, receipts)
