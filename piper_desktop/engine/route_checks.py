@@ -59,20 +59,11 @@ class RouteChecks:
     def _tiktok(self, publisher: Any, request: PublishRequest) -> RouteProblem | None:
         from ..publishing.tiktok_api import check_creator_allows
 
-        if hasattr(publisher, "preflight"):
-            try:
-                publisher.preflight(request)
-            except PublishError as exc:
-                return _reason_or_raise(exc)
-            return None
         account = request.account
         try:
             creator = self._creators.get(account.id)
             if creator is None:
-                with publisher._client(account) as client:
-                    creator = publisher._with_token(
-                        account, client, client.creator_info, before_upload=True
-                    )
+                creator = publisher.creator_info(account)
                 self._creators[account.id] = creator
             if request.options.mode != "inbox":
                 check_creator_allows(request, creator)
@@ -83,11 +74,7 @@ class RouteChecks:
     @staticmethod
     def refresh_tiktok_token(publisher: Any, account: AccountRef, access_token: str) -> None:
         """Refresh now (under the publisher's lock) and save the new pair at once."""
-        if hasattr(publisher, "refresh_token"):
-            publisher.refresh_token(account)
-            return
-        with publisher._client(account) as client:
-            publisher._access_token(account, client, stale=access_token)
+        publisher.refresh_token(account, access_token)
 
     # --- Upload-Post --------------------------------------------------------------------
     def _upload_post(self, publisher: Any) -> RouteProblem | None:

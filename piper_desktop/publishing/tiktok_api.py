@@ -266,6 +266,19 @@ class TikTokApiPublisher:
         except ApiError as exc:
             raise map_api_error(exc, before_upload=before_upload) from None
 
+    # --- checks before the slot ---------------------------------------------------------
+    def creator_info(self, account: AccountRef) -> CreatorInfo:
+        """The creator's current settings (what privacy levels, options and duration the
+        account allows now); refreshes the token first when it needs to."""
+        with self._client(account) as client:
+            return self._with_token(account, client, client.creator_info, before_upload=True)
+
+    def refresh_token(self, account: AccountRef, current: str) -> None:
+        """Refresh now unless another thread already replaced `current` (the stored
+        access token when the caller looked), and save the new pair at once."""
+        with self._client(account) as client:
+            self._access_token(account, client, stale=current)
+
     # --- connecting an account ----------------------------------------------------------
     def connect(
         self,
