@@ -24,7 +24,8 @@ in the same pass and share the worker limits.
 
 The pass runs after every finished job, so it runs plain SQL on the DB-API connection;
 the rare re-slotting of a missed job needs the ORM and follows in a transaction of its
-own (`reslot_missed`), which checks again that the job is still queued and free.
+own (`reslot_missed`), which moves a job only if it is still queued, free and due at
+the time the pass saw (another process, or the operator, may have moved it since).
 """
 
 from __future__ import annotations
@@ -145,11 +146,20 @@ class PostedJob:
     scheduled_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Missed:
+    """A queued job a claim pass found too late to run (and to be re-slotted)."""
+
+    job_id: int
+    due: datetime  # its next_attempt_at as the pass read it
+    minutes: int  # how late
+
+
 @dataclass
 class PassResult:
     work: list[Work] = field(default_factory=list)
-    # missed jobs to move to a later slot, with how many minutes late they are
-    reslot: list[tuple[int, int]] = field(default_factory=list)
+    # missed jobs to move to a later slot
+    reslot: list[Missed] = field(default_factory=list)
     # due jobs left waiting for a full worker pool
     waiting: int = 0
     # the next status check not yet due (None: none known); set when checks were read
@@ -471,7 +481,8 @@ class ClaimPass:
         policy = job.missed_policy if job.campaign_status is not None else None
         action = missed_action(job.pinned_time, policy)
         if action == "reslot":
-            self.result.reslot.append((job.id, minutes))  # after this pass (see reslot_missed)
+            # after this pass (see reslot_missed)
+            self.result.reslot.append(Missed(job.id, job.next_attempt_at, minutes))
         elif action == "missed":
             reason = f"missed: its slot passed {minutes} min ago (campaign policy: missed)"
             self.change.execute(FAIL, {"job": job.id, "reason": "missed", "now": self.now_db})
@@ -583,19 +594,20 @@ class ClaimPass:
             )
 
 
-def reslot_missed(ledger: Ledger, late: list[tuple[int, int]]) -> None:
+def reslot_missed(ledger: Ledger, late: list[Missed]) -> None:
     """Move missed jobs (found by a claim pass) to their account's next free slot, each
-    only if it is still queued and no process holds it."""
+    only if it is still queued, no process holds it and it is still due when the pass
+    saw it due (not re-slotted by another process or given a new time meanwhile)."""
     with ledger.transition() as change:
-        for job_id, minutes in late:
-            job = change.session.get(Job, job_id)
-            if job is None or job.status != JobStatus.QUEUED:
+        for missed in late:
+            job = change.session.get(Job, missed.job_id)
+            if job is None or job.status != JobStatus.QUEUED or job.next_attempt_at != missed.due:
                 continue
             if job.lease_owner is not None and (
                 job.lease_expires_at is None or job.lease_expires_at >= change.now
             ):
                 continue
-            why = f"missed its slot by {minutes} min"
+            why = f"missed its slot by {missed.minutes} min"
             for _, slot in reslot_jobs(change.session, [job], change.now, why):
                 change.note(
                     job,

@@ -424,7 +424,11 @@ class Engine:
         for work in result.work:
             self._submit(work)
         if result.reslot:
-            reslot_missed(self.ledger, result.reslot)
+            try:
+                reslot_missed(self.ledger, result.reslot)
+            except Exception:
+                # they stay queued and late: the next pass finds them again
+                log.exception("re-slotting %d missed job(s) failed", len(result.reslot))
         return result
 
     def _checks_due(self) -> bool:

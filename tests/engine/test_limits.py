@@ -267,6 +267,32 @@ def test_missed_schedules_follow_the_stated_policy(
     assert posted[1] - posted[0] >= timedelta(minutes=60)
 
 
+def test_a_missed_job_moved_since_the_pass_is_not_moved_again(
+    services: Services, clock: ManualClock, tmp_path: Path
+) -> None:
+    from piper_desktop.engine.dispatch import Missed, reslot_missed
+
+    account = add_account(services, "late")
+    job = services.jobs.add(
+        account_id=account.id,
+        media_id=add_media(services, tmp_path, "m.mp4").id,
+        route="upload_post",
+        at="auto",
+        caption="m",
+        now=clock.now() - timedelta(hours=5),
+    )
+    # what a claim pass saw; by the time it re-slots, another process (a second pass of
+    # the same finding) has moved the job already
+    missed = Missed(job.id, services.jobs.get(job.id).next_attempt_at, 300)
+    ledger = make_engine(services, clock).ledger
+    reslot_missed(ledger, [missed])
+    moved = services.jobs.get(job.id).next_attempt_at
+    assert moved != missed.due and moved >= clock.now()
+    reslot_missed(ledger, [missed])
+    assert services.jobs.get(job.id).next_attempt_at == moved
+    assert [e.kind for e in services.jobs.events(job.id)].count("reslotted") == 1
+
+
 def test_pause_stops_new_claims_resume_reslots_and_completion_is_recorded(
     services: Services, clock: ManualClock, upload_post: UploadPostSandbox, tmp_path: Path
 ) -> None:
