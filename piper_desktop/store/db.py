@@ -97,7 +97,8 @@ class Database:
         # Writers of this process queue here: SQLite lets one write at a time anyway, and
         # its busy handler waits by sleeping 1, 2, 5, 10... ms between tries, where a lock
         # hands over at once. (Another process's writers still meet the busy timeout.)
-        self._writer = threading.RLock()
+        self._writer = threading.Lock()
+        self._writer_thread: int | None = None
 
     def _derive(self) -> str:
         with self.path.open("rb") as handle:
@@ -124,12 +125,20 @@ class Database:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        # as long as SQLite's own busy timeout, and then the same error
+        me = threading.get_ident()
+        if self._writer_thread == me:
+            # a write inside a write would open a second connection and wait for ever on
+            # the first one's lock
+            raise RuntimeError("a write transaction was opened inside another one")
+        # waits as long as SQLite's busy timeout (then SQLite's own may follow, for a
+        # writer in another process), and fails with the same error
         if not self._writer.acquire(timeout=BUSY_TIMEOUT_S):
             raise sqlcipher3.OperationalError("database is locked (a writer held it too long)")
+        self._writer_thread = me
         try:
             yield
         finally:
+            self._writer_thread = None
             self._writer.release()
 
     @contextmanager
@@ -145,7 +154,8 @@ class Database:
                 try:
                     yield conn
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:  # SQLite may have rolled back already (I/O error)
+                        conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
             finally:
