@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
@@ -54,6 +55,9 @@ def build_http_client(
         password = httpx.URL(proxy_url).password
         register_secret(password)
     return httpx.Client(
+        # The APIs authenticate by header; a client serves every account behind one proxy
+        # (clients/pool.py), so a cookie one answer sets must not go out for another.
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         base_url=base_url,
         proxy=proxy_url or None,
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,

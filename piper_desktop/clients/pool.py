@@ -3,9 +3,10 @@
 A publisher used to build a client (and so an httpx connection pool) for every submit
 and every status check: each call paid a new TCP connection and TLS handshake, through
 the account's proxy. Kept per proxy, a client's idle connections serve the next call
-(httpx drops them after its keep-alive expiry). Clients are shared by worker threads,
-as httpx allows; one evicted or closed while a call is using it is closed when that
-call ends.
+(httpx replaces those idle past its keep-alive expiry on that call; `close()` ends the
+rest). Clients are shared by worker threads, as httpx allows, and by the accounts
+behind one proxy, so they keep no cookies (clients/http.py). One evicted or closed
+while a call is using it is closed when that call ends.
 """
 
 from __future__ import annotations

@@ -46,6 +46,9 @@ ROUTE_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 # how long a settings snapshot is trusted before it is read again (a GUI may change them)
 SETTINGS_TTL = 30.0
+# routes whose publishers may be closed while a call is in flight (their HTTP clients
+# close when the call ends): one replaced after a settings change is closed at once
+CLOSE_ON_REPLACE = frozenset({JobRoute.TIKTOK_API.value, JobRoute.UPLOAD_POST.value})
 
 
 class RouteNotConfigured(PublishError):
@@ -115,7 +118,9 @@ class PublisherFactory:
                 return cached[1]
             publisher = builder(values)
             self._cache[route] = (fingerprint, publisher)
-            return publisher
+        if cached is not None and route in CLOSE_ON_REPLACE:
+            _quietly(getattr(cached[1], "close", None))
+        return publisher
 
     def _tiktok_api(self, values: dict[str, Any]) -> Publisher:
         from ..publishing.tiktok_api import TikTokApiPublisher, TikTokApiSettings
@@ -139,7 +144,6 @@ class PublisherFactory:
             limits=self._tiktok_limits,
             sleeper=self.clock.sleep,
         )
-        self._closers.append(publisher.close)  # its clients stay open between calls
         return publisher
 
     def _upload_post(self, values: dict[str, Any]) -> Publisher:
@@ -157,7 +161,6 @@ class PublisherFactory:
                 base_url=str(values["upload_post.base"]),
             ),
         )
-        self._closers.append(publisher.close)  # its clients stay open between calls
         return publisher
 
     def _browser(self, values: dict[str, Any]) -> Publisher:
@@ -170,12 +173,10 @@ class PublisherFactory:
     def close(self) -> None:
         with self._lock:
             closers, self._closers = self._closers, []
+            pooled = [p for route, (_, p) in self._cache.items() if route in CLOSE_ON_REPLACE]
             self._cache.clear()
-        for close in closers:
-            try:
-                close()
-            except Exception:
-                log.exception("closing a publisher failed")
+        for close in [getattr(p, "close", None) for p in pooled] + closers:
+            _quietly(close)
 
     # --- requests -------------------------------------------------------------------------
     @staticmethod
@@ -207,3 +208,13 @@ class PublisherFactory:
             media_duration_sec=media.duration_sec,
             title=media.title,
         )
+
+
+def _quietly(close: Callable[[], None] | None) -> None:
+    # None: a publisher without close() (a stand-in a test or benchmark built)
+    if close is None:
+        return
+    try:
+        close()
+    except Exception:
+        log.exception("closing a publisher failed")

@@ -219,3 +219,28 @@ def test_submit_and_checks_share_one_connection(
     up_publisher.close()
     # a publisher still in the engine's hands after close() keeps working
     assert up_publisher.check(request, receipt).state is CheckState.PUBLISHED
+
+
+def test_a_cookie_set_for_one_call_is_not_sent_on_the_next(
+    up_publisher: UploadPostPublisher,
+    upload_post: UploadPostSandbox,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    # clients are shared by the accounts behind one proxy: none may carry another's cookie
+    request = make_request(size=MB)
+    receipt = up_publisher.submit(request, receipts)
+    pending = {"success": True, "request_id": receipt.value, "status": "pending", "results": []}
+    upload_post.faults.add(
+        Fault(
+            r"^/api/uploadposts/status",
+            status=200,
+            body=pending,
+            headers={"Set-Cookie": "upsession=account-1; Path=/"},
+        )
+    )
+    assert up_publisher.check(request, receipt).state is CheckState.PENDING
+    up_publisher.check(request, receipt)
+    last = upload_post.requests[-1]
+    assert last.path == "/api/uploadposts/status"
+    assert "cookie" not in {name.lower() for name in last.headers}

@@ -8,7 +8,9 @@ Create Date: 2026-12-04
 (status, updated_at) for failed jobs only. As full indexes every job's every status
 change rewrote an entry in both (a queued -> claimed -> submitting -> ... job moves
 through six statuses); as partial indexes only the transition into `published` or
-`failed` touches them. Same queries, same plans, less work on the engine's hot path.
+`failed` touches them: less work on the engine's hot path, same plans for the
+dashboard. The jobs list's "changed since" filter keeps its index for failed jobs; with
+another status it narrows by (status, next_attempt_at) and filters the time.
 
 Plain create/drop index (no batch "move and copy"): recreating `jobs` would drop the
 search triggers of 0004.
