@@ -46,7 +46,7 @@ from ..store.models import Account, Campaign, Job
 from ..store.types import time_from_db, time_to_db
 from .config import EngineConfig
 from .events import EventKind
-from .ledger import Ledger, Transition, sql_list
+from .ledger import Ledger, Transition, campaign_done, sql_list
 
 CLAIMABLE = (JobStatus.QUEUED.value, JobStatus.RETRYING.value)
 # an account with a job in one of these is posting right now
@@ -488,6 +488,7 @@ class ClaimPass:
             self.change.execute(FAIL, {"job": job.id, "reason": "missed", "now": self.now_db})
             job.status = JobStatus.FAILED.value
             self.change.note(job, EventKind.FAILED, reason, {"code": "missed"})
+            campaign_done(self.change, job)
         else:
             reason = f"missed its chosen time by {minutes} min; retry it to post now, or cancel it"
             self.change.execute(TO_ATTENTION, {"job": job.id, "reason": reason, "now": self.now_db})
@@ -534,6 +535,7 @@ class ClaimPass:
         self.change.execute(FAIL, {"job": job.id, "reason": reason, "now": self.now_db})
         job.status = JobStatus.FAILED.value
         self.change.note(job, EventKind.FAILED, reason, {"code": "duplicate", "other": other.id})
+        campaign_done(self.change, job)
         return True
 
     def _capped(self, job: DueJob, day: AccountDay) -> bool:

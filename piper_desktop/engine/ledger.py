@@ -428,7 +428,7 @@ class Ledger:
                 {"post_url": url, "post_id": result.post_id},
                 status=JobStatus.PUBLISHED.value,
             )
-            self._campaign_done(change, job)
+            campaign_done(change, job)
 
     def retry(
         self, job_id: int, reason: str, delay: float, *, code: str | None = None
@@ -466,7 +466,7 @@ class Ledger:
         job.next_attempt_at = None
         self._release(job)
         change.note(job, EventKind.FAILED, reason, {"code": code})
-        self._campaign_done(change, job)
+        campaign_done(change, job)
 
     def attention(
         self,
@@ -608,22 +608,6 @@ class Ledger:
             data={"cooldown_until": until.isoformat() if until else None},
         )
 
-    def _campaign_done(self, change: Transition, job: JobLike) -> None:
-        if job.campaign_id is None:
-            return
-        row = change.execute(CAMPAIGN_STATUS, (job.campaign_id,)).fetchone()
-        if row is None or row[1] not in (CampaignStatus.RUNNING, CampaignStatus.PAUSED):
-            return
-        (open_jobs,) = change.execute(CAMPAIGN_OPEN_JOBS, (job.campaign_id,)).fetchone()
-        if open_jobs == 0:
-            change.execute(CAMPAIGN_COMPLETED, (change.now_db, job.campaign_id))
-            change.announce(
-                EventKind.CAMPAIGN,
-                f"campaign {row[0]!r} completed",
-                campaign_id=job.campaign_id,
-                status=CampaignStatus.COMPLETED.value,
-            )
-
 
 def error_summary(error: PublishError) -> str:
     parts = [error.reason]
@@ -632,3 +616,21 @@ def error_summary(error: PublishError) -> str:
     if error.log_id:
         parts.append(f"(log_id {error.log_id})")
     return " ".join(parts)
+
+
+def campaign_done(change: Transition, job: JobLike) -> None:
+    """After `job` reached a final state: complete its campaign if nothing is left open."""
+    if job.campaign_id is None:
+        return
+    row = change.execute(CAMPAIGN_STATUS, (job.campaign_id,)).fetchone()
+    if row is None or row[1] not in (CampaignStatus.RUNNING, CampaignStatus.PAUSED):
+        return
+    (open_jobs,) = change.execute(CAMPAIGN_OPEN_JOBS, (job.campaign_id,)).fetchone()
+    if open_jobs == 0:
+        change.execute(CAMPAIGN_COMPLETED, (change.now_db, job.campaign_id))
+        change.announce(
+            EventKind.CAMPAIGN,
+            f"campaign {row[0]!r} completed",
+            campaign_id=job.campaign_id,
+            status=CampaignStatus.COMPLETED.value,
+        )

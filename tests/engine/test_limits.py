@@ -259,6 +259,7 @@ def test_missed_schedules_follow_the_stated_policy(
     )
     missed = services.jobs.get(strict)
     assert missed.status == "failed" and missed.last_error == "missed"
+    assert services.campaigns.get(campaign.id).status == "completed"  # its only job
     assert len(upload_post.uploads) == 1
     # later, the re-slotted job goes out, an hour after the first post
     _run_until_quiet(services, clock, engine)
