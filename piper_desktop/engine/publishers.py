@@ -160,6 +160,7 @@ class PublisherFactory:
                 api_key=str(values["upload_post.api_key"]),
                 base_url=str(values["upload_post.base"]),
             ),
+            clock=self.clock.time,
         )
         return publisher
 

@@ -14,6 +14,8 @@ is FAILED with every platform's error.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -80,9 +82,16 @@ def _receipt(request_id: str, job_id: str | None) -> Receipt:
 class UploadPostPublisher:
     route = Route.UPLOAD_POST
 
-    def __init__(self, credentials: CredentialStore, settings: UploadPostSettings) -> None:
+    def __init__(
+        self,
+        credentials: CredentialStore,
+        settings: UploadPostSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.credentials = credentials
         self.settings = settings
+        self._clock = clock  # when a scheduled post is due, for the next status check
         self._clients = ClientPool(self._new_client)
 
     def _new_client(self, proxy_url: str | None) -> UploadPostClient:
@@ -190,8 +199,7 @@ class UploadPostPublisher:
             )
         return self.interpret(status, request.options.platforms)
 
-    @staticmethod
-    def interpret(status: UploadStatus, platforms: tuple[str, ...]) -> CheckResult:
+    def interpret(self, status: UploadStatus, platforms: tuple[str, ...]) -> CheckResult:
         results = status.results
         if status.status in ("pending", "queued", "in_progress", "processing"):
             wait = 15.0
@@ -200,7 +208,7 @@ class UploadPostPublisher:
                     when = datetime.fromisoformat(status.scheduled_date.replace("Z", "+00:00"))
                     if when.tzinfo is None:
                         when = when.replace(tzinfo=UTC)
-                    ahead = (when - datetime.now(UTC)).total_seconds()
+                    ahead = when.timestamp() - self._clock()
                     wait = max(wait, ahead + 30.0)
                 except ValueError:
                     pass

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -121,11 +122,13 @@ def make_up_publisher(
     its connections open between calls)."""
     made: list[UploadPostPublisher] = []
 
-    def make(api_key: str | None = None, timeout: float = 10.0) -> UploadPostPublisher:
+    def make(
+        api_key: str | None = None, timeout: float = 10.0, clock: Callable[[], float] = time.time
+    ) -> UploadPostPublisher:
         settings = UploadPostSettings(
             api_key=api_key or upload_post.api_key, base_url=upload_post.api_base, timeout=timeout
         )
-        made.append(UploadPostPublisher(store, settings))
+        made.append(UploadPostPublisher(store, settings, clock=clock))
         return made[-1]
 
     yield make

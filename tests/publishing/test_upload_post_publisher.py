@@ -130,18 +130,21 @@ def test_all_platforms_failing_is_failed(
 
 
 def test_scheduled_upload_gives_a_job_id(
-    up_publisher: UploadPostPublisher,
+    make_up_publisher: MakeUpPublisher,
     upload_post: UploadPostSandbox,
     make_request: MakeRequest,
     receipts: Receipts,
 ) -> None:
-    when = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0).isoformat()
+    at = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)
+    when = at.isoformat()
+    # the publisher's clock says three hours before the post is due
+    publisher = make_up_publisher(clock=lambda: at.timestamp() - 3 * 3600)
     request = make_request(scheduled_at=when, timezone="Europe/Paris")
-    receipt = up_publisher.submit(request, receipts)
+    receipt = publisher.submit(request, receipts)
     assert receipt.kind == "job_id" and receipt.extra == {"request_id": request.idempotency_key}
-    result = up_publisher.check(request, receipt)
+    result = publisher.check(request, receipt)
     assert result.state is CheckState.PENDING
-    assert result.next_check_in and result.next_check_in > 3 * 3600 - 60
+    assert result.next_check_in == 3 * 3600 + 30  # looks again just after it is due
     assert upload_post.uploads[0]["scheduled_date"] == when
 
 
