@@ -239,6 +239,16 @@ class TikTokApiPublisher:
             try:
                 tokens = client.refresh(str(creds["refresh_token"]))
             except ApiError as exc:
+                # Another process on this vault (the GUI and `piper run`; this lock is
+                # per process) may have used the refresh token a moment ago: its new
+                # pair is stored, and it is good.
+                latest = self.credentials.load(account.id, self.route.value)
+                if latest.get("access_token") and latest.get("refresh_token") not in (
+                    None,
+                    creds["refresh_token"],
+                ):
+                    log.info("account %s: another process refreshed the token", account.id)
+                    return str(latest["access_token"])
                 raise map_api_error(exc, before_upload=True) from None
             # a refresh token works once: keep the new pair before anything else
             self.credentials.save(account.id, self.route.value, creds | tokens.to_credentials())

@@ -391,3 +391,39 @@ def test_connect_runs_oauth_and_saves_the_pair(
     assert saved["open_id"] == summary["open_id"] and saved["access_token"].startswith("act.")
     publisher.submit(make_request(), receipts)  # the saved pair works
     assert len(tiktok.posts) == 1
+
+
+def test_a_refresh_token_another_process_just_used_gives_way_to_its_new_pair(
+    publisher: TikTokApiPublisher,
+    tiktok: TikTokApiSandbox,
+    store: DictCredentialStore,
+    clock: FakeClock,
+    make_request: MakeRequest,
+    receipts: Receipts,
+) -> None:
+    # The GUI and `piper run` share one vault, each with its own refresh lock: both may
+    # find the token expiring, and a refresh token works once.
+    connect(tiktok, store, clock)
+    clock.advance(86400 + 60)
+    other_store = DictCredentialStore()
+    other_store.data = store.data  # the same vault
+    other = TikTokApiPublisher(other_store, publisher.settings, clock=clock, sleeper=clock.sleep)
+    read = store.load
+
+    def read_then_the_other_refreshes(account_id: int, route: str) -> dict:  # type: ignore[type-arg]
+        creds = read(account_id, route)
+        store.load = read  # type: ignore[method-assign]
+        other.refresh_token(ACCOUNT, creds["access_token"])
+        return creds
+
+    store.load = read_then_the_other_refreshes  # type: ignore[method-assign]
+    try:
+        publisher.submit(make_request(), receipts)
+    finally:
+        other.close()
+    refreshes = [r.status for r in tiktok.requests if r.path == "/v2/oauth/token/"]
+    assert refreshes == [200, 400]  # theirs went through; ours came second and was refused
+    current = store.data[(ACCOUNT.id, "tiktok_api")]["access_token"]
+    api_calls = [r for r in tiktok.requests if r.path.startswith("/v2/post/")]
+    assert {r.headers["Authorization"] for r in api_calls} == {f"Bearer {current}"}
+    assert len(tiktok.posts) == 1
