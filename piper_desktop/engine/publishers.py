@@ -137,14 +137,13 @@ class PublisherFactory:
             auth_url=str(values["tiktok.auth_url"]),
             chunk_size=int(values.get("tiktok.chunk_size_mb") or 10) * MB,
         )
-        publisher = TikTokApiPublisher(
+        return TikTokApiPublisher(
             self.services.accounts,
             settings,
             clock=self.clock.time,
             limits=self._tiktok_limits,
             sleeper=self.clock.sleep,
         )
-        return publisher
 
     def _upload_post(self, values: dict[str, Any]) -> Publisher:
         from ..publishing.upload_post import UploadPostPublisher, UploadPostSettings
@@ -154,7 +153,7 @@ class PublisherFactory:
                 "the Upload-Post route needs upload_post.api_key (piper settings set "
                 "upload_post.api_key --stdin)"
             )
-        publisher = UploadPostPublisher(
+        return UploadPostPublisher(
             self.services.accounts,
             UploadPostSettings(
                 api_key=str(values["upload_post.api_key"]),
@@ -162,7 +161,6 @@ class PublisherFactory:
             ),
             clock=self.clock.time,
         )
-        return publisher
 
     def _browser(self, values: dict[str, Any]) -> Publisher:
         from .browser_route import build_web_publisher
