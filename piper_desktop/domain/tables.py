@@ -44,6 +44,10 @@ from ..store.models import (
 from .accounts import has_tag
 from .errors import ValidationError
 
+# A list screen's select: each table's base has its own columns, the paging, sorting and
+# filtering around it work on any row shape.
+RowsSelect = Select[*tuple[Any, ...]]
+
 
 @dataclass
 class TableQuery:
@@ -57,18 +61,18 @@ class TableQuery:
 
 @dataclass(frozen=True)
 class TableSpec:
-    base: Callable[[], Select[Any]]
+    base: Callable[[], RowsSelect]
     sort: dict[str, Any]
     filters: dict[str, Callable[[Any], ColumnElement[bool]]]
     search: Callable[[str], ColumnElement[bool]]
     id_column: Any
     default_sort: str = "id"
     # counting without the joins (filters and searches read the main table)
-    count_base: Callable[[], Select[Any]] | None = None
+    count_base: Callable[[], RowsSelect] | None = None
     # conditions to use instead when other filters narrow the rows too
     combined_filters: dict[str, Callable[[Any], ColumnElement[bool]]] = field(default_factory=dict)
     # how to join each labelled table onto the main one, for pages sorted by its columns
-    joins: dict[str, Callable[[Select[Any]], Select[Any]]] = field(default_factory=dict)
+    joins: dict[str, Callable[[RowsSelect], RowsSelect]] = field(default_factory=dict)
 
 
 def _like(text: str) -> str:
@@ -102,7 +106,7 @@ _connected_routes = (
 )
 
 
-def _accounts_base() -> Select[Any]:
+def _accounts_base() -> RowsSelect:
     return (
         select(
             Account.id,
@@ -180,7 +184,7 @@ _proxy_users = (
 )
 
 
-def _proxies_base() -> Select[Any]:
+def _proxies_base() -> RowsSelect:
     return select(
         Proxy.id,
         Proxy.name,
@@ -234,7 +238,7 @@ _profile_users = (
 )
 
 
-def _profiles_base() -> Select[Any]:
+def _profiles_base() -> RowsSelect:
     return select(
         BrowserProfile.id,
         BrowserProfile.name,
@@ -283,7 +287,7 @@ _media_jobs = (
 )
 
 
-def _media_base() -> Select[Any]:
+def _media_base() -> RowsSelect:
     return select(
         MediaItem.id,
         MediaItem.path,
@@ -328,7 +332,7 @@ _campaign_total = _campaign_count()
 _campaign_done = _campaign_count("published", "failed", "cancelled")
 
 
-def _campaigns_base() -> Select[Any]:
+def _campaigns_base() -> RowsSelect:
     return select(
         Campaign.id,
         Campaign.name,
@@ -394,7 +398,7 @@ def _job_status_scanned(value: Any) -> ColumnElement[bool]:
     return Job.status.concat("").in_(_job_statuses(value))
 
 
-def _jobs_base() -> Select[Any]:
+def _jobs_base() -> RowsSelect:
     return (
         select(
             Job.id,
@@ -518,8 +522,8 @@ class TableService:
             raise ValidationError("table", f"unknown table {table!r}") from None
 
     def _where(
-        self, spec: TableSpec, query: TableQuery, select_: Select[Any], *, page: bool = False
-    ) -> Select[Any]:
+        self, spec: TableSpec, query: TableQuery, select_: RowsSelect, *, page: bool = False
+    ) -> RowsSelect:
         active = {k: v for k, v in query.filters.items() if v not in (None, "", [])}
         text = query.search.strip()
         narrowed = len(active) > 1 or bool(text)
