@@ -58,7 +58,7 @@ def suggest(prompt: str) -> list[str]:
 
 
 class OpenRouterHandler(SandboxHandler):
-    server: OpenRouterHTTPServer  # type: ignore[assignment]
+    server: OpenRouterHTTPServer
 
     def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         self.send_json(status, {"error": {"code": status, "message": message}}, headers)

@@ -17,7 +17,7 @@ from piper_desktop.sandbox.httpbase import SandboxHandler, SandboxHTTPServer, Sa
 
 
 class TelegramHandler(SandboxHandler):
-    server: TelegramHTTPServer  # type: ignore[assignment]
+    server: TelegramHTTPServer
 
     def _fail(self, status: int, description: str) -> None:
         self.send_json(status, {"ok": False, "error_code": status, "description": description})

@@ -436,7 +436,7 @@ _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
 class TikTokApiHandler(SandboxHandler):
-    server: TikTokApiHTTPServer  # type: ignore[assignment]
+    server: TikTokApiHTTPServer
 
     @property
     def state(self) -> TikTokState:
@@ -808,11 +808,6 @@ class TikTokApiHandler(SandboxHandler):
 
 class TikTokApiHTTPServer(SandboxHTTPServer):
     state: TikTokState
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
 
     def state_snapshot(self) -> Any:
         return self.state.snapshot()
