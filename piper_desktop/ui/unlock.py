@@ -141,7 +141,7 @@ class WelcomeDialog(QDialog):
         self.create_button.setObjectName("create_vault")
         self.create_button.setProperty("primary", True)
         self.create_button.setDefault(True)
-        self.create_button.clicked.connect(self.create)
+        self.create_button.clicked.connect(self.create_vault)
         buttons.addWidget(cancel)
         buttons.addWidget(self.create_button)
         layout.addLayout(buttons)
@@ -181,7 +181,7 @@ class WelcomeDialog(QDialog):
         )
         self.create_button.setEnabled(problem is None and not self._busy)
 
-    def create(self) -> None:
+    def create_vault(self) -> None:
         if self.problem() is not None:
             return
         self._busy = True

@@ -4,6 +4,7 @@ the TikTok API, move its cookies in and out)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +154,7 @@ class AccountsPanel(TablePanel):
         self.add_action("Import…", self.import_file, icon_name="import", header=True, context=False)
         self.add_action(
             "Add account",
-            self.create,
+            self.new_account,
             icon_name="add",
             shortcut=QKeySequence.StandardKey.New,
             header=True,
@@ -192,7 +193,7 @@ class AccountsPanel(TablePanel):
             ("profile_id", "Assign browser profile…"),
             ("group", "Set group…"),
         ):
-            self.add_action(label, lambda key=key: self.ask_assign(key), needs="any")
+            self.add_action(label, partial(self.ask_assign, key), needs="any")
         self.add_separator()
         self.add_action("Import cookies…", self.import_cookies, icon_name="cookie", needs="one")
         self.add_action("Export cookies…", self.export_cookies, icon_name="cookie", needs="one")
@@ -243,7 +244,7 @@ class AccountsPanel(TablePanel):
             fields.append(copy)
         return ui_fields(acc.FIELDS, fields)
 
-    def create(self) -> None:
+    def new_account(self) -> None:
         def show(choices: dict[str, list[tuple[str, Any]]]) -> None:
             services = self.ctx.services
             dialog = FormDialog(
