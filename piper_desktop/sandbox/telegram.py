@@ -88,6 +88,7 @@ class TelegramHTTPServer(SandboxHTTPServer):
 
 class TelegramSandbox(SandboxServer):
     server_class = TelegramHTTPServer
+    httpd: TelegramHTTPServer
     handler_class = TelegramHandler
     name = "telegram"
 
@@ -100,7 +101,7 @@ class TelegramSandbox(SandboxServer):
         chats: set[str] | None = None,
     ) -> None:
         super().__init__(host, port)
-        httpd: TelegramHTTPServer = self.httpd  # type: ignore[assignment]
+        httpd = self.httpd
         httpd.tokens = set(tokens)
         httpd.chats = chats
         httpd.messages = []
@@ -108,9 +109,9 @@ class TelegramSandbox(SandboxServer):
 
     @property
     def token(self) -> str:
-        return sorted(self.httpd.tokens)[0]  # type: ignore[attr-defined]
+        return sorted(self.httpd.tokens)[0]
 
     @property
     def messages(self) -> list[dict[str, Any]]:
         with self.httpd.lock:
-            return list(self.httpd.messages)  # type: ignore[attr-defined]
+            return list(self.httpd.messages)

@@ -856,6 +856,7 @@ class TikTokApiSandbox(SandboxServer):
     """The TikTok Content Posting API on loopback. See the module docstring for defaults."""
 
     server_class = TikTokApiHTTPServer
+    httpd: TikTokApiHTTPServer
     handler_class = TikTokApiHandler
     name = "tiktok_api"
 
@@ -892,7 +893,7 @@ class TikTokApiSandbox(SandboxServer):
             else {"creator_info": (20, 60.0), "init": (6, 60.0), "status": (30, 60.0)},
             max_posts_per_day=max_posts_per_day,
         )
-        self.httpd.state = self.state  # type: ignore[attr-defined]
+        self.httpd.state = self.state
 
     @property
     def client_key(self) -> str:

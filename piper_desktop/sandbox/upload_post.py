@@ -568,6 +568,7 @@ class UploadPostSandbox(SandboxServer):
     """Upload-Post on loopback; the API lives under `base_url + "/api"`."""
 
     server_class = UploadPostHTTPServer
+    httpd: UploadPostHTTPServer
     handler_class = UploadPostHandler
     name = "upload_post"
 
@@ -591,7 +592,7 @@ class UploadPostSandbox(SandboxServer):
             rate_limit=rate_limit,
         )
         self.state.base_url = self.base_url
-        self.httpd.state = self.state  # type: ignore[attr-defined]
+        self.httpd.state = self.state
 
     @property
     def api_base(self) -> str:
