@@ -15,11 +15,11 @@ from typing import Any
 from ..domain.errors import DomainError, ValidationError
 from ..domain.services import Services
 from ..store.enums import AccountStatus
-from .context import open_services
+from .context import Commands, open_services
 from .output import emit
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("browser", help="an account's browser session")
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from argparse import Namespace
 from typing import Any
 
-from .context import open_services
+from .context import Commands, open_services
 from .output import emit
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("upload-post", help="posts scheduled on Upload-Post, history")
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
