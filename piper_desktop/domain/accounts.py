@@ -6,7 +6,7 @@ import builtins
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Text, func, or_, select, type_coerce
 
 from ..logs import register_secret
 from ..store.db import Database
@@ -71,7 +71,7 @@ SECRETS = frozenset({"password", "storage_state"})
 EXPORT_FIELDS = [name for name in FIELDS] + ["id", "last_post_at", "status_reason"]
 
 
-def has_tag(tag: str) -> Any:
+def has_tag(tag: str) -> ColumnElement[bool]:
     """SQL condition: the account's JSON tag list holds `tag` (matched as a quoted
     element; type_coerce stops the JSON column type from encoding the pattern)."""
     return type_coerce(Account.tags, Text).like(f'%"{tag}"%')

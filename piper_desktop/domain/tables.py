@@ -28,7 +28,8 @@ from sqlalchemy import (
     table,
     union,
 )
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, SQLColumnExpression
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from ..store.db import Database
 from ..store.enums import JobStatus
@@ -62,10 +63,11 @@ class TableQuery:
 @dataclass(frozen=True)
 class TableSpec:
     base: Callable[[], RowsSelect]
-    sort: dict[str, Any]
+    # a column, or several for one order (the first decides, the next break ties)
+    sort: dict[str, SQLColumnExpression[Any] | tuple[SQLColumnExpression[Any], ...]]
     filters: dict[str, Callable[[Any], ColumnElement[bool]]]
     search: Callable[[str], ColumnElement[bool]]
-    id_column: Any
+    id_column: SQLColumnExpression[int]
     default_sort: str = "id"
     # counting without the joins (filters and searches read the main table)
     count_base: Callable[[], RowsSelect] | None = None
@@ -80,7 +82,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _search(*columns: Any) -> Callable[[str], ColumnElement[bool]]:
+def _search(*columns: SQLColumnExpression[str | None]) -> Callable[[str], ColumnElement[bool]]:
     def condition(text: str) -> ColumnElement[bool]:
         pattern = _like(text)
         return or_(*(column.like(pattern, escape="\\") for column in columns))
@@ -321,7 +323,7 @@ MEDIA = TableSpec(
 # --- campaigns --------------------------------------------------------------------------
 
 
-def _campaign_count(*statuses: str) -> Any:
+def _campaign_count(*statuses: str) -> ScalarSelect[int]:
     query = select(func.count(Job.id)).where(Job.campaign_id == Campaign.id)
     if statuses:
         query = query.where(Job.status.in_(statuses))
