@@ -4,6 +4,7 @@ the TikTok API, move its cookies in and out)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,9 @@ def _window(row: dict[str, Any]) -> str:
         return "any time"
     return f"{fmt.clock(row.get('window_start'))}–{fmt.clock(row.get('window_end'))}"
 
+
+# the choices of the assignment drop-downs, by field: (label, value) pairs
+Choices = dict[str, list[tuple[str, Any]]]
 
 COLUMNS = [
     Column("id", "#", 56, align="right", hidden=True),
@@ -219,10 +223,10 @@ class AccountsPanel(TablePanel):
         self.edit(row)
 
     # --- create / edit ----------------------------------------------------------------------
-    def _with_choices(self, then: Any) -> None:
+    def _with_choices(self, then: Callable[[Choices], None]) -> None:
         services = self.ctx.services
 
-        def load() -> dict[str, list[tuple[str, Any]]]:
+        def load() -> Choices:
             from ...domain.proxies import proxy_label
 
             return {
@@ -245,7 +249,7 @@ class AccountsPanel(TablePanel):
         return ui_fields(acc.FIELDS, fields)
 
     def new_account(self) -> None:
-        def show(choices: dict[str, list[tuple[str, Any]]]) -> None:
+        def show(choices: Choices) -> None:
             services = self.ctx.services
             dialog = FormDialog(
                 "Add account",
@@ -269,7 +273,7 @@ class AccountsPanel(TablePanel):
             self.edit(row)
 
     def edit(self, row: dict[str, Any]) -> None:
-        def show(choices: dict[str, list[tuple[str, Any]]]) -> None:
+        def show(choices: Choices) -> None:
             services = self.ctx.services
             account_id = row["id"]
             initial = {k: row.get(k) for k in acc.FIELDS if k != "password"}
@@ -316,7 +320,7 @@ class AccountsPanel(TablePanel):
             "tags": "Tags (comma-separated)",
         }
 
-        def show(choices: dict[str, list[tuple[str, Any]]]) -> None:
+        def show(choices: Choices) -> None:
             options = choices.get(key, [("", None)])
             self.dialog = choose(
                 self,

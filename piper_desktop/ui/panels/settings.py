@@ -5,6 +5,7 @@ each setting's own parser; Save writes only what changed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -48,7 +49,7 @@ CHOICES = {"ui.theme": [("Follow the system", "system"), ("Light", "light"), ("D
 
 
 class SettingRow:
-    def __init__(self, spec: SettingDef, changed: Any) -> None:
+    def __init__(self, spec: SettingDef, changed: Callable[[], object]) -> None:
         self.spec = spec
         self.error = QLabel()
         self.error.setObjectName("FieldError")
