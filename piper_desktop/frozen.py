@@ -131,6 +131,7 @@ def use_packed_playwright_node(driver_dir: Path) -> bool:
     _driver.compute_driver_executable = compute_driver_executable
     transport = sys.modules.get("playwright._impl.transport")
     if transport is not None:
+        # a module found by name only (Playwright's private transport, if imported yet)
         transport.compute_driver_executable = compute_driver_executable  # type: ignore[attr-defined]
     _packed_node = node
     return True

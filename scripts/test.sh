@@ -6,4 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/python -m ruff check piper_desktop tests bench
+# the whole package, with the settings under [tool.mypy] in pyproject.toml (strict for
+# store/, domain/, engine/, routes/); a type error stops the run here, before pytest
+.venv/bin/python -m mypy
 exec .venv/bin/python -m pytest "$@"

@@ -91,6 +91,7 @@ def normalise_cookie(raw: Any) -> dict[str, Any]:
         expires = -1
     secure = bool(raw.get("secure", False))
     same_site_raw = raw.get("sameSite")
+    same_site: str | None
     if same_site_raw is None or same_site_raw == "":
         same_site = "Lax"
     else:

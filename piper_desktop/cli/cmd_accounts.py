@@ -10,14 +10,14 @@ from typing import Any
 
 from ..domain import accounts as acc
 from ..domain import importers
-from .context import UsageError, open_services, secret_from_stdin
+from .context import Commands, UsageError, open_services, secret_from_stdin
 from .fieldopts import add_field_options, collect_fields
 from .output import emit
 
 LIST_COLUMNS = ["id", "platform", "username", "status", "group", "tags", "proxy_id", "timezone"]
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("accounts", help="manage accounts")
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 

@@ -15,11 +15,12 @@ from typing import Any
 from ..domain.errors import DomainError, ValidationError
 from ..domain.services import Services
 from ..store.enums import AccountStatus
-from .context import open_services
+from ..store.models import Account
+from .context import Commands, open_services
 from .output import emit
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("browser", help="an account's browser session")
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -72,7 +73,7 @@ def web_publisher(services: Services) -> Iterator[Any]:
         factory.close()
 
 
-def _account(services: Services, args: Namespace) -> Any:
+def _account(services: Services, args: Namespace) -> Account:
     return services.accounts.find(args.account, args.platform)
 
 
@@ -106,12 +107,12 @@ def cmd_open(args: Namespace) -> int:
     return 0
 
 
-def _account_resolved(services: Services, account: Any) -> None:
+def _account_resolved(services: Services, account: Account) -> None:
     if account.status in (AccountStatus.NEEDS_LOGIN, AccountStatus.NEEDS_ATTENTION):
         services.accounts.set_status(account.id, AccountStatus.ACTIVE)
 
 
-def _resolve(services: Services, account: Any, args: Namespace) -> int:
+def _resolve(services: Services, account: Account, args: Namespace) -> int:
     """Open the window where the job stopped; once the operator is done, go on."""
     from ..engine.handoff import resolve_job
 

@@ -6,13 +6,13 @@ from argparse import Namespace
 from typing import Any
 
 from ..domain.fields import string_list
-from .context import open_services
+from .context import Commands, open_services
 from .output import emit
 
 LIST_COLUMNS = ["id", "name", "status", "route", "strategy", "start_at"]
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("campaigns", help="campaigns: media across accounts on a schedule")
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from argparse import Namespace
-from typing import Any
 
-from .context import open_services
+from .context import Commands, open_services
 from .output import emit
 
 LIST_COLUMNS = ["id", "title", "sha256", "size", "duration_sec", "exists"]
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("media", help="the media library")
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from typing import Any
+
+from .context import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     cmd = commands.add_parser(
         "playwright",
         help="run Playwright's command line (e.g. `piper playwright install chromium`)",

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from argparse import Namespace
-from typing import Any
 
 from ..domain import profiles as prof
-from .context import open_services
+from .context import Commands, open_services
 from .fieldopts import add_field_options, collect_fields
 from .output import emit
 
@@ -22,7 +21,7 @@ LIST_COLUMNS = [
 ]
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("profiles", help="browser profiles")
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 

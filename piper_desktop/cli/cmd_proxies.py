@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from argparse import Namespace
 from pathlib import Path
-from typing import Any
 
 from ..domain import importers
 from ..domain import proxies as prx
 from .cmd_accounts import print_report, write_output
-from .context import open_services, secret_from_stdin
+from .context import Commands, open_services, secret_from_stdin
 from .fieldopts import add_field_options, collect_fields
 from .output import emit
 
@@ -26,7 +25,7 @@ LIST_COLUMNS = [
 ]
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("proxies", help="manage proxies")
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 

@@ -18,13 +18,13 @@ from argparse import Namespace
 from types import FrameType
 from typing import Any
 
-from .context import open_services
+from .context import Commands, open_services
 
 # what a terminal shows by default; --verbose shows every event
 QUIET_KINDS = frozenset({"progress", "wake", "verifying"})
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     run = commands.add_parser("run", help="publish due jobs (until stopped, or --once)")
     run.add_argument(
         "--once", action="store_true", help="process what is due now, follow it, then exit"

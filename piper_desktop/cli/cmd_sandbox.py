@@ -5,10 +5,11 @@ from __future__ import annotations
 import signal
 import threading
 from argparse import Namespace
-from typing import Any
+
+from .context import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     cmd = commands.add_parser(
         "sandbox", help="run local stand-ins of TikTok, Upload-Post, OpenRouter, Telegram"
     )

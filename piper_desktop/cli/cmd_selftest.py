@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from argparse import Namespace
-from typing import Any
+
+from .context import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     cmd = commands.add_parser("self-test", help="check that this installation has what it needs")
     cmd.set_defaults(handler=run)
 

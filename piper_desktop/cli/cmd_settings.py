@@ -6,11 +6,11 @@ from argparse import Namespace
 from typing import Any
 
 from ..domain.settings import mask_secret
-from .context import open_services, secret_from_stdin
+from .context import Commands, open_services, secret_from_stdin
 from .output import emit
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("settings", help="endpoints, API keys, limits")
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 

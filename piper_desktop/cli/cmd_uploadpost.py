@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from argparse import Namespace
-from typing import Any
+from typing import TYPE_CHECKING
 
-from .context import open_services
+from .context import Commands, open_services
 from .output import emit
 
+if TYPE_CHECKING:  # httpx is imported when a command needs it, not at start-up
+    from ..clients.upload_post import UploadPostClient
 
-def register(commands: Any) -> None:
+
+def register(commands: Commands) -> None:
     group = commands.add_parser("upload-post", help="posts scheduled on Upload-Post, history")
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -35,7 +38,7 @@ def register(commands: Any) -> None:
     history.set_defaults(handler=cmd_history)
 
 
-def _client(args: Namespace) -> Any:
+def _client(args: Namespace) -> UploadPostClient:
     from ..publishing.connect import upload_post_client
 
     return upload_post_client(open_services(args))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from argparse import Namespace
-from typing import Any
 
 from ..logs import configure_logging
 from ..store.vault import (
@@ -13,10 +12,10 @@ from ..store.vault import (
     remember_in_keychain,
     unlock_vault,
 )
-from .context import data_dir, open_services, read_password, stdin_line
+from .context import Commands, data_dir, open_services, read_password, stdin_line
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     init = commands.add_parser("init", help="create the encrypted database")
     init.set_defaults(handler=cmd_init)
 

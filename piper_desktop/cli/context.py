@@ -6,17 +6,23 @@ the operator enabled it, then an interactive prompt when there is a terminal.
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import os
 import sys
 from argparse import Namespace
 from pathlib import Path
+from typing import TypeAlias
 
 from ..domain.errors import DomainError
 from ..domain.services import Services
 from ..logs import configure_logging, register_secret
 from ..paths import default_data_dir
 from ..store.vault import keychain_password, unlock_vault
+
+# what each command module's register() adds its sub-command to (argparse's own type;
+# a string because argparse's classes are generic in the stubs only)
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 _stdin_lines: list[str] | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from argparse import Namespace
+from collections.abc import Callable
 from typing import Any
 
 from ..domain.fields import Field
@@ -37,7 +38,11 @@ def add_field_options(
 
 
 def collect_fields(
-    args: Namespace, fields: dict[str, Field], read_secret: Any, *, secret_prefix: str = ""
+    args: Namespace,
+    fields: dict[str, Field],
+    read_secret: Callable[[], str],
+    *,
+    secret_prefix: str = "",
 ) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for name, spec in fields.items():

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .. import __version__
 from ..clients.errors import ApiError
@@ -42,7 +42,7 @@ OPTIONAL_COMMAND_MODULES = ["cmd_sandbox", "cmd_browser", "cmd_run"]
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         print(f"piper: error: {message}", file=sys.stderr)
         raise SystemExit(2)

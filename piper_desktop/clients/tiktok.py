@@ -222,6 +222,8 @@ class LoopbackRedirectListener:
     @property
     def redirect_uri(self) -> str:
         host, port = self._httpd.server_address[:2]
+        # bound from text, the host reads back as text (the stubs allow bytes for AF_UNIX)
+        host = host if isinstance(host, str) else bytes(host).decode()
         return f"http://{host}:{port}{self.path}"
 
     def _accept(self, query: dict[str, list[str]]) -> bool:
@@ -469,7 +471,7 @@ class TikTokClient:
                 f"{path}: {describe_transport_error(exc)}", platform=PLATFORM, sent=True
             ) from None
         payload = _json_or_empty(response)
-        error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+        error = _member(payload, "error")
         code = str(error.get("code") or ("ok" if response.status_code < 400 else ""))
         if response.status_code >= 400 or code != "ok":
             raise ApiError(
@@ -645,7 +647,7 @@ class TikTokClient:
                 self._sleep(_retry_after(response) or self._retry_delays[failures - 1])
                 continue
             payload = _json_or_empty(response)
-            error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+            error = _member(payload, "error")
             raise ApiError(
                 f"upload chunk {index + 1}/{len(ranges)} refused: "
                 f"{error.get('message') or f'HTTP {status}'}",
@@ -667,7 +669,7 @@ def _received_bytes(response: httpx.Response) -> int:
             except ValueError:
                 continue
     payload = _json_or_empty(response)
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    data = _member(payload, "data")
     try:
         return int(data.get("uploaded_bytes") or 0)
     except (TypeError, ValueError):
@@ -687,3 +689,9 @@ def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return payload if isinstance(payload, dict) else {}
+
+
+def _member(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """The JSON object under `key`, or an empty one when it is missing or not an object."""
+    value = payload.get(key)
+    return value if isinstance(value, dict) else {}

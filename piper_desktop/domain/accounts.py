@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Text, func, or_, select, type_coerce
 
 from ..logs import register_secret
 from ..store.db import Database
@@ -70,7 +71,7 @@ SECRETS = frozenset({"password", "storage_state"})
 EXPORT_FIELDS = [name for name in FIELDS] + ["id", "last_post_at", "status_reason"]
 
 
-def has_tag(tag: str) -> Any:
+def has_tag(tag: str) -> ColumnElement[bool]:
     """SQL condition: the account's JSON tag list holds `tag` (matched as a quoted
     element; type_coerce stops the JSON column type from encoding the pattern)."""
     return type_coerce(Account.tags, Text).like(f'%"{tag}"%')
@@ -231,7 +232,7 @@ class AccountService:
             query = self._query(select(Account).order_by(Account.id), filters)
             return list(session.scalars(query).unique())
 
-    def rows(self, **filters: Any) -> list[dict[str, Any]]:
+    def rows(self, **filters: Any) -> builtins.list[dict[str, Any]]:
         """The same accounts as plain dicts without secrets (what listings and exports
         print): read as rows, several times faster than building model objects."""
         columns = [c for c in Account.__table__.columns if c.key not in SECRETS]
@@ -247,7 +248,7 @@ class AccountService:
                 query = query.where(Account.status == status)
             return session.scalar(query) or 0
 
-    def groups(self) -> list[str]:
+    def groups(self) -> builtins.list[str]:
         with self.db.session() as session:
             return [
                 g
@@ -262,7 +263,7 @@ class AccountService:
                 raise NotFound("account", account_id)
             session.delete(account)
 
-    def bulk_assign(self, account_ids: list[int], record: dict[str, Any]) -> int:
+    def bulk_assign(self, account_ids: builtins.list[int], record: dict[str, Any]) -> int:
         """Assign proxy_id / profile_id / group / tags to many accounts at once."""
         allowed = {"proxy_id", "profile_id", "group", "tags", "status", "routes"}
         for key in record:
@@ -337,7 +338,7 @@ class AccountService:
             else:
                 row.data = data
 
-    def connected_routes(self, account_id: int) -> list[str]:
+    def connected_routes(self, account_id: int) -> builtins.list[str]:
         with self.db.session() as session:
             return list(
                 session.scalars(

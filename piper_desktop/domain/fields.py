@@ -11,12 +11,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .errors import ValidationError
 
-Parser = Callable[[str, Any], Any]
+T = TypeVar("T")
+# A parser of one field's raw value (anything a CSV cell, a CLI flag or JSON may hold)
+# into a T, or None when blank; Parser is any field's parser, whatever it returns.
+ParserOf = Callable[[str, Any], T | None]
+Parser = ParserOf[object]
 
 _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off", ""}
@@ -26,7 +30,7 @@ def blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def text(max_len: int = 255, *, required: bool = False, pattern: str | None = None) -> Parser:
+def text(max_len: int = 255, *, required: bool = False, pattern: str | None = None) -> ParserOf[str]:
     regex = re.compile(pattern) if pattern else None
 
     def parse(field: str, value: Any) -> str | None:
@@ -46,7 +50,7 @@ def text(max_len: int = 255, *, required: bool = False, pattern: str | None = No
     return parse
 
 
-def secret(max_len: int = 1000) -> Parser:
+def secret(max_len: int = 1000) -> ParserOf[str]:
     def parse(field: str, value: Any) -> str | None:
         if blank(value):
             return None
@@ -59,7 +63,7 @@ def secret(max_len: int = 1000) -> Parser:
     return parse
 
 
-def integer(minimum: int | None = None, maximum: int | None = None) -> Parser:
+def integer(minimum: int | None = None, maximum: int | None = None) -> ParserOf[int]:
     def parse(field: str, value: Any) -> int | None:
         if blank(value):
             return None
@@ -78,7 +82,7 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> Parser:
     return parse
 
 
-def number(minimum: float | None = None, maximum: float | None = None) -> Parser:
+def number(minimum: float | None = None, maximum: float | None = None) -> ParserOf[float]:
     def parse(field: str, value: Any) -> float | None:
         if blank(value):
             return None
@@ -95,7 +99,7 @@ def number(minimum: float | None = None, maximum: float | None = None) -> Parser
     return parse
 
 
-def boolean() -> Parser:
+def boolean() -> ParserOf[bool]:
     def parse(field: str, value: Any) -> bool | None:
         if value is None:
             return None
@@ -111,7 +115,7 @@ def boolean() -> Parser:
     return parse
 
 
-def choice(enum: type[StrEnum]) -> Parser:
+def choice(enum: type[StrEnum]) -> ParserOf[str]:
     allowed = [member.value for member in enum]
 
     def parse(field: str, value: Any) -> str | None:
@@ -125,7 +129,7 @@ def choice(enum: type[StrEnum]) -> Parser:
     return parse
 
 
-def clock_time() -> Parser:
+def clock_time() -> ParserOf[time]:
     def parse(field: str, value: Any) -> time | None:
         if blank(value):
             return None
@@ -145,7 +149,7 @@ def clock_time() -> Parser:
 _ZONES: set[str] | None = None
 
 
-def timezone_name() -> Parser:
+def timezone_name() -> ParserOf[str]:
     def parse(field: str, value: Any) -> str | None:
         global _ZONES
         if blank(value):
@@ -163,7 +167,7 @@ def timezone_name() -> Parser:
     return parse
 
 
-def string_list(separators: str = ";,|") -> Parser:
+def string_list(separators: str = ";,|") -> ParserOf[list[str]]:
     split = re.compile("[" + re.escape(separators) + "]")
 
     def parse(field: str, value: Any) -> list[str] | None:
@@ -187,7 +191,7 @@ def string_list(separators: str = ";,|") -> Parser:
     return parse
 
 
-def moment() -> Parser:
+def moment() -> ParserOf[datetime]:
     """An ISO 8601 date-time; naive values are taken as UTC."""
 
     def parse(field: str, value: Any) -> datetime | None:

@@ -10,19 +10,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from ..logs import register_secret
 from ..store.db import Database
-from ..store.models import Account, BrowserProfile, Proxy, utcnow
+from ..store.models import Account, Base, BrowserProfile, Proxy, utcnow
 from . import accounts as acc
 from . import proxies as prx
 from .errors import ValidationError
-from .fields import parse_record
+from .fields import Field, parse_record
 from .records import plain
 
 
@@ -88,11 +89,11 @@ def read_rows(text: str, fmt: str | None = None) -> Iterator[tuple[int, dict[str
         return
     if fmt == "csv":
         sample = text[:4096]
-        dialect: Any = csv.excel_tab if "\t" in sample.splitlines()[0] else csv.excel
+        dialect: type[csv.Dialect] = csv.excel_tab if "\t" in sample.splitlines()[0] else csv.excel
         reader = csv.DictReader(io.StringIO(text), dialect=dialect)
         for row in reader:
             if None in row:
-                yield reader.line_num, {"__extra__": row[None]}  # type: ignore[index]
+                yield reader.line_num, {"__extra__": row[None]}
                 continue
             if not any((v or "").strip() for v in row.values()):
                 continue
@@ -112,7 +113,7 @@ def _header_errors(rows: list[tuple[int, dict[str, Any]]], allowed: set[str]) ->
 def _run_import(
     text: str,
     fmt: str | None,
-    fields: dict[str, Any],
+    fields: dict[str, Field],
     aliases: dict[str, str],
     parse_line: Callable[[str], dict[str, Any]] | None,
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[LineError]]:
@@ -232,11 +233,17 @@ def import_proxies(db: Database, text: str, fmt: str | None = None) -> ImportRep
     return report
 
 
-class _Batch:
+# a row's natural key (accounts: platform + username; proxies: scheme + host + port + user)
+Key = TypeVar("Key", bound=Hashable)
+
+
+class _Batch(Generic[Key]):
     """The rows of one import: new ones inserted in bulk, known ones (by natural key)
     updated in bulk by primary key."""
 
-    def __init__(self, model: type, existing: dict[Any, int], defaults: dict[str, Any]) -> None:
+    def __init__(
+        self, model: type[Base], existing: dict[Key, int], defaults: dict[str, Any]
+    ) -> None:
         self.model = model
         self.existing = existing
         self.defaults = defaults
@@ -244,7 +251,7 @@ class _Batch:
         self.inserts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
 
-    def add(self, key: Any, values: dict[str, Any]) -> None:
+    def add(self, key: Key, values: dict[str, Any]) -> None:
         if values.get("password"):
             register_secret(values["password"])
         clean = {k: v for k, v in values.items() if v is not None}
@@ -255,7 +262,7 @@ class _Batch:
                 {**self.defaults, "created_at": self.now, "updated_at": self.now, **clean}
             )
 
-    def write(self, session: Any) -> tuple[int, int]:
+    def write(self, session: Session) -> tuple[int, int]:
         """(created, updated)."""
         if self.inserts:
             session.execute(insert(self.model), self.inserts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from functools import cache
 from typing import Any
@@ -115,7 +116,7 @@ class ProfileService:
                 raise NotFound("profile", profile_id)
             session.delete(profile)
 
-    def accounts_using(self, profile_id: int) -> list[str]:
+    def accounts_using(self, profile_id: int) -> builtins.list[str]:
         with self.db.session() as session:
             return list(
                 session.scalars(select(Account.username).where(Account.profile_id == profile_id))

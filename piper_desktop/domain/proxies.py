@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
@@ -213,7 +214,7 @@ class ProxyService:
             proxy.last_error = None if ok else error
             proxy.last_check_at = utcnow()
 
-    def accounts_using(self, proxy_id: int) -> list[str]:
+    def accounts_using(self, proxy_id: int) -> builtins.list[str]:
         with self.db.session() as session:
             return list(
                 session.scalars(select(Account.username).where(Account.proxy_id == proxy_id))

@@ -28,7 +28,8 @@ from sqlalchemy import (
     table,
     union,
 )
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, SQLColumnExpression
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from ..store.db import Database
 from ..store.enums import JobStatus
@@ -44,6 +45,10 @@ from ..store.models import (
 from .accounts import has_tag
 from .errors import ValidationError
 
+# A list screen's select: each table's base has its own columns, the paging, sorting and
+# filtering around it work on any row shape.
+RowsSelect = Select[*tuple[Any, ...]]
+
 
 @dataclass
 class TableQuery:
@@ -57,18 +62,19 @@ class TableQuery:
 
 @dataclass(frozen=True)
 class TableSpec:
-    base: Callable[[], Select[Any]]
-    sort: dict[str, Any]
+    base: Callable[[], RowsSelect]
+    # a column, or several for one order (the first decides, the next break ties)
+    sort: dict[str, SQLColumnExpression[Any] | tuple[SQLColumnExpression[Any], ...]]
     filters: dict[str, Callable[[Any], ColumnElement[bool]]]
     search: Callable[[str], ColumnElement[bool]]
-    id_column: Any
+    id_column: SQLColumnExpression[int]
     default_sort: str = "id"
     # counting without the joins (filters and searches read the main table)
-    count_base: Callable[[], Select[Any]] | None = None
+    count_base: Callable[[], RowsSelect] | None = None
     # conditions to use instead when other filters narrow the rows too
     combined_filters: dict[str, Callable[[Any], ColumnElement[bool]]] = field(default_factory=dict)
     # how to join each labelled table onto the main one, for pages sorted by its columns
-    joins: dict[str, Callable[[Select[Any]], Select[Any]]] = field(default_factory=dict)
+    joins: dict[str, Callable[[RowsSelect], RowsSelect]] = field(default_factory=dict)
 
 
 def _like(text: str) -> str:
@@ -76,7 +82,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _search(*columns: Any) -> Callable[[str], ColumnElement[bool]]:
+def _search(*columns: SQLColumnExpression[str | None]) -> Callable[[str], ColumnElement[bool]]:
     def condition(text: str) -> ColumnElement[bool]:
         pattern = _like(text)
         return or_(*(column.like(pattern, escape="\\") for column in columns))
@@ -102,7 +108,7 @@ _connected_routes = (
 )
 
 
-def _accounts_base() -> Select[Any]:
+def _accounts_base() -> RowsSelect:
     return (
         select(
             Account.id,
@@ -180,7 +186,7 @@ _proxy_users = (
 )
 
 
-def _proxies_base() -> Select[Any]:
+def _proxies_base() -> RowsSelect:
     return select(
         Proxy.id,
         Proxy.name,
@@ -234,7 +240,7 @@ _profile_users = (
 )
 
 
-def _profiles_base() -> Select[Any]:
+def _profiles_base() -> RowsSelect:
     return select(
         BrowserProfile.id,
         BrowserProfile.name,
@@ -283,7 +289,7 @@ _media_jobs = (
 )
 
 
-def _media_base() -> Select[Any]:
+def _media_base() -> RowsSelect:
     return select(
         MediaItem.id,
         MediaItem.path,
@@ -317,7 +323,7 @@ MEDIA = TableSpec(
 # --- campaigns --------------------------------------------------------------------------
 
 
-def _campaign_count(*statuses: str) -> Any:
+def _campaign_count(*statuses: str) -> ScalarSelect[int]:
     query = select(func.count(Job.id)).where(Job.campaign_id == Campaign.id)
     if statuses:
         query = query.where(Job.status.in_(statuses))
@@ -328,7 +334,7 @@ _campaign_total = _campaign_count()
 _campaign_done = _campaign_count("published", "failed", "cancelled")
 
 
-def _campaigns_base() -> Select[Any]:
+def _campaigns_base() -> RowsSelect:
     return select(
         Campaign.id,
         Campaign.name,
@@ -394,7 +400,7 @@ def _job_status_scanned(value: Any) -> ColumnElement[bool]:
     return Job.status.concat("").in_(_job_statuses(value))
 
 
-def _jobs_base() -> Select[Any]:
+def _jobs_base() -> RowsSelect:
     return (
         select(
             Job.id,
@@ -518,8 +524,8 @@ class TableService:
             raise ValidationError("table", f"unknown table {table!r}") from None
 
     def _where(
-        self, spec: TableSpec, query: TableQuery, select_: Select[Any], *, page: bool = False
-    ) -> Select[Any]:
+        self, spec: TableSpec, query: TableQuery, select_: RowsSelect, *, page: bool = False
+    ) -> RowsSelect:
         active = {k: v for k, v in query.filters.items() if v not in (None, "", [])}
         text = query.search.strip()
         narrowed = len(active) > 1 or bool(text)

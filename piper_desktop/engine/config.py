@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..domain.settings import SettingsService
 from ..store.enums import JobRoute
@@ -47,22 +48,23 @@ class EngineConfig:
     clock_jump_threshold: float = 30.0
 
     @classmethod
-    def from_settings(cls, settings: SettingsService, **overrides: object) -> EngineConfig:
+    def from_settings(cls, settings: SettingsService, **overrides: Any) -> EngineConfig:
+        """The `engine.*` settings, with `overrides` (any of the fields, by name) on top."""
         get = settings.get
-        values: dict[str, object] = {
-            "max_workers": int(get("engine.max_workers")),
-            "route_limits": {r: int(get(f"engine.limit.{r}")) for r in ROUTES},
-            "tick_seconds": float(get("engine.tick_seconds")),
-            "grace_minutes": float(get("engine.grace_minutes")),
-            "readiness_minutes": float(get("engine.readiness_minutes")),
-            "duplicate_window_days": int(get("engine.duplicate_window_days")),
-            "retry_base_seconds": float(get("engine.retry_base_seconds")),
-            "lease_seconds": float(get("engine.lease_seconds")),
-            "daily_post_cap": int(get("engine.daily_post_cap")),
-            "check_seconds": float(get("engine.check_seconds")),
-        }
-        values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        read = cls(
+            max_workers=int(get("engine.max_workers")),
+            route_limits={r: int(get(f"engine.limit.{r}")) for r in ROUTES},
+            tick_seconds=float(get("engine.tick_seconds")),
+            grace_minutes=float(get("engine.grace_minutes")),
+            readiness_minutes=float(get("engine.readiness_minutes")),
+            duplicate_window_days=int(get("engine.duplicate_window_days")),
+            retry_base_seconds=float(get("engine.retry_base_seconds")),
+            lease_seconds=float(get("engine.lease_seconds")),
+            daily_post_cap=int(get("engine.daily_post_cap")),
+            check_seconds=float(get("engine.check_seconds")),
+        )
+        # the caller's own values (CLI flags, tests) win over the settings
+        return replace(read, **overrides)
 
     def route_limit(self, route: str) -> int:
         return max(1, self.route_limits.get(route, self.max_workers))

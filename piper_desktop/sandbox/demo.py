@@ -135,12 +135,12 @@ def seed_demo(
     proxy_ids = []
     local_proxy = servers.get("proxy")
     if isinstance(local_proxy, LocalProxy):
-        host, port = local_proxy.httpd.server_address[:2]
+        host, port = local_proxy.httpd.bound_address
         proxy_ids.append(
             services.proxies.add(
                 {
                     "name": "Local demo proxy",
-                    "host": str(host),
+                    "host": host,
                     "port": port,
                     "username": PROXY_USER,
                     "password": PROXY_PASSWORD,
@@ -156,7 +156,7 @@ def seed_demo(
     desktop = services.profiles.ensure_template("chrome-windows")
     phone = services.profiles.ensure_template("chrome-android")
 
-    accounts = {
+    accounts: dict[str, dict[str, Any]] = {
         "demo_creator": {
             "display_name": "Demo Creator",
             "group": "Demo",

@@ -23,8 +23,9 @@ def sandbox_settings(servers: dict[str, SandboxServer]) -> dict[str, str]:
 
 def sandbox_env(servers: dict[str, SandboxServer]) -> dict[str, str]:
     """The base URLs as environment overrides (secrets are not settable by env)."""
-    return {
-        DEFS[key].env: value  # type: ignore[misc]
-        for key, value in sandbox_settings(servers).items()
-        if DEFS[key].env and not DEFS[key].secret
-    }
+    env: dict[str, str] = {}
+    for key, value in sandbox_settings(servers).items():
+        name = DEFS[key].env
+        if name and not DEFS[key].secret:
+            env[name] = value
+    return env

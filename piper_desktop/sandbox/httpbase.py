@@ -9,6 +9,7 @@ Faults are injected per route from Python (`server.faults.add(...)`) or over HTT
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
@@ -17,8 +18,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 
 @dataclass
@@ -83,14 +87,16 @@ class FaultBook:
         return None
 
 
-Handler = Callable[["SandboxHandler", re.Match[str]], None]
-
-
 class SandboxHandler(BaseHTTPRequestHandler):
-    """Subclasses fill `routes` with (method, path regex, handler)."""
+    """Subclasses fill `routes` with (method, path regex, handler); a handler is a method
+    of the subclass, taking the path's match."""
 
-    routes: list[tuple[str, str, Handler]] = []
-    server: SandboxHTTPServer  # type: ignore[assignment]
+    routes: list[tuple[str, str, Callable[[Self, re.Match[str]], None]]] = []
+    server: SandboxHTTPServer
+    # the request's body once read (forgotten between the requests of one connection)
+    _body: bytes
+    # BaseHTTPRequestHandler's buffer of header lines not sent yet (not in its stubs)
+    _headers_buffer: list[bytes]
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle's algorithm the body of an answer
     # on a kept-alive connection waits for the client's delayed ACK (~40 ms). Real API
@@ -164,7 +170,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     # --- dispatch ------------------------------------------------------------------
-    def _dispatch(self) -> None:
+    def _dispatch(self: Self) -> None:
         # One handler instance serves every request of a keep-alive connection: forget
         # the previous request's body and status before handling this one.
         self.__dict__.pop("_body", None)
@@ -211,12 +217,16 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.send_json(404, {"error": "not_found", "path": path})
 
     def _run_then_lose(
-        self, handler: Handler, match: re.Match[str], fault: Fault, path: str
+        self: Self,
+        handler: Callable[[Self, re.Match[str]], None],
+        match: re.Match[str],
+        fault: Fault,
+        path: str,
     ) -> None:
         # Run the real handler against a throwaway output, then answer with the fault.
         real_wfile = self.wfile
         sink = _Sink()
-        self.wfile = sink  # type: ignore[assignment]
+        self.wfile = sink
         saved = self._headers_buffer if hasattr(self, "_headers_buffer") else None
         try:
             handler(self, match)
@@ -273,12 +283,14 @@ class SandboxHandler(BaseHTTPRequestHandler):
     do_HEAD = _dispatch
 
 
-class _Sink:
-    def write(self, data: bytes) -> int:
-        return len(data)
+class _Sink(io.BufferedIOBase):
+    """An output that forgets what is written: the answer that never reaches the client."""
 
-    def flush(self) -> None:
-        return
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        return memoryview(data).nbytes
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -292,6 +304,17 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.lock = threading.RLock()
         # Bodies above this are recorded by size only, to keep memory flat.
         self.max_recorded_body = 64 * 1024
+
+    @property
+    def bound_address(self) -> tuple[str, int]:
+        """The loopback (host, port) it listens on; bound from text, the host reads as text."""
+        host, port = self.server_address[:2]
+        return (host if isinstance(host, str) else bytes(host).decode()), port
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.bound_address
+        return f"http://{host}:{port}"
 
     def record(self, entry: Recorded) -> None:
         if len(entry.body) > self.max_recorded_body:
@@ -329,8 +352,7 @@ class SandboxServer:
 
     @property
     def base_url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.httpd.base_url
 
     @property
     def requests(self) -> list[Recorded]:

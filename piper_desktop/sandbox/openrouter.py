@@ -58,7 +58,7 @@ def suggest(prompt: str) -> list[str]:
 
 
 class OpenRouterHandler(SandboxHandler):
-    server: OpenRouterHTTPServer  # type: ignore[assignment]
+    server: OpenRouterHTTPServer
 
     def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         self.send_json(status, {"error": {"code": status, "message": message}}, headers)
@@ -141,6 +141,7 @@ class OpenRouterHTTPServer(SandboxHTTPServer):
 
 class OpenRouterSandbox(SandboxServer):
     server_class = OpenRouterHTTPServer
+    httpd: OpenRouterHTTPServer
     handler_class = OpenRouterHandler
     name = "openrouter"
 
@@ -154,7 +155,7 @@ class OpenRouterSandbox(SandboxServer):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(host, port)
-        httpd: OpenRouterHTTPServer = self.httpd  # type: ignore[assignment]
+        httpd = self.httpd
         httpd.api_keys = set(api_keys)
         httpd.rate_limit = rate_limit
         httpd.clock = clock
@@ -169,9 +170,9 @@ class OpenRouterSandbox(SandboxServer):
 
     @property
     def api_key(self) -> str:
-        return sorted(self.httpd.api_keys)[0]  # type: ignore[attr-defined]
+        return sorted(self.httpd.api_keys)[0]
 
     @property
     def completions(self) -> list[dict[str, Any]]:
         with self.httpd.lock:
-            return list(self.httpd.completions)  # type: ignore[attr-defined]
+            return list(self.httpd.completions)

@@ -66,7 +66,7 @@ class ProxyHTTPServer(SandboxHTTPServer):
         super().__init__(address, handler)
         self.users: dict[str, str] = {}
         self.exit_address: str | None = None
-        self.records: list[ProxyRecord] = []  # type: ignore[assignment]
+        self.records: list[ProxyRecord] = []
         self._live: set[socket.socket] = set()
 
     def add_record(self, record: ProxyRecord) -> None:
@@ -96,7 +96,7 @@ class ProxyHTTPServer(SandboxHTTPServer):
 
 
 class ProxyHandler(SandboxHandler):
-    server: ProxyHTTPServer  # type: ignore[assignment]
+    server: ProxyHTTPServer
 
     def setup(self) -> None:
         super().setup()
@@ -125,7 +125,7 @@ class ProxyHandler(SandboxHandler):
         ok = expected is not None and hmac.compare_digest(expected.encode(), password.encode())
         return username, ok
 
-    def _record(self, path: str, status: int | None) -> None:  # type: ignore[override]
+    def _record(self, path: str, status: int | None) -> None:
         return  # proxy traffic is recorded as ProxyRecord instead
 
     def _note(
@@ -190,7 +190,7 @@ class ProxyHandler(SandboxHandler):
         def client_to_upstream() -> None:
             try:
                 while True:
-                    data = self.rfile.read1(_BLOCK)  # type: ignore[attr-defined]
+                    data = self.rfile.read1(_BLOCK)
                     if not data:
                         break
                     upstream.sendall(data)
@@ -351,7 +351,7 @@ class LocalProxy(SandboxServer):
 
     def url_for(self, username: str | None = None, password: str | None = None) -> str:
         """The proxy URL a client is configured with (credentials percent-encoded)."""
-        host, port = self.httpd.server_address[:2]
+        host, port = self.httpd.bound_address
         if username is None:
             return f"http://{host}:{port}"
         creds = quote(username, safe="") + ":" + quote(password or "", safe="")

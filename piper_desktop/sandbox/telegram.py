@@ -17,7 +17,7 @@ from piper_desktop.sandbox.httpbase import SandboxHandler, SandboxHTTPServer, Sa
 
 
 class TelegramHandler(SandboxHandler):
-    server: TelegramHTTPServer  # type: ignore[assignment]
+    server: TelegramHTTPServer
 
     def _fail(self, status: int, description: str) -> None:
         self.send_json(status, {"ok": False, "error_code": status, "description": description})
@@ -88,6 +88,7 @@ class TelegramHTTPServer(SandboxHTTPServer):
 
 class TelegramSandbox(SandboxServer):
     server_class = TelegramHTTPServer
+    httpd: TelegramHTTPServer
     handler_class = TelegramHandler
     name = "telegram"
 
@@ -100,7 +101,7 @@ class TelegramSandbox(SandboxServer):
         chats: set[str] | None = None,
     ) -> None:
         super().__init__(host, port)
-        httpd: TelegramHTTPServer = self.httpd  # type: ignore[assignment]
+        httpd = self.httpd
         httpd.tokens = set(tokens)
         httpd.chats = chats
         httpd.messages = []
@@ -108,9 +109,9 @@ class TelegramSandbox(SandboxServer):
 
     @property
     def token(self) -> str:
-        return sorted(self.httpd.tokens)[0]  # type: ignore[attr-defined]
+        return sorted(self.httpd.tokens)[0]
 
     @property
     def messages(self) -> list[dict[str, Any]]:
         with self.httpd.lock:
-            return list(self.httpd.messages)  # type: ignore[attr-defined]
+            return list(self.httpd.messages)

@@ -436,7 +436,7 @@ _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
 class TikTokApiHandler(SandboxHandler):
-    server: TikTokApiHTTPServer  # type: ignore[assignment]
+    server: TikTokApiHTTPServer
 
     @property
     def state(self) -> TikTokState:
@@ -809,11 +809,6 @@ class TikTokApiHandler(SandboxHandler):
 class TikTokApiHTTPServer(SandboxHTTPServer):
     state: TikTokState
 
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
-
     def state_snapshot(self) -> Any:
         return self.state.snapshot()
 
@@ -861,6 +856,7 @@ class TikTokApiSandbox(SandboxServer):
     """The TikTok Content Posting API on loopback. See the module docstring for defaults."""
 
     server_class = TikTokApiHTTPServer
+    httpd: TikTokApiHTTPServer
     handler_class = TikTokApiHandler
     name = "tiktok_api"
 
@@ -897,7 +893,7 @@ class TikTokApiSandbox(SandboxServer):
             else {"creator_info": (20, 60.0), "init": (6, 60.0), "status": (30, 60.0)},
             max_posts_per_day=max_posts_per_day,
         )
-        self.httpd.state = self.state  # type: ignore[attr-defined]
+        self.httpd.state = self.state
 
     @property
     def client_key(self) -> str:

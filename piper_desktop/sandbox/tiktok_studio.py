@@ -132,11 +132,6 @@ class StudioHTTPServer(SandboxHTTPServer):
         self._post_counter = 7_300_000_000_000_000_000
         self.changed = threading.Condition(self.lock)
 
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
-
     def user_for(self, sessionid: str | None) -> str | None:
         if not sessionid:
             return None
@@ -174,7 +169,7 @@ def _cookie(handler: SandboxHandler, name: str) -> str | None:
 
 
 class StudioHandler(SandboxHandler):
-    server: StudioHTTPServer  # type: ignore[assignment]
+    server: StudioHTTPServer
 
     # --- helpers -----------------------------------------------------------------
     def user(self) -> str | None:

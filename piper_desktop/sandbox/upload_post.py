@@ -98,6 +98,12 @@ def _parse_date(value: str) -> float:
     return parsed.timestamp()
 
 
+def _first(query: dict[str, list[str]], key: str) -> str | None:
+    """A query parameter's first value, or None when it is absent."""
+    values = query.get(key)
+    return values[0] if values else None
+
+
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -297,7 +303,7 @@ def _validate(
 
 
 class UploadPostHandler(SandboxHandler):
-    server: UploadPostHTTPServer  # type: ignore[assignment]
+    server: UploadPostHTTPServer
 
     @property
     def state(self) -> UploadPostState:
@@ -382,7 +388,7 @@ class UploadPostHandler(SandboxHandler):
         def work() -> None:
             q = self.query()
             record = self._record_for(
-                (q.get("request_id") or [None])[0], (q.get("job_id") or [None])[0]
+                _first(q, "request_id"), _first(q, "job_id")
             )
             self.send_json(200, self.state.status(record))
 
@@ -562,6 +568,7 @@ class UploadPostSandbox(SandboxServer):
     """Upload-Post on loopback; the API lives under `base_url + "/api"`."""
 
     server_class = UploadPostHTTPServer
+    httpd: UploadPostHTTPServer
     handler_class = UploadPostHandler
     name = "upload_post"
 
@@ -585,7 +592,7 @@ class UploadPostSandbox(SandboxServer):
             rate_limit=rate_limit,
         )
         self.state.base_url = self.base_url
-        self.httpd.state = self.state  # type: ignore[attr-defined]
+        self.httpd.state = self.state
 
     @property
     def api_base(self) -> str:

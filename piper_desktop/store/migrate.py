@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
@@ -22,7 +22,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SEARCH_INDEX_PREFIX = "jobs_fts"
 
 
-def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+def include_name(
+    name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames
+) -> bool:
     """Alembic's `include_name` hook: leave the full-text index out of comparisons."""
     return not (type_ == "table" and (name or "").startswith(SEARCH_INDEX_PREFIX))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QProgressDialog
@@ -25,6 +25,9 @@ from .icons import clear_cache
 from .main_window import MainWindow
 from .tray import TrayController
 
+if TYPE_CHECKING:
+    from ..sandbox.demo import DemoEnvironment
+
 log = get_logger("ui")
 
 
@@ -39,7 +42,7 @@ class PiperApp(QObject):
         services: Services,
         data_dir: Path,
         *,
-        sandbox: Any = None,
+        sandbox: DemoEnvironment | None = None,
         minimized: bool = False,
         start_engine: bool = True,
         stop_timeout: float | None = None,

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.proxies import proxy_url
 from ..domain.services import Services
 from ..logs import get_logger
 from ..store.enums import AccountStatus
+
+if TYPE_CHECKING:  # the browser layer is imported on first use (Playwright is heavy)
+    from ..browser.host import BrowserHost
+    from ..browser.profile import ProfileSettings
+    from ..browser.sites import SiteConfig
 
 log = get_logger("ui")
 
@@ -27,11 +32,11 @@ class CookieResult:
 class BrowserActions:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._host: Any = None
+        self._host: BrowserHost | None = None
         self._lock = threading.Lock()
 
     # --- the shared browser ------------------------------------------------------------
-    def host(self) -> Any:
+    def host(self) -> BrowserHost:
         from ..browser.host import BrowserHost
         from ..browser.profile import BrowserSettings
 
@@ -53,7 +58,7 @@ class BrowserActions:
         if host is not None:
             host.stop()
 
-    def site(self) -> Any:
+    def site(self) -> SiteConfig:
         from ..browser.sites import load_site
 
         settings = self.services.settings
@@ -63,7 +68,9 @@ class BrowserActions:
             base_url=settings.get("tiktok.web_base"),
         )
 
-    def _context_parts(self, account_id: int) -> tuple[Any, str | None, dict[str, Any] | None]:
+    def _context_parts(
+        self, account_id: int
+    ) -> tuple[ProfileSettings, str | None, dict[str, Any] | None]:
         from ..browser.profile import ProfileSettings
 
         account = self.services.accounts.get(account_id)

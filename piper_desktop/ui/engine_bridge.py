@@ -12,11 +12,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from ..logs import get_logger
+
+if TYPE_CHECKING:
+    from ..domain.services import Services
+    from ..engine import Engine
+    from ..engine.notify import TelegramNotifier
 
 log = get_logger("ui")
 
@@ -119,11 +124,11 @@ class EngineHost:
     """The publishing engine inside the GUI process: started after unlock, paused and
     resumed from the tray, stopped in stages at quit. Its events reach `bridge`."""
 
-    def __init__(self, services: Any, bridge: EngineBridge) -> None:
+    def __init__(self, services: Services, bridge: EngineBridge) -> None:
         self.services = services
         self.bridge = bridge
-        self.engine: Any = None
-        self._notifier: Any = None
+        self.engine: Engine | None = None
+        self._notifier: TelegramNotifier | None = None
         self.error: str | None = None
 
     @property

@@ -251,7 +251,8 @@ class FormDialog(QDialog):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.validate)
 
-        outer = QVBoxLayout(self)
+        # heading, intro, fields, error, buttons: subclasses insert their own rows here
+        self.outer = outer = QVBoxLayout(self)
         outer.setContentsMargins(20, 18, 20, 16)
         heading = QLabel(title)
         heading.setObjectName("PanelTitle")

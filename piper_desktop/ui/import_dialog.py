@@ -30,6 +30,7 @@ from ..domain.errors import ValidationError
 from ..domain.fields import Field, parse_record
 from ..domain.importers import ImportReport, detect_format, read_rows
 from ..logs import mask
+from ..store.db import Database
 from .delegates import CellDelegate
 from .table_model import Column, ListSource, PagedTableModel
 from .tasks import run_task
@@ -44,16 +45,16 @@ class ImportKind:
     aliases: dict[str, str]
     key_columns: tuple[str, ...]
     parse_line: Callable[[str], dict[str, Any]] | None
-    run: Callable[[Any, str], ImportReport]
+    run: Callable[[Database, str], ImportReport]
 
 
-def _import_accounts(db: Any, text: str) -> ImportReport:
+def _import_accounts(db: Database, text: str) -> ImportReport:
     from ..domain.importers import import_accounts
 
     return import_accounts(db, text)
 
 
-def _import_proxies(db: Any, text: str) -> ImportReport:
+def _import_proxies(db: Database, text: str) -> ImportReport:
     from ..domain.importers import import_proxies
 
     return import_proxies(db, text)
@@ -145,7 +146,7 @@ class ImportDialog(QDialog):
     imported = Signal(object)  # the ImportReport
 
     def __init__(
-        self, kind: ImportKind, db: Any, path: str | None = None, parent: QWidget | None = None
+        self, kind: ImportKind, db: Database, path: str | None = None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.kind = kind

@@ -14,10 +14,14 @@ import os
 import sys
 from argparse import Namespace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..logs import configure_logging, get_logger, register_secret
 from ..paths import default_data_dir
+
+if TYPE_CHECKING:
+    from ..sandbox.demo import DemoEnvironment
+    from ..store.db import Database
 
 log = get_logger("ui")
 
@@ -56,7 +60,7 @@ def launch_gui(args: Namespace) -> int:
     app.setQuitOnLastWindowClosed(False)
     apply_theme(app, "system")
 
-    demo: Any = None
+    demo: DemoEnvironment | None = None
     if getattr(args, "sandbox", False):
         from ..sandbox.demo import start_demo
 
@@ -71,9 +75,10 @@ def launch_gui(args: Namespace) -> int:
         return 0
     instance.listen()
     configure_logging(data_dir, verbose=bool(getattr(args, "verbose", False)))
-    holder: dict[str, Any] = {}
+    # what must live as long as the event loop runs (the app, a dialog, the screenshots)
+    holder: dict[str, object] = {}
 
-    def run(db: Any, folder: str) -> None:
+    def run(db: Database, folder: str) -> None:
         services = Services(db)
         piper = PiperApp(
             app,
@@ -94,8 +99,9 @@ def launch_gui(args: Namespace) -> int:
         if shots:
             from .screenshots import Screenshooter
 
-            holder["shots"] = Screenshooter(piper, Path(shots))
-            holder["shots"].start()
+            shooter = Screenshooter(piper, Path(shots))
+            holder["shots"] = shooter
+            shooter.start()
 
     if demo is not None:
         run(demo.db, str(demo.data_dir))
@@ -112,7 +118,7 @@ def launch_gui(args: Namespace) -> int:
                 return 2
             run(db, str(data_dir))
         else:
-            dialog: Any
+            dialog: UnlockDialog | WelcomeDialog
             if vault.vault_exists(data_dir):
                 dialog = UnlockDialog(data_dir)
             else:

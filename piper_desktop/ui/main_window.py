@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -30,6 +30,8 @@ from .icons import app_icon, icon, pixmap
 
 if TYPE_CHECKING:
     from .panels.settings import SettingsPanel
+
+PanelT = TypeVar("PanelT", bound=QWidget)
 
 # each panel's module and class: imported when the panel is first shown, which keeps
 # the start-up to what the first panel needs
@@ -182,16 +184,23 @@ class MainWindow(QMainWindow):
         panel = cls(self.ctx, self.browser) if key in WITH_BROWSER else cls(self.ctx)
         panel.setObjectName(f"panel_{key}")
         self.stack.addWidget(panel)
-        panel.status_changed.connect(  # type: ignore[attr-defined]
-            lambda text, key=key: self._panel_status(key, text)
-        )
+        panel.status_changed.connect(lambda text, key=key: self._panel_status(key, text))
         if key == "settings":
-            panel.theme_changed.connect(self.apply_theme)  # type: ignore[attr-defined]
+            panel.theme_changed.connect(self.apply_theme)
+        return panel
+
+    def panel_as(self, key: str, kind: type[PanelT]) -> PanelT:
+        """The panel under `key` (made on first use) as the class it is, checked."""
+        panel = self.panels[key]
+        if not isinstance(panel, kind):
+            raise TypeError(f"panel {key!r} is a {type(panel).__name__}, not a {kind.__name__}")
         return panel
 
     @property
     def settings_panel(self) -> SettingsPanel:
-        return self.panels["settings"]  # type: ignore[return-value]
+        from .panels.settings import SettingsPanel
+
+        return self.panel_as("settings", SettingsPanel)
 
     # --- navigation ---------------------------------------------------------------------
     def current_key(self) -> str:
@@ -219,14 +228,18 @@ class MainWindow(QMainWindow):
         self.ctx.ui_state.set("panel", key)
 
     def navigate(self, key: str, target: Any) -> None:
+        # the panel modules are imported by now: show_panel() made the panel
+        from .panels.accounts import AccountsPanel
+        from .panels.jobs import JobsPanel
+
         panel = self.show_panel(key)
         target = target or {}
-        if key == "jobs":
+        if isinstance(panel, JobsPanel):
             if target.get("job_id") is not None:
                 panel.focus_job(int(target["job_id"]))
             elif target.get("campaign_id") is not None:
                 panel.set_filter_value("campaign_id", target["campaign_id"])
-        elif key == "accounts" and target.get("account_id") is not None:
+        elif isinstance(panel, AccountsPanel) and target.get("account_id") is not None:
             panel.select_ids([target["account_id"]])
 
     def _panel_status(self, key: str, text: str) -> None:

@@ -33,9 +33,10 @@ def check_platform_plugin() -> str:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtGui import QGuiApplication
 
-    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+    # kept while it answers: the platform name is the running application's
+    _app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     available = ", ".join(platform_plugins()) or "none listed"
-    return f"platform plugin {app.platformName()!r} loaded (available: {available})"
+    return f"platform plugin {QGuiApplication.platformName()!r} loaded (available: {available})"
 
 
 def check_desktop_plugins() -> str:

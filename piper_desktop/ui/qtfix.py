@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -36,10 +37,10 @@ def _add_references(obj: object, count: int) -> None:
     ctypes.c_ssize_t.from_address(id(obj)).value += count
 
 
-def _lost(obj: object, call: object) -> int:
+def _lost(obj: object, call: Callable[[], object]) -> int:
     before = sys.getrefcount(obj)
     for _ in range(_PROBES):
-        call()  # type: ignore[operator]
+        call()
     lost = before - sys.getrefcount(obj)
     if lost > 0:
         _add_references(obj, lost)  # give back what the probe itself took

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
@@ -15,7 +16,13 @@ from PySide6.QtWidgets import QWidget
 from ..logs import get_logger
 from . import tasks
 from .main_window import PANELS
+from .panels.accounts import AccountsPanel
+from .panels.campaigns import CampaignsPanel
 from .table_panel import TablePanel
+
+if TYPE_CHECKING:
+    from .app import PiperApp
+    from .campaign_wizard import CampaignWizard
 
 log = get_logger("ui")
 SETTLE_TICKS = 4  # quiet ticks in a row before a picture (thumbnails, layouts)
@@ -23,7 +30,7 @@ MAX_TICKS = 600  # 60 s at most per picture
 
 
 class Screenshooter(QObject):
-    def __init__(self, piper: Any, directory: Path, *, quit_after: bool = True) -> None:
+    def __init__(self, piper: PiperApp, directory: Path, *, quit_after: bool = True) -> None:
         super().__init__()
         self.piper = piper
         self.directory = directory
@@ -37,6 +44,7 @@ class Screenshooter(QObject):
         self._ticks = 0
         self._current: tuple[str, Callable[[], QWidget | None], Callable[[], bool]] | None = None
         self._target: QWidget | None = None
+        self._wizard_ref: CampaignWizard | None = None
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -47,8 +55,8 @@ class Screenshooter(QObject):
             self._steps.append(
                 (
                     f"{number:02d}-{key}",
-                    lambda key=key: self._panel(key),
-                    lambda key=key: self._ready(key),
+                    partial(self._panel, key),
+                    partial(self._ready, key),
                 )
             )
         self._steps.append(("09-job-details", self._job_details, lambda: True))
@@ -59,6 +67,12 @@ class Screenshooter(QObject):
         self._steps.append(("11-account-form", self._account_form_fill, lambda: True))
         self._steps.append(("12-dark-jobs", self._dark_jobs, lambda: self._ready("jobs")))
         self._timer.start()
+
+    @property
+    def _wizard(self) -> CampaignWizard:
+        if self._wizard_ref is None:
+            raise RuntimeError("the campaign wizard is not open yet")
+        return self._wizard_ref
 
     # --- steps ---------------------------------------------------------------------------
     def _panel(self, key: str) -> QWidget:
@@ -83,28 +97,29 @@ class Screenshooter(QObject):
         return self.piper.window
 
     def _wizard_open(self) -> QWidget | None:
-        panel = self.piper.window.show_panel("campaigns")
-        self._wizard_ref = panel.new_campaign()  # type: ignore[attr-defined]
-        self._wizard_ref.resize(980, 700)
+        self.piper.window.show_panel("campaigns")
+        wizard = self.piper.window.panel_as("campaigns", CampaignsPanel).new_campaign()
+        wizard.resize(980, 700)
+        self._wizard_ref = wizard
         return None
 
     def _wizard_media_ready(self) -> bool:
-        model = self._wizard_ref.media_page.model
+        model = self._wizard.media_page.model
         return bool(model.loaded_once and not model.loading)
 
     def _wizard_fill_media(self) -> QWidget | None:
-        media = self._wizard_ref.media_page
+        media = self._wizard.media_page
         media.name.setText("Summer series")
         media.view.selectAll()
-        self._wizard_ref.next()
+        self._wizard.next()
         return None
 
     def _wizard_accounts_ready(self) -> bool:
-        model = self._wizard_ref.accounts_page.model
+        model = self._wizard.accounts_page.model
         return bool(model.loaded_once and not model.loading)
 
     def _wizard_fill_rest(self) -> QWidget | None:
-        wizard = self._wizard_ref
+        wizard = self._wizard
         rows = wizard.accounts_page.model.rowCount()
         for row in range(min(rows, 2)):
             wizard.accounts_page.view.selectRow(row)
@@ -115,20 +130,20 @@ class Screenshooter(QObject):
         return wizard
 
     def _wizard_ready(self) -> bool:
-        review = self._wizard_ref.review_page
+        review = self._wizard.review_page
         return bool(review.planned or review.problem)
 
     def _account_form_open(self) -> QWidget | None:
-        self._wizard_ref.reject()
-        panel = self.piper.window.show_panel("accounts")
-        panel.create()  # type: ignore[attr-defined]
+        self._wizard.reject()
+        self.piper.window.show_panel("accounts")
+        self.piper.window.panel_as("accounts", AccountsPanel).new_account()
         return None
 
     def _account_form_ready(self) -> bool:
         return getattr(self.piper.window.panels["accounts"], "dialog", None) is not None
 
     def _account_form_fill(self) -> QWidget | None:
-        dialog = self.piper.window.panels["accounts"].dialog  # type: ignore[attr-defined]
+        dialog = self.piper.window.panel_as("accounts", AccountsPanel).dialog
         dialog.editors["username"].set_raw("new account!")
         dialog.editors["display_name"].set_raw("Summer Shop")
         dialog.editors["group"].set_raw("Shops")

@@ -8,12 +8,13 @@ from here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QIcon, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -211,7 +212,7 @@ class TablePanel(QWidget):
         find = QAction("Find", self)
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        find.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
+        find.triggered.connect(self._find)
         self.addAction(find)
         self.refresh_action = QAction(icon("refresh"), "Refresh", self)
         self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
@@ -339,19 +340,22 @@ class TablePanel(QWidget):
         """The query value for a drop-down's choice (override to expand groups)."""
         return value
 
+    def _find(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
     def reload_filter_options(self) -> None:
         for spec in self.filters:
             if spec.load is None:
                 continue
             box = self._filter_boxes[spec.key]
             loader = spec.load
-            run_task(
-                loader,
-                lambda values, box=box, spec=spec: self._fill_filter(
-                    box, spec, [*spec.options, *((str(v), v) for v in values)]
-                ),
-                owner=self,
-            )
+            run_task(loader, partial(self._filter_options_loaded, box, spec), owner=self)
+
+    def _filter_options_loaded(
+        self, box: QComboBox, spec: FilterDef, values: Iterable[Any]
+    ) -> None:
+        self._fill_filter(box, spec, [*spec.options, *((str(v), v) for v in values)])
 
     def set_filter_value(self, key: str, value: Any) -> None:
         box = self._filter_boxes[key]
@@ -362,7 +366,7 @@ class TablePanel(QWidget):
         box.setCurrentIndex(position)
 
     # --- loading ----------------------------------------------------------------------------
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
             self.reload()
@@ -478,7 +482,7 @@ class TablePanel(QWidget):
     def activated(self, row: dict[str, Any]) -> None:
         """Double-click or Enter on a row (override: edit, open)."""
 
-    def keyPressEvent(self, event: Any) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.view.hasFocus():
             row = self.current_row()
             if row is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
@@ -22,6 +22,8 @@ from ..logs import get_logger, mask
 
 log = get_logger("ui")
 
+# Results cross a queued Qt signal as plain objects, so the runners keep them untyped;
+# run_task() ties each task's result type to its handler.
 ResultHandler = Callable[[Any], None]
 ErrorHandler = Callable[[BaseException], None]
 
@@ -225,9 +227,12 @@ def set_runner(new: Runner | None) -> Runner | None:
     return previous
 
 
+T = TypeVar("T")
+
+
 def run_task(
-    fn: Callable[[], Any],
-    on_result: ResultHandler | None = None,
+    fn: Callable[[], T],
+    on_result: Callable[[T], None] | None = None,
     on_error: ErrorHandler | None = None,
     *,
     owner: QObject | None = None,

@@ -108,7 +108,7 @@ class ThumbnailCache(QObject):
     """icon(row) answers at once (placeholder first); `updated(media_id)` is called when
     a real frame arrives."""
 
-    def __init__(self, updated: Callable[[int], None]) -> None:
+    def __init__(self, updated: Callable[[int], object]) -> None:
         super().__init__()
         self._icons: dict[str, QIcon] = {}
         self._pending: set[str] = set()
@@ -126,8 +126,8 @@ class ThumbnailCache(QObject):
             path = str(row["path"])
             run_task(
                 lambda: first_frame(path),
-                lambda data, key=key, media_id=media_id: self._arrived(key, media_id, data),
-                lambda _exc, key=key: self._pending.discard(key),
+                lambda data: self._arrived(key, media_id, data),
+                lambda _exc: self._pending.discard(key),
                 owner=self,
             )
         return self._icons[key]

@@ -8,7 +8,6 @@ Key derivation takes a moment, so creating and unlocking run off the GUI thread.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ..logs import mask
 from ..store import vault
+from ..store.db import Database
 from .forms import set_invalid
 from .icons import app_icon, pixmap
 from .tasks import run_task
@@ -141,7 +141,7 @@ class WelcomeDialog(QDialog):
         self.create_button.setObjectName("create_vault")
         self.create_button.setProperty("primary", True)
         self.create_button.setDefault(True)
-        self.create_button.clicked.connect(self.create)
+        self.create_button.clicked.connect(self.create_vault)
         buttons.addWidget(cancel)
         buttons.addWidget(self.create_button)
         layout.addLayout(buttons)
@@ -181,7 +181,7 @@ class WelcomeDialog(QDialog):
         )
         self.create_button.setEnabled(problem is None and not self._busy)
 
-    def create(self) -> None:
+    def create_vault(self) -> None:
         if self.problem() is not None:
             return
         self._busy = True
@@ -191,7 +191,7 @@ class WelcomeDialog(QDialog):
         folder = Path(self.folder.text().strip()).expanduser()
         remember = self.keychain.isChecked()
 
-        def work() -> tuple[Any, str]:
+        def work() -> tuple[Database, str]:
             db = vault.create_vault(folder, password)
             note = ""
             if remember:
@@ -205,7 +205,7 @@ class WelcomeDialog(QDialog):
 
         run_task(work, lambda result: self._done(folder, *result), self._failed, owner=self)
 
-    def _done(self, folder: Path, db: Any, note: str) -> None:
+    def _done(self, folder: Path, db: Database, note: str) -> None:
         self._busy = False
         self.data_dir = folder
         self.keychain_note = note
@@ -281,13 +281,13 @@ class UnlockDialog(QDialog):
     def try_keychain(self) -> None:
         folder = self.data_dir
 
-        def work() -> Any:
+        def work() -> Database | None:
             remembered = vault.keychain_password(folder)
             if not remembered:
                 return None
             return vault.unlock_vault(folder, remembered)
 
-        def done(db: Any) -> None:
+        def done(db: Database | None) -> None:
             self._set_busy(False)
             if db is None:
                 self.password.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -318,7 +318,7 @@ class UnlockDialog(QDialog):
             lambda: vault.unlock_vault(folder, password), self._unlocked, self._failed, owner=self
         )
 
-    def _unlocked(self, db: Any) -> None:
+    def _unlocked(self, db: Database) -> None:
         self._set_busy(False)
         self.opened.emit(db, str(self.data_dir))
         self.accept()

@@ -68,7 +68,7 @@ def test_create_names_what_is_wrong_then_saves(
     assert panel.selected_ids() == [account.id]
     assert ("Added @alice", "success") in ctx.messages  # type: ignore[attr-defined]
     # the same name again: the service's refusal shows at the field, the dialog stays
-    panel.create()
+    panel.new_account()
     again = panel.dialog
     again.editors["username"].set_raw("alice")
     qtbot.waitUntil(again.save_button.isEnabled)

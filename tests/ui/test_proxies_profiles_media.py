@@ -53,7 +53,7 @@ def stand_ins() -> Iterator[tuple[LocalProxy, TikTokStudioSandbox]]:
 
 def test_proxies_create_edit_import_filter(ctx: AppContext, qtbot, tmp_path: Path) -> None:
     panel = _show(ProxiesPanel(ctx), qtbot)
-    panel.create()
+    panel.new_proxy()
     dialog = panel.dialog
     dialog.editors["host"].set_raw("proxy one")
     dialog.editors["port"].set_raw("70000")
@@ -138,7 +138,7 @@ def test_proxy_checks_fill_in_live(
 
 def test_profiles_from_template_edit_used_by(ctx: AppContext, qtbot) -> None:
     panel = _show(ProfilesPanel(ctx), qtbot)
-    panel.create("chrome-android")
+    panel.new_profile("chrome-android")
     dialog = panel.dialog
     assert dialog.editors["is_mobile"].raw() is True
     assert "Android" in dialog.editors["user_agent"].raw()

@@ -4,6 +4,8 @@ the TikTok API, move its cookies in and out)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,9 @@ def _window(row: dict[str, Any]) -> str:
         return "any time"
     return f"{fmt.clock(row.get('window_start'))}–{fmt.clock(row.get('window_end'))}"
 
+
+# the choices of the assignment drop-downs, by field: (label, value) pairs
+Choices = dict[str, list[tuple[str, Any]]]
 
 COLUMNS = [
     Column("id", "#", 56, align="right", hidden=True),
@@ -153,7 +158,7 @@ class AccountsPanel(TablePanel):
         self.add_action("Import…", self.import_file, icon_name="import", header=True, context=False)
         self.add_action(
             "Add account",
-            self.create,
+            self.new_account,
             icon_name="add",
             shortcut=QKeySequence.StandardKey.New,
             header=True,
@@ -192,7 +197,7 @@ class AccountsPanel(TablePanel):
             ("profile_id", "Assign browser profile…"),
             ("group", "Set group…"),
         ):
-            self.add_action(label, lambda key=key: self.ask_assign(key), needs="any")
+            self.add_action(label, partial(self.ask_assign, key), needs="any")
         self.add_separator()
         self.add_action("Import cookies…", self.import_cookies, icon_name="cookie", needs="one")
         self.add_action("Export cookies…", self.export_cookies, icon_name="cookie", needs="one")
@@ -218,10 +223,10 @@ class AccountsPanel(TablePanel):
         self.edit(row)
 
     # --- create / edit ----------------------------------------------------------------------
-    def _with_choices(self, then: Any) -> None:
+    def _with_choices(self, then: Callable[[Choices], None]) -> None:
         services = self.ctx.services
 
-        def load() -> dict[str, list[tuple[str, Any]]]:
+        def load() -> Choices:
             from ...domain.proxies import proxy_label
 
             return {
@@ -243,8 +248,8 @@ class AccountsPanel(TablePanel):
             fields.append(copy)
         return ui_fields(acc.FIELDS, fields)
 
-    def create(self) -> None:
-        def show(choices: dict[str, list[tuple[str, Any]]]) -> None:
+    def new_account(self) -> None:
+        def show(choices: Choices) -> None:
             services = self.ctx.services
             dialog = FormDialog(
                 "Add account",
@@ -268,7 +273,7 @@ class AccountsPanel(TablePanel):
             self.edit(row)
 
     def edit(self, row: dict[str, Any]) -> None:
-        def show(choices: dict[str, list[tuple[str, Any]]]) -> None:
+        def show(choices: Choices) -> None:
             services = self.ctx.services
             account_id = row["id"]
             initial = {k: row.get(k) for k in acc.FIELDS if k != "password"}
@@ -315,7 +320,7 @@ class AccountsPanel(TablePanel):
             "tags": "Tags (comma-separated)",
         }
 
-        def show(choices: dict[str, list[tuple[str, Any]]]) -> None:
+        def show(choices: Choices) -> None:
             options = choices.get(key, [("", None)])
             self.dialog = choose(
                 self,

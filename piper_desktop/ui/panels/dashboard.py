@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -280,7 +281,7 @@ class DashboardPanel(QWidget):
         ctx.bridge.job_event.connect(self.on_job_event)
 
     # --- loading ----------------------------------------------------------------------------
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
             self.reload()

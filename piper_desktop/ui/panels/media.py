@@ -75,7 +75,7 @@ class MediaDialog(FormDialog):
         self.ideas.itemActivated.connect(self.use_idea)
         self.ideas.itemClicked.connect(self.use_idea)
         layout.addWidget(self.ideas)
-        self.layout().insertWidget(self.layout().count() - 2, ideas)
+        self.outer.insertWidget(self.outer.count() - 2, ideas)
         self.resize(620, 640)
 
     def suggest(self) -> None:

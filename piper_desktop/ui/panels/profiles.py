@@ -4,6 +4,7 @@ that use each."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PySide6.QtGui import QKeySequence
@@ -102,13 +103,13 @@ class ProfilesPanel(TablePanel):
     def build_actions(self) -> None:
         templates = QMenu(self)
         for item in prof.templates():
-            templates.addAction(item["name"], lambda name=item["template"]: self.create(name))
+            templates.addAction(item["name"], partial(self.new_profile, item["template"]))
         templates.addSeparator()
-        templates.addAction("Blank profile", lambda: self.create(None))
+        templates.addAction("Blank profile", lambda: self.new_profile(None))
         self.add_menu_button("From template", "add", templates)
         self.add_action(
             "New profile",
-            lambda: self.create("chrome-windows"),
+            lambda: self.new_profile("chrome-windows"),
             icon_name="add",
             shortcut=QKeySequence.StandardKey.New,
             header=True,
@@ -152,7 +153,7 @@ class ProfilesPanel(TablePanel):
         run_task(lambda: services.profiles.accounts_using(profile_id), show, owner=self)
 
     # --- create / edit ---------------------------------------------------------------------
-    def create(self, template: str | None) -> None:
+    def new_profile(self, template: str | None) -> None:
         services = self.ctx.services
         base = prof.template(template) if template else {}
         chosen = template

@@ -93,7 +93,7 @@ class ProxiesPanel(TablePanel):
         self.add_action("Import…", self.import_file, icon_name="import", header=True, context=False)
         self.add_action(
             "Add proxy",
-            self.create,
+            self.new_proxy,
             icon_name="add",
             shortcut=QKeySequence.StandardKey.New,
             header=True,
@@ -129,7 +129,7 @@ class ProxiesPanel(TablePanel):
         self.edit(row)
 
     # --- create / edit / delete --------------------------------------------------------------
-    def create(self) -> None:
+    def new_proxy(self) -> None:
         services = self.ctx.services
         dialog = FormDialog(
             "Add proxy",

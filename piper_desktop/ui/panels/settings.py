@@ -5,9 +5,11 @@ each setting's own parser; Save writes only what changed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -47,7 +49,7 @@ CHOICES = {"ui.theme": [("Follow the system", "system"), ("Light", "light"), ("D
 
 
 class SettingRow:
-    def __init__(self, spec: SettingDef, changed: Any) -> None:
+    def __init__(self, spec: SettingDef, changed: Callable[[], object]) -> None:
         self.spec = spec
         self.error = QLabel()
         self.error.setObjectName("FieldError")
@@ -225,7 +227,7 @@ class SettingsPanel(QWidget):
         self.message.setObjectName("FormError")
         layout.addWidget(self.message)
 
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
             self.reload()
