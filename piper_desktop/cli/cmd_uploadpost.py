@@ -36,7 +36,7 @@ def register(commands: Any) -> None:
 
 
 def _client(args: Namespace) -> Any:
-    from ..publishing.connect import upload_post_client
+    from ..routes.upload_post.connect import upload_post_client
 
     return upload_post_client(open_services(args))
 
