@@ -2,9 +2,10 @@
 
 Two ways to run it, one loop:
 - `Engine.start()` / `stop()`: in the background, until stopped (the GUI's tray mode and
-  `piper run`). APScheduler reminds it of its periodic duties (tick, readiness, token
-  refresh, proxy checks, selector probes, network watch); the loop thread sleeps until
-  the next due moment computed from the database, or until something wakes it.
+  `piper run`). APScheduler reminds it of its periodic duties (tick, readiness, proxy
+  checks, network watch, and those the routes offer: token refresh, selector probes);
+  the loop thread sleeps until the next due moment computed from the database, or until
+  something wakes it.
 - `Engine.run_once()`: everything due now, followed until each job is final or waiting
   (retry later, held by a cap, needs a person); then it returns (`piper run --once`).
 

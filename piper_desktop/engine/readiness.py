@@ -82,7 +82,9 @@ class RouteReadiness:
         self.factory = factory
         self._checks: dict[str, Readiness | None] = {}
 
-    def problem(self, route: str, publisher: Publisher, request: PublishRequest) -> RouteProblem | None:
+    def problem(
+        self, route: str, publisher: Publisher, request: PublishRequest
+    ) -> RouteProblem | None:
         if route not in self._checks:
             spec = self.factory.routes.find(route)
             make = spec.readiness if spec is not None else None

@@ -57,7 +57,9 @@ def _route_branches(path: str, tree: ast.Module) -> list[str]:
             found.append(f"{path}:{node.lineno}: JobRoute.{node.attr}")
         if isinstance(node, ast.Compare):
             for side in [node.left, *node.comparators]:
-                names = [side] if not isinstance(side, ast.Tuple | ast.List | ast.Set) else side.elts
+                names = (
+                    [side] if not isinstance(side, ast.Tuple | ast.List | ast.Set) else side.elts
+                )
                 for name in names:
                     if isinstance(name, ast.Constant) and name.value in ROUTE_NAMES:
                         found.append(f"{path}:{node.lineno}: compares with {name.value!r}")

@@ -136,9 +136,7 @@ async def probe_page(
     return results
 
 
-async def probe_calendar_day(
-    attempt: Attempt, results: list[tuple[str, bool]], ms: float
-) -> None:
+async def probe_calendar_day(attempt: Attempt, results: list[tuple[str, bool]], ms: float) -> None:
     tomorrow = datetime.now(await attempt.page_zone()) + timedelta(days=1)
     day = attempt.loc("calendar_day", date=tomorrow.strftime("%Y-%m-%d")).first
     try:
