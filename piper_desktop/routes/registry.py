@@ -26,6 +26,11 @@ class RouteRegistry:
     def _add(self, spec: RouteSpec) -> None:
         if spec.name in self._specs:
             raise ValueError(f"route {spec.name!r} is registered twice")
+        # the scheduler knows a duty by its name alone
+        taken = {duty.name for other in self._specs.values() for duty in other.duties}
+        clash = taken & {duty.name for duty in spec.duties}
+        if clash:
+            raise ValueError(f"route {spec.name!r} reuses the duty name(s) {sorted(clash)}")
         self._specs[spec.name] = spec
 
     def with_route(self, spec: RouteSpec) -> RouteRegistry:

@@ -4,6 +4,7 @@ engine/ names it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,6 @@ def test_a_route_is_registered_once() -> None:
     assert routes.names() == ["tiktok_api", "upload_post", "browser", ECHO]
     with pytest.raises(ValueError, match="registered twice"):
         routes.with_route(spec)
+    twin = replace(spec, name="echo_twin")
+    with pytest.raises(ValueError, match="reuses the duty name"):
+        routes.with_route(twin)
