@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from piper_desktop.domain.services import Services
 from piper_desktop.engine import Engine, EngineConfig, PublisherFactory, SystemClock
-from piper_desktop.publishing.base import CheckResult, Publisher, PublishRequest, Receipt
-from piper_desktop.publishing.upload_post import UploadPostPublisher, UploadPostSettings
+from piper_desktop.routes.base import CheckResult, Publisher, PublishRequest, Receipt
+from piper_desktop.routes.upload_post.publisher import UploadPostPublisher, UploadPostSettings
 from piper_desktop.store.vault import create_vault
 
 ROOT = Path(__file__).resolve().parent.parent

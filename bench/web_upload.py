@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from piper_desktop.browser.host import BrowserHost
 from piper_desktop.browser.profile import BrowserSettings
 from piper_desktop.browser.sites import load_site
-from piper_desktop.publishing.base import AccountRef, PostOptions, PublishRequest
-from piper_desktop.publishing.web import WebPublisher
+from piper_desktop.routes.base import AccountRef, PostOptions, PublishRequest
+from piper_desktop.routes.web.publisher import WebPublisher
 from piper_desktop.sandbox.proxy import LocalProxy
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
 

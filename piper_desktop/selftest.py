@@ -109,12 +109,20 @@ def _browser() -> str:
     return str(found.describe())
 
 
+def _routes() -> str:
+    # the registry imports each route's spec module when asked: a frozen build that
+    # missed one fails here, not at the route's first job
+    registry = importlib.import_module("piper_desktop.routes.registry")
+    return ", ".join(spec.name for spec in registry.default_routes())
+
+
 CHECKS = [
     Check("qt", _qt),
     Check("qt-desktop", _qt_desktop, required=False),
     Check("database", _database),
     Check("migrations", _migrations),
     Check("resources", _resources),
+    Check("routes", _routes),
     Check("playwright", _playwright),
     Check("browser", _browser, required=False),
 ]

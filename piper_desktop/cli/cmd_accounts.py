@@ -131,7 +131,8 @@ def cmd_edit(args: Namespace) -> int:
 
 
 def cmd_connect(args: Namespace) -> int:
-    from ..publishing.connect import connect_tiktok, connect_upload_post
+    from ..routes.tiktok_api.connect import connect_tiktok
+    from ..routes.upload_post.connect import connect_upload_post
 
     refresh = secret_from_stdin(args) if args.refresh_token_stdin else None
     services = open_services(args)

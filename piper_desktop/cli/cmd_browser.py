@@ -79,8 +79,8 @@ def _account(services: Services, args: Namespace) -> Account:
 
 def cmd_open(args: Namespace) -> int:
     from ..browser.session import open_visible
-    from ..engine.browser_route import profile_settings
     from ..engine.publishers import PublisherFactory
+    from ..routes.web.session import profile_settings
 
     services = open_services(args)
     account = _account(services, args)
@@ -152,15 +152,14 @@ def _wait_for_operator(handoff: Any, args: Namespace) -> None:
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             # --timeout: the window is closed, which counts as the operator being done
-            window = handoff.window
-            window.host.run(window.close)
+            handoff.close()
             break
         done.wait(0.2 if left is None else min(0.2, left))
 
 
 def cmd_check(args: Namespace) -> int:
-    from ..engine.browser_route import session_problem
     from ..engine.publishers import PublisherFactory
+    from ..routes.web.session import session_problem
 
     services = open_services(args)
     account = _account(services, args)

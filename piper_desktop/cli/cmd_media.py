@@ -37,7 +37,7 @@ def register(commands: Commands) -> None:
 
 
 def cmd_captions(args: Namespace) -> int:
-    from ..publishing.connect import caption_suggestions
+    from ..clients.captions import caption_suggestions
 
     services = open_services(args)
     media = services.media.find(args.media)

@@ -39,7 +39,7 @@ def register(commands: Commands) -> None:
 
 
 def _client(args: Namespace) -> UploadPostClient:
-    from ..publishing.connect import upload_post_client
+    from ..routes.upload_post.connect import upload_post_client
 
     return upload_post_client(open_services(args))
 

@@ -16,7 +16,7 @@ from .. import __version__
 from ..clients.errors import ApiError
 from ..domain.errors import DomainError
 from ..logs import get_logger, mask
-from ..publishing.base import PublishError
+from ..routes.base import PublishError
 from ..store.db import WrongPassword
 from ..store.vault import VaultError
 from .context import UsageError

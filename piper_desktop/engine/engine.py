@@ -2,9 +2,10 @@
 
 Two ways to run it, one loop:
 - `Engine.start()` / `stop()`: in the background, until stopped (the GUI's tray mode and
-  `piper run`). APScheduler reminds it of its periodic duties (tick, readiness, token
-  refresh, proxy checks, selector probes, network watch); the loop thread sleeps until
-  the next due moment computed from the database, or until something wakes it.
+  `piper run`). APScheduler reminds it of its periodic duties (tick, readiness, proxy
+  checks, network watch, and those the routes offer: token refresh, selector probes);
+  the loop thread sleeps until the next due moment computed from the database, or until
+  something wakes it.
 - `Engine.run_once()`: everything due now, followed until each job is final or waiting
   (retry later, held by a cap, needs a person); then it returns (`piper run --once`).
 
@@ -22,15 +23,15 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select, update
 
 from ..domain.services import Services
 from ..logs import get_logger
-from ..publishing.base import PublishError
-from ..store.enums import AccountStatus, JobRoute, JobStatus
-from ..store.models import Account, Job, RouteCredential
+from ..store.enums import JobStatus
+from ..store.models import Account, Job
 from .clock import Clock, SystemClock
 from .config import EngineConfig
 from .dispatch import CaptionBook, ClaimPass, PassResult, Work, next_due, reslot_missed
@@ -40,7 +41,7 @@ from .ledger import Ledger
 from .publishers import PublisherFactory
 from .readiness import Problem, ReadinessChecker
 from .reconcile import reconcile
-from .route_checks import RouteChecks
+from .route_duties import RouteDutyContext, route_duties
 from .runner import JobRunner
 from .scheduler import Duty, build_scheduler
 from .wake import ClockJumpDetector, LogindSleepWatcher, NetworkWatcher
@@ -204,14 +205,24 @@ class Engine:
     # --- duties (the scheduler calls these; tests may too) ------------------------------------
     def duties(self) -> list[Duty]:
         c = self.config
-        return [
+        duties = [
             Duty("tick", c.tick_seconds, self.tick, misfire_grace=c.tick_seconds),
             Duty("readiness", c.readiness_every, self.check_readiness, misfire_grace=60),
-            Duty("token_refresh", c.token_refresh_every, self.refresh_tokens, misfire_grace=300),
             Duty("proxy_checks", c.proxy_check_every, self.check_proxies, misfire_grace=300),
-            Duty("selector_probe", c.selector_probe_every, self.probe_selectors, misfire_grace=600),
             Duty("network", c.network_poll_every, self._network.poll, misfire_grace=30),
         ]
+        # what the routes need done now and then (token refresh, selector probe)
+        for route, duty in route_duties(self.factory):
+            context = self._duty_context(route)
+            duties.append(
+                Duty(
+                    duty.name,
+                    duty.every,
+                    partial(duty.run, context),
+                    misfire_grace=duty.misfire_grace,
+                )
+            )
+        return duties
 
     def tick(self) -> None:
         jump = self._jump.observe(self.clock.time(), self.clock.monotonic())
@@ -234,39 +245,15 @@ class Engine:
             return []
         return self.readiness.run()
 
-    def refresh_tokens(self, within: float = 3600.0) -> int:
-        """Refresh TikTok access tokens that expire within `within` seconds."""
-        now = self.clock.time()
-        with self.services.db.session() as session:
-            rows = session.execute(
-                select(Account)
-                .join(RouteCredential, RouteCredential.account_id == Account.id)
-                .where(RouteCredential.route == JobRoute.TIKTOK_API.value)
-                .where(Account.status != AccountStatus.DISABLED.value)
-            ).scalars()
-            accounts = list(rows)
-        if not accounts:
-            return 0
-        try:
-            publisher = self.factory.get(JobRoute.TIKTOK_API.value)
-        except PublishError:
-            return 0
-        refreshed = 0
-        for account in accounts:
-            creds = self.services.accounts.load(account.id, JobRoute.TIKTOK_API.value)
-            token = creds.get("access_token")
-            if not token or float(creds.get("access_expires_at") or 0) - now > within:
-                continue
-            try:
-                RouteChecks.refresh_tiktok_token(
-                    publisher, self.factory.account_ref(account), str(token)
-                )
-                refreshed += 1
-            except PublishError as exc:
-                if exc.account_status:
-                    self.ledger.account_status(account.id, exc.account_status, exc.reason)
-                log.warning("token refresh for account %s failed: %s", account.id, exc.reason)
-        return refreshed
+    def run_duty(self, name: str) -> object:
+        """Run the route duty called `name` now (the scheduler calls them; tests may)."""
+        for route, duty in route_duties(self.factory):
+            if duty.name == name:
+                return duty.run(self._duty_context(route))
+        raise KeyError(f"no route offers a duty {name!r}")
+
+    def _duty_context(self, route: str) -> RouteDutyContext:
+        return RouteDutyContext(route, self.factory, self.ledger, self.events, self.clock)
 
     def check_proxies(self, horizon_hours: float = 24.0) -> int:
         """Check the proxies of accounts with jobs in the next day; record the results."""
@@ -300,45 +287,6 @@ class Engine:
                 error=result.error,
             )
         return len(results)
-
-    def probe_selectors(self, horizon_hours: float = 24.0) -> list[str]:
-        """With browser jobs coming, walk the upload page (never posting) and warn about
-        selectors the site no longer shows."""
-        now = self.clock.now()
-        with self.services.db.session() as session:
-            account = session.scalar(
-                select(Account)
-                .join(Job, Job.account_id == Account.id)
-                .where(Job.route == JobRoute.BROWSER.value)
-                .where(Job.status.in_([JobStatus.QUEUED.value, JobStatus.RETRYING.value]))
-                .where(Job.next_attempt_at <= now + timedelta(hours=horizon_hours))
-                .where(Account.status == AccountStatus.ACTIVE.value)
-                .where(Account.storage_state.is_not(None))
-                .limit(1)
-            )
-        if account is None:
-            return []
-        try:
-            from .browser_route import probe_selectors
-
-            missing = probe_selectors(
-                self.factory.get(JobRoute.BROWSER.value), self.factory.account_ref(account)
-            )
-        except Exception as exc:
-            log.warning("selector probe failed: %s", exc)
-            return []
-        if missing:
-            self.events.emit(
-                EngineEvent(
-                    EventKind.WARNING,
-                    "the upload page changed: not found "
-                    + ", ".join(missing)
-                    + " (update the selectors file)",
-                    timestamp=self.clock.now(),
-                    data={"code": "selectors_missing", "missing": missing},
-                )
-            )
-        return missing
 
     # --- the loop -----------------------------------------------------------------------------
     def _loop_safely(self, once: bool) -> None:
@@ -397,9 +345,10 @@ class Engine:
             free_total = self.config.max_workers - len(self._running)
         if free_total <= 0:
             return PassResult()
+        # every registered route may take jobs (one without a limit of its own: max_workers)
         free_by_route = {
             route: self.config.route_limit(route) - busy[route]
-            for route in self.config.route_limits
+            for route in [*self.config.route_limits, *self.factory.routes.names()]
         }
         read_checks = self._checks_due()
         with self._lock:

@@ -1,4 +1,5 @@
-"""The operator's "resolve" of a browser job stopped by a captcha or a login.
+"""The operator's "resolve" of a job stopped by a captcha or a login, on a route that
+offers a hand-off (`RouteSpec.handoff`: the web route's visible browser window).
 
 One path for the CLI (`piper browser open ACCOUNT --job ID`) and the GUI: the job is
 claimed with a lease (so no `piper run` elsewhere runs it meanwhile) and counted as an
@@ -21,8 +22,9 @@ from sqlalchemy import update
 from ..domain.errors import Conflict, NotFound, ValidationError
 from ..domain.services import Services
 from ..logs import get_logger
-from ..publishing.base import PublishError, Receipt
-from ..store.enums import JobRoute, JobStatus
+from ..routes.base import Publisher, PublishError, Receipt
+from ..routes.spec import Handoff, OperatorHandoff
+from ..store.enums import JobStatus
 from ..store.models import Job
 from .clock import SystemClock
 from .config import EngineConfig
@@ -37,7 +39,7 @@ log = get_logger("engine")
 # the operator takes the job while nobody runs it: only from needs_attention, lease free
 _TAKE = (
     update(Job)
-    .where(Job.status == JobStatus.NEEDS_ATTENTION.value, Job.route == JobRoute.BROWSER.value)
+    .where(Job.status == JobStatus.NEEDS_ATTENTION.value)
     .values(status=JobStatus.CLAIMED.value)
     .execution_options(synchronize_session=False)
 )
@@ -47,11 +49,11 @@ def resolve_job(
     services: Services,
     job_id: int,
     *,
-    wait_for_operator: Callable[[Any], None],
+    wait_for_operator: Callable[[Handoff], None],
     factory: PublisherFactory | None = None,
     events: EngineEvents | None = None,
 ) -> dict[str, Any]:
-    """Hand a browser job that needs attention to the operator, then finish it.
+    """Hand a job that needs attention to the operator, then finish it.
 
     `wait_for_operator(handoff)` returns when the operator is done (the Handoff's window
     may still be open, or closed). Returns the job's id, final status and post URL."""
@@ -64,6 +66,7 @@ def resolve_job(
     factory = factory or PublisherFactory(services, clock)
     runner = JobRunner(services.db, ledger, factory, clock, config, events, threading.Event())
     try:
+        _offers_handoff(services, factory, job_id)
         _take(ledger, job_id, owner, config)
         # the operator may take longer than a lease: keep it, as the engine does its own
         with _LeaseKeeper(ledger, job_id, config):
@@ -108,14 +111,20 @@ class _LeaseKeeper:
                 log.exception("job %s: could not renew the lease", self.job_id)
 
 
+def _offers_handoff(services: Services, factory: PublisherFactory, job_id: int) -> None:
+    """Refuse a job whose route cannot hand a job to the operator."""
+    route = services.jobs.get(job_id).route  # NotFound for an unknown job
+    spec = factory.routes.find(route)
+    if spec is None or spec.handoff is None:
+        raise ValidationError("job", f"job {job_id} is on route {route}, which offers no hand-off")
+
+
 def _take(ledger: Ledger, job_id: int, owner: str, config: EngineConfig) -> None:
     """needs_attention → claimed under our lease, or a clear refusal."""
     with ledger.transition() as change:
         job = change.session.get(Job, job_id)
         if job is None:
             raise NotFound("job", job_id)
-        if job.route != JobRoute.BROWSER.value:
-            raise ValidationError("job", f"job {job_id} is on route {job.route}, not browser")
         if job.status != JobStatus.NEEDS_ATTENTION.value:
             holder = f" (held by {job.lease_owner})" if job.lease_owner else ""
             raise Conflict(
@@ -143,15 +152,17 @@ def _run(
     ledger: Ledger,
     factory: PublisherFactory,
     job_id: int,
-    wait_for_operator: Callable[[Any], None],
+    wait_for_operator: Callable[[Handoff], None],
 ) -> None:
     loaded = runner.load(job_id)
     if loaded is None:
         return
     job, account, media = loaded.job, loaded.account, loaded.media
     request = factory.request_for(job, account, media)
+    offer: OperatorHandoff | None = factory.routes.get(job.route).handoff
+    assert offer is not None  # checked before the job was taken
     try:
-        publisher: Any = factory.get(job.route)
+        publisher: Publisher = factory.get(job.route)
     except PublishError as exc:
         runner.error(job, account, exc)
         return
@@ -166,9 +177,9 @@ def _run(
         receipts.append(receipt)
 
     try:
-        handoff = publisher.begin_handoff(request)
+        handoff = offer.begin(publisher, request)
         wait_for_operator(handoff)
-        receipt = publisher.resume_after_handoff(request, on_receipt, handoff)
+        receipt = offer.resume(publisher, request, on_receipt, handoff)
     except PublishError as exc:
         runner.error(started, account, exc)
         return
@@ -189,19 +200,12 @@ def _run(
     runner.follow(started, request, receipt, publisher)
 
 
-def until_window_closed(timeout: float | None = None) -> Callable[[Any], None]:
+def until_window_closed(timeout: float | None = None) -> Callable[[Handoff], None]:
     """A `wait_for_operator` for callers without a prompt (the GUI): the operator is done
     when they close the window; after `timeout` seconds the window is closed for them."""
 
-    def wait(handoff: Any) -> None:
-        window = handoff.window
-
-        async def closed() -> None:
-            try:
-                await window.wait_closed(timeout)
-            except TimeoutError:
-                await window.close()
-
-        window.host.run(closed)
+    def wait(handoff: Handoff) -> None:
+        if not handoff.wait_closed(timeout):
+            handoff.close()
 
     return wait

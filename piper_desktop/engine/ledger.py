@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..logs import get_logger, mask
-from ..publishing.base import CheckResult, PublishError, Receipt
+from ..routes.base import CheckResult, PublishError, Receipt
 from ..store.db import Database
 from ..store.enums import (
     FINAL_JOB_STATUSES,

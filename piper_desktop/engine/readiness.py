@@ -3,8 +3,9 @@
 For every queued job due within that horizon (once per job per horizon):
 - the video file exists and still has the library's sha256;
 - the account's proxy answers;
-- the route can post: API token refreshes and the creator allows the job's options and
-  duration; Upload-Post accepts the key; the browser session is still logged in.
+- the route can post: each route's own readiness check (`RouteSpec.readiness`: e.g. the
+  API token refreshes and the creator allows the job's options; the key is accepted;
+  the browser session is still logged in).
 
 A failure flags the job needs_attention with the reason at once, and the account too
 when the problem is the account's (proxy, login), with an event for the operator — so a
@@ -26,7 +27,8 @@ from ..clients.proxycheck import ProxySpec, check_proxy
 from ..domain.proxies import proxy_label, proxy_url
 from ..domain.services import Services
 from ..logs import get_logger
-from ..publishing.base import PublishError
+from ..routes.base import Publisher, PublishError, PublishRequest
+from ..routes.spec import Readiness, RouteProblem
 from ..store.enums import AccountStatus, CampaignStatus
 from ..store.models import Account, Campaign, Job, MediaItem
 from .clock import Clock
@@ -35,7 +37,6 @@ from .dispatch import CLAIMABLE
 from .events import EngineEvent, EventKind
 from .ledger import Ledger
 from .publishers import PublisherFactory
-from .route_checks import RouteChecks
 from .runner import next_route
 
 log = get_logger("engine")
@@ -71,6 +72,25 @@ class Sha256Cache:
         with self._lock:
             self._known[key] = digest
         return digest
+
+
+class RouteReadiness:
+    """The routes' readiness checks for one pass, each made when first needed (a check
+    caches its answers for the pass: one creator_info or session check per account)."""
+
+    def __init__(self, factory: PublisherFactory) -> None:
+        self.factory = factory
+        self._checks: dict[str, Readiness | None] = {}
+
+    def problem(
+        self, route: str, publisher: Publisher, request: PublishRequest
+    ) -> RouteProblem | None:
+        if route not in self._checks:
+            spec = self.factory.routes.find(route)
+            make = spec.readiness if spec is not None else None
+            self._checks[route] = make(self.factory.context) if make is not None else None
+        check = self._checks[route]
+        return check.problem(publisher, request) if check is not None else None
 
 
 class ReadinessChecker:
@@ -128,7 +148,7 @@ class ReadinessChecker:
         horizon = timedelta(minutes=self.config.readiness_minutes)
         if self.config.readiness_minutes <= 0:
             return []
-        checks = RouteChecks(self.services)
+        checks = RouteReadiness(self.factory)
         proxies: dict[int, str | None] = {}
         bad_accounts: set[int] = set()
         problems: list[Problem] = []
@@ -164,7 +184,7 @@ class ReadinessChecker:
         job: Job,
         account: Account,
         media: MediaItem,
-        checks: RouteChecks,
+        checks: RouteReadiness,
         proxies: dict[int, str | None],
     ) -> Problem | None:
         request = self.factory.request_for(job, account, media)
@@ -186,7 +206,7 @@ class ReadinessChecker:
             publisher = self.factory.get(job.route)
         except PublishError as exc:
             return Problem(job.id, account.id, exc.reason, "job")
-        problem = checks.problem(publisher, request)
+        problem = checks.problem(job.route, publisher, request)
         if problem is None:
             return None
         fallback = next_route(account.routes, job.route)

@@ -20,7 +20,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 
 from ..logs import get_logger
-from ..publishing.base import PublishError
+from ..routes.base import PublishError
 from ..store.enums import JobStatus
 from ..store.models import Account, Job, MediaItem
 from .events import EventKind

@@ -20,7 +20,7 @@ import threading
 from datetime import datetime, timedelta
 
 from ..logs import get_logger
-from ..publishing.base import (
+from ..routes.base import (
     CheckResult,
     CheckState,
     Publisher,

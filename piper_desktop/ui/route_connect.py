@@ -1,6 +1,6 @@
-"""Connecting an account to a publishing route from the GUI: the shared flow in
-`publishing/connect.py`, plus putting the route in the account's route list so the
-engine uses it. Blocking (the person consents in their browser): run via `run_task`."""
+"""Connecting an account to a publishing route from the GUI: the shared flows in each
+route's `connect.py` (routes/tiktok_api/, routes/upload_post/), plus putting the route in
+the account's route list so the engine uses it. Blocking (the person consents in their browser): run via `run_task`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _prefer(services: Services, account_id: int, route: str) -> None:
 def connect_tiktok(
     services: Services, account_id: int, open_url: Callable[[str], Any], timeout: float = 300.0
 ) -> dict[str, Any]:
-    from ..publishing.connect import connect_tiktok as connect
+    from ..routes.tiktok_api.connect import connect_tiktok as connect
 
     result = connect(
         services, services.accounts.get(account_id), open_url=open_url, timeout=timeout
@@ -30,7 +30,7 @@ def connect_tiktok(
 
 
 def connect_upload_post(services: Services, account_id: int, profile: str) -> dict[str, Any]:
-    from ..publishing.connect import connect_upload_post as connect
+    from ..routes.upload_post.connect import connect_upload_post as connect
 
     result = connect(services, services.accounts.get(account_id), profile)
     _prefer(services, account_id, JobRoute.UPLOAD_POST.value)

@@ -18,7 +18,7 @@ from piper_desktop.browser.executable import BrowserNotFound, find_browser
 from piper_desktop.browser.host import BrowserHost
 from piper_desktop.browser.profile import BrowserSettings
 from piper_desktop.browser.sites import SiteConfig, load_site
-from piper_desktop.publishing.base import AccountRef, PostOptions, PublishRequest
+from piper_desktop.routes.base import AccountRef, PostOptions, PublishRequest
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
 
 

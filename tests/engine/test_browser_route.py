@@ -16,9 +16,9 @@ import pytest
 
 from piper_desktop.domain.services import Services
 from piper_desktop.engine import Engine, EngineConfig, ManualClock, PublisherFactory
-from piper_desktop.engine.browser_route import build_web_publisher
-from piper_desktop.publishing.base import Publisher
-from piper_desktop.publishing.web import WebTimeouts
+from piper_desktop.routes.base import Publisher
+from piper_desktop.routes.web.form import WebTimeouts
+from piper_desktop.routes.web.spec import build_web_publisher
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
 from tests.browser.fixtures import chromium_or_skip
 from tests.engine.helpers import add_account, add_media
@@ -72,7 +72,7 @@ def test_browser_jobs_post_need_a_person_or_are_flagged_before_the_slot(
     def browser_route(values: dict[str, Any]) -> Publisher:
         # the engine's own adapter, with step timeouts sized for a local replica
         publisher, close = build_web_publisher(services, values)
-        publisher.timeouts = QUICK  # type: ignore[attr-defined]
+        publisher.timeouts = QUICK
         closers.append(close)
         return publisher
 

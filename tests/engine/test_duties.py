@@ -31,7 +31,7 @@ def test_token_refresh_duty_renews_tokens_about_to_expire(
     old = connect_tiktok(services, tiktok, soon, now, access_expires_at=now + 600)
     kept = connect_tiktok(services, tiktok, later, now)
 
-    assert make_engine(services, clock).refresh_tokens() == 1
+    assert make_engine(services, clock).run_duty("token_refresh") == 1
 
     renewed = services.accounts.load(soon.id, "tiktok_api")
     assert renewed["access_token"] != old["access_token"]

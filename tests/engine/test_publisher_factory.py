@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from piper_desktop.domain.services import Services
 from piper_desktop.engine import ManualClock, PublisherFactory
-from piper_desktop.publishing.upload_post import UploadPostPublisher
+from piper_desktop.routes.upload_post.publisher import UploadPostPublisher
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
 from tests.engine.helpers import use_upload_post
 

@@ -79,7 +79,7 @@ class MediaDialog(FormDialog):
         self.resize(620, 640)
 
     def suggest(self) -> None:
-        from ...publishing.connect import caption_suggestions
+        from ...clients.captions import caption_suggestions
 
         services = self.panel.ctx.services
         media_id = self.media_id

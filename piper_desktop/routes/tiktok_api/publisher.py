@@ -39,7 +39,7 @@ from piper_desktop.clients.tiktok import (
     plan_chunks,
 )
 from piper_desktop.logs import get_logger
-from piper_desktop.publishing.base import (
+from piper_desktop.routes.base import (
     AccountRef,
     CheckResult,
     CheckState,
@@ -49,10 +49,10 @@ from piper_desktop.publishing.base import (
     PublishRequest,
     Receipt,
     ReceiptCallback,
-    Route,
 )
+from piper_desktop.store.enums import JobRoute
 
-log = get_logger("publishing")
+log = get_logger("routes")
 T = TypeVar("T")
 
 SPAM_COOLDOWN = 24 * 3600.0
@@ -161,7 +161,7 @@ def check_creator_allows(request: PublishRequest, creator: CreatorInfo) -> None:
 
 
 class TikTokApiPublisher:
-    route = Route.TIKTOK_API
+    route = JobRoute.TIKTOK_API
 
     def __init__(
         self,

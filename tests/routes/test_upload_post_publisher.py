@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from piper_desktop.publishing.base import CheckState, PublishError
-from piper_desktop.publishing.upload_post import UploadPostPublisher
+from piper_desktop.routes.base import CheckState, PublishError
+from piper_desktop.routes.upload_post.publisher import UploadPostPublisher
 from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
 from tests.clients.helpers import MB, sha256_of
-from tests.publishing.conftest import MakeRequest, MakeUpPublisher, Receipts
+from tests.routes.conftest import MakeRequest, MakeUpPublisher, Receipts
 
 
 def _final(publisher: UploadPostPublisher, request, receipt):  # type: ignore[no-untyped-def]

@@ -1,13 +1,10 @@
-"""Publishing through the account's own browser session on TikTok Studio's upload page.
+"""The TikTok Studio upload form, walked step by step in one page.
 
 Every step waits on a condition with its own timeout and names itself when it times out
 ("step 'wait upload finished' timed out after 60s"); there are no fixed sleeps. Whatever
 blocks the page — the login page, a captcha, a dialog we do not know — is reported as
 needing a person (DESIGN.md: captcha, 2FA and expired sessions are not automated away).
-On any failure the error carries a screenshot and the page's HTML.
-
-The storage state is handed to `save_state` after every session, success or not. All
-page URLs and selectors come from the site file (`resources/sites/tiktok.json`).
+All page URLs and selectors come from the site file (`resources/sites/tiktok.json`).
 """
 
 from __future__ import annotations
@@ -15,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,30 +24,21 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Frame, Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from piper_desktop.browser.host import BrowserHost
-from piper_desktop.browser.profile import ProfileSettings
-from piper_desktop.browser.session import VisibleWindow, describe_navigation_error, is_login_url
-from piper_desktop.browser.sites import SiteConfig
+from piper_desktop.browser.session import describe_navigation_error, is_login_url
 from piper_desktop.logs import get_logger
-from piper_desktop.publishing.base import (
+from piper_desktop.routes.base import (
     AccountRef,
-    CheckResult,
-    CheckState,
     PostOptions,
     ProgressCallback,
     PublishError,
     PublishRequest,
-    Receipt,
-    ReceiptCallback,
-    Route,
 )
 
-log = get_logger("publishing")
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from piper_desktop.routes.web.publisher import WebPublisher
 
-StateLoader = Callable[[AccountRef], "dict[str, Any] | None"]
-StateSaver = Callable[[AccountRef, "dict[str, Any]"], None]
-ProfileLookup = Callable[[AccountRef], ProfileSettings]
+log = get_logger("routes")
+T = TypeVar("T")
 
 MIN_SCHEDULE = timedelta(minutes=15)
 MAX_SCHEDULE = timedelta(days=10)
@@ -98,19 +86,7 @@ def caption_tokens(caption: str) -> list[tuple[str, str]]:
 
 
 @dataclass
-class Handoff:
-    """A visible window an operator works in for one job (see begin_handoff)."""
-
-    request: PublishRequest
-    window: VisibleWindow
-    blocked_by: str | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.window.is_open
-
-
-class _Attempt:
+class Attempt:
     """One walk through the upload form in one page."""
 
     def __init__(
@@ -353,7 +329,7 @@ class _Attempt:
                     await self.step(
                         "type caption",
                         self.t.step + len(text) * self.t.typing_delay_ms / 1000,
-                        lambda text=text: keyboard.type(text, delay=self.t.typing_delay_ms),
+                        partial(keyboard.type, text, delay=self.t.typing_delay_ms),
                     )
                 continue
             nxt = pieces[index + 1][1] if index + 1 < len(pieces) else ""
@@ -672,411 +648,3 @@ def round_up_5min(when: datetime) -> datetime:
     )
     extra = (-when.minute) % 5
     return when + timedelta(minutes=extra)
-
-
-class WebPublisher:
-    """The browser route: posts through TikTok Studio's web upload page."""
-
-    def __init__(
-        self,
-        host: BrowserHost,
-        site: SiteConfig,
-        *,
-        load_state: StateLoader,
-        save_state: StateSaver,
-        profile_for: ProfileLookup | None = None,
-        timeouts: WebTimeouts | None = None,
-        route: Route = Route.BROWSER,
-    ) -> None:
-        self.host = host
-        self.site = site
-        self.load_state = load_state
-        self.save_state = save_state
-        self.profile_for = profile_for or default_profile
-        self.timeouts = timeouts or WebTimeouts()
-        self.route = route
-
-    # --- helpers -----------------------------------------------------------------------
-    def _run(self, work: Callable[[], Awaitable[T]]) -> T:
-        if not self.host.started:
-            self.host.start()
-        return self.host.run(work)
-
-    async def _with_page(
-        self,
-        account: AccountRef,
-        work: Callable[[Page], Awaitable[T]],
-    ) -> T:
-        state = await self.host.on_caller(self.load_state, account)
-        profile = await self.host.on_caller(self.profile_for, account)
-        async with self.host.session(
-            profile,
-            account.proxy_url,
-            state,
-            on_state=lambda new_state: self.save_state(account, new_state),
-        ) as lease:
-            page = await lease.context.new_page()
-            return await work(page)
-
-    @staticmethod
-    def _fail(exc: BaseException, attempt: _Attempt, artifacts: dict[str, bytes]) -> PublishError:
-        if isinstance(exc, PublishError):
-            error = exc
-        elif isinstance(exc, StepTimeout):
-            error = PublishError(
-                str(exc),
-                code="step_timeout",
-                retryable=not attempt.post_clicked,
-                needs_attention=attempt.post_clicked,
-                certainly_not_posted=not attempt.post_clicked,
-            )
-        else:
-            message = exc.message if isinstance(exc, PlaywrightError) else str(exc)
-            error = PublishError(
-                f"browser error during step '{attempt.step_name}': {message.splitlines()[0]}",
-                code="browser_error",
-                retryable=not attempt.post_clicked,
-                needs_attention=attempt.post_clicked,
-                certainly_not_posted=not attempt.post_clicked,
-            )
-        if not error.artifacts:
-            error.artifacts = artifacts
-        return error
-
-    async def _publish(
-        self,
-        attempt: _Attempt,
-        request: PublishRequest,
-        on_receipt: ReceiptCallback,
-        *,
-        navigate: bool = True,
-    ) -> Receipt:
-        try:
-            if navigate:
-                await attempt.open_upload()
-            else:
-                await attempt.find_form()
-            scheduled = await attempt.fill(request)
-            evidence = await attempt.post()
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            raise self._fail(exc, attempt, await attempt.artifacts()) from exc
-        await attempt.progress("posted; looking up the post", 0.9)
-        try:
-            url = await attempt.find_post_url(request.caption, go=False)
-        except (PublishError, StepTimeout, PlaywrightError) as exc:
-            log.warning("posted, but the content page did not show the post: %s", exc)
-            url = None
-        receipt = Receipt(
-            kind="post_url",
-            value=url or fallback_post_id(request),
-            post_url=url,
-            extra={
-                "evidence_png": evidence,
-                "post_url": url,
-                "scheduled_at": scheduled.isoformat() if scheduled else None,
-            },
-        )
-        await self.host.on_caller(on_receipt, receipt)
-        return receipt
-
-    # --- Publisher ----------------------------------------------------------------------
-    def submit(
-        self,
-        request: PublishRequest,
-        on_receipt: ReceiptCallback,
-        on_progress: ProgressCallback | None = None,
-    ) -> Receipt:
-        async def work(page: Page) -> Receipt:
-            attempt = _Attempt(self, page, request, on_progress)
-            return await self._publish(attempt, request, on_receipt)
-
-        return self._run(lambda: self._with_page(request.account, work))
-
-    def check(self, request: PublishRequest, receipt: Receipt) -> CheckResult:
-        scheduled_at = receipt.extra.get("scheduled_at") if receipt.extra else None
-        if scheduled_at:
-            when = datetime.fromisoformat(scheduled_at)
-            left = (when - datetime.now(when.tzinfo)).total_seconds()
-            if left > 0:
-                return CheckResult(
-                    CheckState.PENDING, post_url=receipt.post_url, next_check_in=left + 60
-                )
-        if receipt.post_url and not scheduled_at:
-            return CheckResult(CheckState.PUBLISHED, post_url=receipt.post_url)
-        found = self._look_up(request)
-        if found is None:
-            return CheckResult(
-                CheckState.NEEDS_ATTENTION,
-                reason="the post is not on the account's content page",
-            )
-        url, status = found
-        if status == self.site.texts.get("status_scheduled", "Scheduled"):
-            return CheckResult(CheckState.PENDING, post_url=url, next_check_in=300)
-        return CheckResult(CheckState.PUBLISHED, post_url=url)
-
-    def _look_up(self, request: PublishRequest) -> tuple[str, str] | None:
-        async def work(page: Page) -> tuple[str, str] | None:
-            return await _Attempt(self, page, request, None).find_post(request.caption, go=True)
-
-        return self._run(lambda: self._with_page(request.account, work))
-
-    def reconcile(self, request: PublishRequest) -> Receipt | None:
-        """After a crash: the post if the content page lists it, None if it does not."""
-        try:
-            found = self._find_on_content_page(request)
-        except StepTimeout as exc:
-            raise PublishError(str(exc), code="step_timeout", needs_attention=True) from None
-        if found is None:
-            return None
-        return Receipt(kind="post_url", value=found, post_url=found, extra={"post_url": found})
-
-    def _find_on_content_page(self, request: PublishRequest) -> str | None:
-        async def work(page: Page) -> str | None:
-            attempt = _Attempt(self, page, request, None)
-            return await attempt.find_post_url(request.caption, go=True)
-
-        return self._run(lambda: self._with_page(request.account, work))
-
-    # --- probe ----------------------------------------------------------------------------
-    def probe(self, account: AccountRef, media_path: Any = None) -> list[tuple[str, bool]]:
-        """Walk the upload page as far as just before posting; (selector name, found).
-
-        Never clicks Post. Without `media_path` only what precedes the upload is checked."""
-
-        async def work(page: Page) -> list[tuple[str, bool]]:
-            return await _probe(self, page, media_path)
-
-        return self._run(lambda: self._with_page(account, work))
-
-    # --- operator hand-off ----------------------------------------------------------------
-    def begin_handoff(
-        self, request: PublishRequest, on_progress: ProgressCallback | None = None
-    ) -> Handoff:
-        """Open a visible window on the upload page with the job's form filled as far as
-        the site lets us; whatever blocks (a captcha) is left for the operator."""
-
-        async def work() -> Handoff:
-            state = await self.host.on_caller(self.load_state, request.account)
-            profile = await self.host.on_caller(self.profile_for, request.account)
-            window = await VisibleWindow.open(
-                self.host, profile, request.account.proxy_url, state, self.site.url("upload")
-            )
-            attempt = _Attempt(self, window.page, request, on_progress)
-            blocked: str | None = None
-            try:
-                await attempt.find_form()
-                await attempt.fill(request)
-            except PublishError as exc:
-                blocked = exc.code or exc.reason
-            except (StepTimeout, PlaywrightError) as exc:
-                blocked = str(exc).splitlines()[0]
-            return Handoff(request, window, blocked)
-
-        return self._run(work)
-
-    def wait_handoff_closed(self, handoff: Handoff, timeout: float | None = None) -> bool:
-        async def work() -> bool:
-            try:
-                await handoff.window.wait_closed(timeout)
-            except TimeoutError:
-                return False
-            return True
-
-        return self._run(work)
-
-    def resume_after_handoff(
-        self,
-        request: PublishRequest,
-        on_receipt: ReceiptCallback,
-        handoff: Handoff | None = None,
-        on_progress: ProgressCallback | None = None,
-    ) -> Receipt:
-        """Carry on after the operator resolved what blocked the job.
-
-        - If the hand-off window is still open and the form is still there, continue in
-          it (no second upload).
-        - Otherwise look at the content page: a post with this caption is this job's post
-          (returned as the receipt); if the page certainly lists none, publish anew; if
-          the content page cannot be read, the job still needs a person."""
-
-        async def in_window() -> Receipt | None:
-            assert handoff is not None
-            attempt = _Attempt(self, handoff.window.page, request, on_progress)
-            try:
-                form_there = await attempt.loc("file_input").count() > 0 or await attempt.visible(
-                    attempt.loc("upload_status")
-                )
-                if is_login_url(handoff.window.page.url, self.site) or not form_there:
-                    return None
-                return await self._publish(attempt, request, on_receipt, navigate=False)
-            finally:
-                state = await handoff.window.close()
-                if state is not None:
-                    await self.host.on_caller(self.save_state, request.account, state)
-
-        if handoff is not None:
-            if handoff.is_open:
-                receipt = self._run(in_window)
-                if receipt is not None:
-                    return receipt
-            else:
-                state = self._run(handoff.window.close)
-                if state is not None:
-                    self.save_state(request.account, state)
-        try:
-            found = self._find_on_content_page(request)
-        except (StepTimeout, PlaywrightError) as exc:
-            raise PublishError(
-                f"cannot tell whether the post went out: {exc}",
-                code="unknown_outcome",
-                needs_attention=True,
-            ) from None
-        if found is not None:
-            receipt = Receipt(
-                kind="post_url", value=found, post_url=found, extra={"post_url": found}
-            )
-            on_receipt(receipt)
-            return receipt
-        return self.submit(request, on_receipt, on_progress)
-
-
-def default_profile(account: AccountRef) -> ProfileSettings:
-    try:
-        ZoneInfo(account.timezone)
-        zone: str | None = account.timezone
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = None
-    return ProfileSettings(timezone_id=zone)
-
-
-def fallback_post_id(request: PublishRequest) -> str:
-    """Identifies a web post when the site showed no URL: account, file, time."""
-    return f"web:{request.account.username}:{request.media_sha256[:16]}:{int(time.time())}"
-
-
-async def _probe(publisher: WebPublisher, page: Page, media_path: Any) -> list[tuple[str, bool]]:
-    attempt = _Attempt(publisher, page, None, None)
-    site = publisher.site
-    ms = attempt.ms(publisher.timeouts.probe)
-    results: list[tuple[str, bool]] = []
-
-    async def found(key: str, **params: str) -> bool:
-        if not site.has(key):
-            results.append((key, False))
-            return False
-        try:
-            await attempt.loc(key, **params).first.wait_for(state="attached", timeout=ms)
-            ok = True
-        except PlaywrightError:
-            ok = False
-        results.append((key, ok))
-        return ok
-
-    def missing(*keys: str) -> None:
-        results.extend((key, False) for key in keys)
-
-    try:
-        await page.goto(site.url("upload"), wait_until="domcontentloaded", timeout=ms * 5)
-    except PlaywrightError as exc:
-        results.append((f"page upload ({describe_navigation_error(exc)})", False))
-        return results
-    logged_in = not is_login_url(page.url, site)
-    results.append(("page upload (logged in)", logged_in))
-    if not logged_in:
-        return results
-    with contextlib.suppress(StepTimeout, PublishError):
-        await attempt.find_form()
-    if await attempt.visible(page.locator(site.selector("captcha"))):
-        results.append(("captcha (blocks the page now)", True))
-        return results
-    if site.has("cookie_banner_accept") and await attempt.visible(
-        page.locator(site.selector("cookie_banner_accept"))
-    ):
-        await found("cookie_banner")
-        results.append(("cookie_banner_accept", True))
-        with contextlib.suppress(StepTimeout, PublishError):
-            await attempt.dismiss_banner()
-    await found("file_card")
-    if not await found("file_input") or media_path is None:
-        return results
-    try:
-        await attempt.loc("file_input").first.set_input_files(str(media_path), timeout=ms)
-    except PlaywrightError:
-        results.append(("choose file", False))
-        return results
-    if not await found("upload_status"):
-        missing("upload_done", "caption_editor", "post_button")
-        return results
-    try:
-        await attempt.loc("upload_done").first.wait_for(
-            state="visible", timeout=attempt.ms(publisher.timeouts.upload)
-        )
-        results.append(("upload_done", True))
-    except PlaywrightError:
-        results.append(("upload_done", False))
-    for key in ("upload_file_name", "upload_replace"):
-        if site.has(key):
-            await found(key)
-    if await found("caption_editor"):
-        try:
-            await attempt.loc("caption_editor").first.click(timeout=ms)
-            await page.keyboard.press("End")
-            await page.keyboard.type(" #piper", delay=publisher.timeouts.typing_delay_ms)
-            await found("mention_popover")
-            await found("mention_item_label")
-            await found("mention_item_highlighted_label")
-            await page.keyboard.press("Escape")
-        except PlaywrightError:
-            missing("mention_popover")
-    await found("visibility_container")
-    if await found("visibility_toggle"):
-        await found("visibility_value")
-        try:
-            await attempt.loc("visibility_toggle").first.click(timeout=ms)
-            label = (site.texts.get("visibility") or {}).get("PUBLIC_TO_EVERYONE", "")
-            await found("visibility_option", label=label)
-            await attempt.loc("visibility_toggle").first.click(timeout=ms)
-        except PlaywrightError:
-            missing("visibility_option")
-    for key in (
-        "comment_checkbox",
-        "duet_checkbox",
-        "stitch_checkbox",
-        "disclose_switch",
-        "aigc_switch",
-    ):
-        await found(key)
-    if await found("schedule_later_radio"):
-        await found("schedule_now_radio")
-        try:
-            await attempt.loc("schedule_later_radio").first.check(timeout=ms)
-            if await found("schedule_date_input"):
-                await attempt.loc("schedule_date_input").first.click(timeout=ms)
-                await found("calendar_next_month")
-                await _probe_calendar_day(attempt, results, ms)
-            if await found("schedule_time_input"):
-                await attempt.loc("schedule_time_input").first.click(timeout=ms)
-                await found("time_hour_option", hour="12")
-                await found("time_minute_option", minute="30")
-            await attempt.loc("schedule_now_radio").first.check(timeout=ms)
-        except PlaywrightError:
-            missing("schedule_pickers")
-    await found("post_button")
-    await found("post_button_enabled")
-    return results
-
-
-async def _probe_calendar_day(
-    attempt: _Attempt, results: list[tuple[str, bool]], ms: float
-) -> None:
-    tomorrow = datetime.now(await attempt.page_zone()) + timedelta(days=1)
-    day = attempt.loc("calendar_day", date=tomorrow.strftime("%Y-%m-%d")).first
-    try:
-        if not await day.count():
-            await attempt.loc("calendar_next_month").first.click(timeout=ms)
-        await day.wait_for(state="attached", timeout=ms)
-        results.append(("calendar_day", True))
-    except PlaywrightError:
-        results.append(("calendar_day", False))

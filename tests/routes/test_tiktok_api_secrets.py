@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from piper_desktop.publishing.base import PublishError
-from piper_desktop.publishing.tiktok_api import TikTokApiPublisher
+from piper_desktop.routes.base import PublishError
+from piper_desktop.routes.tiktok_api.publisher import TikTokApiPublisher
 from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from tests.clients.helpers import MB, DictCredentialStore, FakeClock
 from tests.clients.secrets_check import capture_logs
-from tests.publishing.conftest import MakeRequest, Receipts, connect
+from tests.routes.conftest import MakeRequest, Receipts, connect
 
 
 def test_publish_flow_leaks_nothing(

@@ -1,4 +1,5 @@
-"""Caption suggestions from a language model through OpenRouter.
+"""Caption suggestions from a language model through OpenRouter (not a route: the
+library's captions, whichever route later posts them).
 
 Suggestions are shown to the operator to pick from or edit; they are never posted on
 their own.
@@ -9,6 +10,9 @@ from __future__ import annotations
 import re
 
 from piper_desktop.clients.openrouter import OpenRouterClient
+from piper_desktop.domain.errors import ValidationError
+from piper_desktop.domain.services import Services
+from piper_desktop.store.models import Account
 
 TIKTOK_CAPTION_LIMIT = 2200
 _LEADER = re.compile(r"^\s*(?:\d+\s*[.):-]|[-*•])\s*")
@@ -75,3 +79,30 @@ def suggest_captions(
         max_tokens=120 * n,
     )
     return parse_suggestions(text, n)
+
+
+def caption_suggestions(
+    services: Services,
+    media_id: int,
+    *,
+    account: Account | None = None,
+    n: int = 3,
+    model: str | None = None,
+) -> list[str]:
+    """Suggestions only: nothing is posted or stored until the operator picks one."""
+    item = services.media.get(media_id)
+    key = services.settings.get("openrouter.api_key")
+    if not key:
+        raise ValidationError(
+            "openrouter.api_key", "is not set: piper settings set openrouter.api_key --stdin"
+        )
+    with OpenRouterClient(str(key), base_url=services.settings.get("openrouter.base")) as client:
+        return suggest_captions(
+            client,
+            model or services.settings.get("openrouter.model"),
+            item.title or "",
+            item.notes,
+            account.username if account is not None else "",
+            item.hashtags,
+            n=n,
+        )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from piper_desktop.publishing.base import PublishError
-from piper_desktop.publishing.upload_post import UploadPostPublisher
+from piper_desktop.routes.base import PublishError
+from piper_desktop.routes.upload_post.publisher import UploadPostPublisher
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
 from tests.clients.secrets_check import capture_logs
-from tests.publishing.conftest import MakeRequest, MakeUpPublisher, Receipts
+from tests.routes.conftest import MakeRequest, MakeUpPublisher, Receipts
 
 
 def test_api_key_never_shown(

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from piper_desktop.clients.captions import parse_suggestions, suggest_captions
 from piper_desktop.clients.errors import ApiError
 from piper_desktop.clients.openrouter import OpenRouterClient
-from piper_desktop.publishing.captions import parse_suggestions, suggest_captions
 from piper_desktop.sandbox.openrouter import OpenRouterSandbox
 
 

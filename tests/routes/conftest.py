@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from piper_desktop.publishing.base import AccountRef, PostOptions, PublishRequest, Receipt
-from piper_desktop.publishing.tiktok_api import TikTokApiPublisher, TikTokApiSettings
-from piper_desktop.publishing.upload_post import UploadPostPublisher, UploadPostSettings
+from piper_desktop.routes.base import AccountRef, PostOptions, PublishRequest, Receipt
+from piper_desktop.routes.tiktok_api.publisher import TikTokApiPublisher, TikTokApiSettings
+from piper_desktop.routes.upload_post.publisher import UploadPostPublisher, UploadPostSettings
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
 from tests.clients.helpers import MB, DictCredentialStore, FakeClock, sparse_file

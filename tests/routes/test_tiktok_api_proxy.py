@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from piper_desktop.publishing.base import CheckState
-from piper_desktop.publishing.tiktok_api import TikTokApiPublisher
+from piper_desktop.routes.base import CheckState
+from piper_desktop.routes.tiktok_api.publisher import TikTokApiPublisher
 from piper_desktop.sandbox.proxy import LocalProxy
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from tests.clients.helpers import MB, DictCredentialStore, FakeClock
 from tests.clients.secrets_check import capture_logs
-from tests.publishing.conftest import ACCOUNT, MakeRequest, Receipts, connect
+from tests.routes.conftest import ACCOUNT, MakeRequest, Receipts, connect
 
 
 @pytest.fixture

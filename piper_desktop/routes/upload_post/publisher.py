@@ -25,7 +25,7 @@ from piper_desktop.clients.errors import ApiError
 from piper_desktop.clients.pool import ClientPool
 from piper_desktop.clients.upload_post import DEFAULT_BASE, UploadPostClient, UploadStatus
 from piper_desktop.logs import get_logger
-from piper_desktop.publishing.base import (
+from piper_desktop.routes.base import (
     CheckResult,
     CheckState,
     CredentialStore,
@@ -34,10 +34,10 @@ from piper_desktop.publishing.base import (
     PublishRequest,
     Receipt,
     ReceiptCallback,
-    Route,
 )
+from piper_desktop.store.enums import JobRoute
 
-log = get_logger("publishing")
+log = get_logger("routes")
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _receipt(request_id: str, job_id: str | None) -> Receipt:
 
 
 class UploadPostPublisher:
-    route = Route.UPLOAD_POST
+    route = JobRoute.UPLOAD_POST
 
     def __init__(
         self,

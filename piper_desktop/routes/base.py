@@ -1,8 +1,13 @@
 """The one interface every publishing route implements.
 
-The engine only knows this module: it hands a `PublishRequest` to `submit`, stores the
-`Receipt` the moment `on_receipt` is called (before anything else happens), then calls
-`check` until the result is final. After a crash without a receipt it asks `reconcile`.
+The engine hands a `PublishRequest` to `submit`, stores the `Receipt` the moment
+`on_receipt` is called (before anything else happens), then calls `check` until the
+result is final. After a crash without a receipt it asks `reconcile`. What else a route
+offers the engine (readiness, duties, hand-off, probe) is in `routes/spec.py`.
+
+A route is named by its `store.enums.JobRoute` value (the one route enum); the
+protocol types it as `str` so that the job's `route` column, the registry's keys and a
+route added in a test compare alike.
 """
 
 from __future__ import annotations
@@ -12,12 +17,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
-
-
-class Route(StrEnum):
-    TIKTOK_API = "tiktok_api"
-    UPLOAD_POST = "upload_post"
-    BROWSER = "browser"
 
 
 @dataclass(frozen=True)
@@ -159,8 +158,19 @@ ReceiptCallback = Callable[[Receipt], None]
 ProgressCallback = Callable[[str, float | None], None]
 
 
+class RouteNotConfigured(PublishError):
+    """The route lacks a key or a component: nothing was sent; a person must set it up."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            reason, code="route_not_configured", certainly_not_posted=True, needs_attention=True
+        )
+
+
 class Publisher(Protocol):
-    route: Route
+    # a JobRoute value (`JobRoute` is a StrEnum, so its members are such strings)
+    @property
+    def route(self) -> str: ...
 
     def submit(
         self,

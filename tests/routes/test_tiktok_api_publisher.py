@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from piper_desktop.publishing.base import CheckResult, CheckState, PublishError
-from piper_desktop.publishing.tiktok_api import TikTokApiPublisher
+from piper_desktop.routes.base import CheckResult, CheckState, PublishError
+from piper_desktop.routes.tiktok_api.publisher import TikTokApiPublisher
 from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from tests.clients.helpers import MB, DictCredentialStore, FakeClock, sha256_of
-from tests.publishing.conftest import ACCOUNT, MakeRequest, Receipts, connect
+from tests.routes.conftest import ACCOUNT, MakeRequest, Receipts, connect
 
 
 def _until_final(publisher: TikTokApiPublisher, request, receipt) -> tuple[CheckResult, int]:  # type: ignore[no-untyped-def]

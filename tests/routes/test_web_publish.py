@@ -11,8 +11,9 @@ import pytest
 from piper_desktop.browser.host import BrowserHost
 from piper_desktop.browser.profile import ProfileSettings
 from piper_desktop.browser.sites import SiteConfig, load_site
-from piper_desktop.publishing.base import AccountRef, CheckState, PostOptions, PublishError, Receipt
-from piper_desktop.publishing.web import WebPublisher, WebTimeouts
+from piper_desktop.routes.base import AccountRef, CheckState, PostOptions, PublishError, Receipt
+from piper_desktop.routes.web.form import WebTimeouts
+from piper_desktop.routes.web.publisher import WebPublisher
 from piper_desktop.sandbox.proxy import LocalProxy
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
 from tests.browser import fixtures

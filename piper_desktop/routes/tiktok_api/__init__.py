@@ -1,0 +1,1 @@
+"""The TikTok Content Posting API route: publisher, connect flow, readiness, token duty."""

@@ -1,0 +1,63 @@
+"""Connecting an account to the TikTok Content Posting API route (CLI and GUI).
+
+Reads the endpoints and the app's keys from settings and keeps the token pair in the
+vault through the accounts service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ...clients.tiktok import TikTokClient, TokenSet
+from ...domain.errors import ValidationError
+from ...domain.proxies import proxy_url
+from ...domain.services import Services
+from ...store.enums import JobRoute
+from ...store.models import Account
+from ..settings import required_setting
+
+
+def tiktok_client(services: Services, account: Account | None = None) -> TikTokClient:
+    proxy = account.proxy if account is not None else None
+    return TikTokClient(
+        client_key=required_setting(services, "tiktok.client_key"),
+        client_secret=required_setting(services, "tiktok.client_secret"),
+        api_base=services.settings.get("tiktok.api_base"),
+        auth_url=services.settings.get("tiktok.auth_url"),
+        proxy_url=proxy_url(proxy) if proxy is not None else None,
+    )
+
+
+def connect_tiktok(
+    services: Services,
+    account: Account,
+    *,
+    open_url: Callable[[str], object] | None = None,
+    refresh_token: str | None = None,
+    timeout: float = 300.0,
+) -> dict[str, Any]:
+    """OAuth 2.0 + PKCE through the system browser and a loopback listener, or an
+    existing refresh token (headless). Saves the token pair at once and returns what the
+    platform says about the creator (never the tokens)."""
+    with tiktok_client(services, account) as client:
+        tokens: TokenSet
+        if refresh_token:
+            tokens = client.refresh(refresh_token)
+        elif open_url is not None:
+            tokens = client.authorize_with_loopback(open_url, timeout=timeout)
+        else:
+            raise ValidationError(
+                "refresh_token", "give a refresh token or a way to open the browser"
+            )
+        services.accounts.save(account.id, JobRoute.TIKTOK_API.value, tokens.to_credentials())
+        creator = client.creator_info(tokens.access_token)
+    return {
+        "account": f"{account.platform}:{account.username}",
+        "route": JobRoute.TIKTOK_API.value,
+        "open_id": tokens.open_id,
+        "scope": tokens.scope,
+        "creator_username": creator.username,
+        "privacy_level_options": list(creator.privacy_level_options),
+        "max_video_post_duration_sec": creator.max_video_post_duration_sec,
+    }
