@@ -256,6 +256,8 @@ def decide(
     account's other posts (not the one asked about). `only` asks one rule of the set
     (the claim pass asks them one by one, with the duplicate guard in between).
     """
+    # in UTC: arithmetic on a local time would be wall-clock time (wrong across DST)
+    at = at.astimezone(UTC)
     for rule in ASKED[claim, pinned]:
         if only is not None and rule is not only:
             continue
