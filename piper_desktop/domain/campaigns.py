@@ -84,6 +84,10 @@ class PlannedJob:
     caption: str
 
 
+# the builtin (inside CampaignService, `list` is its method)
+PlannedJobs = list[PlannedJob]
+
+
 def _hashtags(*groups: list[str]) -> str:
     seen: list[str] = []
     for group in groups:
@@ -178,7 +182,7 @@ class CampaignService:
     # --- expansion --------------------------------------------------------------------
     def plan(
         self, campaign: Campaign, session: Session, now: datetime | None = None
-    ) -> list[PlannedJob]:
+    ) -> PlannedJobs:
         """Which account posts which media when, without writing anything."""
         now = now or datetime.now(UTC)
         start = max(campaign.start_at or now, now)
@@ -200,7 +204,7 @@ class CampaignService:
                 ).all()
             )
         )
-        planned: list[PlannedJob] = []
+        planned: PlannedJobs = []
         template = campaign.caption_template or "{caption} {hashtags}"
         for index, item in enumerate(media):
             if item is None:

@@ -383,7 +383,7 @@ class PlannerService:
     @staticmethod
     def _moment(at: datetime, now: datetime | None) -> datetime:
         parsed = f.moment()("at", at)
-        assert parsed is not None
+        assert isinstance(parsed, datetime)
         if parsed < (now or datetime.now(UTC)):
             raise ValidationError("at", "is in the past")
         return parsed
