@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 # an account that sets no cap of its own
 NO_CAP = 1000
+ONE_DAY = timedelta(days=1)
 
 
 class Rule(StrEnum):
@@ -96,6 +97,11 @@ def zone_of(name: str | None) -> ZoneInfo:
     return ZoneInfo(name or "UTC")
 
 
+def as_utc(moment: datetime) -> datetime:
+    # stored times come back in UTC already; converting them again is the claim pass's cost
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+
+
 class PostBook:
     """An account's posts, planned and posted (aware times, kept sorted in UTC).
 
@@ -106,15 +112,15 @@ class PostBook:
     __slots__ = ("last_post_at", "times")
 
     def __init__(self, times: Iterable[datetime] = (), last_post_at: datetime | None = None):
-        self.times = sorted(t.astimezone(UTC) for t in times)
+        self.times = sorted(as_utc(t) for t in times)
         self.last_post_at = last_post_at
 
     def add(self, moment: datetime) -> None:
-        bisect.insort(self.times, moment.astimezone(UTC))
+        bisect.insort(self.times, as_utc(moment))
 
     def remove(self, moment: datetime) -> None:
         """Take one post at `moment` out (a post that is about to move)."""
-        moment = moment.astimezone(UTC)
+        moment = as_utc(moment)
         index = bisect.bisect_left(self.times, moment)
         if index < len(self.times) and self.times[index] == moment:
             del self.times[index]
@@ -142,13 +148,19 @@ def local_day(rules: AccountRules, moment: datetime) -> date:
 
 
 def local_midnight(rules: AccountRules, day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=rules.zone).astimezone(UTC)
+    return _midnight(rules.timezone, day)
+
+
+@lru_cache(maxsize=4096)
+def _midnight(zone: str, day: date) -> datetime:
+    # the claim pass asks this for every due job: the same few days, over and over
+    return datetime.combine(day, time(0), tzinfo=zone_of(zone)).astimezone(UTC)
 
 
 def day_bounds(rules: AccountRules, moment: datetime) -> tuple[datetime, datetime]:
     """The local calendar day holding `moment`, as UTC [start, end)."""
     day = local_day(rules, moment)
-    return local_midnight(rules, day), local_midnight(rules, day + timedelta(days=1))
+    return _midnight(rules.timezone, day), _midnight(rules.timezone, day + ONE_DAY)
 
 
 def window_of(rules: AccountRules, day: date) -> tuple[datetime, datetime]:
@@ -208,7 +220,7 @@ def spacing_hold(rules: AccountRules, book: PostBook, at: datetime) -> Held | No
     if clash is None:
         return None
     return Held(
-        (clash + spacing).astimezone(UTC),
+        as_utc(clash + spacing),
         Rule.SPACING,
         f"keeps {minutes} min from {rules.who}'s last post",
     )
@@ -227,13 +239,13 @@ ASKED: dict[tuple[bool, bool], tuple[Rule, ...]] = {
 
 
 def _ask(rule: Rule, rules: AccountRules, caps: Caps, book: PostBook, at: datetime) -> Held | None:
-    if rule is Rule.COOLDOWN:
-        return cooldown_hold(rules, at)
-    if rule is Rule.WINDOW:
-        return window_hold(rules, at)
     if rule is Rule.DAILY_CAP:
         return cap_hold(rules, caps, book, at)
-    return spacing_hold(rules, book, at)
+    if rule is Rule.SPACING:
+        return spacing_hold(rules, book, at)
+    if rule is Rule.COOLDOWN:
+        return cooldown_hold(rules, at)
+    return window_hold(rules, at)
 
 
 def decide(
@@ -257,7 +269,7 @@ def decide(
     (the claim pass asks them one by one, with the duplicate guard in between).
     """
     # in UTC: arithmetic on a local time would be wall-clock time (wrong across DST)
-    at = at.astimezone(UTC)
+    at = as_utc(at)
     for rule in ASKED[claim, pinned]:
         if only is not None and rule is not only:
             continue
