@@ -429,3 +429,23 @@ def test_every_planned_slot_is_accepted_by_the_policy(
             )
             assert held is None, (slot, held)
         calendar.take(slot)
+
+
+def test_the_architecture_doc_shows_the_rules_each_question_asks() -> None:
+    from tests.conftest import REPO
+
+    text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    section = text.split("## Account policy", 1)[1].split("\n## ", 1)[0]
+    names = {"cooldown": Rule.COOLDOWN, "window": Rule.WINDOW}
+    names |= {"daily cap": Rule.DAILY_CAP, "spacing": Rule.SPACING}
+    shown: dict[tuple[bool, bool], set[Rule]] = {(False, False): set(), (True, False): set()}
+    shown[True, True] = set()
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or cells[0] not in names:
+            continue
+        for key, cell in zip([(False, False), (True, False), (True, True)], cells[1:], strict=True):
+            if cell == "yes":
+                shown[key].add(names[cells[0]])
+    assert {key: set(rules) for key, rules in ASKED.items() if key in shown} == shown
+    assert ASKED[False, True] == ASKED[False, False]
