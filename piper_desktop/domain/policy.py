@@ -147,10 +147,6 @@ def local_day(rules: AccountRules, moment: datetime) -> date:
     return moment.astimezone(rules.zone).date()
 
 
-def local_midnight(rules: AccountRules, day: date) -> datetime:
-    return _midnight(rules.timezone, day)
-
-
 @lru_cache(maxsize=4096)
 def _midnight(zone: str, day: date) -> datetime:
     # the claim pass asks this for every due job: the same few days, over and over

@@ -68,13 +68,6 @@ class AccountCalendar:
     def take(self, moment: datetime) -> None:
         self.book.add(moment)
 
-    def without(self, moment: datetime | None) -> AccountCalendar:
-        """A copy with one post at `moment` left out (the post about to move)."""
-        other = AccountCalendar(self.rules, self.book.times, self.caps, self.book.last_post_at)
-        if moment is not None:
-            other.book.remove(moment)
-        return other
-
 
 # --- the facts, from the database -------------------------------------------------------
 
