@@ -42,9 +42,7 @@ def _account(services: Services) -> Account:
 
 
 def _media(services: Services, tmp_path: Path, count: int) -> list[int]:
-    return [
-        services.media.add(make_video(tmp_path, f"clip{n}.mp4"))[0].id for n in range(count)
-    ]
+    return [services.media.add(make_video(tmp_path, f"clip{n}.mp4"))[0].id for n in range(count)]
 
 
 def _per_day(times: list[datetime]) -> dict[date, int]:

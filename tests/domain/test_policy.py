@@ -339,9 +339,7 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_decision(case: Case) -> None:
     book = PostBook(case.posts, case.last_post_at)
-    held = decide(
-        case.rules, case.caps, book, case.moment, claim=case.claim, pinned=case.pinned
-    )
+    held = decide(case.rules, case.caps, book, case.moment, claim=case.claim, pinned=case.pinned)
     if case.expected is None:
         assert held is None
     else:
@@ -351,12 +349,12 @@ def test_decision(case: Case) -> None:
 
 
 def test_reasons_name_the_account_as_the_engine_says_them() -> None:
-    rules = AccountRules(
-        "UTC", min_spacing_minutes=30, max_posts_per_day=2, username="alice"
-    )
+    rules = AccountRules("UTC", min_spacing_minutes=30, max_posts_per_day=2, username="alice")
     book = PostBook([utc(2026, 3, 10, 9), utc(2026, 3, 10, 9, 10)])
     capped = decide(rules, NO_CAPS, book, utc(2026, 3, 10, 9, 20), claim=True)
-    assert capped == Held(utc(2026, 3, 11), Rule.DAILY_CAP, "daily cap of 2 posts reached for @alice")
+    assert capped == Held(
+        utc(2026, 3, 11), Rule.DAILY_CAP, "daily cap of 2 posts reached for @alice"
+    )
     spaced = decide(rules, NO_CAPS, PostBook([utc(2026, 3, 10, 9)]), utc(2026, 3, 10, 9, 20))
     assert spaced is not None and spaced.reason == "keeps 30 min from @alice's last post"
     cooling = AccountRules("UTC", cooldown_until=utc(2026, 3, 11), username="alice")
@@ -390,9 +388,7 @@ STARTS = [utc(2026, 3, 6), utc(2026, 3, 27), utc(2026, 10, 23), utc(2026, 10, 30
 
 @st.composite
 def calendars(draw: st.DrawFn) -> tuple[AccountCalendar, datetime]:
-    start = draw(st.sampled_from(STARTS)) + timedelta(
-        minutes=draw(st.integers(0, 4 * 24 * 60))
-    )
+    start = draw(st.sampled_from(STARTS)) + timedelta(minutes=draw(st.integers(0, 4 * 24 * 60)))
     window = draw(st.booleans())
     times = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
     window_start, window_end = draw(times), draw(times)
