@@ -26,9 +26,10 @@ from ..store.models import Account, Campaign, Job, MediaItem
 from . import fields as f
 from .accounts import has_tag, normalise_username
 from .errors import DomainError, NotFound, ValidationError
-from .jobs import CAPTION_MAX, account_calendar, add_event, parse_options
+from .jobs import CAPTION_MAX, add_event, parse_options
 from .records import row_dict
 from .reslot import reslot_late_campaign_jobs
+from .slots import account_calendar, global_caps
 
 PLACEHOLDERS = {"account", "display_name", "platform", "date", "hashtags", "caption", "title"}
 
@@ -81,6 +82,10 @@ class PlannedJob:
     media: MediaItem
     scheduled_at: datetime
     caption: str
+
+
+# the builtin (inside CampaignService, `list` is its method)
+PlannedJobs = list[PlannedJob]
 
 
 def _hashtags(*groups: list[str]) -> str:
@@ -177,7 +182,7 @@ class CampaignService:
     # --- expansion --------------------------------------------------------------------
     def plan(
         self, campaign: Campaign, session: Session, now: datetime | None = None
-    ) -> list[PlannedJob]:
+    ) -> PlannedJobs:
         """Which account posts which media when, without writing anything."""
         now = now or datetime.now(UTC)
         start = max(campaign.start_at or now, now)
@@ -186,7 +191,9 @@ class CampaignService:
             raise ValidationError("account_selection", "matches no active account")
         media = [session.get(MediaItem, mid) for mid in campaign.media_ids]
         rng = random.Random(campaign.seed if campaign.seed is not None else campaign.id)
-        calendars = {a.id: account_calendar(session, a) for a in accounts}
+        # under the global caps too, so the plan shown is what the engine will do
+        caps = global_caps(session)
+        calendars = {a.id: account_calendar(session, a, caps) for a in accounts}
         usage: Counter[int] = Counter(
             dict(
                 session.execute(
@@ -197,7 +204,7 @@ class CampaignService:
                 ).all()
             )
         )
-        planned: list[PlannedJob] = []
+        planned: PlannedJobs = []
         template = campaign.caption_template or "{caption} {hashtags}"
         for index, item in enumerate(media):
             if item is None:

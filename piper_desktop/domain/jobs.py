@@ -9,13 +9,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ..store.db import Database
-from ..store.enums import FINAL_JOB_STATUSES, SLOTTED_JOB_STATUSES, JobRoute, JobStatus
+from ..store.enums import FINAL_JOB_STATUSES, JobRoute, JobStatus
 from ..store.models import Account, Artifact, Job, JobEvent, MediaItem
 from . import fields as f
 from .duplicates import duplicate_message, find_duplicate, window_days
 from .errors import DomainError, NotFound, ValidationError
 from .records import row_dict
-from .slots import AccountCalendar, SlotRules
+from .slots import account_calendar, global_caps
 
 OPTION_FIELDS: dict[str, f.Field] = {
     field.name: field
@@ -42,34 +42,6 @@ CAPTION_MAX = 2200
 def parse_options(raw: dict[str, Any] | None) -> dict[str, Any]:
     values = f.parse_record(OPTION_FIELDS, {k: v for k, v in (raw or {}).items()})
     return {k: v for k, v in values.items() if v is not None}
-
-
-def slot_rules(account: Account, daily_cap: int | None = None) -> SlotRules:
-    cap = account.max_posts_per_day
-    if daily_cap is not None:
-        cap = min(cap, daily_cap)
-    return SlotRules(
-        timezone=account.timezone or "UTC",
-        window_enabled=account.window_enabled,
-        window_start=account.window_start,
-        window_end=account.window_end,
-        min_spacing_minutes=account.min_spacing_minutes,
-        max_posts_per_day=cap,
-        cooldown_until=account.cooldown_until,
-    )
-
-
-def account_calendar(
-    session: Session, account: Account, daily_cap: int | None = None
-) -> AccountCalendar:
-    taken = session.scalars(
-        select(Job.scheduled_at).where(
-            Job.account_id == account.id,
-            Job.status.in_([s.value for s in SLOTTED_JOB_STATUSES]),
-            Job.scheduled_at.is_not(None),
-        )
-    )
-    return AccountCalendar(slot_rules(account, daily_cap), [t for t in taken if t is not None])
 
 
 def add_event(
@@ -119,7 +91,9 @@ class JobService:
             if at is None or at == "now":
                 scheduled = now
             elif at == "auto":
-                scheduled = account_calendar(session, account).next_free(now)
+                # the global caps too: the slot shown is the one the engine will keep
+                calendar = account_calendar(session, account, global_caps(session))
+                scheduled = calendar.next_free(now)
                 pinned = False
             elif isinstance(at, datetime):
                 scheduled = f.moment()("at", at)

@@ -2,9 +2,9 @@
 results, a week of scheduled posts, moving a post to another free slot, and a campaign's
 slots before it is saved.
 
-Moving a post keeps the account's rules: the new time must be the time the account's
-calendar (window, spacing, daily cap, cooldown) would give for it, with the moved post's
-own slot taken out first.
+Moving a post keeps the account policy (domain/policy.py): the new time must be the time
+the account's calendar (window, spacing, the account's and the global daily cap,
+cooldown) would give for it, with the moved post's own slot taken out first.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from ..store.models import Account, Campaign, Job, JobEvent, MediaItem
 from . import campaigns as camp
 from . import fields as f
 from .errors import DomainError, NotFound, ValidationError
-from .jobs import account_calendar
-from .slots import AccountCalendar, NoSlot
+from .slots import AccountCalendar, NoSlot, account_calendar, global_caps
 
 MOVABLE = (JobStatus.QUEUED.value, JobStatus.RETRYING.value)
 # more waiting posts than this in a week of all accounts: the calendar shows density
@@ -336,11 +335,8 @@ class PlannerService:
             return buckets
 
     def _calendar_without(self, session: Any, job: Job, account: Account) -> AccountCalendar:
-        calendar = account_calendar(session, account)
-        taken = list(calendar.taken)
-        if job.scheduled_at is not None and job.scheduled_at in taken:
-            taken.remove(job.scheduled_at)
-        return AccountCalendar(calendar.rules, taken)
+        """The account's calendar (under the global caps) without the post that moves."""
+        return account_calendar(session, account, global_caps(session), [job.id])
 
     def check_move(self, job_id: int, at: datetime, now: datetime | None = None) -> datetime | None:
         """None if the post may move to `at`, else the nearest free slot at or after it."""
@@ -387,7 +383,7 @@ class PlannerService:
     @staticmethod
     def _moment(at: datetime, now: datetime | None) -> datetime:
         parsed = f.moment()("at", at)
-        assert parsed is not None
+        assert isinstance(parsed, datetime)
         if parsed < (now or datetime.now(UTC)):
             raise ValidationError("at", "is in the past")
         return parsed

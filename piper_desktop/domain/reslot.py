@@ -3,54 +3,29 @@
 Used by the engine for missed schedules (machine asleep, app closed, offline) and by
 `CampaignService.resume` for the jobs that became late while a campaign was paused.
 Late jobs of one account are re-slotted in their original order, each into the first
-slot the account's rules allow (window, spacing, daily cap, cooldown) from now on, so
-a backlog spreads out instead of firing in a burst.
+slot the account policy allows (window, spacing, daily caps — the account's and the
+global one —, cooldown; see domain/policy.py) from now on, so a backlog spreads out
+instead of firing in a burst.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..store.enums import SLOTTED_JOB_STATUSES, JobStatus
-from ..store.models import Account, Job, Setting
-from .jobs import add_event, slot_rules
-from .settings import DEFS
-from .slots import AccountCalendar
-
-CAP_KEY = "engine.daily_post_cap"
-
-
-def platform_daily_cap(session: Session) -> int:
-    row = session.get(Setting, CAP_KEY)
-    return int(row.value if row is not None else DEFS[CAP_KEY].default)
-
-
-def calendar_without(
-    session: Session, account: Account, exclude: Iterable[int], daily_cap: int | None = None
-) -> AccountCalendar:
-    """The account's calendar leaving out the jobs that are about to move."""
-    skip = set(exclude)
-    # a post that already went out counts at the time it went, not its planned slot
-    rows = session.execute(
-        select(Job.id, func.coalesce(Job.submitted_at, Job.scheduled_at)).where(
-            Job.account_id == account.id,
-            Job.status.in_([s.value for s in SLOTTED_JOB_STATUSES]),
-            Job.scheduled_at.is_not(None),
-        )
-    ).all()
-    taken = [at for job_id, at in rows if job_id not in skip and at is not None]
-    return AccountCalendar(slot_rules(account, daily_cap), taken)
+from ..store.enums import JobStatus
+from ..store.models import Account, Job
+from .jobs import add_event
+from .slots import account_calendar, global_caps
 
 
 def reslot_jobs(
     session: Session, jobs: list[Job], now: datetime, reason: str
 ) -> list[tuple[Job, datetime]]:
     """Give each job the next free slot of its account from `now`; writes events."""
-    cap = platform_daily_cap(session)
+    caps = global_caps(session)
     moved: list[tuple[Job, datetime]] = []
     by_account: dict[int, list[Job]] = {}
     for job in sorted(jobs, key=lambda j: (j.scheduled_at or now, j.id)):
@@ -59,7 +34,7 @@ def reslot_jobs(
         account = session.get(Account, account_id)
         if account is None:
             continue
-        calendar = calendar_without(session, account, [j.id for j in group], cap)
+        calendar = account_calendar(session, account, caps, [j.id for j in group])
         for job in group:
             slot = calendar.next_free(now)
             calendar.take(slot)

@@ -1,109 +1,117 @@
-"""Automatic slots: the next time an account may post.
+"""Automatic slots: the next time an account may post, as the account policy decides.
 
-Rules, all in the account's own time zone: inside its posting window (which may cross
-midnight), at least `min_spacing_minutes` from any other slotted post, at most
-`max_posts_per_day` per local calendar day, and not before a cooldown ends. Computed on
-aware datetimes through zoneinfo, so DST changes and midnight need no special cases:
-each local day's window is built from that day's wall-clock times.
+`AccountCalendar.next_free` walks forward from a moment, asking the policy
+(`domain/policy.py`) and jumping to the time it holds the account until, so every slot
+it proposes is one the policy accepts, for planning and for the engine's claim. The
+loaders below read the policy's facts from the database: the account's rules, the
+global caps (`engine.daily_post_cap`) and the account's posts planned and posted.
 """
 
 from __future__ import annotations
 
-import bisect
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..store.enums import SLOTTED_JOB_STATUSES
+from ..store.models import Account, Job, Setting
 from .errors import DomainError
+from .policy import NO_CAPS, AccountRules, Caps, Held, PostBook, decide
+from .settings import DEFS
 
 MAX_DAYS_AHEAD = 400
+CAP_KEY = "engine.daily_post_cap"
+
+# the account's own settings, under the name the planner has always used
+SlotRules = AccountRules
 
 
 class NoSlot(DomainError):
     pass
 
 
-@dataclass
-class SlotRules:
-    timezone: str = "UTC"
-    window_enabled: bool = False
-    window_start: time | None = None
-    window_end: time | None = None
-    min_spacing_minutes: int = 0
-    max_posts_per_day: int = 1000
-    cooldown_until: datetime | None = None
-
-
-@dataclass
 class AccountCalendar:
-    """An account's slotted posts (UTC), kept sorted, with per-local-day counts."""
+    """An account's rules, the global caps and its posts: where the next one may go."""
 
-    rules: SlotRules
-    taken: list[datetime] = field(default_factory=list)
+    def __init__(
+        self,
+        rules: AccountRules,
+        taken: Iterable[datetime] = (),
+        caps: Caps = NO_CAPS,
+        last_post_at: datetime | None = None,
+    ) -> None:
+        self.rules = rules
+        self.caps = caps
+        self.book = PostBook(taken, last_post_at)
 
-    def __post_init__(self) -> None:
-        self.zone = ZoneInfo(self.rules.timezone or "UTC")
-        self.taken = sorted(t.astimezone(UTC) for t in self.taken)
-        self.per_day: Counter[date] = Counter(self.local_day(t) for t in self.taken)
+    @property
+    def taken(self) -> list[datetime]:
+        return self.book.times
 
-    def local_day(self, moment: datetime) -> date:
-        return moment.astimezone(self.zone).date()
-
-    def local_midnight(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
-
-    def windows_touching(self, day: date) -> list[tuple[datetime, datetime]]:
-        """Windows (UTC start, end) that open on `day - 1` or `day`."""
-        result = []
-        for offset in (-1, 0):
-            d = day + timedelta(days=offset)
-            result.append(self._window(d))
-        return result
-
-    def _window(self, day: date) -> tuple[datetime, datetime]:
-        start_t, end_t = self.rules.window_start, self.rules.window_end
-        assert start_t is not None and end_t is not None
-        start = datetime.combine(day, start_t, tzinfo=self.zone)
-        end_day = day if end_t > start_t else day + timedelta(days=1)
-        end = datetime.combine(end_day, end_t, tzinfo=self.zone)
-        return start.astimezone(UTC), end.astimezone(UTC)
-
-    def conflict(self, candidate: datetime) -> datetime | None:
-        """The latest slotted post closer than the spacing to `candidate`, if any."""
-        spacing = timedelta(minutes=self.rules.min_spacing_minutes)
-        if not spacing:
-            return None
-        low = bisect.bisect_right(self.taken, candidate - spacing)
-        high = bisect.bisect_left(self.taken, candidate + spacing)
-        return self.taken[high - 1] if high > low else None
+    def decide(self, at: datetime, *, claim: bool = False, pinned: bool = False) -> Held | None:
+        return decide(self.rules, self.caps, self.book, at, claim=claim, pinned=pinned)
 
     def next_free(self, after: datetime) -> datetime:
-        rules = self.rules
         candidate = after.astimezone(UTC)
-        if rules.cooldown_until and rules.cooldown_until > candidate:
-            candidate = rules.cooldown_until.astimezone(UTC)
         limit = candidate + timedelta(days=MAX_DAYS_AHEAD)
         while candidate < limit:
-            day = self.local_day(candidate)
-            if rules.window_enabled and rules.window_start and rules.window_end:
-                inside = [w for w in self.windows_touching(day) if w[0] <= candidate < w[1]]
-                if not inside:
-                    later = [w[0] for w in self.windows_touching(day + timedelta(days=1))]
-                    later += [w[0] for w in self.windows_touching(day)]
-                    candidate = min(s for s in later if s > candidate)
-                    continue
-            if self.per_day[day] >= rules.max_posts_per_day:
-                candidate = self.local_midnight(day + timedelta(days=1))
-                continue
-            clash = self.conflict(candidate)
-            if clash is not None:
-                candidate = clash + timedelta(minutes=rules.min_spacing_minutes)
-                continue
-            return candidate
+            held = self.decide(candidate)
+            if held is None:
+                return candidate
+            # every rule holds until a later moment, so the walk always moves on
+            assert held.until > candidate, held
+            candidate = held.until
         raise NoSlot(f"no free slot within {MAX_DAYS_AHEAD} days")
 
     def take(self, moment: datetime) -> None:
-        moment = moment.astimezone(UTC)
-        bisect.insort(self.taken, moment)
-        self.per_day[self.local_day(moment)] += 1
+        self.book.add(moment)
+
+
+# --- the facts, from the database -------------------------------------------------------
+
+
+def account_rules(account: Account) -> AccountRules:
+    return AccountRules(
+        timezone=account.timezone or "UTC",
+        window_enabled=account.window_enabled,
+        window_start=account.window_start,
+        window_end=account.window_end,
+        min_spacing_minutes=account.min_spacing_minutes or 0,
+        max_posts_per_day=account.max_posts_per_day,
+        cooldown_until=account.cooldown_until,
+        username=account.username,
+    )
+
+
+def global_caps(session: Session) -> Caps:
+    """The caps over all accounts, from the same settings the engine reads."""
+    row = session.get(Setting, CAP_KEY)
+    return Caps(daily_post_cap=int(row.value if row is not None else DEFS[CAP_KEY].default))
+
+
+def account_posts(session: Session, account_id: int, exclude: Iterable[int] = ()) -> list[datetime]:
+    """The account's posts planned and posted, leaving out the jobs in `exclude`.
+
+    A post that already went out counts at the time it went (as the engine counts it),
+    one still waiting at its planned slot.
+    """
+    skip = set(exclude)
+    rows = session.execute(
+        select(Job.id, func.coalesce(Job.submitted_at, Job.scheduled_at)).where(
+            Job.account_id == account_id,
+            Job.status.in_([s.value for s in SLOTTED_JOB_STATUSES]),
+            Job.scheduled_at.is_not(None),
+        )
+    ).all()
+    return [at for job_id, at in rows if job_id not in skip and at is not None]
+
+
+def account_calendar(
+    session: Session, account: Account, caps: Caps, exclude: Iterable[int] = ()
+) -> AccountCalendar:
+    """The account's calendar with its posts, under the global caps (required: a plan
+    without them shows the operator posts the engine will hold back)."""
+    posts = account_posts(session, account.id, exclude)
+    return AccountCalendar(account_rules(account), posts, caps, account.last_post_at)

@@ -32,14 +32,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.duplicates import POSTED_STATUSES, duplicate_message
+from ..domain.policy import NO_CAPS, AccountRules, Caps, PostBook, Rule, decide
 from ..domain.reslot import reslot_jobs
 from ..store.enums import AccountStatus, CampaignStatus, JobStatus, MissedPolicy
 from ..store.models import Account, Campaign, Job
@@ -233,38 +233,40 @@ def next_due(session: Session, now: datetime) -> datetime | None:
     return min(moments) if moments else None
 
 
+# the cooldown rule reads no posts
+NO_POSTS = PostBook()
+
+
 class AccountDay:
-    """What one account did recently, for the caps: post times (submitted_at) by route."""
+    """One account as the account policy (domain/policy.py) sees it in a claim pass:
+    its rules, from the due job's row, and its recent posts (submitted_at), kept by
+    route too for the platform's rate."""
 
     def __init__(self, due: DueJob, posts: list[tuple[str, datetime]]) -> None:
         self.username = due.username
-        self.max_posts_per_day = due.max_posts_per_day
-        self.min_spacing_minutes = due.min_spacing_minutes or 0
-        self.last_post_at = due.last_post_at
-        self.zone = ZoneInfo(due.timezone or "UTC")
+        self.rules = self.rules_of(due)
         self.posts = posts
+        self.book = PostBook((at for _, at in posts), due.last_post_at)
 
-    def day_bounds(self, now: datetime) -> tuple[datetime, datetime]:
-        local = now.astimezone(self.zone).date()
-        start = datetime.combine(local, time(0), tzinfo=self.zone)
-        end = datetime.combine(local + timedelta(days=1), time(0), tzinfo=self.zone)
-        return start.astimezone(now.tzinfo), end.astimezone(now.tzinfo)
-
-    def posts_today(self, now: datetime) -> int:
-        start, end = self.day_bounds(now)
-        return sum(1 for _, at in self.posts if start <= at < end)
-
-    def last_post(self) -> datetime | None:
-        times = [at for _, at in self.posts]
-        if self.last_post_at is not None:
-            times.append(self.last_post_at)
-        return max(times) if times else None
+    @staticmethod
+    def rules_of(due: DueJob) -> AccountRules:
+        return AccountRules(
+            timezone=due.timezone or "UTC",
+            min_spacing_minutes=due.min_spacing_minutes or 0,
+            max_posts_per_day=due.max_posts_per_day,
+            # a cooldown holds only while the account is in it (see _cooling_down)
+            cooldown_until=(
+                due.cooldown_until if due.account_status == AccountStatus.COOLDOWN else None
+            ),
+            username=due.username,
+        )
 
     def recent(self, route: str, since: datetime) -> list[datetime]:
         return sorted(at for r, at in self.posts if r == route and at > since)
 
     def add(self, route: str, at: datetime) -> None:
         self.posts.append((route, at))
+        self.book.add(at)
 
 
 def missed_action(pinned_time: bool, campaign_policy: str | None) -> str:
@@ -499,9 +501,10 @@ class ClaimPass:
     def _cooling_down(self, job: DueJob) -> bool:
         if job.account_status != AccountStatus.COOLDOWN:
             return False
-        until = job.cooldown_until
-        if until is not None and until > self.now:
-            self._hold(job, until, f"@{job.username} is cooling down")
+        rules = AccountDay.rules_of(job)
+        held = decide(rules, NO_CAPS, NO_POSTS, self.now, claim=True, only=Rule.COOLDOWN)
+        if held is not None:
+            self._hold(job, held.until, held.reason)
             return True
         self.change.execute(ACCOUNT_ACTIVE, {"account": job.account_id, "now": self.now_db})
         job.account_status = AccountStatus.ACTIVE.value
@@ -539,25 +542,21 @@ class ClaimPass:
         return True
 
     def _capped(self, job: DueJob, day: AccountDay) -> bool:
-        cap = min(day.max_posts_per_day, self.config.daily_post_cap)
-        if day.posts_today(self.now) < cap:
+        caps = Caps(daily_post_cap=self.config.daily_post_cap)
+        held = decide(day.rules, caps, day.book, self.now, claim=True, only=Rule.DAILY_CAP)
+        if held is None:
             return False
-        _, next_day = day.day_bounds(self.now)
-        self._hold(job, next_day, f"daily cap of {cap} posts reached for @{day.username}")
+        self._hold(job, held.until, held.reason)
         return True
 
     def _spacing(self, job: DueJob, day: AccountDay) -> bool:
-        spacing = timedelta(minutes=day.min_spacing_minutes)
-        if job.pinned_time or not spacing:
+        held = decide(
+            day.rules, NO_CAPS, day.book, self.now,
+            claim=True, pinned=job.pinned_time, only=Rule.SPACING,
+        )  # fmt: skip
+        if held is None:
             return False
-        last = day.last_post()
-        if last is None or last + spacing <= self.now:
-            return False
-        self._hold(
-            job,
-            last + spacing,
-            f"keeps {day.min_spacing_minutes} min from @{day.username}'s last post",
-        )
+        self._hold(job, held.until, held.reason)
         return True
 
     def _rate(self, job: DueJob, day: AccountDay) -> bool:

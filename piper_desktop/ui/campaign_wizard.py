@@ -330,7 +330,8 @@ class SchedulePage(QWizardPage):
         self.setTitle("Schedule and limits")
         self.setSubTitle(
             "Posts take the next free slots of each account from the start time, inside the "
-            "account's posting window, spacing and daily cap."
+            "account's posting window, spacing and daily cap (the lower of the account's and "
+            "the engine's cap for every account)."
         )
         form = QFormLayout(self)
         self.start = QDateTimeEdit(QDateTime.currentDateTime())
