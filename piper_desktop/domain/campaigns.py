@@ -24,9 +24,12 @@ from ..store.enums import (
 )
 from ..store.models import Account, Campaign, Job, MediaItem
 from . import fields as f
+from . import lifecycle
 from .accounts import has_tag, normalise_username
 from .errors import DomainError, NotFound, ValidationError
+from .events import EngineEvents, EventKind
 from .jobs import CAPTION_MAX, account_calendar, add_event, parse_options
+from .lifecycle import Actor
 from .records import row_dict
 from .reslot import reslot_late_campaign_jobs
 
@@ -94,8 +97,9 @@ def _hashtags(*groups: list[str]) -> str:
 
 
 class CampaignService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EngineEvents | None = None) -> None:
         self.db = db
+        self.bus = events or EngineEvents()
 
     def create(self, record: dict[str, Any]) -> Campaign:
         values = f.parse_record(FIELDS, record)
@@ -260,7 +264,7 @@ class CampaignService:
                     media_id=planned.media.id,
                     campaign_id=campaign.id,
                     route=campaign.route,
-                    status=JobStatus.QUEUED.value,
+                    status=lifecycle.INITIAL.value,
                     caption=planned.caption,
                     options=dict(campaign.options or {}),
                     scheduled_at=planned.scheduled_at,
@@ -270,7 +274,7 @@ class CampaignService:
                 )
                 session.add(job)
                 session.flush()
-                add_event(session, job, "created", f"campaign {campaign.name}")
+                add_event(session, job, EventKind.CREATED, f"campaign {campaign.name}")
                 ids.append(job.id)
             campaign.status = CampaignStatus.RUNNING.value
             return ids
@@ -301,26 +305,23 @@ class CampaignService:
 
     def cancel(self, campaign_id: int) -> int:
         """Cancel the campaign and its queued jobs; jobs in flight finish."""
-        with self.db.write() as session:
+        with lifecycle.committed(self.db, self.bus) as (session, change):
             campaign = session.get(Campaign, campaign_id)
             if campaign is None:
                 raise NotFound("campaign", campaign_id)
             if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
                 raise DomainError(f"campaign {campaign.name!r} is {campaign.status}")
             campaign.status = CampaignStatus.CANCELLED.value
-            count = 0
-            for job in session.scalars(
-                select(Job).where(
-                    Job.campaign_id == campaign_id,
-                    Job.status.in_(
-                        [JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value]
-                    ),
+            waiting = [JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value]
+            ids = list(
+                session.scalars(
+                    select(Job.id).where(Job.campaign_id == campaign_id, Job.status.in_(waiting))
                 )
-            ):
-                job.status = JobStatus.CANCELLED.value
-                job.next_attempt_at = None
-                add_event(session, job, "cancelled", "campaign cancelled")
-                count += 1
+            )
+            count = 0
+            for job_id in ids:
+                if change.move(job_id, "cancel", Actor.OPERATOR, "campaign cancelled"):
+                    count += 1
             return count
 
     def progress(self, campaign_id: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import random
 import threading
 from datetime import datetime, timedelta
 
+from ..domain.events import EngineEvent, EngineEvents, EventKind
 from ..logs import get_logger
 from ..publishing.base import (
     CheckResult,
@@ -33,7 +34,6 @@ from ..store.enums import JobStatus
 from .clock import Clock
 from .config import EngineConfig
 from .dispatch import Work
-from .events import EngineEvent, EngineEvents, EventKind
 from .ledger import Ledger, error_summary
 from .publishers import PublisherFactory
 from .records import AccountRecord, JobRecord, LoadedJob, load_job
@@ -124,8 +124,8 @@ class JobRunner:
 
     def load(self, job_id: int) -> LoadedJob | None:
         """The job with its account (and proxy) and media, in one query."""
-        with self.db.raw_read() as raw:
-            return load_job(raw, job_id)
+        with self.db.reading() as tx:
+            return load_job(tx, job_id)
 
     # --- publishing -------------------------------------------------------------------------
     def publish(self, work: Work) -> None:
