@@ -395,15 +395,15 @@ class ClaimPass:
 
     def _account_days(self, jobs: list[DueJob]) -> dict[int, AccountDay]:
         first = {job.account_id: job for job in reversed(jobs)}
+        posts: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+        accounts = sorted(first)
         since = self.now - timedelta(days=2)
-        days = {}
-        for account_id, job in first.items():
-            posts = [
-                (row.route, row.submitted_at)
-                for row in self.tx.run(sql.RECENT_POSTS, account=account_id, since=since)
-            ]
-            days[account_id] = AccountDay(job, posts)
-        return days
+        for start in range(0, len(accounts), sql.RECENT_POSTS_MAX):
+            page = accounts[start : start + sql.RECENT_POSTS_MAX]
+            named = {f"account_{i}": account for i, account in enumerate(page)}
+            for row in self.tx.run(sql.recent_posts(len(page)), since=since, **named):
+                posts[row.account_id].append((row.route, row.submitted_at))
+        return {aid: AccountDay(job, posts[aid]) for aid, job in first.items()}
 
     # --- the rules -------------------------------------------------------------------------------
     def _hold(self, job: DueJob, until: datetime, why: str) -> None:

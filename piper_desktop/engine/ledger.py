@@ -119,7 +119,8 @@ class Ledger:
             attempt = job.attempts + 1
             moved = self.move(
                 change,
-                job.id,
+                # the worker just read it: the write applies only if it is still so
+                job.state(),
                 "submit",
                 f"attempt {attempt} of {job.max_attempts} on route {job.route}",
                 data={"attempt": attempt, "route": job.route},

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from ..domain.lifecycle import JobState
 from ..store.db import Tx
 from ..store.statements import LOAD_JOB
 
@@ -69,6 +70,15 @@ class JobRecord:
     def but(self, **changes: Any) -> JobRecord:
         """A copy with `changes` (what a transition just wrote)."""
         return replace(self, **changes)
+
+    def state(self) -> JobState:
+        """The life cycle's view of this job as it was read (its lease's end is not
+        read: the engine's moves of a job it holds do not need it)."""
+        return JobState(
+            self.id, self.status, self.account_id, self.campaign_id, self.route,
+            self.lease_owner, None, self.attempts, self.max_attempts, self.receipt,
+            self.submitted_at,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

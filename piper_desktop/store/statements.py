@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -51,6 +52,7 @@ from .enums import (
 from .models import Account, Artifact, Campaign, Job, JobEvent, MediaItem, Proxy
 
 Processor = Callable[[Any], Any]
+_MISSING: Any = object()  # a required parameter nobody gave
 
 
 class Row(Protocol):
@@ -76,6 +78,10 @@ class Compiled:
             if not param.required:
                 self.defaults[name] = param.effective_value  # constants, e.g. a status
             self.binds[name] = param.type.bind_processor(dialect)
+        self._plan = tuple(
+            (name, processor, self.defaults.get(name, _MISSING))
+            for name, processor in self.binds.items()
+        )
         self.row: Callable[[Iterable[Any]], Row] | None = None
         self.results: tuple[Processor | None, ...] = ()
         columns = getattr(construct, "selected_columns", None)
@@ -84,13 +90,18 @@ class Compiled:
             self.results = tuple(c.type.result_processor(dialect, None) for c in columns)
 
     def parameters(self, given: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        """The values to execute with: `given` by name, else the statement's constants,
+        each converted to its stored form."""
         values: dict[str, Any] = {}
-        for name, processor in self.binds.items():
-            value = given[name] if name in given else self.defaults[name]
-            values[name] = processor(value) if processor is not None and value is not None else value
-        if self.order is None:
+        for name, processor, default in self._plan:
+            value = given.get(name, default)
+            if value is _MISSING:
+                raise KeyError(f"parameter {name!r} not given for: {self.sql}")
+            values[name] = value if processor is None or value is None else processor(value)
+        order = self.order
+        if order is None:
             return values
-        return [values[name] for name in self.order]
+        return [values[name] for name in order]
 
     def rows(self, raw: Iterable[Sequence[Any]]) -> list[Row]:
         make = self.row
@@ -465,12 +476,25 @@ DUE_JOBS = Statement(
     .order_by(jobs.next_attempt_at, jobs.id)
     .limit(bindparam("limit")),
 )
-RECENT_POSTS = Statement(
-    "RECENT_POSTS",
-    select(jobs.route, jobs.submitted_at).where(
-        jobs.account_id == bindparam("account"), jobs.submitted_at >= bindparam("since")
-    ),
-)
+RECENT_POSTS_MAX = 64  # accounts per statement (a pass reads a few: free workers × 2 + 2)
+
+
+@cache
+def recent_posts(accounts: int) -> Statement:
+    """The posts of `accounts` accounts (bound as account_0, account_1, ...) since a time;
+    one statement per count, built on first use (the count is small and bounded)."""
+    if not 0 < accounts <= RECENT_POSTS_MAX:
+        raise ValueError(f"recent_posts takes 1 to {RECENT_POSTS_MAX} accounts, not {accounts}")
+    return Statement(
+        f"RECENT_POSTS[{accounts}]",
+        select(jobs.account_id, jobs.route, jobs.submitted_at).where(
+            jobs.submitted_at >= bindparam("since"),
+            jobs.account_id.in_([bindparam(f"account_{i}") for i in range(accounts)]),
+        ),
+    )
+
+
+RECENT_POSTS = recent_posts(1)
 DUPLICATE = Statement(
     "DUPLICATE",
     select(jobs.id, jobs.status, jobs.published_at, jobs.submitted_at, jobs.scheduled_at)
@@ -547,7 +571,8 @@ LOAD_JOB = Statement(
 
 def all_statements() -> Iterator[Statement]:
     """Every statement of this module (the schema test prepares each one)."""
-    for value in globals().values():
+    for value in list(globals().values()):
         if isinstance(value, Statement):
             yield value
+    yield recent_posts(RECENT_POSTS_MAX)
 
