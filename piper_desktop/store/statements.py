@@ -64,7 +64,7 @@ class Row(Protocol):
 class Compiled:
     """One statement compiled for one dialect: its SQL, parameter order and converters."""
 
-    __slots__ = ("binds", "defaults", "order", "results", "row", "sql")
+    __slots__ = ("_plan", "binds", "defaults", "order", "results", "row", "sql")
 
     def __init__(self, construct: Executable, dialect: Dialect) -> None:
         compiled = construct.compile(dialect=dialect)
