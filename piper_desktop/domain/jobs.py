@@ -257,7 +257,9 @@ class JobService:
             state = change.state(job_id)
             if state is None:
                 raise NotFound("job", job_id)
-            if not lifecycle.allowed(state.status, JobStatus.CANCELLED, Actor.OPERATOR):
+            if not lifecycle.TABLE["cancel"].allows(
+                state.status, JobStatus.CANCELLED, Actor.OPERATOR
+            ):
                 if state.status in FINAL_JOB_STATUSES:
                     why = f"job {job_id} is already {state.status}"
                 else:
@@ -282,7 +284,9 @@ class JobService:
             state = change.state(job_id)
             if state is None:
                 raise NotFound("job", job_id)
-            if not lifecycle.allowed(state.status, JobStatus.QUEUED, Actor.OPERATOR):
+            if not lifecycle.TABLE["operator_retry"].allows(
+                state.status, JobStatus.QUEUED, Actor.OPERATOR
+            ):
                 raise IllegalTransition(
                     job_id,
                     state.status,
@@ -319,7 +323,9 @@ class JobService:
             state = change.state(job_id)
             if state is None:
                 raise NotFound("job", job_id)
-            if not lifecycle.allowed(state.status, JobStatus.PUBLISHED, Actor.OPERATOR):
+            if not lifecycle.TABLE["mark_published"].allows(
+                state.status, JobStatus.PUBLISHED, Actor.OPERATOR
+            ):
                 raise IllegalTransition(
                     job_id,
                     state.status,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -346,15 +346,21 @@ class Change:
         done = self.tx.run(spec.write, **params)
         if done.rowcount != 1:
             return None
-        moved = replace(
-            state,
-            status=target.value,
-            lease_owner=owner if spec.lease == Lease.TAKE else (
-                None if spec.lease == Lease.RELEASE else state.lease_owner
-            ),
-            attempts={Attempts.ADD: state.attempts + 1, Attempts.RESET: 0}.get(
-                spec.attempts, state.attempts
-            ),
+        lease = spec.lease
+        attempts = spec.attempts
+        moved = JobState(
+            state.id,
+            target.value,
+            state.account_id,
+            state.campaign_id,
+            values.get("route", state.route),
+            owner if lease == Lease.TAKE else None if lease == Lease.RELEASE else state.lease_owner,
+            state.lease_expires_at,
+            state.attempts + 1 if attempts == Attempts.ADD
+            else 0 if attempts == Attempts.RESET else state.attempts,
+            state.max_attempts,
+            state.receipt,
+            state.submitted_at,
         )  # fmt: skip
         if announce:
             self.note(moved, spec.event, message, data, persist=persist)

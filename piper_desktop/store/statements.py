@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from functools import cache
+from datetime import datetime
+from functools import cache, lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -40,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Update
+from sqlalchemy.types import TypeEngine
 
 from .enums import (
     FINAL_JOB_STATUSES,
@@ -50,6 +52,7 @@ from .enums import (
     JobStatus,
 )
 from .models import Account, Artifact, Campaign, Job, JobEvent, MediaItem, Proxy
+from .types import JSONText, UTCDateTime, json_from_db, json_to_db, time_from_db, time_to_db
 
 Processor = Callable[[Any], Any]
 _MISSING: Any = object()  # a required parameter nobody gave
@@ -61,58 +64,91 @@ class Row(Protocol):
     def __getattr__(self, name: str) -> Any: ...
 
 
+@lru_cache(maxsize=256)
+def _stored_time(value: datetime) -> str:
+    # one transaction binds the same `now` several times: format it once
+    return time_to_db(value)
+
+
+def _bind_processor(kind: TypeEngine[Any], dialect: Dialect) -> Processor | None:
+    # our own column types, called directly (SQLAlchemy's wrappers add a call each)
+    if isinstance(kind, UTCDateTime):
+        return _stored_time
+    if isinstance(kind, JSONText):
+        return json_to_db
+    return kind.bind_processor(dialect)
+
+
+def _result_processor(kind: TypeEngine[Any], dialect: Dialect) -> Processor | None:
+    if isinstance(kind, UTCDateTime):
+        return time_from_db
+    if isinstance(kind, JSONText):
+        return json_from_db
+    return kind.result_processor(dialect, None)
+
+
 class Compiled:
     """One statement compiled for one dialect: its SQL, parameter order and converters."""
 
-    __slots__ = ("_plan", "binds", "defaults", "order", "results", "row", "sql")
+    __slots__ = ("_convert", "_named", "_plan", "row", "sql")
 
     def __init__(self, construct: Executable, dialect: Dialect) -> None:
         compiled = construct.compile(dialect=dialect)
         self.sql: str = compiled.string
-        # positional paramstyles (SQLite's qmark) take values in this order
-        positions = getattr(compiled, "positiontup", None)
-        self.order: tuple[str, ...] | None = tuple(positions) if positions else None
-        self.defaults: dict[str, Any] = {}
-        self.binds: dict[str, Processor | None] = {}
+        binds: dict[str, tuple[Processor | None, Any]] = {}
         for param, name in compiled.bind_names.items():
-            if not param.required:
-                self.defaults[name] = param.effective_value  # constants, e.g. a status
-            self.binds[name] = param.type.bind_processor(dialect)
-        self._plan = tuple(
-            (name, processor, self.defaults.get(name, _MISSING))
-            for name, processor in self.binds.items()
-        )
+            # constants (a status, a limit's offset) are the statement's own values
+            default = _MISSING if param.required else param.effective_value
+            binds[name] = (_bind_processor(param.type, dialect), default)
+        # positional paramstyles (SQLite's qmark) take values in the SQL's order
+        positions = getattr(compiled, "positiontup", None)
+        self._named: tuple[str, ...] | None = None if positions else tuple(binds)
+        names = tuple(positions) if positions else tuple(binds)
+        self._plan = tuple((name, *binds[name]) for name in names)
         self.row: Callable[[Iterable[Any]], Row] | None = None
-        self.results: tuple[Processor | None, ...] = ()
+        self._convert: tuple[tuple[int, Processor], ...] = ()
         columns = getattr(construct, "selected_columns", None)
         if columns is not None and len(columns):
-            self.row = namedtuple("Row", [c.key for c in columns], rename=False)._make  # type: ignore[misc]
-            self.results = tuple(c.type.result_processor(dialect, None) for c in columns)
+            self.row = namedtuple("Row", [c.key for c in columns])._make  # type: ignore[misc]
+            self._convert = tuple(
+                (i, p)
+                for i, c in enumerate(columns)
+                if (p := _result_processor(c.type, dialect)) is not None
+            )
 
-    def parameters(self, given: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+    def parameters(self, given: Mapping[str, Any]) -> list[Any] | dict[str, Any]:
         """The values to execute with: `given` by name, else the statement's constants,
         each converted to its stored form."""
-        values: dict[str, Any] = {}
+        values: list[Any] = []
         for name, processor, default in self._plan:
             value = given.get(name, default)
-            if value is _MISSING:
+            if value is None or processor is None:
+                if value is _MISSING:
+                    raise KeyError(f"parameter {name!r} not given for: {self.sql}")
+                values.append(value)
+            elif value is _MISSING:
                 raise KeyError(f"parameter {name!r} not given for: {self.sql}")
-            values[name] = value if processor is None or value is None else processor(value)
-        order = self.order
-        if order is None:
-            return values
-        return [values[name] for name in order]
+            else:
+                values.append(processor(value))
+        if self._named is not None:
+            return dict(zip(self._named, values, strict=True))
+        return values
 
     def rows(self, raw: Iterable[Sequence[Any]]) -> list[Row]:
         make = self.row
         assert make is not None, "rows of a statement that selects nothing"
-        results = self.results
-        if not any(results):
+        convert = self._convert
+        if not convert:
             return [make(row) for row in raw]
-        return [
-            make(value if p is None or value is None else p(value) for p, value in zip(results, row, strict=True))
-            for row in raw
-        ]
+        rows = []
+        for row in raw:
+            values = list(row)
+            for i, processor in convert:
+                value = values[i]
+                if value is not None:
+                    values[i] = processor(value)
+            rows.append(make(values))
+        return rows
 
 
 class Statement:
