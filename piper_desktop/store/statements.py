@@ -116,6 +116,11 @@ class Compiled:
                 if (p := _result_processor(c.type, dialect)) is not None
             )
 
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The parameters a caller must give (the constants are the statement's own)."""
+        return tuple(dict.fromkeys(n for n, _, default in self._plan if default is _MISSING))
+
     def parameters(self, given: Mapping[str, Any]) -> list[Any] | dict[str, Any]:
         """The values to execute with: `given` by name, else the statement's constants,
         each converted to its stored form."""
