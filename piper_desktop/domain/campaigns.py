@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import random
 import string
 from collections import Counter
@@ -181,7 +182,7 @@ class CampaignService:
     # --- expansion --------------------------------------------------------------------
     def plan(
         self, campaign: Campaign, session: Session, now: datetime | None = None
-    ) -> list[PlannedJob]:
+    ) -> builtins.list[PlannedJob]:
         """Which account posts which media when, without writing anything."""
         now = now or datetime.now(UTC)
         start = max(campaign.start_at or now, now)
@@ -235,7 +236,9 @@ class CampaignService:
             planned.append(PlannedJob(account, item, slot, caption))
         return planned
 
-    def preview(self, campaign_id: int, now: datetime | None = None) -> list[dict[str, Any]]:
+    def preview(
+        self, campaign_id: int, now: datetime | None = None
+    ) -> builtins.list[dict[str, Any]]:
         with self.db.session() as session:
             campaign = session.get(Campaign, campaign_id)
             if campaign is None:
@@ -250,7 +253,7 @@ class CampaignService:
                 for p in self.plan(campaign, session, now)
             ]
 
-    def start(self, campaign_id: int, now: datetime | None = None) -> list[int]:
+    def start(self, campaign_id: int, now: datetime | None = None) -> builtins.list[int]:
         with self.db.write() as session:
             campaign = session.get(Campaign, campaign_id)
             if campaign is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,23 @@ from ..store.models import Job, Setting
 from .settings import DEFS
 
 WINDOW_KEY = "engine.duplicate_window_days"
+
+
+class PostedJob(Protocol):
+    """The earlier job a duplicate repeats, as far as the message names it (a Job row,
+    or the claim pass's record of one)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def submitted_at(self) -> datetime | None: ...
+    @property
+    def scheduled_at(self) -> datetime | None: ...
+
 # what the engine compares against at claim time: posts that happened or are happening
 POSTED_STATUSES = frozenset(IN_FLIGHT_JOB_STATUSES | {JobStatus.PUBLISHED})
 
@@ -61,7 +79,7 @@ def find_duplicate(
     return session.scalar(query)
 
 
-def duplicate_message(other: Job) -> str:
+def duplicate_message(other: PostedJob) -> str:
     when = other.published_at or other.submitted_at or other.scheduled_at
     stamp = when.strftime("%Y-%m-%d %H:%M UTC") if when else "an unknown time"
     return (

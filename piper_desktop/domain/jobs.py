@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -236,7 +237,7 @@ class JobService:
             )
             return session.scalar(query) or 0
 
-    def events(self, job_id: int) -> list[JobEvent]:
+    def events(self, job_id: int) -> builtins.list[JobEvent]:
         with self.db.session() as session:
             return list(
                 session.scalars(
@@ -244,7 +245,7 @@ class JobService:
                 )
             )
 
-    def artifacts(self, job_id: int) -> list[Artifact]:
+    def artifacts(self, job_id: int) -> builtins.list[Artifact]:
         with self.db.session() as session:
             return list(
                 session.scalars(
@@ -362,7 +363,7 @@ class JobService:
             raise NotFound("job", job_id)
         return job
 
-    def bulk_retry(self, *, status: str = JobStatus.FAILED.value, **filters: Any) -> list[int]:
+    def bulk_retry(self, *, status: str = JobStatus.FAILED.value, **filters: Any) -> builtins.list[int]:
         done = []
         for job in self.list(status=status, **filters):
             try:
@@ -372,7 +373,7 @@ class JobService:
                 continue
         return done
 
-    def bulk_cancel(self, **filters: Any) -> list[int]:
+    def bulk_cancel(self, **filters: Any) -> builtins.list[int]:
         done = []
         for job in self.list(
             status=[JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value],
@@ -414,7 +415,7 @@ class JobService:
             "avg_seconds_scheduled_to_published": (sum(delays) / len(delays)) if delays else None,
         }
 
-    def upcoming(self, limit: int = 10, now: datetime | None = None) -> list[Job]:
+    def upcoming(self, limit: int = 10, now: datetime | None = None) -> builtins.list[Job]:
         now = now or datetime.now(UTC)
         with self.db.session() as session:
             return list(

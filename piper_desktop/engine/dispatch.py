@@ -45,7 +45,7 @@ from ..domain.events import EventKind
 from ..domain.lifecycle import Actor, Change, JobState
 from ..domain.reslot import reslot_jobs
 from ..store import statements as sql
-from ..store.db import Row, Tx
+from ..store.db import Tx
 from ..store.enums import (
     CLAIMABLE_JOB_STATUSES,
     RUNNABLE_ACCOUNT_STATUSES,
@@ -55,6 +55,7 @@ from ..store.enums import (
     MissedPolicy,
 )
 from ..store.models import Account, Campaign, Job
+from ..store.statements import Row
 from .config import EngineConfig
 from .ledger import Ledger
 

@@ -16,6 +16,7 @@ still uploading when the time is up keeps its lease and is reconciled at the nex
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from collections import Counter
@@ -446,7 +447,10 @@ class Engine:
             self._followed.add(work.job_id)
             future = self._pool.submit(self.runner.run, work)
             self._running[work.job_id] = (work, future)
-        future.add_done_callback(lambda _f, job_id=work.job_id: self._finished(job_id))
+        future.add_done_callback(functools.partial(self._done, work.job_id))
+
+    def _done(self, job_id: int, _future: Future[None]) -> None:
+        self._finished(job_id)
 
     def _finished(self, job_id: int) -> None:
         with self._lock:

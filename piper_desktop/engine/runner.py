@@ -51,7 +51,7 @@ def retry_delay(
 ) -> float:
     """Exponential backoff with jitter: base·2^(attempt-1)·(1 + jitter·U[0,1))."""
     rng = rng or random.Random()
-    delay = base * (2 ** max(attempt - 1, 0)) * (1.0 + jitter * rng.random())
+    delay = base * (2.0 ** max(attempt - 1, 0)) * (1.0 + jitter * rng.random())
     return max(delay, retry_after or 0.0)
 
 

@@ -152,6 +152,7 @@ class Database:
             pooled = self.engine.raw_connection()
             try:
                 conn = pooled.driver_connection
+                assert conn is not None  # a pooled connection is open
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield conn

@@ -22,12 +22,13 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
     Dialect,
+    Table,
     bindparam,
     case,
     exists,
@@ -39,8 +40,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeEngine
 
 from .enums import (
@@ -55,6 +57,8 @@ from .models import Account, Artifact, Campaign, Job, JobEvent, MediaItem, Proxy
 from .types import JSONText, UTCDateTime, json_from_db, json_to_db, time_from_db, time_to_db
 
 Processor = Callable[[Any], Any]
+# rows' field names come from each statement, so the row types are made at run time
+_namedtuple: Callable[..., Any] = namedtuple
 _MISSING: Any = object()  # a required parameter nobody gave
 
 
@@ -92,8 +96,8 @@ class Compiled:
 
     __slots__ = ("_convert", "_named", "_plan", "row", "sql")
 
-    def __init__(self, construct: Executable, dialect: Dialect) -> None:
-        compiled = construct.compile(dialect=dialect)
+    def __init__(self, construct: ClauseElement, dialect: Dialect) -> None:
+        compiled = cast(SQLCompiler, construct.compile(dialect=dialect))
         self.sql: str = compiled.string
         binds: dict[str, tuple[Processor | None, Any]] = {}
         for param, name in compiled.bind_names.items():
@@ -109,7 +113,9 @@ class Compiled:
         self._convert: tuple[tuple[int, Processor], ...] = ()
         columns = getattr(construct, "selected_columns", None)
         if columns is not None and len(columns):
-            self.row = namedtuple("Row", [c.key for c in columns])._make  # type: ignore[misc]
+            # named access at C speed (namedtuple's own getters)
+            row_type: Any = _namedtuple("Row", [c.key for c in columns])
+            self.row = row_type._make
             self._convert = tuple(
                 (i, p)
                 for i, c in enumerate(columns)
@@ -161,7 +167,7 @@ class Statement:
 
     __slots__ = ("_compiled", "construct", "name")
 
-    def __init__(self, name: str, construct: Executable) -> None:
+    def __init__(self, name: str, construct: ClauseElement) -> None:
         self.name = name
         self.construct = construct
         self._compiled: dict[str, Compiled] = {}
@@ -186,6 +192,12 @@ def _in(column: ColumnElement[Any], values: Iterable[str]) -> ColumnElement[bool
     return column.in_([literal(str(v)) for v in sorted(values)])
 
 
+# the models' tables (typed as tables: the declarative attribute is a FromClause)
+JOBS = cast(Table, Job.__table__)
+JOB_EVENTS = cast(Table, JobEvent.__table__)
+ARTIFACTS = cast(Table, Artifact.__table__)
+ACCOUNTS = cast(Table, Account.__table__)
+CAMPAIGNS = cast(Table, Campaign.__table__)
 jobs = Job.__table__.c
 events = JobEvent.__table__.c
 accounts = Account.__table__.c
@@ -200,7 +212,7 @@ LEASE_FREE = or_(jobs.lease_owner.is_(None), jobs.lease_expires_at < _now())
 def _move(**values: Any) -> Update:
     """An update of one job that applies only if it is still as the life cycle read it."""
     return (
-        update(Job.__table__)
+        update(JOBS)
         .where(
             jobs.id == bindparam("job"),
             jobs.status == bindparam("source"),
@@ -316,7 +328,7 @@ MOVE_REQUEUE = Statement(
 # the receipt is the platform's word: kept whatever the lease says (see Lifecycle.receipt)
 STORE_RECEIPT = Statement(
     "STORE_RECEIPT",
-    update(Job.__table__)
+    update(JOBS)
     .where(
         jobs.id == bindparam("job"),
         or_(
@@ -338,7 +350,7 @@ STORE_RECEIPT = Statement(
 )
 INSERT_EVENT = Statement(
     "INSERT_EVENT",
-    insert(JobEvent.__table__).values(
+    insert(JOB_EVENTS).values(
         job_id=bindparam("job"),
         at=_now(),
         kind=bindparam("kind"),
@@ -356,7 +368,7 @@ LAST_RECEIPT = Statement(
 )
 INSERT_ARTIFACT = Statement(
     "INSERT_ARTIFACT",
-    insert(Artifact.__table__).values(
+    insert(ARTIFACTS).values(
         job_id=bindparam("job"),
         name=bindparam("name"),
         content_type=bindparam("content_type"),
@@ -368,13 +380,13 @@ INSERT_ARTIFACT = Statement(
 # --- leases without a status change -----------------------------------------------------
 RENEW_LEASES = Statement(
     "RENEW_LEASES",
-    update(Job.__table__)
+    update(JOBS)
     .where(jobs.lease_owner == bindparam("owner"), _in(jobs.status, IN_FLIGHT_JOB_STATUSES))
     .values(lease_expires_at=bindparam("lease_end")),
 )
 RENEW_LEASE = Statement(
     "RENEW_LEASE",
-    update(Job.__table__)
+    update(JOBS)
     .where(jobs.id == bindparam("job"), jobs.lease_owner == bindparam("owner"))
     .values(lease_expires_at=bindparam("lease_end")),
 )
@@ -409,7 +421,7 @@ ACCOUNT_STATE = Statement(
 )
 ACCOUNT_STATUS = Statement(
     "ACCOUNT_STATUS",
-    update(Account.__table__)
+    update(ACCOUNTS)
     .where(accounts.id == bindparam("account"))
     .values(
         status=bindparam("status"),
@@ -420,7 +432,7 @@ ACCOUNT_STATUS = Statement(
 )
 LAST_POST = Statement(
     "LAST_POST",
-    update(Account.__table__)
+    update(ACCOUNTS)
     .where(accounts.id == bindparam("account"))
     .values(last_post_at=_now(), updated_at=_now()),
 )
@@ -436,7 +448,7 @@ CAMPAIGN_OPEN_JOBS = Statement(
 )
 CAMPAIGN_COMPLETED = Statement(
     "CAMPAIGN_COMPLETED",
-    update(Campaign.__table__)
+    update(CAMPAIGNS)
     .where(campaigns.id == bindparam("campaign"))
     .values(status=CampaignStatus.COMPLETED.value, updated_at=_now()),
 )
@@ -554,7 +566,7 @@ DUPLICATE = Statement(
 )
 HOLD = Statement(
     "HOLD",
-    update(Job.__table__)
+    update(JOBS)
     .where(jobs.id == bindparam("job"))
     .values(next_attempt_at=bindparam("until"), updated_at=_now()),
 )
