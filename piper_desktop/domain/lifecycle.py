@@ -264,10 +264,13 @@ def table_markdown() -> str:
         "| move | from | to | who | lease found | lease | attempts | event |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    def names(states: frozenset[JobStatus]) -> str:
+        return ", ".join(s.value for s in JobStatus if s in states)  # in life-cycle order
+
     for move in MOVES:
-        targets = "(same)" if move.targets is None else ", ".join(sorted(move.targets))
+        targets = "(same)" if move.targets is None else names(move.targets)
         lines.append(
-            f"| {move.name} | {', '.join(sorted(move.sources))} | {targets} "
+            f"| {move.name} | {names(move.sources)} | {targets} "
             f"| {', '.join(a.value for a in Actor if a in move.actors)} | {move.guard.value} "
             f"| {move.lease.value} | {move.attempts.value} | {move.event.value} |"
         )
