@@ -1,9 +1,9 @@
 """The claim pass: what is due now, what may run, and taking it with a lease.
 
-One write transaction (BEGIN IMMEDIATE, so two processes on one database take turns)
-reads the due jobs, applies the per-account rules and claims what may run with an atomic
-`UPDATE … WHERE status IN (queued, retrying) AND next_attempt_at <= now AND (lease free
-or expired)`. Rules, in order, for each due job:
+One write transaction (the store's, in which two processes on one database take turns)
+reads the due jobs (queued or retrying, due, lease free or expired), applies the
+per-account rules and claims what may run (the life cycle's `claim`, which applies only
+if the job is still as the pass read it). Rules, in order, for each due job:
 
 1. an account already posting (claimed / submitting / submitted) is skipped for now —
    one post at a time per account;
@@ -120,7 +120,7 @@ class DueJob:
     allow_duplicate: bool
     next_attempt_at: datetime
     username: str
-    account_status: str
+    account_status: AccountStatus
     cooldown_until: datetime | None
     timezone: str | None
     max_posts_per_day: int
@@ -137,7 +137,7 @@ class DueJob:
         return cls(
             row.id, row.status, row.account_id, row.campaign_id, row.media_id, row.route,
             row.caption, bool(row.pinned_time), bool(row.allow_duplicate), row.next_attempt_at,
-            row.username, row.account_status, row.cooldown_until, row.timezone,
+            row.username, AccountStatus(row.account_status), row.cooldown_until, row.timezone,
             row.max_posts_per_day, row.min_spacing_minutes, row.last_post_at,
             row.campaign_status, row.missed_policy, state_of(row),
         )  # fmt: skip
@@ -453,7 +453,7 @@ class ClaimPass:
             self._hold(job, until, f"@{job.username} is cooling down")
             return True
         self.change.account_status(job.account_id, AccountStatus.ACTIVE, None)
-        job.account_status = AccountStatus.ACTIVE.value
+        job.account_status = AccountStatus.ACTIVE
         return False
 
     def _duplicate(self, job: DueJob) -> bool:
