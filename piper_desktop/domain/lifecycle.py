@@ -184,10 +184,6 @@ def allowed(source: str, target: str, actor: Actor) -> bool:
     return any(move.allows(source, target, actor) for move in MOVES)
 
 
-def sources_of(name: str) -> frozenset[JobStatus]:
-    return TABLE[name].sources
-
-
 class IllegalTransition(DomainError):
     """A move the table does not allow (`message`: the caller's own words for it)."""
 

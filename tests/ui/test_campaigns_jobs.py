@@ -271,8 +271,7 @@ def test_jobs_mark_published_asks_for_the_url(ctx: AppContext, qtbot, tmp_path: 
 
     _select(panel, failed)
     panel.find_action("Mark published…").trigger()
-    dialog = panel.last_dialog
-    assert dialog is not None
+    dialog = panel.url_dialog
     dialog.edit.setText("https://www.tiktok.com/@acct/video/7")
     dialog.accept()
     qtbot.waitUntil(lambda: ctx.services.jobs.get(failed).status == "published")

@@ -519,7 +519,7 @@ class JobsPanel(TablePanel):
             self.ctx.info(f"Job #{row['id']} is {row.get('status')}: only a failed or "
                           "needs-attention job can be marked published")  # fmt: skip
             return
-        self.last_dialog = ask_text(
+        self.url_dialog = ask_text(
             self,
             "Mark published",
             f"Job #{row['id']}: the post's URL (you checked it is on the account)",
