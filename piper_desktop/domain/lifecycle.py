@@ -329,7 +329,14 @@ class Change:
                 owner or "nobody", name,
             )  # fmt: skip
             return None
-        target = to or (next(iter(spec.targets)) if spec.targets else JobStatus(state.status))
+        if to is not None:
+            target = to
+        elif spec.targets is None:
+            target = JobStatus(state.status)
+        elif len(spec.targets) == 1:
+            (target,) = spec.targets
+        else:
+            raise ValueError(f"move {name} goes to one of {sorted(spec.targets)}: say which")
         if not spec.allows(state.status, target, actor):
             raise IllegalTransition(state.id, state.status, target, actor, name)
         params: dict[str, Any] = {
@@ -354,7 +361,8 @@ class Change:
             state.campaign_id,
             values.get("route", state.route),
             owner if lease == Lease.TAKE else None if lease == Lease.RELEASE else state.lease_owner,
-            state.lease_expires_at,
+            params["lease_end"] if lease in (Lease.TAKE, Lease.RENEW)
+            else None if lease == Lease.RELEASE else state.lease_expires_at,
             state.attempts + 1 if attempts == Attempts.ADD
             else 0 if attempts == Attempts.RESET else state.attempts,
             state.max_attempts,

@@ -141,8 +141,11 @@ def _run(
         return
     receipts: list[Receipt] = []
 
+    current = started  # the job as the hand-off last moved it
+
     def on_receipt(receipt: Receipt) -> None:
-        ledger.record_receipt(started, receipt)
+        nonlocal current
+        current = ledger.record_receipt(current, receipt)
         receipts.append(receipt)
 
     try:
@@ -166,7 +169,7 @@ def _run(
         raise
     if not receipts or receipts[-1] != receipt:
         on_receipt(receipt)
-    runner.follow(started, request, receipt, publisher)
+    runner.follow(current, request, receipt, publisher)
 
 
 def until_window_closed(timeout: float | None = None) -> Callable[[Any], None]:

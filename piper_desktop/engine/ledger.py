@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.events import EngineEvents
-from ..domain.lifecycle import Actor, Change, JobRef, JobState
+from ..domain.lifecycle import TABLE, Actor, Change, JobRef, JobState
 from ..logs import get_logger, mask
 from ..publishing.base import CheckResult, PublishError, Receipt
 from ..store import statements as sql
@@ -92,6 +92,12 @@ class Ledger:
     def held(self, job: JobRecord) -> bool:
         return job.lease_owner == self.owner
 
+    @staticmethod
+    def _known(job: JobRef) -> int | JobState:
+        """A worker's record is the job as it last read or moved it (the write applies
+        only if the job is still so); anything else is read afresh."""
+        return job.state() if isinstance(job, JobRecord) else job.id
+
     def move(
         self,
         change: Change,
@@ -129,20 +135,20 @@ class Ledger:
             return None
         return job.but(attempts=moved.attempts, status=moved.status)
 
-    def record_receipt(self, job: JobRef, receipt: Receipt, actor: Actor | None = None) -> None:
+    def record_receipt(
+        self, job: JobRecord, receipt: Receipt, actor: Actor | None = None
+    ) -> JobRecord:
         """Keep the platform's receipt at once — before anything else happens. Kept even
-        if this engine's lease lapsed: it is the platform's word."""
+        if this engine's lease lapsed: it is the platform's word. Returns the job as it
+        is now (submitted, when it was claimed or submitting as `job` says)."""
         with self.change() as change:
-            state = change.state(job.id)
-            if state is None:
-                return
             data = {
                 k: v
                 for k, v in (receipt.extra or {}).items()
                 if isinstance(v, str | int | float | bool) or v is None
             }
             kept = change.receipt(
-                state,
+                job,
                 actor or self.actor,
                 receipt.kind,
                 receipt.value,
@@ -151,7 +157,7 @@ class Ledger:
                 | {"extra": data},
             )
             if not kept:
-                return  # the same receipt was already kept
+                return job  # the same receipt was already kept
             evidence = receipt.extra.get("evidence_png") if receipt.extra else None
             if isinstance(evidence, bytes | bytearray) and evidence:
                 change.tx.run(
@@ -162,6 +168,14 @@ class Ledger:
                     content=bytes(evidence),
                     now=change.now,
                 )
+        moved = job.status in TABLE["receipt"].sources
+        return job.but(
+            status=JobStatus.SUBMITTED.value if moved else job.status,
+            receipt_kind=receipt.kind,
+            receipt=receipt.value,
+            post_url=receipt.post_url or job.post_url,
+            submitted_at=change.now,
+        )
 
     def last_receipt_extra(self, job_id: int, value: str) -> dict[str, Any]:
         """The extra fields the platform gave with receipt `value` (from its event)."""
@@ -186,7 +200,7 @@ class Ledger:
         with self.change() as change:
             moved = self.move(
                 change,
-                job.id,
+                self._known(job),
                 "verify",
                 note or f"the platform is processing it; next check {next_check.isoformat()}",
                 actor=actor,
@@ -205,7 +219,7 @@ class Ledger:
         with self.change() as change:
             self.move(
                 change,
-                job.id,
+                self._known(job),
                 "publish",
                 message,
                 data={"post_url": url, "post_id": result.post_id},

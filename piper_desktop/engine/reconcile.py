@@ -114,7 +114,7 @@ def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
         )
         return "attention"
     if receipt is not None:
-        ledger.record_receipt(job, receipt)
+        job = ledger.record_receipt(job, receipt)
         ledger.verifying(job, now, f"{was}; the platform has it, status checks resume")
         return "found"
     back = JobStatus.RETRYING.value if orphan.attempts else JobStatus.QUEUED.value

@@ -152,9 +152,11 @@ class JobRunner:
         if started is None:
             return
         receipts: list[Receipt] = []
+        current = started  # the job as this worker last moved it
 
         def on_receipt(receipt: Receipt) -> None:
-            self.ledger.record_receipt(job, receipt)
+            nonlocal current
+            current = self.ledger.record_receipt(current, receipt)
             receipts.append(receipt)
 
         def on_progress(stage: str, fraction: float | None) -> None:
@@ -189,10 +191,10 @@ class JobRunner:
             on_receipt(receipt)
         if self.stopping.is_set():
             self.ledger.verifying(
-                job, self.clock.now(), "engine stopping; status checks resume at the next start"
+                current, self.clock.now(), "engine stopping; status checks resume at the next start"
             )
             return
-        self.follow(started, request, receipt, publisher)
+        self.follow(current, request, receipt, publisher)
 
     def error(self, job: JobRecord, account: AccountRecord, exc: PublishError) -> None:
         self.ledger.artifacts(job.id, exc.artifacts)
