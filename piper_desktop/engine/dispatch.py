@@ -128,8 +128,11 @@ class DueJob:
     last_post_at: datetime | None
     campaign_status: str | None
     missed_policy: str | None
-    # the job as the life cycle read it (status, lease, attempts)
-    state: JobState
+    row: Row  # as read (the life cycle's view of the job comes from it when needed)
+
+    def state(self) -> JobState:
+        """The job as the life cycle reads it (status, lease, attempts)."""
+        return state_of(self.row)
 
     @classmethod
     def of(cls, row: Row) -> DueJob:
@@ -139,7 +142,7 @@ class DueJob:
             row.caption, bool(row.pinned_time), bool(row.allow_duplicate), row.next_attempt_at,
             row.username, AccountStatus(row.account_status), row.cooldown_until, row.timezone,
             row.max_posts_per_day, row.min_spacing_minutes, row.last_post_at,
-            row.campaign_status, row.missed_policy, state_of(row),
+            row.campaign_status, row.missed_policy, row,
         )  # fmt: skip
 
 
@@ -420,7 +423,7 @@ class ClaimPass:
     def _refuse(self, job: DueJob, move: str, message: str, reason: str, data: dict[str, Any]) -> None:
         """The claim pass moves a due job elsewhere (failed, or to the operator)."""
         moved = self.change.move(
-            job.state, move, Actor.ENGINE, message, data=data, reason=reason
+            job.state(), move, Actor.ENGINE, message, data=data, reason=reason
         )
         if moved is not None:
             job.status = moved.status
@@ -512,7 +515,7 @@ class ClaimPass:
 
     def _claim(self, job: DueJob) -> bool:
         previous = job.status
-        if not self._lease(job.state, "claim"):
+        if not self._lease(job.state(), "claim"):
             return False
         job.status = JobStatus.CLAIMED.value
         self.result.work.append(Work(job.id, "publish", job.route, job.account_id, previous))

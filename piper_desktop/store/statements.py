@@ -94,7 +94,7 @@ def _result_processor(kind: TypeEngine[Any], dialect: Dialect) -> Processor | No
 class Compiled:
     """One statement compiled for one dialect: its SQL, parameter order and converters."""
 
-    __slots__ = ("_convert", "_named", "_plan", "row", "sql")
+    __slots__ = ("_convert", "_fill", "_named", "_template", "row", "sql")
 
     def __init__(self, construct: ClauseElement, dialect: Dialect) -> None:
         compiled = cast(SQLCompiler, construct.compile(dialect=dialect))
@@ -108,14 +108,23 @@ class Compiled:
         positions = getattr(compiled, "positiontup", None)
         self._named: tuple[str, ...] | None = None if positions else tuple(binds)
         names = tuple(positions) if positions else tuple(binds)
-        self._plan = tuple((name, *binds[name]) for name in names)
+        # the constants converted once; each run fills in what the caller gives
+        self._template: list[Any] = []
+        fill: list[tuple[int, str, Processor | None, Any]] = []
+        for index, name in enumerate(names):
+            processor, default = binds[name]
+            if default is _MISSING or default is None or processor is None:
+                self._template.append(default)
+            else:
+                self._template.append(processor(default))
+            fill.append((index, name, processor, default))
+        self._fill = tuple(fill)
         self.row: Callable[[Iterable[Any]], Row] | None = None
         self._convert: tuple[tuple[int, Processor], ...] = ()
         columns = getattr(construct, "selected_columns", None)
         if columns is not None and len(columns):
-            # named access at C speed (namedtuple's own getters)
             row_type: Any = _namedtuple("Row", [c.key for c in columns])
-            self.row = row_type._make
+            self.row = row_type._make  # named access at C speed (namedtuple's getters)
             self._convert = tuple(
                 (i, p)
                 for i, c in enumerate(columns)
@@ -125,22 +134,18 @@ class Compiled:
     @property
     def required(self) -> tuple[str, ...]:
         """The parameters a caller must give (the constants are the statement's own)."""
-        return tuple(dict.fromkeys(n for n, _, default in self._plan if default is _MISSING))
+        return tuple(dict.fromkeys(n for _, n, _, default in self._fill if default is _MISSING))
 
     def parameters(self, given: Mapping[str, Any]) -> list[Any] | dict[str, Any]:
         """The values to execute with: `given` by name, else the statement's constants,
         each converted to its stored form."""
-        values: list[Any] = []
-        for name, processor, default in self._plan:
-            value = given.get(name, default)
-            if value is None or processor is None:
-                if value is _MISSING:
-                    raise KeyError(f"parameter {name!r} not given for: {self.sql}")
-                values.append(value)
-            elif value is _MISSING:
+        values = self._template.copy()
+        for index, name, processor, default in self._fill:
+            if name in given:
+                value = given[name]
+                values[index] = value if value is None or processor is None else processor(value)
+            elif default is _MISSING:
                 raise KeyError(f"parameter {name!r} not given for: {self.sql}")
-            else:
-                values.append(processor(value))
         if self._named is not None:
             return dict(zip(self._named, values, strict=True))
         return values
