@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..store.db import Database
 from ..store.enums import (
+    WAITING_JOB_STATUSES,
     AccountStatus,
     CampaignStatus,
     CampaignStrategy,
@@ -315,7 +316,7 @@ class CampaignService:
             if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
                 raise DomainError(f"campaign {campaign.name!r} is {campaign.status}")
             campaign.status = CampaignStatus.CANCELLED.value
-            waiting = [JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value]
+            waiting = [s.value for s in WAITING_JOB_STATUSES]
             ids = list(
                 session.scalars(
                     select(Job.id).where(Job.campaign_id == campaign_id, Job.status.in_(waiting))

@@ -15,7 +15,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..store.enums import IN_FLIGHT_JOB_STATUSES, SLOTTED_JOB_STATUSES, JobStatus
+from ..store.enums import SLOTTED_JOB_STATUSES
 from ..store.models import Job, Setting
 from .settings import DEFS
 
@@ -37,8 +37,6 @@ class PostedJob(Protocol):
     @property
     def scheduled_at(self) -> datetime | None: ...
 
-# what the engine compares against at claim time: posts that happened or are happening
-POSTED_STATUSES = frozenset(IN_FLIGHT_JOB_STATUSES | {JobStatus.PUBLISHED})
 
 
 def window_days(session: Session) -> int:

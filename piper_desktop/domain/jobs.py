@@ -10,7 +10,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ..store.db import Database
-from ..store.enums import FINAL_JOB_STATUSES, SLOTTED_JOB_STATUSES, JobRoute, JobStatus
+from ..store.enums import (
+    FINAL_JOB_STATUSES,
+    SLOTTED_JOB_STATUSES,
+    WAITING_JOB_STATUSES,
+    JobRoute,
+    JobStatus,
+)
 from ..store.models import Account, Artifact, Job, JobEvent, MediaItem
 from . import fields as f
 from . import lifecycle
@@ -376,7 +382,7 @@ class JobService:
     def bulk_cancel(self, **filters: Any) -> builtins.list[int]:
         done = []
         for job in self.list(
-            status=[JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value],
+            status=[s.value for s in WAITING_JOB_STATUSES],
             **filters,
         ):
             self.cancel(job.id)

@@ -48,6 +48,7 @@ from sqlalchemy.types import TypeEngine
 from .enums import (
     FINAL_JOB_STATUSES,
     IN_FLIGHT_JOB_STATUSES,
+    POSTED_JOB_STATUSES,
     POSTING_JOB_STATUSES,
     RUNNABLE_ACCOUNT_STATUSES,
     CampaignStatus,
@@ -560,7 +561,7 @@ DUPLICATE = Statement(
         jobs.account_id == bindparam("account"),
         jobs.media_id == bindparam("media"),
         jobs.id != bindparam("job"),
-        _in(jobs.status, POSTING_JOB_STATUSES | {JobStatus.VERIFYING, JobStatus.PUBLISHED}),
+        _in(jobs.status, POSTED_JOB_STATUSES),
         func.coalesce(jobs.published_at, jobs.submitted_at, jobs.scheduled_at).between(
             bindparam("since", type_=jobs.published_at.type),
             bindparam("until", type_=jobs.published_at.type),

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from ...domain import lifecycle
 from ...domain.errors import DomainError
-from ...store.enums import IN_FLIGHT_JOB_STATUSES, JobRoute, JobStatus
+from ...store.enums import IN_FLIGHT_JOB_STATUSES, WAITING_JOB_STATUSES, JobRoute, JobStatus
 from .. import formatting as fmt
 from .. import theme
 from ..context import AppContext
@@ -41,14 +41,14 @@ from ..table_panel import FilterDef, TablePanel
 from ..tasks import run_task
 
 STATUS_GROUPS = {
-    "waiting": [JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value],
+    "waiting": [s.value for s in WAITING_JOB_STATUSES],
     "in_flight": [s.value for s in IN_FLIGHT_JOB_STATUSES],
     "problems": [JobStatus.FAILED.value, JobStatus.NEEDS_ATTENTION.value],
 }
 # what the life cycle lets the operator do (domain/lifecycle.py)
 RETRYABLE = {s.value for s in lifecycle.TABLE["operator_retry"].sources}
 MARKABLE = {s.value for s in lifecycle.TABLE["mark_published"].sources}
-CANCELLABLE = {JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value}
+CANCELLABLE = {s.value for s in WAITING_JOB_STATUSES}
 
 
 def _account(row: dict[str, Any]) -> str:
