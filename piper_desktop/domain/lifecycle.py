@@ -260,6 +260,7 @@ def table_markdown() -> str:
         "| move | from | to | who | lease found | lease | attempts | event |",
         "|---|---|---|---|---|---|---|---|",
     ]
+
     def names(states: frozenset[JobStatus]) -> str:
         return ", ".join(s.value for s in JobStatus if s in states)  # in life-cycle order
 
@@ -515,6 +516,9 @@ class Change:
             status=status.value,
             data={}
             if status == AccountStatus.ACTIVE
-            else {"cooldown_until": until.isoformat() if status == AccountStatus.COOLDOWN and until else None},
+            else {
+                "cooldown_until": until.isoformat()
+                if status == AccountStatus.COOLDOWN and until
+                else None
+            },
         )
-

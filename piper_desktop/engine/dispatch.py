@@ -420,11 +420,11 @@ class ClaimPass:
             {"until": until.isoformat()},
         )
 
-    def _refuse(self, job: DueJob, move: str, message: str, reason: str, data: dict[str, Any]) -> None:
+    def _refuse(
+        self, job: DueJob, move: str, message: str, reason: str, data: dict[str, Any]
+    ) -> None:
         """The claim pass moves a due job elsewhere (failed, or to the operator)."""
-        moved = self.change.move(
-            job.state(), move, Actor.ENGINE, message, data=data, reason=reason
-        )
+        moved = self.change.move(job.state(), move, Actor.ENGINE, message, data=data, reason=reason)
         if moved is not None:
             job.status = moved.status
 

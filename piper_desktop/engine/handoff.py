@@ -33,6 +33,7 @@ from .runner import JobRunner
 
 log = get_logger("engine")
 
+
 def resolve_job(
     services: Services,
     job_id: int,

@@ -387,4 +387,3 @@ def error_summary(error: PublishError) -> str:
     if error.log_id:
         parts.append(f"(log_id {error.log_id})")
     return " ".join(parts)
-

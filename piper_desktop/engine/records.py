@@ -122,7 +122,5 @@ def load_job(tx: Tx, job_id: int) -> LoadedJob | None:
     account = AccountRecord(
         row.account_id, row.platform, row.username, row.timezone, row.routes or [], proxy
     )
-    media = MediaRecord(
-        row.media_id, row.path, row.size, row.sha256, row.duration_sec, row.title
-    )
+    media = MediaRecord(row.media_id, row.path, row.size, row.sha256, row.duration_sec, row.title)
     return LoadedJob(job, account, media)

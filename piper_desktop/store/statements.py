@@ -348,9 +348,7 @@ STORE_RECEIPT = Statement(
         receipt=bindparam("value"),
         post_url=func.coalesce(bindparam("post_url", type_=jobs.post_url.type), jobs.post_url),
         submitted_at=_now(),
-        status=case(
-            (jobs.status == bindparam("source"), bindparam("target")), else_=jobs.status
-        ),
+        status=case((jobs.status == bindparam("source"), bindparam("target")), else_=jobs.status),
         updated_at=_now(),
     ),
 )
@@ -634,4 +632,3 @@ def all_statements() -> Iterator[Statement]:
         if isinstance(value, Statement):
             yield value
     yield recent_posts(RECENT_POSTS_MAX)
-

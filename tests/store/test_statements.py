@@ -32,8 +32,10 @@ def test_statement_prepares_and_runs_on_the_migrated_schema(
     compiled = statement.compiled(db.engine.dialect)
     # every parameter a plausible value of its kind: times as times, the rest as None
     given = {
-        name: NOW if name in {"now", "since", "until", "lease_end", "next_at"}
-        else 5 if name == "limit"
+        name: NOW
+        if name in {"now", "since", "until", "lease_end", "next_at"}
+        else 5
+        if name == "limit"
         else None
         for name in compiled.required
     }
