@@ -77,6 +77,14 @@ def register(commands: Any) -> None:
     )
     retry.set_defaults(handler=cmd_retry)
 
+    mark = sub.add_parser(
+        "mark-published", help="a failed / needs-attention job you checked went out after all"
+    )
+    mark.add_argument("job", type=int)
+    mark.add_argument("--url", required=True, help="the post's URL on the platform")
+    mark.add_argument("--json", action="store_true")
+    mark.set_defaults(handler=cmd_mark_published)
+
     stats = sub.add_parser("stats", help="counts by status, route and account; success rate")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=cmd_stats)
@@ -168,6 +176,13 @@ def cmd_retry(args: Namespace) -> int:
         services.jobs.retry(job_id, force=args.force)
         ids.append(job_id)
     print(f"re-queued {len(ids)} job(s)")
+    return 0
+
+
+def cmd_mark_published(args: Namespace) -> int:
+    services = open_services(args)
+    job = services.jobs.mark_published(args.job, args.url)
+    emit(services.jobs.to_dict(job), as_json=args.json)
     return 0
 
 

@@ -39,7 +39,8 @@ def register(commands: Commands) -> None:
 
 
 def cmd_run(args: Namespace) -> int:
-    from ..engine import Engine, EngineConfig, EngineEvent
+    from ..domain.events import EngineEvent
+    from ..engine import Engine, EngineConfig
     from ..engine.notify import TelegramNotifier
 
     services = open_services(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import random
 import string
 from collections import Counter
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..store.db import Database
 from ..store.enums import (
+    WAITING_JOB_STATUSES,
     AccountStatus,
     CampaignStatus,
     CampaignStrategy,
@@ -24,9 +26,12 @@ from ..store.enums import (
 )
 from ..store.models import Account, Campaign, Job, MediaItem
 from . import fields as f
+from . import lifecycle
 from .accounts import has_tag, normalise_username
 from .errors import DomainError, NotFound, ValidationError
+from .events import EngineEvents, EventKind
 from .jobs import CAPTION_MAX, add_event, parse_options
+from .lifecycle import Actor
 from .records import row_dict
 from .reslot import reslot_late_campaign_jobs
 from .slots import account_calendar, global_caps
@@ -99,8 +104,9 @@ def _hashtags(*groups: list[str]) -> str:
 
 
 class CampaignService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EngineEvents | None = None) -> None:
         self.db = db
+        self.bus = events or EngineEvents()
 
     def create(self, record: dict[str, Any]) -> Campaign:
         values = f.parse_record(FIELDS, record)
@@ -238,7 +244,9 @@ class CampaignService:
             planned.append(PlannedJob(account, item, slot, caption))
         return planned
 
-    def preview(self, campaign_id: int, now: datetime | None = None) -> list[dict[str, Any]]:
+    def preview(
+        self, campaign_id: int, now: datetime | None = None
+    ) -> builtins.list[dict[str, Any]]:
         with self.db.session() as session:
             campaign = session.get(Campaign, campaign_id)
             if campaign is None:
@@ -253,7 +261,7 @@ class CampaignService:
                 for p in self.plan(campaign, session, now)
             ]
 
-    def start(self, campaign_id: int, now: datetime | None = None) -> list[int]:
+    def start(self, campaign_id: int, now: datetime | None = None) -> builtins.list[int]:
         with self.db.write() as session:
             campaign = session.get(Campaign, campaign_id)
             if campaign is None:
@@ -267,7 +275,7 @@ class CampaignService:
                     media_id=planned.media.id,
                     campaign_id=campaign.id,
                     route=campaign.route,
-                    status=JobStatus.QUEUED.value,
+                    status=lifecycle.INITIAL.value,
                     caption=planned.caption,
                     options=dict(campaign.options or {}),
                     scheduled_at=planned.scheduled_at,
@@ -277,7 +285,7 @@ class CampaignService:
                 )
                 session.add(job)
                 session.flush()
-                add_event(session, job, "created", f"campaign {campaign.name}")
+                add_event(session, job, EventKind.CREATED, f"campaign {campaign.name}")
                 ids.append(job.id)
             campaign.status = CampaignStatus.RUNNING.value
             return ids
@@ -308,26 +316,23 @@ class CampaignService:
 
     def cancel(self, campaign_id: int) -> int:
         """Cancel the campaign and its queued jobs; jobs in flight finish."""
-        with self.db.write() as session:
+        with lifecycle.committed(self.db, self.bus) as (session, change):
             campaign = session.get(Campaign, campaign_id)
             if campaign is None:
                 raise NotFound("campaign", campaign_id)
             if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
                 raise DomainError(f"campaign {campaign.name!r} is {campaign.status}")
             campaign.status = CampaignStatus.CANCELLED.value
-            count = 0
-            for job in session.scalars(
-                select(Job).where(
-                    Job.campaign_id == campaign_id,
-                    Job.status.in_(
-                        [JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value]
-                    ),
+            waiting = [s.value for s in WAITING_JOB_STATUSES]
+            ids = list(
+                session.scalars(
+                    select(Job.id).where(Job.campaign_id == campaign_id, Job.status.in_(waiting))
                 )
-            ):
-                job.status = JobStatus.CANCELLED.value
-                job.next_attempt_at = None
-                add_event(session, job, "cancelled", "campaign cancelled")
-                count += 1
+            )
+            count = 0
+            for job_id in ids:
+                if change.move(job_id, "cancel", Actor.OPERATOR, "campaign cancelled"):
+                    count += 1
             return count
 
     def progress(self, campaign_id: int) -> dict[str, Any]:

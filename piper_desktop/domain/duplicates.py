@@ -10,17 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..store.enums import IN_FLIGHT_JOB_STATUSES, SLOTTED_JOB_STATUSES, JobStatus
+from ..store.enums import SLOTTED_JOB_STATUSES
 from ..store.models import Job, Setting
 from .settings import DEFS
 
 WINDOW_KEY = "engine.duplicate_window_days"
-# what the engine compares against at claim time: posts that happened or are happening
-POSTED_STATUSES = frozenset(IN_FLIGHT_JOB_STATUSES | {JobStatus.PUBLISHED})
+
+
+class PostedJob(Protocol):
+    """The earlier job a duplicate repeats, as far as the message names it (a Job row,
+    or the claim pass's record of one)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def submitted_at(self) -> datetime | None: ...
+    @property
+    def scheduled_at(self) -> datetime | None: ...
+
 
 
 def window_days(session: Session) -> int:
@@ -61,7 +77,7 @@ def find_duplicate(
     return session.scalar(query)
 
 
-def duplicate_message(other: Job) -> str:
+def duplicate_message(other: PostedJob) -> str:
     when = other.published_at or other.submitted_at or other.scheduled_at
     stamp = when.strftime("%Y-%m-%d %H:%M UTC") if when else "an unknown time"
     return (

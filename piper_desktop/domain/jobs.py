@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,11 +10,19 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ..store.db import Database
-from ..store.enums import FINAL_JOB_STATUSES, JobRoute, JobStatus
+from ..store.enums import (
+    FINAL_JOB_STATUSES,
+    WAITING_JOB_STATUSES,
+    JobRoute,
+    JobStatus,
+)
 from ..store.models import Account, Artifact, Job, JobEvent, MediaItem
 from . import fields as f
+from . import lifecycle
 from .duplicates import duplicate_message, find_duplicate, window_days
-from .errors import DomainError, NotFound, ValidationError
+from .errors import Conflict, DomainError, NotFound, ValidationError
+from .events import EngineEvents, EventKind
+from .lifecycle import Actor, IllegalTransition
 from .records import row_dict
 from .slots import account_calendar, global_caps
 
@@ -57,8 +66,10 @@ def add_event(
 
 
 class JobService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EngineEvents | None = None) -> None:
         self.db = db
+        # the operator's moves are announced here (Services shares it with the engine)
+        self.bus = events or EngineEvents()
 
     def add(
         self,
@@ -95,10 +106,11 @@ class JobService:
                 calendar = account_calendar(session, account, global_caps(session))
                 scheduled = calendar.next_free(now)
                 pinned = False
-            elif isinstance(at, datetime):
-                scheduled = f.moment()("at", at)
             else:
-                scheduled = f.moment()("at", at)
+                moment = f.moment()("at", at)
+                if moment is None:  # a blank --at
+                    raise ValidationError("at", "give a time, 'now' or 'auto'")
+                scheduled = moment
             if not allow_duplicate:
                 other = find_duplicate(
                     session,
@@ -123,7 +135,7 @@ class JobService:
                 media_id=media.id,
                 campaign_id=campaign_id,
                 route=route,
-                status=JobStatus.QUEUED.value,
+                status=lifecycle.INITIAL.value,
                 caption=caption,
                 options=opts,
                 scheduled_at=scheduled,
@@ -134,7 +146,7 @@ class JobService:
             )
             session.add(job)
             session.flush()
-            add_event(session, job, "created", f"queued for {scheduled.isoformat()}")
+            add_event(session, job, EventKind.CREATED, f"queued for {scheduled.isoformat()}")
             return job
 
     def get(self, job_id: int) -> Job:
@@ -205,7 +217,7 @@ class JobService:
             )
             return session.scalar(query) or 0
 
-    def events(self, job_id: int) -> list[JobEvent]:
+    def events(self, job_id: int) -> builtins.list[JobEvent]:
         with self.db.session() as session:
             return list(
                 session.scalars(
@@ -213,7 +225,7 @@ class JobService:
                 )
             )
 
-    def artifacts(self, job_id: int) -> list[Artifact]:
+    def artifacts(self, job_id: int) -> builtins.list[Artifact]:
         with self.db.session() as session:
             return list(
                 session.scalars(
@@ -222,20 +234,25 @@ class JobService:
             )
 
     def cancel(self, job_id: int) -> Job:
-        with self.db.write() as session:
-            job = session.get(Job, job_id)
-            if job is None:
+        with lifecycle.committed(self.db, self.bus) as (session, change):
+            state = change.state(job_id)
+            if state is None:
                 raise NotFound("job", job_id)
-            if job.status in FINAL_JOB_STATUSES:
-                raise DomainError(f"job {job_id} is already {job.status}")
-            if job.status in (JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.VERIFYING):
-                raise DomainError(
-                    f"job {job_id} is {job.status}: the platform already has it, it cannot be cancelled"
+            if not lifecycle.TABLE["cancel"].allows(
+                state.status, JobStatus.CANCELLED, Actor.OPERATOR
+            ):
+                if state.status in FINAL_JOB_STATUSES:
+                    why = f"job {job_id} is already {state.status}"
+                else:
+                    why = (
+                        f"job {job_id} is {state.status}: the platform already has it, "
+                        "it cannot be cancelled"
+                    )
+                raise IllegalTransition(
+                    job_id, state.status, JobStatus.CANCELLED, Actor.OPERATOR, "cancel", why
                 )
-            job.status = JobStatus.CANCELLED.value
-            job.next_attempt_at = None
-            add_event(session, job, "cancelled", "cancelled by the operator")
-            return job
+            self._moved(change.move(state, "cancel", Actor.OPERATOR, "cancelled by the operator"))
+            return self._reloaded(session, job_id)
 
     def retry(self, job_id: int, *, force: bool = False, now: datetime | None = None) -> Job:
         """Queue a failed / needs-attention / cancelled job again, now.
@@ -244,37 +261,89 @@ class JobService:
         receipt) is only re-queued with force=True: the operator has checked that
         nothing was posted.
         """
-        with self.db.write() as session:
-            job = session.get(Job, job_id)
-            if job is None:
+        with lifecycle.committed(self.db, self.bus, now) as (session, change):
+            state = change.state(job_id)
+            if state is None:
                 raise NotFound("job", job_id)
-            retryable = (JobStatus.FAILED, JobStatus.NEEDS_ATTENTION, JobStatus.CANCELLED)
-            if job.status not in retryable:
-                raise DomainError(
-                    f"job {job_id} is {job.status}; only failed, needs_attention or cancelled jobs can be retried"
+            if not lifecycle.TABLE["operator_retry"].allows(
+                state.status, JobStatus.QUEUED, Actor.OPERATOR
+            ):
+                raise IllegalTransition(
+                    job_id,
+                    state.status,
+                    JobStatus.QUEUED,
+                    Actor.OPERATOR,
+                    "operator_retry",
+                    f"job {job_id} is {state.status}; only failed, needs_attention or "
+                    "cancelled jobs can be retried",
                 )
-            maybe_posted = job.receipt is not None or job.submitted_at is not None
+            maybe_posted = state.receipt is not None or state.submitted_at is not None
             if maybe_posted and not force:
                 raise DomainError(
-                    f"job {job_id} may already be on the platform (receipt {job.receipt or 'unknown'}): "
+                    f"job {job_id} may already be on the platform (receipt {state.receipt or 'unknown'}): "
                     "check the account, then retry with --force"
                 )
-            job.status = JobStatus.QUEUED.value
-            job.attempts = 0
-            job.next_attempt_at = now or datetime.now(UTC)
-            job.last_error = None
-            job.attention_reason = None
-            job.lease_owner = None
-            job.lease_expires_at = None
-            if force:
-                job.receipt = job.receipt_kind = None
-                job.submitted_at = None
-            add_event(
-                session, job, "retry", "re-queued by the operator" + (" (forced)" if force else "")
+            moved = change.move(
+                state,
+                "operator_retry",
+                Actor.OPERATOR,
+                "re-queued by the operator" + (" (forced)" if force else ""),
+                next_at=change.now,
+                force=force,
             )
-            return job
+            self._moved(moved)
+            return self._reloaded(session, job_id)
 
-    def bulk_retry(self, *, status: str = JobStatus.FAILED.value, **filters: Any) -> list[int]:
+    def mark_published(self, job_id: int, url: str, *, now: datetime | None = None) -> Job:
+        """The operator checked that a failed or needs-attention job went out after all:
+        published, with the post's URL (its campaign may complete)."""
+        url = f.text(2000, required=True, pattern=r"https?://\S+")("url", url) or ""
+        if not url:
+            raise ValidationError("url", "give the post's URL")
+        with lifecycle.committed(self.db, self.bus, now) as (session, change):
+            state = change.state(job_id)
+            if state is None:
+                raise NotFound("job", job_id)
+            if not lifecycle.TABLE["mark_published"].allows(
+                state.status, JobStatus.PUBLISHED, Actor.OPERATOR
+            ):
+                raise IllegalTransition(
+                    job_id,
+                    state.status,
+                    JobStatus.PUBLISHED,
+                    Actor.OPERATOR,
+                    "mark_published",
+                    f"job {job_id} is {state.status}; only failed or needs_attention jobs "
+                    "can be marked published",
+                )
+            moved = change.move(
+                state,
+                "mark_published",
+                Actor.OPERATOR,
+                f"marked published by the operator: {url}",
+                data={"post_url": url, "post_id": None},
+                post_url=url,
+                post_id=None,
+                results=None,
+                error=None,
+            )
+            self._moved(moved)
+            return self._reloaded(session, job_id)
+
+    @staticmethod
+    def _moved(moved: lifecycle.JobState | None) -> None:
+        if moved is None:  # changed between the read and the write (another writer)
+            raise Conflict("the job changed meanwhile; look at it again")
+
+    @staticmethod
+    def _reloaded(session: Session, job_id: int) -> Job:
+        # the life cycle wrote the row with statements: read it afresh
+        job = session.get(Job, job_id, populate_existing=True)
+        if job is None:
+            raise NotFound("job", job_id)
+        return job
+
+    def bulk_retry(self, *, status: str = JobStatus.FAILED.value, **filters: Any) -> builtins.list[int]:
         done = []
         for job in self.list(status=status, **filters):
             try:
@@ -284,10 +353,10 @@ class JobService:
                 continue
         return done
 
-    def bulk_cancel(self, **filters: Any) -> list[int]:
+    def bulk_cancel(self, **filters: Any) -> builtins.list[int]:
         done = []
         for job in self.list(
-            status=[JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value],
+            status=[s.value for s in WAITING_JOB_STATUSES],
             **filters,
         ):
             self.cancel(job.id)
@@ -326,7 +395,7 @@ class JobService:
             "avg_seconds_scheduled_to_published": (sum(delays) / len(delays)) if delays else None,
         }
 
-    def upcoming(self, limit: int = 10, now: datetime | None = None) -> list[Job]:
+    def upcoming(self, limit: int = 10, now: datetime | None = None) -> builtins.list[Job]:
         now = now or datetime.now(UTC)
         with self.db.session() as session:
             return list(

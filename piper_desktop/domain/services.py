@@ -7,6 +7,7 @@ from functools import cached_property
 from ..store.db import Database
 from .accounts import AccountService
 from .campaigns import CampaignService
+from .events import EngineEvents
 from .jobs import JobService
 from .media import MediaService
 from .profiles import ProfileService
@@ -15,8 +16,10 @@ from .settings import SettingsService
 
 
 class Services:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EngineEvents | None = None) -> None:
         self.db = db
+        # one bus for the engine's and the operator's moves (the Engine uses it by default)
+        self.events = events or EngineEvents()
 
     @cached_property
     def accounts(self) -> AccountService:
@@ -36,11 +39,11 @@ class Services:
 
     @cached_property
     def campaigns(self) -> CampaignService:
-        return CampaignService(self.db)
+        return CampaignService(self.db, self.events)
 
     @cached_property
     def jobs(self) -> JobService:
-        return JobService(self.db)
+        return JobService(self.db, self.events)
 
     @cached_property
     def settings(self) -> SettingsService:

@@ -9,16 +9,12 @@ from __future__ import annotations
 from .clock import Clock, ManualClock, SystemClock
 from .config import EngineConfig
 from .engine import Engine
-from .events import EngineEvent, EngineEvents, EventKind
 from .publishers import PublisherFactory, RouteNotConfigured
 
 __all__ = [
     "Clock",
     "Engine",
     "EngineConfig",
-    "EngineEvent",
-    "EngineEvents",
-    "EventKind",
     "ManualClock",
     "PublisherFactory",
     "RouteNotConfigured",

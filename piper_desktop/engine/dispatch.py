@@ -1,9 +1,9 @@
 """The claim pass: what is due now, what may run, and taking it with a lease.
 
-One write transaction (BEGIN IMMEDIATE, so two processes on one database take turns)
-reads the due jobs, applies the per-account rules and claims what may run with an atomic
-`UPDATE … WHERE status IN (queued, retrying) AND next_attempt_at <= now AND (lease free
-or expired)`. Rules, in order, for each due job:
+One write transaction (the store's, in which two processes on one database take turns)
+reads the due jobs (queued or retrying, due, lease free or expired), applies the
+per-account rules and claims what may run (the life cycle's `claim`, which applies only
+if the job is still as the pass read it). Rules, in order, for each due job:
 
 1. an account already posting (claimed / submitting / submitted) is skipped for now —
    one post at a time per account;
@@ -22,8 +22,9 @@ Held jobs get a later `next_attempt_at` (and one "held" event): no attempt is sp
 Status checks of submitted posts (`verifying` jobs whose next check is due) are claimed
 in the same pass and share the worker limits.
 
-The pass runs after every finished job, so it runs plain SQL on the DB-API connection;
-the rare re-slotting of a missed job needs the ORM and follows in a transaction of its
+The pass runs after every finished job, so its statements are compiled once
+(store/statements.py); every status it writes is a move of the job life cycle
+(domain/lifecycle.py). The rare re-slotting of a missed job needs the ORM and follows in a transaction of its
 own (`reslot_missed`), which moves a job only if it is still queued, free and due at
 the time the pass saw (another process, or the operator, may have moved it since).
 """
@@ -35,94 +36,31 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.duplicates import POSTED_STATUSES, duplicate_message
+from ..domain.duplicates import duplicate_message
+from ..domain.events import EventKind
+from ..domain.lifecycle import Actor, Change, JobState
 from ..domain.policy import NO_CAPS, AccountRules, Caps, PostBook, Rule, decide
 from ..domain.reslot import reslot_jobs
-from ..store.enums import AccountStatus, CampaignStatus, JobStatus, MissedPolicy
+from ..store import statements as sql
+from ..store.db import Tx
+from ..store.enums import (
+    CLAIMABLE_JOB_STATUSES,
+    RUNNABLE_ACCOUNT_STATUSES,
+    AccountStatus,
+    CampaignStatus,
+    JobStatus,
+    MissedPolicy,
+)
 from ..store.models import Account, Campaign, Job
-from ..store.types import time_from_db, time_to_db
+from ..store.statements import Row
 from .config import EngineConfig
-from .events import EventKind
-from .ledger import Ledger, Transition, campaign_done, sql_list
+from .ledger import Ledger
 
-CLAIMABLE = (JobStatus.QUEUED.value, JobStatus.RETRYING.value)
-# an account with a job in one of these is posting right now
-POSTING = (JobStatus.CLAIMED.value, JobStatus.SUBMITTING.value, JobStatus.SUBMITTED.value)
-RUNNABLE_ACCOUNTS = (AccountStatus.ACTIVE.value, AccountStatus.COOLDOWN.value)
-
-LEASE_FREE = "(j.lease_owner IS NULL OR j.lease_expires_at < :now)"
-
-# verifying jobs by next check: the due ones are claimed, the first later one tells the
-# engine when to look again (so passes in between skip this query)
-CHECKS = f"""
-SELECT j.id, j.route, j.account_id, j.next_attempt_at FROM jobs AS j
-WHERE j.status = '{JobStatus.VERIFYING.value}' AND {LEASE_FREE}
-ORDER BY j.next_attempt_at, j.id LIMIT :limit
-"""
-CLAIM_CHECK = f"""
-UPDATE jobs AS j SET lease_owner = :owner, lease_expires_at = :lease_end, updated_at = :now
-WHERE j.id = :job AND j.status = '{JobStatus.VERIFYING.value}' AND j.next_attempt_at <= :now
-  AND {LEASE_FREE}
-"""
-DUE_JOBS = f"""
-SELECT j.id, j.status, j.account_id, j.campaign_id, j.media_id, j.route, j.caption,
-       j.pinned_time, j.allow_duplicate, j.next_attempt_at,
-       a.username, a.status, a.cooldown_until, a.timezone, a.max_posts_per_day,
-       a.min_spacing_minutes, a.last_post_at,
-       c.status, c.missed_policy
-FROM jobs AS j
-JOIN accounts AS a ON a.id = j.account_id
-LEFT OUTER JOIN campaigns AS c ON c.id = j.campaign_id
-WHERE a.status IN {sql_list(RUNNABLE_ACCOUNTS)}
-  AND (j.campaign_id IS NULL OR c.status != '{CampaignStatus.PAUSED.value}')
-  -- one status per query: the (status, next_attempt_at) index then gives the order,
-  -- and LIMIT stops the scan early (with IN (...) SQLite sorts every due job)
-  AND j.status = :status AND j.next_attempt_at <= :now AND {LEASE_FREE}
-  -- one post at a time per account: accounts posting right now wait
-  AND NOT EXISTS (SELECT 1 FROM jobs AS other
-                  WHERE other.account_id = j.account_id
-                    AND other.status IN {sql_list(POSTING)})
-ORDER BY j.next_attempt_at, j.id LIMIT :limit
-"""
-RECENT_POSTS = (
-    "SELECT account_id, route, submitted_at FROM jobs"
-    " WHERE submitted_at >= ? AND account_id IN ({accounts})"
-)
-DUPLICATE = f"""
-SELECT id, status, published_at, submitted_at, scheduled_at FROM jobs
-WHERE account_id = :account AND media_id = :media AND id != :job
-  AND status IN {sql_list(POSTED_STATUSES)}
-  AND coalesce(published_at, submitted_at, scheduled_at) BETWEEN :since AND :until
-ORDER BY id LIMIT 1
-"""
-CLAIM = f"""
-UPDATE jobs AS j SET status = '{JobStatus.CLAIMED.value}', lease_owner = :owner,
-       lease_expires_at = :lease_end, updated_at = :now
-WHERE j.id = :job AND j.status IN {sql_list(CLAIMABLE)} AND j.next_attempt_at <= :now
-  AND {LEASE_FREE}
-"""
-HOLD = "UPDATE jobs SET next_attempt_at = :until, updated_at = :now WHERE id = :job"
-FAIL = f"""
-UPDATE jobs SET status = '{JobStatus.FAILED.value}', last_error = :reason,
-       next_attempt_at = NULL, updated_at = :now
-WHERE id = :job
-"""
-TO_ATTENTION = f"""
-UPDATE jobs SET status = '{JobStatus.NEEDS_ATTENTION.value}', attention_reason = :reason,
-       last_error = :reason, next_attempt_at = NULL, updated_at = :now
-WHERE id = :job
-"""
-ACCOUNT_ACTIVE = f"""
-UPDATE accounts SET status = '{AccountStatus.ACTIVE.value}', status_reason = NULL,
-       cooldown_until = NULL, updated_at = :now
-WHERE id = :account
-"""
-CAPTIONS = (
-    "SELECT caption, account_id, submitted_at FROM jobs WHERE submitted_at >= ? AND caption != ''"
-)
+# one query per status, in this order (see store/statements.DUE_JOBS)
+CLAIMABLE = tuple(sorted(CLAIMABLE_JOB_STATUSES))
 
 
 @dataclass(frozen=True)
@@ -182,7 +120,7 @@ class DueJob:
     allow_duplicate: bool
     next_attempt_at: datetime
     username: str
-    account_status: str
+    account_status: AccountStatus
     cooldown_until: datetime | None
     timezone: str | None
     max_posts_per_day: int
@@ -190,29 +128,38 @@ class DueJob:
     last_post_at: datetime | None
     campaign_status: str | None
     missed_policy: str | None
+    row: Row  # as read (the life cycle's view of the job comes from it when needed)
+
+    def state(self) -> JobState:
+        """The job as the life cycle reads it (status, lease, attempts)."""
+        return state_of(self.row)
 
     @classmethod
-    def of(cls, row: Any) -> DueJob:
-        """From a DUE_JOBS row (times and flags in their stored forms)."""
-        (
-            id, status, account_id, campaign_id, media_id, route, caption, pinned, allow,
-            next_at, username, account_status, cooldown, zone, cap, spacing, last_post,
-            campaign_status, missed_policy,
-        ) = row  # fmt: skip
+    def of(cls, row: Row) -> DueJob:
+        """From a DUE_JOBS row."""
         return cls(
-            id, status, account_id, campaign_id, media_id, route, caption, bool(pinned),
-            bool(allow), time_from_db(next_at), username, account_status,  # type: ignore[arg-type]
-            time_from_db(cooldown), zone, cap, spacing, time_from_db(last_post),
-            campaign_status, missed_policy,
+            row.id, row.status, row.account_id, row.campaign_id, row.media_id, row.route,
+            row.caption, bool(row.pinned_time), bool(row.allow_duplicate), row.next_attempt_at,
+            row.username, AccountStatus(row.account_status), row.cooldown_until, row.timezone,
+            row.max_posts_per_day, row.min_spacing_minutes, row.last_post_at,
+            row.campaign_status, row.missed_policy, row,
         )  # fmt: skip
 
 
-def _runnable(query: Any) -> Any:
+def state_of(row: Row) -> JobState:
+    """The life cycle's view of a job from a DUE_JOBS or CHECKS row."""
+    return JobState(
+        row.id, row.status, row.account_id, row.campaign_id, row.route, row.lease_owner,
+        row.lease_expires_at, row.attempts, row.max_attempts, row.receipt, row.submitted_at,
+    )  # fmt: skip
+
+
+def _runnable(query: Select[Any]) -> Select[Any]:
     """Only jobs whose account may post and whose campaign is not paused."""
     return (
         query.join(Account, Account.id == Job.account_id)
         .outerjoin(Campaign, Campaign.id == Job.campaign_id)
-        .where(Account.status.in_(RUNNABLE_ACCOUNTS))
+        .where(Account.status.in_([s.value for s in RUNNABLE_ACCOUNT_STATUSES]))
         .where(or_(Job.campaign_id.is_(None), Campaign.status != CampaignStatus.PAUSED.value))
     )
 
@@ -221,7 +168,7 @@ def next_due(session: Session, now: datetime) -> datetime | None:
     """The earliest future moment something becomes due (publishing or a status check)."""
     publish = session.scalar(
         _runnable(select(func.min(Job.next_attempt_at)).select_from(Job))
-        .where(Job.status.in_(CLAIMABLE))
+        .where(Job.status.in_([s.value for s in CLAIMABLE]))
         .where(Job.next_attempt_at > now)
     )
     check = session.scalar(
@@ -292,14 +239,13 @@ class CaptionBook:
         self._loaded_at: float | None = None
         self._posts: dict[str, dict[int, datetime]] = defaultdict(dict)
 
-    def refresh(self, raw: Any, now: datetime, mono: float) -> None:
+    def refresh(self, tx: Tx, now: datetime, mono: float) -> None:
         if self._loaded_at is not None and mono - self._loaded_at < self.ttl:
             return
         self._loaded_at = mono
         self._posts = defaultdict(dict)
-        since = time_to_db(now - timedelta(days=1))
-        for caption, account_id, at in raw.execute(CAPTIONS, (since,)):
-            self.add(caption, account_id, time_from_db(at))  # type: ignore[arg-type]
+        for row in tx.run(sql.CAPTIONS, since=now - timedelta(days=1)):
+            self.add(row.caption, row.account_id, row.submitted_at)
 
     def add(self, caption: str, account_id: int, at: datetime) -> None:
         if caption:
@@ -319,7 +265,7 @@ class ClaimPass:
 
     def __init__(
         self,
-        change: Transition,
+        change: Change,
         config: EngineConfig,
         owner: str,
         *,
@@ -332,8 +278,8 @@ class ClaimPass:
     ) -> None:
         self.change = change
         self.read_checks = read_checks
+        self.tx = change.tx
         self.now = change.now
-        self.now_db = change.now_db
         self.config = config
         self.owner = owner
         self.free_total = free_total
@@ -362,57 +308,58 @@ class ClaimPass:
         self.free_total += 1
         self.free_by_route[route] = self.free_by_route.get(route, 0) + 1
 
-    def _lease_end(self) -> datetime:
-        return self.now + timedelta(seconds=self.config.lease_seconds)
-
-    def _params(self, **extra: object) -> dict[str, object]:
-        return {
-            "now": self.now_db,
-            "lease_end": time_to_db(self._lease_end()),
-            "owner": self.owner,
-            **extra,
-        }
-
     def _checks(self) -> None:
-        rows = self.change.execute(CHECKS, {"now": self.now_db, "limit": self.scan_limit})
-        rows = [(i, route, a, time_from_db(at)) for i, route, a, at in rows.fetchall()]
+        rows = self.tx.run(sql.CHECKS, now=self.now, limit=self.scan_limit).all()
         self.result.checks_read = True
-        for job_id, route, account_id, at in rows:
+        for row in rows:
+            at = row.next_attempt_at
             if at is not None and at > self.now:
                 self.result.next_check = at
                 return
-            if not self._take(route):
+            if not self._take(row.route):
                 self.result.waiting += 1
                 # due but no room: look again at the next pass
                 self.result.next_check = self.now
                 continue
-            claimed = self.change.execute(CLAIM_CHECK, self._params(job=job_id))
-            if claimed.rowcount == 1:
+            if self._lease(state_of(row), "take_check"):
                 self.result.work.append(
-                    Work(job_id, "check", route, account_id, JobStatus.VERIFYING.value)
+                    Work(row.id, "check", row.route, row.account_id, JobStatus.VERIFYING.value)
                 )
             else:
-                self._give_back(route)
+                self._give_back(row.route)
         if len(rows) >= self.scan_limit:
             self.result.next_check = self.now  # more than one page: read again next pass
+
+    def _lease(self, state: JobState, move: str) -> bool:
+        taken = self.change.move(
+            state,
+            move,
+            Actor.ENGINE,
+            f"claimed by {self.owner}",
+            owner=self.owner,
+            lease_seconds=self.config.lease_seconds,
+            data={"owner": self.owner},
+            # a status check's claim is not worth a history row (as before)
+            announce=move == "claim",
+        )
+        return taken is not None
 
     def _publishing(self) -> None:
         limit = self.free_total * 2 + 2
         seen: set[int] = set()
         # a first page is usually enough; busy accounts at its head can call for more
         while self.free_total > 0:
-            # stored times sort as the times they are
             rows = sorted(
                 (
                     row
                     for status in CLAIMABLE
-                    for row in self.change.execute(
-                        DUE_JOBS, {"now": self.now_db, "limit": limit, "status": status}
-                    ).fetchall()
+                    for row in self.tx.run(
+                        sql.DUE_JOBS, now=self.now, limit=limit, status=status.value
+                    )
                 ),
-                key=lambda row: (row[9], row[0]),
+                key=lambda row: (row.next_attempt_at, row.id),
             )[:limit]
-            fresh = [DueJob.of(row) for row in rows if row[0] not in seen]
+            fresh = [DueJob.of(row) for row in rows if row.id not in seen]
             if not fresh:
                 return
             seen.update(job.id for job in fresh)
@@ -424,7 +371,7 @@ class ClaimPass:
     def _consider(self, jobs: list[DueJob]) -> None:
         busy = self._claimed_accounts
         days = self._account_days(jobs)
-        self.captions.refresh(self.change.raw, self.now, self.mono)
+        self.captions.refresh(self.tx, self.now, self.mono)
         for job in jobs:
             if job.account_id in busy:
                 continue  # claimed earlier in this pass
@@ -456,15 +403,17 @@ class ClaimPass:
         first = {job.account_id: job for job in reversed(jobs)}
         posts: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
         accounts = sorted(first)
-        sql = RECENT_POSTS.format(accounts=", ".join("?" * len(accounts)))
-        since = time_to_db(self.now - timedelta(days=2))
-        for account_id, route, at in self.change.execute(sql, (since, *accounts)):
-            posts[account_id].append((route, time_from_db(at)))
+        since = self.now - timedelta(days=2)
+        for start in range(0, len(accounts), sql.RECENT_POSTS_MAX):
+            page = accounts[start : start + sql.RECENT_POSTS_MAX]
+            named = {f"account_{i}": account for i, account in enumerate(page)}
+            for row in self.tx.run(sql.recent_posts(len(page)), since=since, **named):
+                posts[row.account_id].append((row.route, row.submitted_at))
         return {aid: AccountDay(job, posts[aid]) for aid, job in first.items()}
 
     # --- the rules -------------------------------------------------------------------------------
     def _hold(self, job: DueJob, until: datetime, why: str) -> None:
-        self.change.execute(HOLD, {"job": job.id, "until": time_to_db(until), "now": self.now_db})
+        self.tx.run(sql.HOLD, job=job.id, until=until, now=self.now)
         job.next_attempt_at = until
         self.change.note(
             job,
@@ -472,6 +421,14 @@ class ClaimPass:
             f"{why}; waits until {until.isoformat()}",
             {"until": until.isoformat()},
         )
+
+    def _refuse(
+        self, job: DueJob, move: str, message: str, reason: str, data: dict[str, Any]
+    ) -> None:
+        """The claim pass moves a due job elsewhere (failed, or to the operator)."""
+        moved = self.change.move(job.state(), move, Actor.ENGINE, message, data=data, reason=reason)
+        if moved is not None:
+            job.status = moved.status
 
     def _late(self, job: DueJob) -> bool:
         if job.status != JobStatus.QUEUED:
@@ -487,15 +444,10 @@ class ClaimPass:
             self.result.reslot.append(Missed(job.id, job.next_attempt_at, minutes))
         elif action == "missed":
             reason = f"missed: its slot passed {minutes} min ago (campaign policy: missed)"
-            self.change.execute(FAIL, {"job": job.id, "reason": "missed", "now": self.now_db})
-            job.status = JobStatus.FAILED.value
-            self.change.note(job, EventKind.FAILED, reason, {"code": "missed"})
-            campaign_done(self.change, job)
+            self._refuse(job, "refuse", reason, "missed", {"code": "missed"})
         else:
             reason = f"missed its chosen time by {minutes} min; retry it to post now, or cancel it"
-            self.change.execute(TO_ATTENTION, {"job": job.id, "reason": reason, "now": self.now_db})
-            job.status = JobStatus.NEEDS_ATTENTION.value
-            self.change.note(job, EventKind.NEEDS_ATTENTION, reason, {"code": "missed"})
+            self._refuse(job, "hold_for_operator", reason, reason, {"code": "missed"})
         return True
 
     def _cooling_down(self, job: DueJob) -> bool:
@@ -506,14 +458,8 @@ class ClaimPass:
         if held is not None:
             self._hold(job, held.until, held.reason)
             return True
-        self.change.execute(ACCOUNT_ACTIVE, {"account": job.account_id, "now": self.now_db})
-        job.account_status = AccountStatus.ACTIVE.value
-        self.change.announce(
-            EventKind.ACCOUNT,
-            f"@{job.username}'s cooldown ended; active again",
-            account_id=job.account_id,
-            status=AccountStatus.ACTIVE.value,
-        )
+        self.change.account_status(job.account_id, AccountStatus.ACTIVE, None)
+        job.account_status = AccountStatus.ACTIVE
         return False
 
     def _duplicate(self, job: DueJob) -> bool:
@@ -521,24 +467,19 @@ class ClaimPass:
         if job.allow_duplicate or days <= 0:
             return False
         window = timedelta(days=days)
-        row = self.change.execute(
-            DUPLICATE,
-            {
-                "account": job.account_id,
-                "media": job.media_id,
-                "job": job.id,
-                "since": time_to_db(self.now - window),
-                "until": time_to_db(self.now + window),
-            },
-        ).fetchone()
+        row = self.tx.run(
+            sql.DUPLICATE,
+            account=job.account_id,
+            media=job.media_id,
+            job=job.id,
+            since=self.now - window,
+            until=self.now + window,
+        ).first()
         if row is None:
             return False
-        other = PostedJob(row[0], row[1], *(time_from_db(at) for at in row[2:]))
-        reason = "duplicate: " + duplicate_message(other)  # type: ignore[arg-type]
-        self.change.execute(FAIL, {"job": job.id, "reason": reason, "now": self.now_db})
-        job.status = JobStatus.FAILED.value
-        self.change.note(job, EventKind.FAILED, reason, {"code": "duplicate", "other": other.id})
-        campaign_done(self.change, job)
+        other = PostedJob(row.id, row.status, row.published_at, row.submitted_at, row.scheduled_at)
+        reason = "duplicate: " + duplicate_message(other)
+        self._refuse(job, "refuse", reason, reason, {"code": "duplicate", "other": other.id})
         return True
 
     def _capped(self, job: DueJob, day: AccountDay) -> bool:
@@ -573,11 +514,9 @@ class ClaimPass:
 
     def _claim(self, job: DueJob) -> bool:
         previous = job.status
-        claimed = self.change.execute(CLAIM, self._params(job=job.id))
-        if claimed.rowcount != 1:
+        if not self._lease(job.state(), "claim"):
             return False
         job.status = JobStatus.CLAIMED.value
-        self.change.note(job, EventKind.CLAIMED, f"claimed by {self.owner}", {"owner": self.owner})
         self.result.work.append(Work(job.id, "publish", job.route, job.account_id, previous))
         return True
 
@@ -599,9 +538,10 @@ def reslot_missed(ledger: Ledger, late: list[Missed]) -> None:
     """Move missed jobs (found by a claim pass) to their account's next free slot, each
     only if it is still queued, no process holds it and it is still due when the pass
     saw it due (not re-slotted by another process or given a new time meanwhile)."""
-    with ledger.transition() as change:
+    with ledger.db.write() as session:
+        change = Change(Tx.of_session(session), ledger.clock.now())
         for missed in late:
-            job = change.session.get(Job, missed.job_id)
+            job = session.get(Job, missed.job_id)
             if job is None or job.status != JobStatus.QUEUED or job.next_attempt_at != missed.due:
                 continue
             if job.lease_owner is not None and (
@@ -609,7 +549,7 @@ def reslot_missed(ledger: Ledger, late: list[Missed]) -> None:
             ):
                 continue
             why = f"missed its slot by {missed.minutes} min"
-            for _, slot in reslot_jobs(change.session, [job], change.now, why):
+            for _, slot in reslot_jobs(session, [job], change.now, why):
                 change.note(
                     job,
                     EventKind.RESLOTTED,
@@ -617,4 +557,5 @@ def reslot_missed(ledger: Ledger, late: list[Missed]) -> None:
                     {"scheduled_at": slot.isoformat()},
                     persist=False,  # reslot_jobs wrote the job event
                 )
-            change.session.flush()
+            session.flush()
+    ledger.announce(change)

@@ -17,6 +17,7 @@ still uploading when the time is up keeps its lease and is reconciled at the nex
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from collections import Counter
@@ -26,16 +27,17 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from ..domain.events import EngineEvent, EngineEvents, EventKind
 from ..domain.services import Services
 from ..logs import get_logger
+from ..store import statements as sql
 from ..store.enums import JobStatus
 from ..store.models import Account, Job
 from .clock import Clock, SystemClock
 from .config import EngineConfig
 from .dispatch import CaptionBook, ClaimPass, PassResult, Work, next_due, reslot_missed
-from .events import EngineEvent, EngineEvents, EventKind
 from .leases import LeaseOwner
 from .ledger import Ledger
 from .publishers import PublisherFactory
@@ -47,14 +49,6 @@ from .scheduler import Duty, build_scheduler
 from .wake import ClockJumpDetector, LogindSleepWatcher, NetworkWatcher
 
 log = get_logger("engine")
-
-HELD_BY_ENGINE = (
-    JobStatus.CLAIMED.value,
-    JobStatus.SUBMITTING.value,
-    JobStatus.SUBMITTED.value,
-    JobStatus.VERIFYING.value,
-)
-
 
 class Engine:
     def __init__(
@@ -70,7 +64,8 @@ class Engine:
     ) -> None:
         self.services = services
         self.clock = clock or SystemClock()
-        self.events = events or EngineEvents()
+        # the services' bus by default: the operator's moves are announced on it too
+        self.events = events or services.events
         self.config = config or EngineConfig.from_settings(services.settings)
         self.owner = LeaseOwner.new()
         self.factory = factory or PublisherFactory(services, self.clock)
@@ -353,7 +348,7 @@ class Engine:
         read_checks = self._checks_due()
         with self._lock:
             self._planned_since_read = None
-        with self.ledger.quick() as change:
+        with self.ledger.change() as change:
             result = ClaimPass(
                 change,
                 self.config,
@@ -401,7 +396,10 @@ class Engine:
             self._followed.add(work.job_id)
             future = self._pool.submit(self.runner.run, work)
             self._running[work.job_id] = (work, future)
-        future.add_done_callback(lambda _f, job_id=work.job_id: self._finished(job_id))
+        future.add_done_callback(functools.partial(self._done, work.job_id))
+
+    def _done(self, job_id: int, _future: Future[None]) -> None:
+        self._finished(job_id)
 
     def _finished(self, job_id: int) -> None:
         with self._lock:
@@ -455,12 +453,12 @@ class Engine:
             return
         self._last_renew = mono
         now = self.clock.now()
-        with self.services.db.write() as session:
-            session.execute(
-                update(Job)
-                .where(Job.lease_owner == str(self.owner), Job.status.in_(HELD_BY_ENGINE))
-                .values(lease_expires_at=now + timedelta(seconds=self.config.lease_seconds))
-                .execution_options(synchronize_session=False)
+        with self.services.db.transaction() as tx:
+            # every job this engine holds (IN_FLIGHT_JOB_STATUSES), one statement
+            tx.run(
+                sql.RENEW_LEASES,
+                owner=str(self.owner),
+                lease_end=now + timedelta(seconds=self.config.lease_seconds),
             )
 
     def _next_due(self) -> datetime | None:

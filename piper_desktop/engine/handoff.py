@@ -17,32 +17,23 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
-
 from ..domain.errors import Conflict, NotFound, ValidationError
+from ..domain.events import EngineEvents
+from ..domain.lifecycle import Actor
 from ..domain.services import Services
 from ..logs import get_logger
 from ..routes.base import Publisher, PublishError, Receipt
 from ..routes.spec import Handoff, OperatorHandoff
+from ..store import statements as sql
 from ..store.enums import JobStatus
-from ..store.models import Job
 from .clock import SystemClock
 from .config import EngineConfig
-from .events import EngineEvents, EventKind
 from .leases import LeaseOwner
-from .ledger import JobFacts, Ledger
+from .ledger import Ledger
 from .publishers import PublisherFactory
 from .runner import JobRunner
 
 log = get_logger("engine")
-
-# the operator takes the job while nobody runs it: only from needs_attention, lease free
-_TAKE = (
-    update(Job)
-    .where(Job.status == JobStatus.NEEDS_ATTENTION.value)
-    .values(status=JobStatus.CLAIMED.value)
-    .execution_options(synchronize_session=False)
-)
 
 
 def resolve_job(
@@ -57,11 +48,12 @@ def resolve_job(
 
     `wait_for_operator(handoff)` returns when the operator is done (the Handoff's window
     may still be open, or closed). Returns the job's id, final status and post URL."""
-    events = events or EngineEvents()
+    events = events or services.events
     clock = SystemClock()
     config = EngineConfig.from_settings(services.settings)
     owner = str(LeaseOwner.new())
-    ledger = Ledger(services.db, clock, owner, config, events)
+    # the operator's moves: the hand-off itself, and what the publisher finds after it
+    ledger = Ledger(services.db, clock, owner, config, events, Actor.OPERATOR)
     own_factory = factory is None
     factory = factory or PublisherFactory(services, clock)
     runner = JobRunner(services.db, ledger, factory, clock, config, events, threading.Event())
@@ -100,12 +92,12 @@ class _LeaseKeeper:
         while not self._stop.wait(max(self.seconds / 4, 1.0)):
             try:
                 now = self.ledger.clock.now()
-                with self.ledger.db.write() as session:
-                    session.execute(
-                        update(Job)
-                        .where(Job.id == self.job_id, Job.lease_owner == self.ledger.owner)
-                        .values(lease_expires_at=now + timedelta(seconds=self.seconds))
-                        .execution_options(synchronize_session=False)
+                with self.ledger.db.transaction() as tx:
+                    tx.run(
+                        sql.RENEW_LEASE,
+                        job=self.job_id,
+                        owner=self.ledger.owner,
+                        lease_end=now + timedelta(seconds=self.seconds),
                     )
             except Exception:
                 log.exception("job %s: could not renew the lease", self.job_id)
@@ -121,30 +113,19 @@ def _offers_handoff(services: Services, factory: PublisherFactory, job_id: int) 
 
 def _take(ledger: Ledger, job_id: int, owner: str, config: EngineConfig) -> None:
     """needs_attention → claimed under our lease, or a clear refusal."""
-    with ledger.transition() as change:
-        job = change.session.get(Job, job_id)
-        if job is None:
+    with ledger.change() as change:
+        state = change.state(job_id)
+        if state is None:
             raise NotFound("job", job_id)
-        if job.status != JobStatus.NEEDS_ATTENTION.value:
-            holder = f" (held by {job.lease_owner})" if job.lease_owner else ""
+        if state.status != JobStatus.NEEDS_ATTENTION.value:
+            holder = f" (held by {state.lease_owner})" if state.lease_owner else ""
             raise Conflict(
-                f"job {job_id} is {job.status}{holder}, not needs_attention: nothing to resolve"
+                f"job {job_id} is {state.status}{holder}, not needs_attention: nothing to resolve"
             )
-        now = change.now
-        taken = change.connection.execute(
-            _TAKE.where(
-                Job.id == job_id,
-                (Job.lease_owner.is_(None)) | (Job.lease_expires_at < now),
-            ).values(
-                lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=config.lease_seconds),
-                updated_at=now,
-            )
-        )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(f"job {job_id} is held by another process ({job.lease_owner})")
-        facts = JobFacts(job.id, JobStatus.CLAIMED.value, job.account_id, job.campaign_id)
-        change.note(facts, EventKind.CLAIMED, f"taken by the operator ({owner})", {"owner": owner})
+        taken = ledger.move(change, state, "hand_off", f"taken by the operator ({owner})",
+                             data={"owner": owner})  # fmt: skip
+        if taken is None:
+            raise Conflict(f"job {job_id} is held by another process ({state.lease_owner})")
 
 
 def _run(
@@ -172,8 +153,11 @@ def _run(
         return
     receipts: list[Receipt] = []
 
+    current = started  # the job as the hand-off last moved it
+
     def on_receipt(receipt: Receipt) -> None:
-        ledger.record_receipt(started, receipt)
+        nonlocal current
+        current = ledger.record_receipt(current, receipt)
         receipts.append(receipt)
 
     try:
@@ -197,7 +181,7 @@ def _run(
         raise
     if not receipts or receipts[-1] != receipt:
         on_receipt(receipt)
-    runner.follow(started, request, receipt, publisher)
+    runner.follow(current, request, receipt, publisher)
 
 
 def until_window_closed(timeout: float | None = None) -> Callable[[Handoff], None]:

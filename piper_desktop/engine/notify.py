@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from ..clients.errors import ApiError
 from ..clients.telegram import TelegramClient
+from ..domain.events import EngineEvent, EngineEvents
 from ..domain.notify import NOTIFY_KINDS, TelegramTarget, notification_text, telegram_target
 from ..domain.services import Services
 from ..logs import get_logger
-from .events import EngineEvent, EngineEvents
 
 log = get_logger("engine")
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 
 from ..clients.proxycheck import ProxySpec, check_proxy
+from ..domain.events import EngineEvent, EventKind
 from ..domain.proxies import proxy_label, proxy_url
 from ..domain.services import Services
 from ..logs import get_logger
@@ -34,7 +35,6 @@ from ..store.models import Account, Campaign, Job, MediaItem
 from .clock import Clock
 from .config import EngineConfig
 from .dispatch import CLAIMABLE
-from .events import EngineEvent, EventKind
 from .ledger import Ledger
 from .publishers import PublisherFactory
 from .runner import next_route

@@ -15,27 +15,19 @@ in flight without any lease. Then, by what we know:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import or_, select, update
-
+from ..domain.events import EventKind
+from ..domain.lifecycle import Actor, JobState
 from ..logs import get_logger
 from ..routes.base import PublishError
+from ..store import statements as sql
 from ..store.enums import JobStatus
-from ..store.models import Account, Job, MediaItem
-from .events import EventKind
 from .leases import LeaseOwner, owner_is_dead
-from .ledger import JobFacts, Ledger, error_summary
+from .ledger import Ledger, error_summary
 from .publishers import PublisherFactory
+from .records import load_job
 
 log = get_logger("engine")
-
-UNSETTLED = (
-    JobStatus.CLAIMED.value,
-    JobStatus.SUBMITTING.value,
-    JobStatus.SUBMITTED.value,
-    JobStatus.VERIFYING.value,
-)
 
 
 @dataclass(frozen=True)
@@ -51,46 +43,36 @@ def take_orphans(ledger: Ledger, me: LeaseOwner) -> list[Orphan]:
     """Lease every unsettled job whose holder is gone, in one write transaction."""
     owner = str(me)
     taken: list[Orphan] = []
-    with ledger.transition() as change:
+    with ledger.change() as change:
         now = change.now
-        rows = change.session.execute(
-            select(
-                Job.id,
-                Job.status,
-                Job.receipt,
-                Job.attempts,
-                Job.lease_owner,
-                Job.lease_expires_at,
-            ).where(
-                Job.status.in_(UNSETTLED),
-                or_(Job.lease_owner.is_(None), Job.lease_owner != owner),
-                # a verifying job without a lease is waiting for its next check: settled
-                or_(Job.status != JobStatus.VERIFYING.value, Job.lease_owner.is_not(None)),
-            )
-        ).all()
-        for job_id, status, receipt, attempts, holder, expires in rows:
-            if holder is None and status == JobStatus.VERIFYING:
+        for row in change.tx.run(sql.ORPHANS, owner=owner):
+            holder, expires = row.lease_owner, row.lease_expires_at
+            if holder is None and row.status == JobStatus.VERIFYING:
                 continue  # waiting for its next check: nothing to settle
             gone = holder is None or expires is None or expires < now or owner_is_dead(holder, me)
             if not gone:
                 continue
-            done = change.session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == status)
-                .where(Job.lease_owner.is_(None) if holder is None else Job.lease_owner == holder)
-                .values(
-                    lease_owner=owner,
-                    lease_expires_at=now + timedelta(seconds=ledger.config.lease_seconds),
-                )
-                .execution_options(synchronize_session=False)
+            state = JobState(
+                row.id, row.status, row.account_id, row.campaign_id, row.route, holder,
+                expires, row.attempts, row.max_attempts, row.receipt, row.submitted_at,
+            )  # fmt: skip
+            adopted = change.move(
+                state,
+                "adopt",
+                Actor.RECONCILIATION,
+                f"taken by {owner} to settle",
+                owner=owner,
+                lease_seconds=ledger.config.lease_seconds,
+                announce=False,
             )
-            if done.rowcount == 1:  # type: ignore[attr-defined]
-                taken.append(Orphan(job_id, status, bool(receipt), attempts, holder))
+            if adopted is not None:
+                taken.append(Orphan(row.id, row.status, bool(row.receipt), row.attempts, holder))
     return taken
 
 
 def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
-    """Decide one orphan's fate; returns what became of it (for the summary)."""
+    """Decide one orphan's fate; returns what became of it (for the summary). `ledger`
+    makes its moves as reconciliation."""
     now = ledger.clock.now()
     was = f"left {orphan.status} by {orphan.previous_owner or 'no process'}"
     if orphan.status == JobStatus.CLAIMED:
@@ -100,19 +82,19 @@ def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
         )
         return "requeued"
     if orphan.status == JobStatus.VERIFYING or orphan.has_receipt:
-        facts = ledger.facts(orphan.job_id)
-        if facts is None:
+        with ledger.db.reading() as tx:
+            found = load_job(tx, orphan.job_id)
+        if found is None:
             return "gone"
-        ledger.verifying(facts, now, f"{was}; its receipt is kept, status checks resume")
+        ledger.verifying(found.job, now, f"{was}; its receipt is kept, status checks resume")
         return "resumed"
     # submitting (or submitted) without a receipt: only the platform knows
-    with ledger.db.session() as session:
-        job = session.get(Job, orphan.job_id)
-        account = session.get(Account, job.account_id) if job else None
-        media = session.get(MediaItem, job.media_id) if job else None
-    if job is None or account is None or media is None:
+    with ledger.db.reading() as tx:
+        loaded = load_job(tx, orphan.job_id)
+    if loaded is None:
         return "gone"
-    request = factory.request_for(job, account, media)
+    job = loaded.job
+    request = factory.request_for(job, loaded.account, loaded.media)
     try:
         publisher = factory.get(job.route)
         receipt = publisher.reconcile(request)
@@ -132,9 +114,8 @@ def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
         )
         return "attention"
     if receipt is not None:
-        facts = JobFacts.of(job)
-        ledger.record_receipt(facts, receipt)
-        ledger.verifying(facts, now, f"{was}; the platform has it, status checks resume")
+        job = ledger.record_receipt(job, receipt)
+        ledger.verifying(job, now, f"{was}; the platform has it, status checks resume")
         return "found"
     back = JobStatus.RETRYING.value if orphan.attempts else JobStatus.QUEUED.value
     ledger.park(
@@ -147,6 +128,7 @@ def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
 
 
 def reconcile(ledger: Ledger, factory: PublisherFactory, me: LeaseOwner) -> dict[str, list[int]]:
+    ledger = ledger.acting(Actor.RECONCILIATION)
     outcome: dict[str, list[int]] = {}
     for orphan in take_orphans(ledger, me):
         try:
@@ -157,7 +139,7 @@ def reconcile(ledger: Ledger, factory: PublisherFactory, me: LeaseOwner) -> dict
             result = "deferred"
         outcome.setdefault(result, []).append(orphan.job_id)
     if outcome:
-        with ledger.transition() as change:
+        with ledger.change() as change:
             change.announce(
                 EventKind.RECONCILED,
                 "settled jobs left mid-flight: "

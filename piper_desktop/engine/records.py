@@ -1,7 +1,9 @@
-"""A claimed job as a worker sees it: plain records read with one SQL statement.
+"""A claimed job as a worker sees it: plain records read with one statement.
 
-The runner loads its job once per attempt and check; plain records read through the
-DB-API cost a fraction of three ORM objects with their relationships. The attribute
+The runner loads its job once per attempt and check; plain records read with one
+prepared statement (store/statements.LOAD_JOB) cost a fraction of three ORM objects
+with their relationships. `JobRecord` is the one typed job record the engine passes
+from the runner to the ledger and the publishers. The attribute
 names are the models' own, so code that takes a record also takes a model object
 (reconciliation and the readiness check still load models).
 """
@@ -12,7 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ..store.types import json_from_db, time_from_db
+from ..domain.lifecycle import JobState
+from ..store.db import Tx
+from ..store.statements import LOAD_JOB
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,15 @@ class JobRecord:
         """A copy with `changes` (what a transition just wrote)."""
         return replace(self, **changes)
 
+    def state(self) -> JobState:
+        """The life cycle's view of this job as it was read (its lease's end is not
+        read: the engine's moves of a job it holds do not need it)."""
+        return JobState(
+            self.id, self.status, self.account_id, self.campaign_id, self.route,
+            self.lease_owner, None, self.attempts, self.max_attempts, self.receipt,
+            self.submitted_at,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class LoadedJob:
@@ -75,58 +88,39 @@ class LoadedJob:
     media: MediaRecord
 
 
-LOAD_SQL = """
-SELECT j.id, j.uuid, j.account_id, j.media_id, j.campaign_id, j.route, j.status, j.caption,
-       j.options, j.attempts, j.max_attempts, j.lease_owner, j.receipt_kind, j.receipt,
-       j.post_url, j.submitted_at,
-       a.platform, a.username, a.timezone, a.routes,
-       p.id, p.scheme, p.host, p.port, p.username, p.password,
-       m.path, m.size, m.sha256, m.duration_sec, m.title
-FROM jobs AS j
-JOIN accounts AS a ON a.id = j.account_id
-JOIN media_items AS m ON m.id = j.media_id
-LEFT JOIN proxies AS p ON p.id = a.proxy_id
-WHERE j.id = ?
-"""
-
-
-def load_job(conn: Any, job_id: int) -> LoadedJob | None:
+def load_job(tx: Tx, job_id: int) -> LoadedJob | None:
     """The job with its account (and proxy) and media; None if it is gone."""
-    row = conn.execute(LOAD_SQL, (job_id,)).fetchone()
+    row = tx.run(LOAD_JOB, job=job_id).first()
     if row is None:
         return None
-    (
-        jid, uuid, account_id, media_id, campaign_id, route, status, caption,
-        options, attempts, max_attempts, lease_owner, receipt_kind, receipt,
-        post_url, submitted_at,
-        platform, username, timezone, routes,
-        proxy_id, scheme, host, port, proxy_user, proxy_password,
-        path, size, sha256, duration_sec, title,
-    ) = row  # fmt: skip
     job = JobRecord(
-        jid,
-        uuid,
-        account_id,
-        media_id,
-        campaign_id,
-        route,
-        status,
-        caption,
-        json_from_db(options) or {},
-        attempts,
-        max_attempts,
-        lease_owner,
-        receipt_kind,
-        receipt,
-        post_url,
-        time_from_db(submitted_at),
+        row.id,
+        row.uuid,
+        row.account_id,
+        row.media_id,
+        row.campaign_id,
+        row.route,
+        row.status,
+        row.caption,
+        row.options or {},
+        row.attempts,
+        row.max_attempts,
+        row.lease_owner,
+        row.receipt_kind,
+        row.receipt,
+        row.post_url,
+        row.submitted_at,
     )
     proxy = (
-        ProxyRecord(scheme, host, port, proxy_user, proxy_password)
-        if proxy_id is not None
+        ProxyRecord(
+            row.proxy_scheme, row.proxy_host, row.proxy_port, row.proxy_username,
+            row.proxy_password,
+        )
+        if row.proxy_id is not None
         else None
-    )
+    )  # fmt: skip
     account = AccountRecord(
-        account_id, platform, username, timezone, json_from_db(routes) or [], proxy
+        row.account_id, row.platform, row.username, row.timezone, row.routes or [], proxy
     )
-    return LoadedJob(job, account, MediaRecord(media_id, path, size, sha256, duration_sec, title))
+    media = MediaRecord(row.media_id, row.path, row.size, row.sha256, row.duration_sec, row.title)
+    return LoadedJob(job, account, media)

@@ -7,11 +7,11 @@ ledger, warnings as engine events.
 
 from __future__ import annotations
 
+from ..domain.events import EngineEvent, EngineEvents, EventKind
 from ..domain.services import Services
 from ..routes.base import Publisher
 from ..routes.spec import RouteClock, RouteDuty
 from .clock import Clock
-from .events import EngineEvent, EngineEvents, EventKind
 from .ledger import Ledger
 from .publishers import PublisherFactory
 

@@ -19,6 +19,7 @@ import random
 import threading
 from datetime import datetime, timedelta
 
+from ..domain.events import EngineEvent, EngineEvents, EventKind
 from ..logs import get_logger
 from ..routes.base import (
     CheckResult,
@@ -33,7 +34,6 @@ from ..store.enums import JobStatus
 from .clock import Clock
 from .config import EngineConfig
 from .dispatch import Work
-from .events import EngineEvent, EngineEvents, EventKind
 from .ledger import Ledger, error_summary
 from .publishers import PublisherFactory
 from .records import AccountRecord, JobRecord, LoadedJob, load_job
@@ -51,7 +51,7 @@ def retry_delay(
 ) -> float:
     """Exponential backoff with jitter: base·2^(attempt-1)·(1 + jitter·U[0,1))."""
     rng = rng or random.Random()
-    delay = base * (2 ** max(attempt - 1, 0)) * (1.0 + jitter * rng.random())
+    delay = base * (2.0 ** max(attempt - 1, 0)) * (1.0 + jitter * rng.random())
     return max(delay, retry_after or 0.0)
 
 
@@ -124,8 +124,8 @@ class JobRunner:
 
     def load(self, job_id: int) -> LoadedJob | None:
         """The job with its account (and proxy) and media, in one query."""
-        with self.db.raw_read() as raw:
-            return load_job(raw, job_id)
+        with self.db.reading() as tx:
+            return load_job(tx, job_id)
 
     # --- publishing -------------------------------------------------------------------------
     def publish(self, work: Work) -> None:
@@ -152,9 +152,11 @@ class JobRunner:
         if started is None:
             return
         receipts: list[Receipt] = []
+        current = started  # the job as this worker last moved it
 
         def on_receipt(receipt: Receipt) -> None:
-            self.ledger.record_receipt(job, receipt)
+            nonlocal current
+            current = self.ledger.record_receipt(current, receipt)
             receipts.append(receipt)
 
         def on_progress(stage: str, fraction: float | None) -> None:
@@ -189,10 +191,10 @@ class JobRunner:
             on_receipt(receipt)
         if self.stopping.is_set():
             self.ledger.verifying(
-                job, self.clock.now(), "engine stopping; status checks resume at the next start"
+                current, self.clock.now(), "engine stopping; status checks resume at the next start"
             )
             return
-        self.follow(started, request, receipt, publisher)
+        self.follow(current, request, receipt, publisher)
 
     def error(self, job: JobRecord, account: AccountRecord, exc: PublishError) -> None:
         self.ledger.artifacts(job.id, exc.artifacts)

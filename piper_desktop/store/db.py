@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlcipher3
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Dialect, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
+
+from .statements import Row, Statement
 
 DB_FILENAME = "piper.db"
 BUSY_TIMEOUT_S = 30
@@ -150,6 +152,7 @@ class Database:
             pooled = self.engine.raw_connection()
             try:
                 conn = pooled.driver_connection
+                assert conn is not None  # a pooled connection is open
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield conn
@@ -160,6 +163,20 @@ class Database:
                 conn.execute("COMMIT")
             finally:
                 pooled.close()  # back to the pool, which rolls back anything left open
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A write transaction for the statements of store/statements.py, committed on
+        success (the engine's hot path and the job life cycle)."""
+        with self.raw_write() as conn:
+            yield Tx(conn, self.engine.dialect)
+
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        """Reads with the statements of store/statements.py (each statement sees a
+        consistent snapshot)."""
+        with self.raw_read() as conn:
+            yield Tx(conn, self.engine.dialect)
 
     @contextmanager
     def raw_read(self) -> Iterator[Any]:
@@ -209,3 +226,56 @@ def _install_transaction_hooks(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Result:
+    """What one statement did: the rows it read (by name) and the rows it changed."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rowcount: int, rows: list[Row]) -> None:
+        self.rowcount = rowcount
+        self._rows = rows
+
+    def all(self) -> list[Row]:
+        return self._rows
+
+    def first(self) -> Row | None:
+        return self._rows[0] if self._rows else None
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self._rows)
+
+
+class Tx:
+    """The statements of one transaction (or one read) on a pooled DB-API connection.
+
+    Built by `Database.transaction()` / `reading()`, or over an ORM session's own
+    connection (`Tx.of_session`) so that a service's ORM changes and the life cycle's
+    statements share one transaction."""
+
+    __slots__ = ("_before", "_conn", "_dialect")
+
+    def __init__(
+        self, conn: Any, dialect: Dialect, before: Callable[[], None] | None = None
+    ) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._before = before
+
+    @classmethod
+    def of_session(cls, session: Session) -> Tx:
+        connection = session.connection()
+        return cls(connection.connection.driver_connection, connection.dialect, session.flush)
+
+    def run(self, statement: Statement, **params: Any) -> Result:
+        if self._before is not None:
+            self._before()  # pending ORM changes first, in the order they were made
+        compiled = statement.compiled(self._dialect)
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(params))
+            rows = compiled.rows(cursor.fetchall()) if compiled.row is not None else []
+            return Result(cursor.rowcount, rows)
+        finally:
+            cursor.close()

@@ -64,9 +64,20 @@ SLOTTED_JOB_STATUSES = frozenset(
         JobStatus.PUBLISHED,
     }
 )
-IN_FLIGHT_JOB_STATUSES = frozenset(
-    {JobStatus.CLAIMED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.VERIFYING}
-)
+# The job status sets, each named once by what it means.
+# Waiting to be claimed by an engine (the claim pass takes these when due).
+CLAIMABLE_JOB_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.RETRYING})
+# The account is posting right now: one post at a time per account.
+POSTING_JOB_STATUSES = frozenset({JobStatus.CLAIMED, JobStatus.SUBMITTING, JobStatus.SUBMITTED})
+# Between the claim and a final answer: held by an engine or waiting for the platform.
+# Reconciliation settles these when their holder is gone; engines renew their leases.
+IN_FLIGHT_JOB_STATUSES = frozenset(POSTING_JOB_STATUSES | {JobStatus.VERIFYING})
+# Not started yet: what the operator's bulk cancel (and a campaign's cancel) takes.
+WAITING_JOB_STATUSES = frozenset(CLAIMABLE_JOB_STATUSES | {JobStatus.DRAFT})
+# A post that happened or is happening (the duplicate guard's check at claim time).
+POSTED_JOB_STATUSES = frozenset(IN_FLIGHT_JOB_STATUSES | {JobStatus.PUBLISHED})
+# Accounts whose jobs the claim pass considers (a cooldown holds them until it ends).
+RUNNABLE_ACCOUNT_STATUSES = frozenset({AccountStatus.ACTIVE, AccountStatus.COOLDOWN})
 
 
 class CampaignStatus(StrEnum):

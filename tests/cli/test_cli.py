@@ -209,3 +209,38 @@ def test_passwd_rekeys_with_nothing_lost(ready: Path) -> None:
 def test_usage_errors_exit_2(ready: Path) -> None:
     assert piper(ready, "accounts", "frobnicate").returncode == 2
     assert piper(ready, "jobs", "add", "--account", "x").returncode == 2
+
+
+def test_jobs_mark_published_takes_the_operator_s_word(ready: Path, tmp_path: Path) -> None:
+    from piper_desktop.domain.services import Services
+    from piper_desktop.store.models import Job
+    from piper_desktop.store.vault import unlock_vault
+
+    assert piper(ready, "accounts", "add", "marker").returncode == 0
+    clip = make_video(tmp_path, "mark.mp4")
+    job = piper(
+        ready, "jobs", "add", "--account", "marker", "--media", str(clip),
+        "--route", "upload_post", "--json",
+    )  # fmt: skip
+    assert job.returncode == 0, job.stderr
+    job_id = str(json.loads(job.stdout)["id"])
+    url = "https://www.tiktok.com/@marker/video/1"
+
+    queued = piper(ready, "jobs", "mark-published", job_id, "--url", url)
+    assert queued.returncode == 1 and "Traceback" not in queued.stderr
+    assert queued.stderr.strip().startswith(f"piper: job {job_id} is queued; only failed")
+
+    services = Services(unlock_vault(ready, MASTER_PASSWORD))
+    try:
+        with services.db.write() as session:
+            row = session.get(Job, int(job_id))
+            assert row is not None
+            row.status = "needs_attention"
+    finally:
+        services.close()
+    marked = piper(ready, "jobs", "mark-published", job_id, "--url", url, "--json")
+    assert marked.returncode == 0, marked.stderr
+    data = json.loads(marked.stdout)
+    assert data["status"] == "published" and data["post_url"] == url
+    shown = json.loads(piper(ready, "jobs", "show", job_id, "--json").stdout)
+    assert shown["events"][-1]["kind"] == "published"

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from piper_desktop.domain.events import EngineEvent
 from piper_desktop.domain.services import Services
-from piper_desktop.engine import Engine, EngineConfig, EngineEvent, ManualClock
+from piper_desktop.engine import Engine, EngineConfig, ManualClock
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
 from piper_desktop.store.models import Account, MediaItem

@@ -7,8 +7,9 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+from piper_desktop.domain.events import EngineEvent, EngineEvents, EventKind
 from piper_desktop.domain.services import Services
-from piper_desktop.engine import EngineEvent, EngineEvents, EventKind, ManualClock
+from piper_desktop.engine import ManualClock
 from piper_desktop.engine.scheduler import Duty, build_scheduler
 from piper_desktop.engine.wake import (
     LOGIND_INTERFACE,

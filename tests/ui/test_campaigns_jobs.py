@@ -260,3 +260,19 @@ def test_jobs_follow_engine_events_live(ctx: AppContext, qtbot, tmp_path: Path) 
     ctx.services.jobs.add(account_id=1, media_id=1, route="browser", allow_duplicate=True)
     ctx.bridge.push(JobEvent(job_id=99, kind="claimed", status="claimed"))
     qtbot.waitUntil(lambda: panel.model.total == 4)
+
+
+def test_jobs_mark_published_asks_for_the_url(ctx: AppContext, qtbot, tmp_path: Path) -> None:
+    failed, done, _waiting = _job_with_evidence(ctx, tmp_path)
+    panel = _show(JobsPanel(ctx), qtbot)
+    _select(panel, done)
+    panel.find_action("Mark published…").trigger()
+    assert any("only a failed" in m for m, _level in ctx.messages)  # type: ignore[attr-defined]
+
+    _select(panel, failed)
+    panel.find_action("Mark published…").trigger()
+    dialog = panel.url_dialog
+    dialog.edit.setText("https://www.tiktok.com/@acct/video/7")
+    dialog.accept()
+    qtbot.waitUntil(lambda: ctx.services.jobs.get(failed).status == "published")
+    assert ctx.services.jobs.get(failed).post_url == "https://www.tiktok.com/@acct/video/7"

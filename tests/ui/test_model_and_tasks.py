@@ -127,7 +127,7 @@ def test_live_refresh_keeps_the_selection(qtbot, services: Services) -> None:
 
 
 def test_bridge_reads_engine_events_from_any_thread(qtbot) -> None:
-    from piper_desktop.engine.events import EngineEvent, EngineEvents, EventKind
+    from piper_desktop.domain.events import EngineEvent, EngineEvents, EventKind
 
     hub = EngineEvents()
     bridge = EngineBridge()

@@ -27,25 +27,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...domain import lifecycle
 from ...domain.errors import DomainError
-from ...store.enums import IN_FLIGHT_JOB_STATUSES, JobRoute, JobStatus
+from ...store.enums import IN_FLIGHT_JOB_STATUSES, WAITING_JOB_STATUSES, JobRoute, JobStatus
 from .. import formatting as fmt
 from .. import theme
 from ..context import AppContext
 from ..delegates import CellDelegate
-from ..dialogs import confirm
+from ..dialogs import ask_text, confirm
 from ..engine_bridge import JobEvent
 from ..table_model import Column, ListSource, PagedTableModel
 from ..table_panel import FilterDef, TablePanel
 from ..tasks import run_task
 
 STATUS_GROUPS = {
-    "waiting": [JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value],
+    "waiting": [s.value for s in WAITING_JOB_STATUSES],
     "in_flight": [s.value for s in IN_FLIGHT_JOB_STATUSES],
     "problems": [JobStatus.FAILED.value, JobStatus.NEEDS_ATTENTION.value],
 }
-RETRYABLE = {JobStatus.FAILED.value, JobStatus.NEEDS_ATTENTION.value, JobStatus.CANCELLED.value}
-CANCELLABLE = {JobStatus.QUEUED.value, JobStatus.RETRYING.value, JobStatus.DRAFT.value}
+# what the life cycle lets the operator do (domain/lifecycle.py)
+RETRYABLE = {s.value for s in lifecycle.TABLE["operator_retry"].sources}
+MARKABLE = {s.value for s in lifecycle.TABLE["mark_published"].sources}
+CANCELLABLE = {s.value for s in WAITING_JOB_STATUSES}
 
 
 def _account(row: dict[str, Any]) -> str:
@@ -426,6 +429,7 @@ class JobsPanel(TablePanel):
         self.add_action(
             "Retry even if it may be posted…", self.force_retry, icon_name="warning", needs="one"
         )
+        self.add_action("Mark published…", self.mark_published, icon_name="link", needs="one")
 
     def selection_changed(self, rows: list[dict[str, Any]]) -> None:
         self.details.show_job(rows[0]["id"] if len(rows) == 1 else None)
@@ -505,6 +509,42 @@ class JobsPanel(TablePanel):
             danger=True,
             detail="Check the account first: retrying may post the video twice.",
         )
+
+    def mark_published(self) -> None:
+        """The operator checked that a failed or needs-attention job went out after all."""
+        row = self.current_row()
+        if row is None:
+            return
+        if row.get("status") not in MARKABLE:
+            self.ctx.info(f"Job #{row['id']} is {row.get('status')}: only a failed or "
+                          "needs-attention job can be marked published")  # fmt: skip
+            return
+        self.url_dialog = ask_text(
+            self,
+            "Mark published",
+            f"Job #{row['id']}: the post's URL (you checked it is on the account)",
+            lambda url: self.mark_published_as(row["id"], url),
+        )
+
+    def mark_published_as(self, job_id: int, url: str) -> None:
+        services = self.ctx.services
+
+        def mark() -> str | None:
+            try:
+                services.jobs.mark_published(job_id, url)
+            except DomainError as exc:
+                return str(exc)
+            return None
+
+        def report(problem: str | None) -> None:
+            if problem:
+                self.ctx.error(problem)
+            else:
+                self.ctx.success(f"Job #{job_id} marked published")
+            self.model.reload_ids([job_id])
+            self.details.reload()
+
+        self.run(mark, report, changed=("jobs",))
 
     def cancel_selected(self) -> None:
         self.cancel_ids([r["id"] for r in self.selected_rows()])

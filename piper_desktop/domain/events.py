@@ -1,4 +1,6 @@
-"""Progress reports from the engine as plain Python objects.
+"""Progress reports from the engine (and the operator's moves of jobs) as plain Python
+objects. They live in domain/ because the job life cycle (domain/lifecycle.py) announces
+every move, whoever makes it.
 
 The CLI prints them, the GUI turns them into Qt signals, the notifier forwards some of
 them to Telegram. Subscribers are called on the engine's own threads (dispatcher,
@@ -40,6 +42,10 @@ class EventKind(StrEnum):
     WARNING = "warning"
     ACCOUNT = "account"  # an account changed status (cooldown, needs_login, ...)
     CAMPAIGN = "campaign"  # a campaign completed
+    # the operator's moves (the values are the job event kinds they always had)
+    CREATED = "created"
+    CANCELLED = "cancelled"
+    REQUEUED = "retry"
 
 
 # Events an operator is told about (tray, Telegram).
