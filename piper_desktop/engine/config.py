@@ -32,17 +32,14 @@ class EngineConfig:
     default_cooldown_seconds: float = 3600.0
     # retry delay = base * 2**(attempt-1) * (1 + jitter * U[0, 1))
     jitter: float = 0.25
-    # platform caps on post starts per account per window: TikTok's init is 6/min
-    route_rate: dict[str, tuple[int, float]] = field(
-        default_factory=lambda: {"tiktok_api": (6, 60.0)}
-    )
+    # caps on post starts per account: route -> (count, seconds). The engine adds each
+    # route's own (`RouteSpec.post_rate`); a value here replaces the route's
+    route_rate: dict[str, tuple[int, float]] = field(default_factory=dict)
     # how long `stop()` lets jobs in flight finish before leaving them to reconciliation
     stop_timeout: float = 120.0
-    # scheduler periods for the background duties
+    # scheduler periods for the engine's own duties (the routes' duties carry theirs)
     readiness_every: float = 300.0
-    token_refresh_every: float = 1800.0
     proxy_check_every: float = 900.0
-    selector_probe_every: float = 6 * 3600.0
     network_poll_every: float = 15.0
     # a wall-clock move this much larger than the monotonic one is a resume or a jump
     clock_jump_threshold: float = 30.0

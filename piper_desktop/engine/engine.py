@@ -23,6 +23,7 @@ import threading
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -66,9 +67,12 @@ class Engine:
         self.clock = clock or SystemClock()
         # the services' bus by default: the operator's moves are announced on it too
         self.events = events or services.events
-        self.config = config or EngineConfig.from_settings(services.settings)
         self.owner = LeaseOwner.new()
         self.factory = factory or PublisherFactory(services, self.clock)
+        config = config or EngineConfig.from_settings(services.settings)
+        # the routes' own caps on post starts (TikTok: 6 inits a minute); the config's win
+        rates = {spec.name: spec.post_rate for spec in self.factory.routes if spec.post_rate}
+        self.config = replace(config, route_rate=rates | config.route_rate)
         self.ledger = Ledger(services.db, self.clock, str(self.owner), self.config, self.events)
         self._stopping = threading.Event()
         self._wake = threading.Event()

@@ -187,3 +187,5 @@ class RouteSpec:
     duties: tuple[RouteDuty, ...] = field(default=())
     handoff: OperatorHandoff | None = None
     probe: Probe | None = None
+    # the platform's cap on post starts per account: (count, seconds); None: no cap
+    post_rate: tuple[int, float] | None = None

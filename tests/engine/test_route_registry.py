@@ -5,6 +5,7 @@ engine/ names it."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,36 @@ def test_a_route_is_registered_once() -> None:
     twin = replace(spec, name="echo_twin")
     with pytest.raises(ValueError, match="reuses the duty name"):
         routes.with_route(twin)
+
+
+def test_a_routes_post_rate_holds_the_accounts_next_post(
+    services: Services, clock: ManualClock, tmp_path: Path
+) -> None:
+    spec, built = echo_route()
+    spec = replace(spec, post_rate=(2, 60.0), readiness=None)
+    engine = _engine(services, clock, default_routes().with_route(spec))
+    # the route's cap reaches the claim pass; TikTok's own (6 inits a minute) is there too
+    assert engine.config.route_rate == {"tiktok_api": (6, 60.0), ECHO: (2, 60.0)}
+    account = add_account(services, "echo_rate")
+    ids = []
+    for n in range(3):
+        job = services.jobs.add(
+            account_id=account.id,
+            media_id=add_media(services, tmp_path, f"rate{n}.mp4").id,
+            route="upload_post",
+            at=clock.now(),
+            caption=f"post {n}",
+            now=clock.now(),
+        )
+        ids.append(job.id)
+    with services.db.write() as session:
+        session.execute(update(Job).where(Job.id.in_(ids)).values(route=ECHO))
+
+    engine.run_once()
+    statuses = [services.jobs.get(i).status for i in ids]
+    assert statuses == ["published", "published", "queued"]
+    held = services.jobs.get(ids[2])
+    assert held.next_attempt_at == clock.now() + timedelta(seconds=60)
+    messages = [e.message or "" for e in services.jobs.events(ids[2]) if e.kind == "held"]
+    assert any(f"{ECHO} allows 2 posts per 60s" in m for m in messages), messages
+    assert [p.submitted for p in built] == [["post 0", "post 1"]]

@@ -139,4 +139,6 @@ SPEC = RouteSpec(
     close_on_replace=True,
     readiness=lambda _ctx: TikTokReadiness(),
     duties=(RouteDuty("token_refresh", 1800.0, refresh_tokens, misfire_grace=300),),
+    # video/init allows 6 requests a minute per user token
+    post_rate=(6, 60.0),
 )
