@@ -22,7 +22,7 @@ from . import lifecycle
 from .duplicates import duplicate_message, find_duplicate, window_days
 from .errors import Conflict, DomainError, NotFound, ValidationError
 from .events import EngineEvents, EventKind
-from .lifecycle import Actor, IllegalTransition
+from .lifecycle import Actor
 from .records import row_dict
 from .slots import account_calendar, global_caps
 
@@ -238,19 +238,14 @@ class JobService:
             state = change.state(job_id)
             if state is None:
                 raise NotFound("job", job_id)
-            if not lifecycle.TABLE["cancel"].allows(
-                state.status, JobStatus.CANCELLED, Actor.OPERATOR
-            ):
-                if state.status in FINAL_JOB_STATUSES:
-                    why = f"job {job_id} is already {state.status}"
-                else:
-                    why = (
-                        f"job {job_id} is {state.status}: the platform already has it, "
-                        "it cannot be cancelled"
-                    )
-                raise IllegalTransition(
-                    job_id, state.status, JobStatus.CANCELLED, Actor.OPERATOR, "cancel", why
+            if state.status in FINAL_JOB_STATUSES:
+                why = f"job {job_id} is already {state.status}"
+            else:
+                why = (
+                    f"job {job_id} is {state.status}: the platform already has it, "
+                    "it cannot be cancelled"
                 )
+            lifecycle.refuse_unless(state, "cancel", Actor.OPERATOR, why)
             self._moved(change.move(state, "cancel", Actor.OPERATOR, "cancelled by the operator"))
             return self._reloaded(session, job_id)
 
@@ -265,18 +260,13 @@ class JobService:
             state = change.state(job_id)
             if state is None:
                 raise NotFound("job", job_id)
-            if not lifecycle.TABLE["operator_retry"].allows(
-                state.status, JobStatus.QUEUED, Actor.OPERATOR
-            ):
-                raise IllegalTransition(
-                    job_id,
-                    state.status,
-                    JobStatus.QUEUED,
-                    Actor.OPERATOR,
-                    "operator_retry",
-                    f"job {job_id} is {state.status}; only failed, needs_attention or "
-                    "cancelled jobs can be retried",
-                )
+            lifecycle.refuse_unless(
+                state,
+                "operator_retry",
+                Actor.OPERATOR,
+                f"job {job_id} is {state.status}; only failed, needs_attention or "
+                "cancelled jobs can be retried",
+            )
             maybe_posted = state.receipt is not None or state.submitted_at is not None
             if maybe_posted and not force:
                 raise DomainError(
@@ -304,18 +294,13 @@ class JobService:
             state = change.state(job_id)
             if state is None:
                 raise NotFound("job", job_id)
-            if not lifecycle.TABLE["mark_published"].allows(
-                state.status, JobStatus.PUBLISHED, Actor.OPERATOR
-            ):
-                raise IllegalTransition(
-                    job_id,
-                    state.status,
-                    JobStatus.PUBLISHED,
-                    Actor.OPERATOR,
-                    "mark_published",
-                    f"job {job_id} is {state.status}; only failed or needs_attention jobs "
-                    "can be marked published",
-                )
+            lifecycle.refuse_unless(
+                state,
+                "mark_published",
+                Actor.OPERATOR,
+                f"job {job_id} is {state.status}; only failed or needs_attention jobs "
+                "can be marked published",
+            )
             moved = change.move(
                 state,
                 "mark_published",

@@ -208,6 +208,15 @@ class IllegalTransition(DomainError):
         self.move = move
 
 
+def refuse_unless(state: JobState, name: str, actor: Actor, why: str) -> None:
+    """Raise IllegalTransition in the caller's words (`why`) unless move `name` of the
+    table takes this job for `actor`; for checks made before a move's other conditions."""
+    spec = TABLE[name]
+    targets = spec.targets or frozenset({JobStatus(state.status)})
+    if not any(spec.allows(state.status, target, actor) for target in targets):
+        raise IllegalTransition(state.id, state.status, min(targets), actor, name, why)
+
+
 class JobRef(Protocol):
     """What the life cycle needs to know of a job to note or announce a move."""
 
