@@ -14,7 +14,7 @@ from typing import Any
 
 from ..domain.errors import DomainError, ValidationError
 from ..domain.services import Services
-from ..store.enums import AccountStatus
+from ..store.enums import AccountStatus, JobRoute
 from ..store.models import Account
 from .context import Commands, open_services
 from .output import emit
@@ -185,8 +185,14 @@ def cmd_probe(args: Namespace) -> int:
     services = open_services(args)
     account = _account(services, args)
     media = Path(services.media.find_or_add(args.media).path) if args.media else None
-    with web_publisher(services) as publisher:
-        found = publisher.probe(PublisherFactory.account_ref(account), media)
+    factory = PublisherFactory(services)
+    try:
+        # the web route's probe capability, with the publisher the engine would build
+        spec = factory.routes.get(JobRoute.BROWSER.value)
+        assert spec.probe is not None  # the web route offers one (routes/web/spec.py)
+        found = spec.probe(factory.get(spec.name), PublisherFactory.account_ref(account), media)
+    finally:
+        factory.close()
     rows = [{"selector": name, "found": ok} for name, ok in found]
     emit(rows, as_json=args.json, columns=["selector", "found"])
     return 0 if all(ok for _, ok in found) else 1

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..store.db import Database
 from ..store.enums import (
+    FINAL_JOB_STATUSES,
     WAITING_JOB_STATUSES,
     AccountStatus,
     CampaignStatus,
@@ -352,7 +353,7 @@ class CampaignService:
             by_status[status] += count
             per_account.setdefault(f"{platform}:{username}", {})[status] = count
         total = sum(by_status.values())
-        done = sum(by_status[s] for s in ("published", "failed", "cancelled"))
+        done = sum(by_status[s] for s in FINAL_JOB_STATUSES)
         return {
             "total": total,
             "by_status": dict(by_status),

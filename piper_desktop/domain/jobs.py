@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..store.db import Database
 from ..store.enums import (
+    CLAIMABLE_JOB_STATUSES,
     FINAL_JOB_STATUSES,
     WAITING_JOB_STATUSES,
     JobRoute,
@@ -246,6 +247,13 @@ class JobService:
                     "it cannot be cancelled"
                 )
             lifecycle.refuse_unless(state, "cancel", Actor.OPERATOR, why)
+            if state.receipt is not None or state.submitted_at is not None:
+                # a cancelled job leaves the duplicate guard: not while its post may go live
+                raise DomainError(
+                    f"job {job_id} may already be on the platform (receipt "
+                    f"{state.receipt or 'unknown'}): mark it published if it went out, or "
+                    "retry it with --force"
+                )
             self._moved(change.move(state, "cancel", Actor.OPERATOR, "cancelled by the operator"))
             return self._reloaded(session, job_id)
 
@@ -267,11 +275,10 @@ class JobService:
                 f"job {job_id} is {state.status}; only failed, needs_attention or "
                 "cancelled jobs can be retried",
             )
-            maybe_posted = state.receipt is not None or state.submitted_at is not None
-            if maybe_posted and not force:
+            if not force and self._maybe_posted(session, state):
                 raise DomainError(
-                    f"job {job_id} may already be on the platform (receipt {state.receipt or 'unknown'}): "
-                    "check the account, then retry with --force"
+                    f"job {job_id} may already be on the platform (receipt "
+                    f"{state.receipt or 'unknown'}): check the account, then retry with --force"
                 )
             moved = change.move(
                 state,
@@ -283,6 +290,22 @@ class JobService:
             )
             self._moved(moved)
             return self._reloaded(session, job_id)
+
+    @staticmethod
+    def _maybe_posted(session: Session, state: lifecycle.JobState) -> bool:
+        """Whether the platform may have the job: a receipt, a submission, or an attempt
+        whose outcome nobody knows (the submit died, a crash left it unknown)."""
+        if state.receipt is not None or state.submitted_at is not None:
+            return True
+        if state.status != JobStatus.NEEDS_ATTENTION or not state.attempts:
+            return False
+        data = session.scalar(
+            select(JobEvent.data)
+            .where(JobEvent.job_id == state.id, JobEvent.kind == EventKind.NEEDS_ATTENTION.value)
+            .order_by(JobEvent.id.desc())
+            .limit(1)
+        )
+        return isinstance(data, dict) and data.get("code") in lifecycle.UNKNOWN_OUTCOME_CODES
 
     def mark_published(self, job_id: int, url: str, *, now: datetime | None = None) -> Job:
         """The operator checked that a failed or needs-attention job went out after all:
@@ -386,7 +409,7 @@ class JobService:
             return list(
                 session.scalars(
                     select(Job)
-                    .where(Job.status.in_([JobStatus.QUEUED.value, JobStatus.RETRYING.value]))
+                    .where(Job.status.in_(sorted(CLAIMABLE_JOB_STATUSES)))
                     .where(Job.next_attempt_at >= now - timedelta(days=1))
                     .order_by(Job.next_attempt_at)
                     .limit(limit)

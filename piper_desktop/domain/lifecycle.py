@@ -157,12 +157,16 @@ MOVES: tuple[Move, ...] = (
     _move("hold_for_operator", CLAIMABLE_JOB_STATUSES, [S.NEEDS_ATTENTION], [E], Guard.FREE,
           Lease.RELEASE, EventKind.NEEDS_ATTENTION, sql.MOVE_ATTENTION,
           "not ready, or a pinned time missed: a person must look"),
-    _move("fallback", [S.CLAIMED, S.SUBMITTING, S.SUBMITTED], [S.QUEUED], [E, OP], Guard.HELD,
+    # never from submitted: a job with the platform's receipt is not posted anew on a guess
+    _move("fallback", [S.CLAIMED, S.SUBMITTING], [S.QUEUED], [E, OP], Guard.HELD,
           Lease.RELEASE, EventKind.FALLBACK, sql.MOVE_FALLBACK,
           "the route certainly did not post: the account's next route", Attempts.RESET),
-    _move("requeue", [S.CLAIMED, S.SUBMITTING], [S.QUEUED, S.RETRYING], [E, R], Guard.HELD,
+    _move("requeue", [S.CLAIMED], [S.QUEUED, S.RETRYING], [E, R], Guard.HELD,
           Lease.RELEASE, EventKind.PARKED, sql.MOVE_PARK,
-          "nothing went out (engine stopping, or settled after a crash): back in the queue"),
+          "nothing was sent yet (engine stopping, or a crash before the submit): back in the queue"),
+    _move("requeue_unsent", [S.SUBMITTING], [S.QUEUED, S.RETRYING], [R], Guard.HELD,
+          Lease.RELEASE, EventKind.PARKED, sql.MOVE_PARK,
+          "after a crash mid-submit the platform certainly has nothing under the job's key"),
     _move("adopt", IN_FLIGHT, None, [R], Guard.ANY, Lease.TAKE, EventKind.RECONCILED,
           sql.MOVE_TAKE, "reconciliation takes a job whose holder is gone (expired, dead)"),
     _move("release", IN_FLIGHT, None, [R], Guard.HELD, Lease.RELEASE, EventKind.PARKED,
@@ -175,6 +179,9 @@ MOVES: tuple[Move, ...] = (
           "the operator queues it again, now", Attempts.RESET),
 )  # fmt: skip
 TABLE: dict[str, Move] = {move.name: move for move in MOVES}
+# Why a job went to needs_attention when nobody knows whether its post went out (the
+# submit died, a crash left it unknown): the operator's retry then needs --force.
+UNKNOWN_OUTCOME_CODES = frozenset({"unknown_outcome", "internal_error"})
 # A new job starts here (jobs.add, campaigns.start).
 INITIAL = JobStatus.QUEUED
 

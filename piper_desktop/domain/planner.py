@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from ..store.db import Database
 from ..store.enums import (
+    CLAIMABLE_JOB_STATUSES,
     IN_FLIGHT_JOB_STATUSES,
     AccountStatus,
     CampaignStrategy,
@@ -29,7 +30,7 @@ from . import fields as f
 from .errors import DomainError, NotFound, ValidationError
 from .slots import AccountCalendar, NoSlot, account_calendar, global_caps
 
-MOVABLE = (JobStatus.QUEUED.value, JobStatus.RETRYING.value)
+MOVABLE = tuple(s.value for s in CLAIMABLE_JOB_STATUSES)
 # more waiting posts than this in a week of all accounts: the calendar shows density
 WEEK_POST_LIMIT = 400
 

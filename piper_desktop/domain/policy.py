@@ -21,7 +21,8 @@ The rules, in the order they are asked, all in the account's own time zone:
    Pinned jobs (the operator chose the time) are not held for spacing when claimed.
 
 What a claim checks is a subset of what planning checks, so a slot the planner gave is
-never held back by the engine for the same facts.
+never held back by the engine for the same facts (both count a post at its submission,
+whatever became of it, or at its slot while it waits).
 """
 
 from __future__ import annotations

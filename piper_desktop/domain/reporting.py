@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from sqlalchemy import func, select
 
 from ..store.db import Database
-from ..store.enums import JobStatus
+from ..store.enums import CLAIMABLE_JOB_STATUSES, JobStatus
 from ..store.models import Account, Artifact, Campaign, Job, JobEvent, MediaItem
 from .jobs import JobService
 from .records import plain, row_dict
@@ -74,7 +74,7 @@ def job_stats(db: Database, now: datetime | None = None) -> dict[str, Any]:
         stats["needs_attention"] = stats["by_status"].get(JobStatus.NEEDS_ATTENTION.value, 0)
         upcoming = session.scalar(
             select(func.min(Job.next_attempt_at)).where(
-                Job.status.in_([JobStatus.QUEUED.value, JobStatus.RETRYING.value])
+                Job.status.in_(sorted(CLAIMABLE_JOB_STATUSES))
             )
         )
     stats["next_due_at"] = plain(upcoming)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..store.enums import SLOTTED_JOB_STATUSES
@@ -101,8 +101,15 @@ def account_posts(session: Session, account_id: int, exclude: Iterable[int] = ()
     rows = session.execute(
         select(Job.id, func.coalesce(Job.submitted_at, Job.scheduled_at)).where(
             Job.account_id == account_id,
-            Job.status.in_([s.value for s in SLOTTED_JOB_STATUSES]),
-            Job.scheduled_at.is_not(None),
+            or_(
+                and_(
+                    Job.status.in_([s.value for s in SLOTTED_JOB_STATUSES]),
+                    Job.scheduled_at.is_not(None),
+                ),
+                # a submission counts whatever became of it, as the claim pass counts it
+                # (store/statements.recent_posts): the platform saw the post start
+                Job.submitted_at.is_not(None),
+            ),
         )
     ).all()
     return [at for job_id, at in rows if job_id not in skip and at is not None]

@@ -32,7 +32,7 @@ from sqlalchemy.sql import ColumnElement, SQLColumnExpression
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from ..store.db import Database
-from ..store.enums import JobStatus
+from ..store.enums import FINAL_JOB_STATUSES, JobStatus
 from ..store.models import (
     Account,
     BrowserProfile,
@@ -331,7 +331,7 @@ def _campaign_count(*statuses: str) -> ScalarSelect[int]:
 
 
 _campaign_total = _campaign_count()
-_campaign_done = _campaign_count("published", "failed", "cancelled")
+_campaign_done = _campaign_count(*sorted(FINAL_JOB_STATUSES))
 
 
 def _campaigns_base() -> RowsSelect:

@@ -34,7 +34,7 @@ from ..domain.events import EngineEvent, EngineEvents, EventKind
 from ..domain.services import Services
 from ..logs import get_logger
 from ..store import statements as sql
-from ..store.enums import JobStatus
+from ..store.enums import CLAIMABLE_JOB_STATUSES, JobStatus
 from ..store.models import Account, Job
 from .clock import Clock, SystemClock
 from .config import EngineConfig
@@ -264,7 +264,7 @@ class Engine:
             accounts = session.scalars(
                 select(Account)
                 .join(Job, Job.account_id == Account.id)
-                .where(Job.status.in_([JobStatus.QUEUED.value, JobStatus.RETRYING.value]))
+                .where(Job.status.in_(sorted(CLAIMABLE_JOB_STATUSES)))
                 .where(Job.next_attempt_at <= now + timedelta(hours=horizon_hours))
                 .where(Account.proxy_id.is_not(None))
                 .distinct()

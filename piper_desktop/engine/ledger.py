@@ -311,6 +311,21 @@ class Ledger:
             state = change.state(job_id)
             if state is None:
                 return
+            if state.receipt is not None:
+                # the route says nothing went out, yet it gave a receipt: not on a guess
+                why = (
+                    f"{state.route} said nothing was posted ({reason}) after giving receipt "
+                    f"{state.receipt}; look at the account before retrying"
+                )
+                self.move(
+                    change,
+                    state,
+                    "attention",
+                    why,
+                    data={"code": "unknown_outcome"},
+                    reason=mask(why),
+                )
+                return
             self.move(
                 change,
                 state,
@@ -324,22 +339,28 @@ class Ledger:
     def park(
         self,
         job_id: int,
-        status: str,
+        status: str | None,
         message: str,
         *,
         due_now: bool = False,
         actor: Actor | None = None,
     ) -> None:
         """Give a job back with `status` and no lease (engine stopping, reconciliation).
-        `due_now`: it runs at once, not as a missed schedule."""
+        `status` None: the one it has now. `due_now`: it runs at once, not as a missed
+        schedule."""
         with self.change() as change:
             state = change.state(job_id)
             if state is None:
                 return
+            status = status or state.status
             self.move(
                 change,
                 state,
-                "release" if status == state.status else "requeue",
+                "release"
+                if status == state.status
+                else "requeue_unsent"
+                if state.status == JobStatus.SUBMITTING
+                else "requeue",
                 message,
                 actor=actor,
                 to=JobStatus(status),

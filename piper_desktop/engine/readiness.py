@@ -30,7 +30,7 @@ from ..domain.services import Services
 from ..logs import get_logger
 from ..routes.base import Publisher, PublishError, PublishRequest
 from ..routes.spec import Readiness, RouteProblem
-from ..store.enums import AccountStatus, CampaignStatus
+from ..store.enums import RUNNABLE_ACCOUNT_STATUSES, CampaignStatus
 from ..store.models import Account, Campaign, Job, MediaItem
 from .clock import Clock
 from .config import EngineConfig
@@ -125,7 +125,7 @@ class ReadinessChecker:
                 .where(Job.lease_owner.is_(None))
                 .where(Job.next_attempt_at <= now + horizon)
                 .where(
-                    Account.status.in_([AccountStatus.ACTIVE.value, AccountStatus.COOLDOWN.value])
+                    Account.status.in_(sorted(RUNNABLE_ACCOUNT_STATUSES))
                 )
                 .where(
                     or_(Job.campaign_id.is_(None), Campaign.status != CampaignStatus.PAUSED.value)

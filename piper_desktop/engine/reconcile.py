@@ -135,7 +135,8 @@ def reconcile(ledger: Ledger, factory: PublisherFactory, me: LeaseOwner) -> dict
             result = settle(ledger, factory, orphan)
         except Exception:
             log.exception("job %s: reconciliation failed; releasing it", orphan.job_id)
-            ledger.park(orphan.job_id, orphan.status, "reconciliation failed; will try again")
+            # as it is now: settling may have moved it (a receipt kept) before failing
+            ledger.park(orphan.job_id, None, "reconciliation failed; will try again")
             result = "deferred"
         outcome.setdefault(result, []).append(orphan.job_id)
     if outcome:

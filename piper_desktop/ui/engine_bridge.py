@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from ..logs import get_logger
+from ..store.enums import FINAL_JOB_STATUSES
 
 if TYPE_CHECKING:
     from ..domain.services import Services
@@ -40,7 +41,7 @@ class JobEvent:
 
     @property
     def is_final(self) -> bool:
-        return self.status in ("published", "failed", "cancelled")
+        return self.status in FINAL_JOB_STATUSES
 
 
 def as_job_event(event: Any) -> JobEvent:

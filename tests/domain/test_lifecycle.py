@@ -245,3 +245,70 @@ def test_operator_refusals_keep_their_words(services: Services, job_id: int) -> 
         services.jobs.retry(job_id)
     assert lifecycle.allowed("failed", "queued", Actor.OPERATOR)
     assert not lifecycle.allowed("failed", "queued", Actor.ENGINE)
+
+
+# A job the platform may have goes back to the queue (to be posted again) only by these
+# moves, each on a word that nothing went out: the platform's failure (retry), the route's
+# certainty (fallback), reconciliation having asked the platform (requeue_unsent). Pinned
+# here by hand, so a row added to the table that re-posts on a guess fails this test.
+MAY_BE_POSTED = {JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.VERIFYING}
+BACK_OR_DROPPED = {JobStatus.DRAFT, JobStatus.QUEUED, JobStatus.RETRYING, JobStatus.CANCELLED}
+MAY_REPOST = {
+    ("retry", source, JobStatus.RETRYING, actor)
+    for source in MAY_BE_POSTED
+    for actor in (Actor.ENGINE, Actor.OPERATOR)
+} | {
+    ("fallback", JobStatus.SUBMITTING, JobStatus.QUEUED, Actor.ENGINE),
+    ("fallback", JobStatus.SUBMITTING, JobStatus.QUEUED, Actor.OPERATOR),
+    ("requeue_unsent", JobStatus.SUBMITTING, JobStatus.QUEUED, Actor.RECONCILIATION),
+    ("requeue_unsent", JobStatus.SUBMITTING, JobStatus.RETRYING, Actor.RECONCILIATION),
+}
+
+
+def test_a_job_the_platform_may_have_is_requeued_or_cancelled_only_on_a_word() -> None:
+    found = {
+        (move.name, source, target, actor)
+        for move in MOVES
+        for source in MAY_BE_POSTED
+        for target in BACK_OR_DROPPED
+        for actor in Actor
+        if move.allows(source, target, actor)
+    }
+    assert found == MAY_REPOST
+
+
+def _left_unknown(services: Services, job_id: int, code: str) -> None:
+    """The job as the runner leaves it when a submit died: attempted, no receipt."""
+    with services.db.write() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.status = JobStatus.NEEDS_ATTENTION.value
+        job.attempts = 1
+        session.add(
+            JobEvent(job_id=job_id, kind="needs_attention", status="needs_attention",
+                     message="outcome unknown", data={"code": code})
+        )  # fmt: skip
+
+
+def test_an_unknown_outcome_is_retried_only_with_force(services: Services, job_id: int) -> None:
+    _left_unknown(services, job_id, "unknown_outcome")
+    with pytest.raises(DomainError, match="may already be on the platform"):
+        services.jobs.retry(job_id)
+    assert services.jobs.get(job_id).status == "needs_attention"
+    assert services.jobs.retry(job_id, force=True).status == "queued"
+
+
+def test_a_known_refusal_is_retried_without_force(services: Services, job_id: int) -> None:
+    _left_unknown(services, job_id, "captcha")
+    assert services.jobs.retry(job_id).status == "queued"
+
+
+def test_a_job_with_a_receipt_is_not_cancelled(services: Services, job_id: int) -> None:
+    with services.db.write() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.status = JobStatus.NEEDS_ATTENTION.value
+        job.receipt_kind, job.receipt = "publish_id", "v_pub_1"
+    with pytest.raises(DomainError, match="mark it published"):
+        services.jobs.cancel(job_id)
+    assert services.jobs.get(job_id).status == "needs_attention"

@@ -20,7 +20,7 @@ import pytest
 from piper_desktop.domain.errors import ValidationError
 from piper_desktop.domain.planner import PlannerService
 from piper_desktop.domain.services import Services
-from piper_desktop.store.models import Account
+from piper_desktop.store.models import Account, Job
 from tests.conftest import make_video, piper_cmd, piper_env
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)  # 10:00 in Berlin, a Monday
@@ -143,3 +143,23 @@ def test_piper_jobs_add_at_auto_keeps_the_global_cap(
     today = now.astimezone(zone).date()
     next_midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), zone)
     assert scheduled == next_midnight
+
+
+def test_a_submitted_post_that_failed_still_counts_for_the_plan(
+    services: Services, tmp_path: Path
+) -> None:
+    # the claim pass counts every submission of the day (the platform saw it start),
+    # whatever became of it: the planner must count it too, or it offers a slot the
+    # engine then holds back
+    services.settings.set("engine.daily_post_cap", 1)
+    account = services.accounts.add({"username": "once", "min_spacing_minutes": 0})
+    first, second = _media(services, tmp_path, 2)
+    job = services.jobs.add(account_id=account.id, media_id=first, route="upload_post", now=NOW)
+    with services.db.write() as session:
+        row = session.get(Job, job.id)
+        assert row is not None
+        row.status, row.submitted_at, row.last_error = "failed", NOW, "rejected"
+    later = services.jobs.add(
+        account_id=account.id, media_id=second, route="upload_post", at="auto", now=NOW
+    )
+    assert later.scheduled_at == datetime(2030, 1, 8, 0, 0, tzinfo=UTC)

@@ -20,6 +20,7 @@ from piper_desktop.routes.base import (
     CheckState,
     ProgressCallback,
     Publisher,
+    PublishError,
     PublishRequest,
     Receipt,
     ReceiptCallback,
@@ -34,7 +35,7 @@ from piper_desktop.routes.spec import (
     RouteSpec,
     SettingsValues,
 )
-from piper_desktop.store.models import Job
+from piper_desktop.store.models import Account, Job
 from tests.engine.helpers import MADE_ENGINES, EventLog, add_account, add_media
 
 ECHO = "echo"
@@ -221,3 +222,38 @@ def test_a_routes_post_rate_holds_the_accounts_next_post(
     messages = [e.message or "" for e in services.jobs.events(ids[2]) if e.kind == "held"]
     assert any(f"{ECHO} allows 2 posts per 60s" in m for m in messages), messages
     assert [p.submitted for p in built] == [["post 0", "post 1"]]
+
+
+class ReceiptThenRefusal(EchoPublisher):
+    """Gives a receipt, then says nothing was posted: the receipt wins."""
+
+    def submit(
+        self,
+        request: PublishRequest,
+        on_receipt: ReceiptCallback,
+        on_progress: ProgressCallback | None = None,
+    ) -> Receipt:
+        on_receipt(Receipt(kind="echo_id", value=request.idempotency_key))
+        raise PublishError("refused", certainly_not_posted=True)
+
+
+def test_no_fallback_after_a_receipt_even_when_the_route_says_nothing_went_out(
+    services: Services, clock: ManualClock, tmp_path: Path
+) -> None:
+    spec, _ = echo_route()
+    spec = replace(spec, readiness=None, build=lambda _c, _v: Built(ReceiptThenRefusal()))
+    engine = _engine(services, clock, default_routes().with_route(spec))
+    job_id = _echo_job(services, clock, tmp_path, "receipt first")
+    job = services.jobs.get(job_id)
+    with services.db.write() as session:
+        session.execute(
+            update(Account)
+            .where(Account.id == job.account_id)
+            .values(routes=[ECHO, "upload_post"])
+        )
+
+    engine.run_once()
+    done = services.jobs.get(job_id)
+    assert (done.status, done.route, done.receipt) == ("needs_attention", ECHO, job.uuid)
+    assert "after giving receipt" in (done.attention_reason or "")
+    assert "fallback" not in [e.kind for e in services.jobs.events(job_id)]

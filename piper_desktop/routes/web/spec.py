@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ...domain.services import Services
 from ...logs import get_logger
-from ...store.enums import AccountStatus, JobRoute, JobStatus
+from ...store.enums import CLAIMABLE_JOB_STATUSES, AccountStatus, JobRoute
 from ...store.models import Account, Job
 from ..base import (
     AccountRef,
@@ -144,7 +144,7 @@ def probe_selectors(ctx: DutyContext) -> list[str]:
             select(Account)
             .join(Job, Job.account_id == Account.id)
             .where(Job.route == ROUTE)
-            .where(Job.status.in_([JobStatus.QUEUED.value, JobStatus.RETRYING.value]))
+            .where(Job.status.in_(sorted(CLAIMABLE_JOB_STATUSES)))
             .where(Job.next_attempt_at <= now + timedelta(hours=PROBE_HORIZON_HOURS))
             .where(Account.status == AccountStatus.ACTIVE.value)
             .where(Account.storage_state.is_not(None))

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...store.enums import CampaignStatus, JobRoute
+from ...store.enums import FINAL_JOB_STATUSES, IN_FLIGHT_JOB_STATUSES, CampaignStatus, JobRoute
 from .. import formatting as fmt
 from ..campaign_wizard import CampaignWizard
 from ..context import AppContext
@@ -198,7 +198,7 @@ class CampaignsPanel(TablePanel):
             rows = []
             for number, (account, counts) in enumerate(sorted(progress["per_account"].items())):
                 total = sum(counts.values())
-                done = sum(counts.get(s, 0) for s in ("published", "failed", "cancelled"))
+                done = sum(counts.get(s, 0) for s in FINAL_JOB_STATUSES)
                 rows.append(
                     {
                         "id": number,
@@ -206,7 +206,7 @@ class CampaignsPanel(TablePanel):
                         "queued": counts.get("queued", 0) + counts.get("retrying", 0),
                         "in_flight": sum(
                             counts.get(s, 0)
-                            for s in ("claimed", "submitting", "submitted", "verifying")
+                            for s in IN_FLIGHT_JOB_STATUSES
                         ),
                         "published": counts.get("published", 0),
                         "failed": counts.get("failed", 0),

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...domain.planner import AttentionItem
+from ...routes.registry import default_routes
+from ...store.enums import JobStatus
 from .. import formatting as fmt
 from ..browser_actions import BrowserActions
 from ..context import AppContext
@@ -511,7 +513,9 @@ class DashboardPanel(QWidget):
         def work() -> str:
             if item.job_id is not None and item.kind != "account":
                 job = services.jobs.get(item.job_id)
-                if job.route == "browser" and job.status == "needs_attention":
+                spec = default_routes().find(job.route)
+                offers = spec is not None and spec.handoff is not None
+                if offers and job.status == JobStatus.NEEDS_ATTENTION:
                     # the window opens where the job stopped; closing it lets it go on
                     return self.browser.resolve_job(item.job_id)
             self.browser.open_window(account_id)
