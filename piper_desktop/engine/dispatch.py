@@ -132,7 +132,7 @@ class DueJob:
 
     def state(self) -> JobState:
         """The job as the life cycle reads it (status, lease, attempts)."""
-        return state_of(self.row)
+        return JobState.of(self.row)
 
     @classmethod
     def of(cls, row: Row) -> DueJob:
@@ -144,14 +144,6 @@ class DueJob:
             row.max_posts_per_day, row.min_spacing_minutes, row.last_post_at,
             row.campaign_status, row.missed_policy, row,
         )  # fmt: skip
-
-
-def state_of(row: Row) -> JobState:
-    """The life cycle's view of a job from a DUE_JOBS or CHECKS row."""
-    return JobState(
-        row.id, row.status, row.account_id, row.campaign_id, row.route, row.lease_owner,
-        row.lease_expires_at, row.attempts, row.max_attempts, row.receipt, row.submitted_at,
-    )  # fmt: skip
 
 
 def _runnable(query: Select[Any]) -> Select[Any]:
@@ -321,7 +313,7 @@ class ClaimPass:
                 # due but no room: look again at the next pass
                 self.result.next_check = self.now
                 continue
-            if self._lease(state_of(row), "take_check"):
+            if self._lease(JobState.of(row), "take_check"):
                 self.result.work.append(
                     Work(row.id, "check", row.route, row.account_id, JobStatus.VERIFYING.value)
                 )

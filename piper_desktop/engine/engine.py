@@ -17,7 +17,6 @@ still uploading when the time is up keeps its lease and is reconciled at the nex
 
 from __future__ import annotations
 
-import functools
 import random
 import threading
 from collections import Counter
@@ -400,7 +399,7 @@ class Engine:
             self._followed.add(work.job_id)
             future = self._pool.submit(self.runner.run, work)
             self._running[work.job_id] = (work, future)
-        future.add_done_callback(functools.partial(self._done, work.job_id))
+        future.add_done_callback(partial(self._done, work.job_id))
 
     def _done(self, job_id: int, _future: Future[None]) -> None:
         self._finished(job_id)

@@ -551,7 +551,6 @@ def recent_posts(accounts: int) -> Statement:
     )
 
 
-RECENT_POSTS = recent_posts(1)
 DUPLICATE = Statement(
     "DUPLICATE",
     select(jobs.id, jobs.status, jobs.published_at, jobs.submitted_at, jobs.scheduled_at)

@@ -277,9 +277,6 @@ class WebPublisher:
 
         return self._run(work)
 
-    def wait_handoff_closed(self, handoff: Handoff, timeout: float | None = None) -> bool:
-        return handoff.wait_closed(timeout)
-
     def resume_after_handoff(
         self,
         request: PublishRequest,
