@@ -66,6 +66,12 @@ def add_event(
     return event
 
 
+def _cancel_refusal(state: lifecycle.JobState) -> str:
+    if state.status in FINAL_JOB_STATUSES:
+        return f"job {state.id} is already {state.status}"
+    return f"job {state.id} is {state.status}: the platform already has it, it cannot be cancelled"
+
+
 class JobService:
     def __init__(self, db: Database, events: EngineEvents | None = None) -> None:
         self.db = db
@@ -236,18 +242,8 @@ class JobService:
 
     def cancel(self, job_id: int) -> Job:
         with lifecycle.committed(self.db, self.bus) as (session, change):
-            state = change.state(job_id)
-            if state is None:
-                raise NotFound("job", job_id)
-            if state.status in FINAL_JOB_STATUSES:
-                why = f"job {job_id} is already {state.status}"
-            else:
-                why = (
-                    f"job {job_id} is {state.status}: the platform already has it, "
-                    "it cannot be cancelled"
-                )
-            lifecycle.refuse_unless(state, "cancel", Actor.OPERATOR, why)
-            if state.receipt is not None or state.submitted_at is not None:
+            state = change.state_for(job_id, "cancel", Actor.OPERATOR, _cancel_refusal)
+            if state.reached_platform:
                 # a cancelled job leaves the duplicate guard: not while its post may go live
                 raise DomainError(
                     f"job {job_id} may already be on the platform (receipt "
@@ -265,14 +261,11 @@ class JobService:
         nothing was posted.
         """
         with lifecycle.committed(self.db, self.bus, now) as (session, change):
-            state = change.state(job_id)
-            if state is None:
-                raise NotFound("job", job_id)
-            lifecycle.refuse_unless(
-                state,
+            state = change.state_for(
+                job_id,
                 "operator_retry",
                 Actor.OPERATOR,
-                f"job {job_id} is {state.status}; only failed, needs_attention or "
+                lambda s: f"job {s.id} is {s.status}; only failed, needs_attention or "
                 "cancelled jobs can be retried",
             )
             if not force and self._maybe_posted(session, state):
@@ -295,7 +288,7 @@ class JobService:
     def _maybe_posted(session: Session, state: lifecycle.JobState) -> bool:
         """Whether the platform may have the job: a receipt, a submission, or an attempt
         whose outcome nobody knows (the submit died, a crash left it unknown)."""
-        if state.receipt is not None or state.submitted_at is not None:
+        if state.reached_platform:
             return True
         if state.status != JobStatus.NEEDS_ATTENTION or not state.attempts:
             return False
@@ -314,14 +307,11 @@ class JobService:
         if not url:
             raise ValidationError("url", "give the post's URL")
         with lifecycle.committed(self.db, self.bus, now) as (session, change):
-            state = change.state(job_id)
-            if state is None:
-                raise NotFound("job", job_id)
-            lifecycle.refuse_unless(
-                state,
+            state = change.state_for(
+                job_id,
                 "mark_published",
                 Actor.OPERATOR,
-                f"job {job_id} is {state.status}; only failed or needs_attention jobs "
+                lambda s: f"job {s.id} is {s.status}; only failed or needs_attention jobs "
                 "can be marked published",
             )
             moved = change.move(

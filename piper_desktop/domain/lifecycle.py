@@ -16,7 +16,7 @@ domain/campaigns.py; the GUI and the CLI call those).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,7 +37,7 @@ from ..store.enums import (
     JobStatus,
 )
 from ..store.statements import Statement
-from .errors import DomainError
+from .errors import DomainError, NotFound
 from .events import EngineEvent, EngineEvents, EventKind
 
 log = get_logger("domain")
@@ -215,15 +215,6 @@ class IllegalTransition(DomainError):
         self.move = move
 
 
-def refuse_unless(state: JobState, name: str, actor: Actor, why: str) -> None:
-    """Raise IllegalTransition in the caller's words (`why`) unless move `name` of the
-    table takes this job for `actor`; for checks made before a move's other conditions."""
-    spec = TABLE[name]
-    targets = spec.targets or frozenset({JobStatus(state.status)})
-    if not any(spec.allows(state.status, target, actor) for target in targets):
-        raise IllegalTransition(state.id, state.status, min(targets), actor, name, why)
-
-
 class JobRef(Protocol):
     """What the life cycle needs to know of a job to note or announce a move."""
 
@@ -252,6 +243,11 @@ class JobState:
     max_attempts: int
     receipt: str | None
     submitted_at: datetime | None
+
+    @property
+    def reached_platform(self) -> bool:
+        """The platform gave a receipt or saw the submission: its post may go live."""
+        return self.receipt is not None or self.submitted_at is not None
 
     @classmethod
     def of(cls, row: sql.Row) -> JobState:
@@ -316,6 +312,21 @@ class Change:
     def state(self, job_id: int) -> JobState | None:
         row = self.tx.run(sql.JOB_STATE, job=job_id).first()
         return JobState.of(row) if row is not None else None
+
+    def state_for(
+        self, job_id: int, name: str, actor: Actor, why: Callable[[JobState], str]
+    ) -> JobState:
+        """The job, read for move `name`: NotFound when it is gone, IllegalTransition in
+        the caller's words (`why(state)`) when the table does not let `actor` make it —
+        checked before the move's other conditions (the operator's refusals)."""
+        state = self.state(job_id)
+        if state is None:
+            raise NotFound("job", job_id)
+        spec = TABLE[name]
+        targets = spec.targets or frozenset({JobStatus(state.status)})
+        if not any(spec.allows(state.status, target, actor) for target in targets):
+            raise IllegalTransition(state.id, state.status, min(targets), actor, name, why(state))
+        return state
 
     # --- the moves ----------------------------------------------------------------------
     def move(

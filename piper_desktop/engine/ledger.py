@@ -289,7 +289,7 @@ class Ledger:
             state = change.state(job_id)
             if state is None or state.lease_owner is not None:
                 return False
-            if state.status not in (JobStatus.QUEUED, JobStatus.RETRYING):
+            if state.status not in TABLE["hold_for_operator"].sources:
                 return False
             moved = change.move(
                 state,
