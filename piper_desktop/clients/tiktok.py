@@ -40,6 +40,8 @@ MAX_CHUNK = 64 * MB
 MAX_LAST_CHUNK = 128 * MB
 MAX_CHUNKS = 1000
 DEFAULT_CHUNK = 10 * MB
+# An upload URL lives one hour from the init that gave it (the platform's documentation).
+UPLOAD_URL_LIFETIME = 3600.0
 # Per user token per minute, from the platform's documentation.
 DEFAULT_LIMITS: dict[str, tuple[int, float]] = {
     "creator_info": (20, 60.0),
@@ -298,6 +300,11 @@ class PublishStatus:
 
 class UploadUrlExpired(ApiError):
     """The upload URL answered 403: it lives one hour."""
+
+
+class UploadRefused(ApiError):
+    """The upload URL answers 416 with no way forward: it refuses the next byte range
+    and its own position gives none to continue from."""
 
 
 # --- the client -------------------------------------------------------------------------
@@ -572,16 +579,21 @@ class TikTokClient:
         *,
         content_type: str | None = None,
         on_progress: Callable[[int, int], None] | None = None,
+        start_chunk: int = 0,
+        on_chunk: Callable[[int, int], None] | None = None,
     ) -> None:
-        """PUT every chunk in order, streaming each from disk.
+        """PUT every chunk from `start_chunk` on, in order, streaming each from disk.
 
-        206 → next chunk; 201 → done; 416 → resume from what the server says it has;
-        403 → UploadUrlExpired; 5xx or a lost answer → the same chunk again after a
-        pause (the server answers 416 if it had already taken it).
+        206 → next chunk; 201 → done; 416 → continue from what the server says it has
+        (all of it: done; a chunk boundary: from there; anything else, or the same
+        place again: UploadRefused); 403 → UploadUrlExpired; 5xx or a lost answer → the
+        same chunk again after a pause (the server answers 416 if it had already taken
+        it). `on_chunk(chunks, bytes)` is told after every chunk the server
+        acknowledged, with the chunks and bytes it has in all.
         """
         content_type = content_type or video_content_type(path)
         ranges = plan.ranges()
-        index = 0
+        index = max(0, min(start_chunk, len(ranges) - 1))
         resyncs = 0
         failures = 0
         while index < len(ranges):
@@ -605,15 +617,18 @@ class TikTokClient:
                 self._sleep(self._retry_delays[failures - 1])
                 continue
             status = response.status_code
-            if status == 201:
-                if on_progress:
-                    on_progress(plan.video_size, plan.video_size)
-                return
-            if status == 206:
+            if status in (201, 206):
                 failures = 0
-                index += 1
+                done = status == 201 or index + 1 == len(ranges)
+                acked = len(ranges) if done else index + 1
+                sent = plan.video_size if done else last + 1
+                if on_chunk:
+                    on_chunk(acked, sent)
                 if on_progress:
-                    on_progress(last + 1, plan.video_size)
+                    on_progress(sent, plan.video_size)
+                if done:
+                    return
+                index += 1
                 continue
             if status == 403:
                 raise UploadUrlExpired(
@@ -623,17 +638,23 @@ class TikTokClient:
                     http_status=403,
                 )
             if status == 416:
+                have = _received_bytes(response)
+                if have >= plan.video_size:
+                    # the last answer was lost: the server has every byte
+                    if on_chunk:
+                        on_chunk(len(ranges), plan.video_size)
+                    return
+                resume_at = have // plan.chunk_size if have % plan.chunk_size == 0 else None
                 resyncs += 1
-                if resyncs > 5:
-                    raise ApiError(
-                        "upload: the server keeps refusing our byte ranges",
+                if resume_at is None or resume_at == index or resyncs > 5:
+                    raise UploadRefused(
+                        f"the upload refuses chunk {index + 1}/{len(ranges)} and has "
+                        f"{have} of {plan.video_size} bytes",
                         platform=PLATFORM,
                         code="range_not_satisfiable",
                         http_status=416,
                     )
-                have = _received_bytes(response)
-                # resume at the chunk that starts where the server's bytes end
-                index = min(have // plan.chunk_size, len(ranges) - 1) if have else 0
+                index = min(resume_at, len(ranges) - 1)
                 log.info("upload resynced at chunk %d after 416", index + 1)
                 continue
             if status >= 500 or status == 429:

@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     FALLBACK = "fallback"
     PARKED = "parked"
     RECONCILED = "reconciled"
+    UPLOAD = "upload"  # a resumable upload continued or abandoned for a fresh publish
     WARNING = "warning"
     ACCOUNT = "account"  # an account changed status (cooldown, needs_login, ...)
     CAMPAIGN = "campaign"  # a campaign completed

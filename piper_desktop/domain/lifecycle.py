@@ -140,6 +140,9 @@ MOVES: tuple[Move, ...] = (
           "the platform's receipt, kept the moment it arrives (also without the lease)"),
     _move("verify", IN_FLIGHT, [S.VERIFYING], [E, OP, R], Guard.HELD, Lease.RELEASE,
           EventKind.VERIFYING, sql.MOVE_VERIFY, "wait for the platform; check again later"),
+    _move("resume_upload", [S.VERIFYING], [S.SUBMITTED], [E], Guard.HELD, Lease.RENEW,
+          EventKind.UPLOAD, sql.MOVE_RESUME,
+          "the platform holds an upload nobody is sending: continue it"),
     _move("publish", [S.SUBMITTING, S.SUBMITTED, S.VERIFYING], [S.PUBLISHED], [E, OP],
           Guard.HELD, Lease.RELEASE, EventKind.PUBLISHED, sql.MOVE_PUBLISH,
           "the platform says it is up"),
@@ -182,6 +185,14 @@ TABLE: dict[str, Move] = {move.name: move for move in MOVES}
 # Why a job went to needs_attention when nobody knows whether its post went out (the
 # submit died, a crash left it unknown): the operator's retry then needs --force.
 UNKNOWN_OUTCOME_CODES = frozenset({"unknown_outcome", "internal_error"})
+# What reconciliation does with a job a crash left submitting without a receipt, by what
+# its route can be certain of (`Publisher.reconcile`): the post found → its receipt, and
+# checks resume; certainly not posted → back in the queue; nobody can tell → a person.
+AFTER_CRASH: dict[str, str] = {
+    "found": "verify",
+    "not_posted": "requeue_unsent",
+    "unknown": "attention",
+}
 # A new job starts here (jobs.add, campaigns.start).
 INITIAL = JobStatus.QUEUED
 
@@ -419,10 +430,13 @@ class Change:
         value: str,
         post_url: str | None,
         data: Mapping[str, Any],
+        *,
+        message: str | None = None,
     ) -> bool:
         """Keep the platform's receipt at once. A job still claimed or submitting moves
         to submitted; in any other state the receipt is kept all the same (it is the
-        platform's word) and the status stays. False: this receipt was kept already."""
+        platform's word) and the status stays. False: this receipt was kept already.
+        `message`: what the job's history says beside the receipt (a fresh publish's why)."""
         spec = TABLE["receipt"]
         if actor not in spec.actors:
             raise IllegalTransition(job.id, job.status, JobStatus.SUBMITTED, actor, "receipt")
@@ -440,7 +454,8 @@ class Change:
         if stored.rowcount != 1:
             return False
         self.tx.run(sql.LAST_POST, account=job.account_id, now=self.now)
-        self.note(job, EventKind.RECEIPT, f"{kind} {value}", data, status=JobStatus.SUBMITTED)
+        said = f"{kind} {value}" + (f": {message}" if message else "")
+        self.note(job, EventKind.RECEIPT, said, data, status=JobStatus.SUBMITTED)
         return True
 
     # --- the side effects -----------------------------------------------------------------

@@ -12,13 +12,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..domain.events import EngineEvents
+from ..domain.events import EngineEvents, EventKind
 from ..domain.lifecycle import TABLE, Actor, Change, JobRef, JobState
 from ..logs import get_logger, mask
-from ..routes.base import CheckResult, PublishError, Receipt
+from ..routes.base import CheckResult, PublishError, Receipt, UploadPlan
 from ..store import statements as sql
 from ..store.db import Database
 from ..store.enums import AccountStatus, JobStatus
@@ -138,15 +138,29 @@ class Ledger:
     def record_receipt(
         self, job: JobRecord, receipt: Receipt, actor: Actor | None = None
     ) -> JobRecord:
-        """Keep the platform's receipt at once — before anything else happens. Kept even
-        if this engine's lease lapsed: it is the platform's word. Returns the job as it
-        is now (submitted, when it was claimed or submitting as `job` says)."""
+        """Keep the platform's receipt at once — before anything else happens — with the
+        plan of the upload it opened (`receipt.upload`), in the same transaction. Kept
+        even if this engine's lease lapsed: it is the platform's word. The same receipt
+        again with its upload's progress records the acknowledged chunks. Returns the
+        job as it is now (submitted, when it was claimed or submitting as `job` says)."""
+        if receipt.upload is not None and job.receipt == receipt.value:
+            self.upload_progress(job.id, receipt.value, receipt.upload)
+            return job
         with self.change() as change:
-            data = {
+            data: dict[str, Any] = {
                 k: v
                 for k, v in (receipt.extra or {}).items()
                 if isinstance(v, str | int | float | bool) or v is None
             }
+            plan = receipt.upload
+            message = None
+            if plan is not None:
+                data["upload"] = {
+                    "bytes": plan.total_bytes,
+                    "chunk_size": plan.chunk_size,
+                    "chunks": plan.chunk_count,
+                }
+                message = plan.note
             kept = change.receipt(
                 job,
                 actor or self.actor,
@@ -155,9 +169,12 @@ class Ledger:
                 receipt.post_url,
                 {"kind": receipt.kind, "value": receipt.value, "post_url": receipt.post_url}
                 | {"extra": data},
+                message=message,
             )
             if not kept:
                 return job  # the same receipt was already kept
+            if plan is not None:
+                self._open_upload(change, job.id, receipt.value, plan)
             evidence = receipt.extra.get("evidence_png") if receipt.extra else None
             if isinstance(evidence, bytes | bytearray) and evidence:
                 change.tx.run(
@@ -176,6 +193,85 @@ class Ledger:
             post_url=receipt.post_url or job.post_url,
             submitted_at=change.now,
         )
+
+    # --- resumable uploads ----------------------------------------------------------------
+    @staticmethod
+    def _open_upload(change: Change, job_id: int, receipt: str, plan: UploadPlan) -> None:
+        """The job's upload is now this one (a fresh publish replaces an abandoned one,
+        whose count is kept for the job's details)."""
+        before = change.tx.run(sql.UPLOAD_OF, job=job_id).first()
+        abandoned = 0
+        if before is not None:
+            abandoned = before.abandoned + (0 if before.receipt == receipt else 1)
+        change.tx.run(sql.UPLOAD_FORGET, job=job_id)
+        change.tx.run(
+            sql.UPLOAD_OPEN,
+            job=job_id,
+            receipt=receipt,
+            url=plan.url,
+            expires_at=datetime.fromtimestamp(plan.expires_at, UTC),
+            total_bytes=plan.total_bytes,
+            chunk_size=plan.chunk_size,
+            chunk_count=plan.chunk_count,
+            chunks_acked=plan.chunks_acked,
+            bytes_acked=plan.bytes_acked,
+            resumes=plan.resumes,
+            abandoned=abandoned,
+            now=change.now,
+        )
+
+    def upload_progress(self, job_id: int, receipt: str, plan: UploadPlan) -> None:
+        """The platform acknowledged chunks of the job's upload (one transaction per
+        chunk: what a crash right after it leaves is what the platform has). The URL is
+        forgotten once the upload is complete; a `note` goes into the job's history."""
+        with self.change() as change:
+            change.tx.run(
+                sql.UPLOAD_ACK,
+                job=job_id,
+                receipt=receipt,
+                chunks_acked=plan.chunks_acked,
+                bytes_acked=plan.bytes_acked,
+                resumes=plan.resumes,
+                complete=plan.complete,
+                now=change.now,
+            )
+            if plan.note:
+                state = change.state(job_id)
+                if state is not None:
+                    change.note(
+                        state,
+                        EventKind.UPLOAD,
+                        plan.note,
+                        {"chunks_acked": plan.chunks_acked, "bytes_acked": plan.bytes_acked},
+                    )
+
+    def upload_of(self, job_id: int, receipt: str | None) -> UploadPlan | None:
+        """The stored plan of the upload that receipt `receipt` opened, if any."""
+        if receipt is None:
+            return None
+        with self.db.reading() as tx:
+            row = tx.run(sql.UPLOAD_OF, job=job_id).first()
+        if row is None or row.receipt != receipt:
+            return None
+        return UploadPlan(
+            url=row.url,
+            expires_at=row.expires_at.timestamp(),
+            total_bytes=row.total_bytes,
+            chunk_size=row.chunk_size,
+            chunk_count=row.chunk_count,
+            chunks_acked=row.chunks_acked,
+            bytes_acked=row.bytes_acked,
+            resumes=row.resumes,
+        )
+
+    def resume_upload(self, job: JobRecord, message: str) -> JobRecord | None:
+        """verifying → submitted, lease renewed: the platform holds an upload of this
+        job that nobody is sending, and this worker continues it."""
+        with self.change() as change:
+            moved = self.move(change, job.state(), "resume_upload", message)
+        if moved is None:
+            return None
+        return job.but(status=moved.status)
 
     def last_receipt_extra(self, job_id: int, value: str) -> dict[str, Any]:
         """The extra fields the platform gave with receipt `value` (from its event)."""

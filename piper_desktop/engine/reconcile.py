@@ -6,10 +6,16 @@ in flight without any lease. Then, by what we know:
 
 - claimed (nothing sent yet) → back in the queue as it was;
 - a receipt is stored → status checks resume (verifying, due now);
-- submitting without a receipt → the route is asked (`publisher.reconcile`, by the
-  job's idempotency key): found → its receipt, checks resume; certainly absent → back
-  in the queue; the route cannot tell → needs_attention ("outcome unknown after a
-  crash"). Nothing is ever posted a second time on a guess.
+- submitting without a receipt → the route says what it can be certain of
+  (`publisher.reconcile`: by the job's idempotency key, its page, or its protocol —
+  TikTok's FILE_UPLOAD cannot go live without the upload URL the lost answer held), and
+  the life cycle's `AFTER_CRASH` applies it: found → its receipt, checks resume;
+  certainly not posted → back in the queue at once, with the route's reason; the route
+  cannot tell → needs_attention ("outcome unknown after a crash"). Nothing is ever
+  posted a second time on a guess.
+
+An upload left short by the crash (a receipt whose plan has chunks to go) resumes
+through its status check: the route answers UPLOAD_STALLED and the runner continues it.
 """
 
 from __future__ import annotations
@@ -17,9 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.events import EventKind
-from ..domain.lifecycle import Actor, JobState
+from ..domain.lifecycle import AFTER_CRASH, Actor, JobState
 from ..logs import get_logger
-from ..routes.base import PublishError
+from ..routes.base import NotPosted, PublishError, Receipt
 from ..store import statements as sql
 from ..store.enums import JobStatus
 from .leases import LeaseOwner, owner_is_dead
@@ -95,9 +101,10 @@ def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
         return "gone"
     job = loaded.job
     request = factory.request_for(job, loaded.account, loaded.media)
+    answer: Receipt | NotPosted | PublishError | None
     try:
         publisher = factory.get(job.route)
-        receipt = publisher.reconcile(request)
+        answer = publisher.reconcile(request)
     except PublishError as exc:
         if exc.retryable and not exc.needs_attention:
             ledger.park(
@@ -107,23 +114,28 @@ def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
                 "asking again later",
             )
             return "deferred"
+        answer = exc
+    if isinstance(answer, Receipt):
+        move = AFTER_CRASH["found"]
+    else:
+        move = AFTER_CRASH["unknown" if isinstance(answer, PublishError) else "not_posted"]
+    if isinstance(answer, PublishError):
+        assert move == "attention"
         ledger.attention(
             orphan.job_id,
-            f"outcome unknown after a crash ({was}): {error_summary(exc)}",
+            f"outcome unknown after a crash ({was}): {error_summary(answer)}",
             code="unknown_outcome",
         )
         return "attention"
-    if receipt is not None:
-        job = ledger.record_receipt(job, receipt)
+    if isinstance(answer, Receipt):
+        assert move == "verify"
+        job = ledger.record_receipt(job, answer)
         ledger.verifying(job, now, f"{was}; the platform has it, status checks resume")
         return "found"
+    assert move == "requeue_unsent"
+    why = answer.why if answer is not None else "the platform certainly has nothing under its key"
     back = JobStatus.RETRYING.value if orphan.attempts else JobStatus.QUEUED.value
-    ledger.park(
-        orphan.job_id,
-        back,
-        f"{was}; the platform certainly has nothing under its key, so it is posted again",
-        due_now=True,
-    )
+    ledger.park(orphan.job_id, back, f"{was}; {why}, so it is posted again", due_now=True)
     return "requeued"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ..domain.events import EngineEvent, EngineEvents, EventKind
@@ -151,8 +152,20 @@ class JobRunner:
         started = self.ledger.start_submit(job)
         if started is None:
             return
+        self.send(started, account, request, publisher)
+
+    def send(
+        self,
+        job: JobRecord,
+        account: AccountRecord,
+        request: PublishRequest,
+        publisher: Publisher,
+    ) -> None:
+        """`publisher.submit`, each receipt (and its upload's progress) committed the
+        moment it arrives, then the first status check. `job` is submitting (a new
+        attempt) or submitted (an upload continued after a crash)."""
         receipts: list[Receipt] = []
-        current = started  # the job as this worker last moved it
+        current = job  # the job as this worker last moved it
 
         def on_receipt(receipt: Receipt) -> None:
             nonlocal current
@@ -165,7 +178,7 @@ class JobRunner:
                     kind=EventKind.PROGRESS,
                     message=stage if fraction is None else f"{stage} {fraction:.0%}",
                     job_id=job.id,
-                    status=JobStatus.SUBMITTING.value,
+                    status=current.status,
                     timestamp=self.clock.now(),
                     account_id=job.account_id,
                     campaign_id=job.campaign_id,
@@ -176,7 +189,7 @@ class JobRunner:
         try:
             receipt = publisher.submit(request, on_receipt, on_progress)
         except PublishError as exc:
-            self.error(started, account, exc)
+            self.error(current, account, exc)
             return
         except Exception as exc:
             log.exception("job %s: publisher failed unexpectedly", job.id)
@@ -194,7 +207,7 @@ class JobRunner:
                 current, self.clock.now(), "engine stopping; status checks resume at the next start"
             )
             return
-        self.follow(current, request, receipt, publisher)
+        self.follow(current, replace(request, resume=None), receipt, publisher, sent=True)
 
     def error(self, job: JobRecord, account: AccountRecord, exc: PublishError) -> None:
         self.ledger.artifacts(job.id, exc.artifacts)
@@ -258,21 +271,32 @@ class JobRunner:
         except PublishError as exc:
             self._check_failed(job, exc)
             return
-        self.follow(job, request, self.stored_receipt(job), publisher)
+        self.follow(job, request, self.stored_receipt(job), publisher, account=account)
 
     def stored_receipt(self, job: JobRecord) -> Receipt:
-        """The receipt as the platform gave it, extra fields from its event included."""
+        """The receipt as the platform gave it, extra fields from its event included,
+        with the plan and progress of the upload it opened, if any."""
         return Receipt(
             kind=str(job.receipt_kind),
             value=str(job.receipt),
             post_url=job.post_url,
             extra=self.ledger.last_receipt_extra(job.id, str(job.receipt)),
+            upload=self.ledger.upload_of(job.id, job.receipt),
         )
 
     def follow(
-        self, job: JobRecord, request: PublishRequest, receipt: Receipt, publisher: Publisher
+        self,
+        job: JobRecord,
+        request: PublishRequest,
+        receipt: Receipt,
+        publisher: Publisher,
+        *,
+        sent: bool = False,
+        account: AccountRecord | None = None,
     ) -> None:
-        """The first status check right after a submission (and every later one)."""
+        """The first status check right after a submission (`sent`), and every later
+        one. An upload the platform holds short of its bytes is continued here: the
+        job's sender died (a check runs only once a submit has returned)."""
         try:
             result = publisher.check(request, receipt)
         except PublishError as exc:
@@ -280,7 +304,39 @@ class JobRunner:
             return
         with self._lock:
             self._check_failures.pop(job.id, None)
+        if result.state == CheckState.UPLOAD_STALLED:
+            if sent or account is None:
+                # this worker's own submit just returned: the platform's status lags
+                result = CheckResult(CheckState.PENDING, reason=result.reason)
+            else:
+                self.resume(job, account, request, receipt, publisher, result)
+                return
         self._apply(job, result, receipt)
+
+    def resume(
+        self,
+        job: JobRecord,
+        account: AccountRecord,
+        request: PublishRequest,
+        receipt: Receipt,
+        publisher: Publisher,
+        result: CheckResult,
+    ) -> None:
+        """Continue an upload a dead process left short (the route starts a fresh
+        publish where it cannot): no attempt is spent, the lease is this worker's."""
+        plan = receipt.upload
+        have = result.uploaded_bytes
+        if have is None and plan is not None:
+            have = plan.bytes_acked
+        share = f"{have / request.media_size:.0%}" if have is not None and request.media_size else "?"
+        moved = self.ledger.resume_upload(
+            job,
+            f"the platform holds {share} of the upload and nobody is sending the rest; "
+            + ("continuing it" if plan is not None and plan.url else "its URL was not kept"),
+        )
+        if moved is None:
+            return
+        self.send(moved, account, replace(request, resume=receipt), publisher)
 
     def _check_failed(self, job: JobRecord, exc: PublishError) -> None:
         if not exc.retryable:

@@ -77,6 +77,50 @@ class PublishRequest:
     options: PostOptions = field(default_factory=PostOptions)
     media_duration_sec: float | None = None
     title: str | None = None
+    # The receipt whose upload to continue: set when the engine asks `submit` to finish
+    # an upload a dead process left short (its `upload` is the plan the store kept, or
+    # None when none was kept); None for a new publish.
+    resume: Receipt | None = None
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """A resumable upload the platform opened with a receipt: where the bytes go and
+    how they are cut, and how many chunks the platform has acknowledged.
+
+    `url` is a credential (whoever has it can upload into the post): the engine keeps it
+    only in the encrypted store, never in an event, a log or an output, and forgets it
+    once the upload is complete. A publisher hands the plan over with its receipt
+    (`Receipt.upload`), then the same receipt again with `chunks_acked` raised after
+    every chunk the platform acknowledged; `note` (optional) goes into the job's history
+    ("resumed at 62 %").
+    """
+
+    url: str | None = field(repr=False)
+    expires_at: float  # epoch seconds; the platform refuses the URL after it
+    total_bytes: int
+    chunk_size: int
+    chunk_count: int
+    chunks_acked: int = 0
+    bytes_acked: int = 0
+    resumes: int = 0
+    note: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.chunks_acked >= self.chunk_count
+
+    @property
+    def fraction(self) -> float:
+        return self.bytes_acked / self.total_bytes if self.total_bytes else 0.0
+
+
+@dataclass(frozen=True)
+class NotPosted:
+    """Reconciliation's certainty that the platform has nothing of a job, and why (a
+    route's own reason: "the upload URL died with the process")."""
+
+    why: str
 
 
 @dataclass(frozen=True)
@@ -91,6 +135,9 @@ class Receipt:
     value: str
     post_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # a resumable upload's plan and progress (see UploadPlan); not part of the receipt's
+    # identity, and never shown
+    upload: UploadPlan | None = field(default=None, repr=False, compare=False)
 
 
 class CheckState(StrEnum):
@@ -98,6 +145,10 @@ class CheckState(StrEnum):
     PUBLISHED = "published"
     FAILED = "failed"
     NEEDS_ATTENTION = "needs_attention"
+    # the platform holds an upload that stopped short of its last byte and that no live
+    # process is sending (its sender died): the engine asks `submit` to continue it
+    # (request.resume) — or to start afresh where it cannot be continued
+    UPLOAD_STALLED = "upload_stalled"
 
 
 @dataclass(frozen=True)
@@ -114,6 +165,8 @@ class CheckResult:
     # what the account becomes after a FAILED result ("cooldown", "needs_login"), as in
     # PublishError.account_status; None leaves the account as it is
     account_status: str | None = None
+    # UPLOAD_STALLED: the bytes the platform says it has (None: it did not say)
+    uploaded_bytes: int | None = None
 
 
 class PublishError(Exception):
@@ -180,19 +233,25 @@ class Publisher(Protocol):
     ) -> Receipt:
         """Post the video. Calls `on_receipt` as soon as the platform returns an id
         (before uploading the bytes where the protocol allows), then returns it.
-        Raises PublishError on failure."""
+        Raises PublishError on failure.
+
+        With `request.resume` set, that receipt's upload was left unfinished: continue it
+        (or, where the platform can no longer take it, start a fresh publish and hand
+        over its receipt)."""
         ...
 
     def check(self, request: PublishRequest, receipt: Receipt) -> CheckResult:
-        """Ask the platform where the post stands. Raises PublishError on a
-        transient error (retryable) or a permanent one."""
+        """Ask the platform where the post stands (`receipt.upload`: its upload as the
+        store kept it, when it opened one). Raises PublishError on a transient error
+        (retryable) or a permanent one."""
         ...
 
-    def reconcile(self, request: PublishRequest) -> Receipt | None:
-        """After a crash with no stored receipt: find the post by the request's
-        idempotency key if the route can. Returns the receipt if found, None if the
-        platform certainly has nothing, raises PublishError(needs_attention=True) when
-        the route cannot tell."""
+    def reconcile(self, request: PublishRequest) -> Receipt | NotPosted | None:
+        """After a crash with no stored receipt, say what the route can be certain of:
+        the receipt if it finds the post (by the request's idempotency key, or its page),
+        NotPosted(why) — or None, without a reason of its own — if the platform certainly
+        has nothing; raise PublishError(needs_attention=True) when it cannot tell. The
+        life cycle applies the answer (`lifecycle.AFTER_CRASH`)."""
         ...
 
 

@@ -6,6 +6,7 @@ maps a name to a factory taking the loopback host; adding a stand-in is one line
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from piper_desktop.sandbox.httpbase import SandboxServer
@@ -16,8 +17,25 @@ from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
 
+
+def _seconds(name: str) -> float:
+    """A delay from the environment (a slow uplink for `piper sandbox`); 0 when unset."""
+    try:
+        return max(float(os.environ.get(name, "") or 0), 0.0)
+    except ValueError:
+        return 0.0
+
+
+def _tiktok_api(host: str) -> TikTokApiSandbox:
+    return TikTokApiSandbox(
+        host,
+        chunk_delay=_seconds("PIPER_SANDBOX_TIKTOK_CHUNK_DELAY"),
+        ack_delay=_seconds("PIPER_SANDBOX_TIKTOK_ACK_DELAY"),
+    )
+
+
 SANDBOXES: dict[str, Callable[[str], SandboxServer]] = {
-    "tiktok_api": lambda host: TikTokApiSandbox(host),
+    "tiktok_api": _tiktok_api,
     "upload_post": lambda host: UploadPostSandbox(host),
     "openrouter": lambda host: OpenRouterSandbox(host),
     "telegram": lambda host: TelegramSandbox(host),

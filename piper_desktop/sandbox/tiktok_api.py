@@ -21,8 +21,15 @@ Defaults, chosen so the ordinary demo works out of the box:
 Controls over HTTP (for tests that drive `piper` as a subprocess), all POST with JSON:
 `/__sandbox__/fail_next {"reason"}`, `/__sandbox__/tokens {"username", "scopes"}` →
 a fresh token pair, `/__sandbox__/expire_tokens`, `/__sandbox__/expire_uploads`,
-`/__sandbox__/configure {"audited", "polls_to_complete", "access_token_lifetime", ...}`,
-`/__sandbox__/creator {"username", ...settings}`.
+`/__sandbox__/refuse_uploads` (every unfinished upload answers its next chunk with a
+416: a refused resume), `/__sandbox__/configure {"audited", "polls_to_complete",
+"access_token_lifetime", "chunk_delay", "ack_delay", ...}`, `/__sandbox__/creator
+{"username", ...settings}`.
+
+A slow uplink: `chunk_delay` (seconds before a chunk is read: the client is still
+sending it) and `ack_delay` (seconds between taking a chunk and acknowledging it), also
+from the environment for `piper sandbox` (PIPER_SANDBOX_TIKTOK_CHUNK_DELAY,
+PIPER_SANDBOX_TIKTOK_ACK_DELAY).
 """
 
 from __future__ import annotations
@@ -128,6 +135,10 @@ class Publish:
     received: int = 0
     chunks_received: int = 0
     content_ranges: list[str] = field(default_factory=list)
+    # every byte that arrived in a whole chunk (the benchmark's "bytes sent")
+    bytes_received_total: int = 0
+    # set by `refuse_uploads`: every further chunk gets a 416 (a resume refused)
+    refuse_ranges: bool = False
     complete: bool = False
     polls_since_complete: int = 0
     fail_reason: str | None = None
@@ -162,8 +173,13 @@ class TikTokState:
         verified_domains: tuple[str, ...],
         rate_limits: dict[str, tuple[int, float]],
         max_posts_per_day: int | None,
+        chunk_delay: float = 0.0,
+        ack_delay: float = 0.0,
     ) -> None:
         self.clock = clock
+        # a slow uplink: seconds each chunk takes to arrive, and to be acknowledged
+        self.chunk_delay = chunk_delay
+        self.ack_delay = ack_delay
         self.client_key = client_key
         self.client_secret = client_secret
         self.audited = audited
@@ -233,6 +249,12 @@ class TikTokState:
         with self.lock:
             for publish in self.publishes.values():
                 publish.upload_expired = True
+
+    def refuse_uploads(self) -> None:
+        """Every unfinished upload refuses its next chunk with a 416 from now on."""
+        with self.lock:
+            for publish in self.publishes.values():
+                publish.refuse_ranges = True
 
     def authenticate(self, authorization: str | None, *need_any: str) -> _Grant:
         match = re.fullmatch(r"Bearer\s+(\S+)", authorization or "")
@@ -721,21 +743,33 @@ class TikTokApiHandler(SandboxHandler):
             self.discard_body()
             self.api_error(ApiRefusal(404, "invalid_params", "Unknown upload URL."))
             return
+        if state.chunk_delay:
+            # a slow uplink: the chunk trickles in (the client is still sending it)
+            time.sleep(state.chunk_delay)
         with publish.lock:
-            self._upload_chunk(publish)
+            answer = self._upload_chunk(publish)
+        if answer is None:
+            return
+        if state.ack_delay:
+            # a slow acknowledgement: the chunk is taken, its answer not yet sent
+            time.sleep(state.ack_delay)
+        status, headers = answer
+        self.send_bytes(status, b"", "text/plain", headers)
 
-    def _upload_chunk(self, publish: Publish) -> None:
+    def _upload_chunk(self, publish: Publish) -> tuple[int, dict[str, str]] | None:
+        """Take one chunk; the success answer to send (206/201), or None when an error
+        was sent already."""
         state = self.state
         if publish.upload_expired or state.clock() - publish.created_at > state.upload_url_lifetime:
             self.discard_body()
             self.api_error(ApiRefusal(403, "upload_url_expired", "The upload URL has expired."))
-            return
+            return None
         if not (self.headers.get("Content-Type") or "").startswith("video/"):
             self.discard_body()
             self.api_error(
                 ApiRefusal(400, "invalid_params", "Content-Type must be the video's type.")
             )
-            return
+            return None
         match = _RANGE.fullmatch(self.headers.get("Content-Range") or "")
         length = int(self.headers.get("Content-Length") or 0)
         index = -1
@@ -758,6 +792,8 @@ class TikTokApiHandler(SandboxHandler):
             )
         else:
             ok = False
+        if publish.refuse_ranges:
+            ok = False  # this upload takes no more bytes (a refused resume)
         if not ok:
             self.discard_body()
             headers = {"Content-Range": f"bytes */{publish.video_size}"}
@@ -775,7 +811,7 @@ class TikTokApiHandler(SandboxHandler):
                 },
                 headers,
             )
-            return
+            return None
         hasher = publish._hasher.copy()  # commit only a chunk that arrives whole
         got = 0
         for block in self.stream_body():
@@ -783,16 +819,16 @@ class TikTokApiHandler(SandboxHandler):
             got += len(block)
         if got != length:
             self.close_connection = True
-            return
+            return None
         publish._hasher = hasher
         publish.received += got
+        publish.bytes_received_total += got
         publish.chunks_received += 1
         publish.content_ranges.append(self.headers["Content-Range"])
         if publish.received == publish.video_size:
             state.finish(publish)
-            self.send_bytes(201, b"", "text/plain")
-        else:
-            self.send_bytes(206, b"", "text/plain", {"Range": f"bytes=0-{publish.received - 1}"})
+            return 201, {}
+        return 206, {"Range": f"bytes=0-{publish.received - 1}"}
 
     routes = [
         ("GET", r"/v2/auth/authorize/?", authorize),
@@ -830,6 +866,9 @@ class TikTokApiHTTPServer(SandboxHTTPServer):
         elif path == "/__sandbox__/expire_uploads":
             state.expire_upload_urls()
             handler.send_json(200, {"ok": True})
+        elif path == "/__sandbox__/refuse_uploads":
+            state.refuse_uploads()
+            handler.send_json(200, {"ok": True})
         elif path == "/__sandbox__/configure":
             for key in (
                 "audited",
@@ -837,6 +876,8 @@ class TikTokApiHTTPServer(SandboxHTTPServer):
                 "access_token_lifetime",
                 "upload_url_lifetime",
                 "max_posts_per_day",
+                "chunk_delay",
+                "ack_delay",
             ):
                 if key in data:
                     setattr(state, key, data[key])
@@ -876,6 +917,8 @@ class TikTokApiSandbox(SandboxServer):
         verified_domains: tuple[str, ...] = ("127.0.0.1", "localhost"),
         rate_limits: dict[str, tuple[int, float]] | None = None,
         max_posts_per_day: int | None = None,
+        chunk_delay: float = 0.0,
+        ack_delay: float = 0.0,
     ) -> None:
         super().__init__(host, port)
         self.state = TikTokState(
@@ -892,6 +935,8 @@ class TikTokApiSandbox(SandboxServer):
             if rate_limits is not None
             else {"creator_info": (20, 60.0), "init": (6, 60.0), "status": (30, 60.0)},
             max_posts_per_day=max_posts_per_day,
+            chunk_delay=chunk_delay,
+            ack_delay=ack_delay,
         )
         self.httpd.state = self.state
 
@@ -946,3 +991,6 @@ class TikTokApiSandbox(SandboxServer):
 
     def expire_upload_urls(self) -> None:
         self.state.expire_upload_urls()
+
+    def refuse_uploads(self) -> None:
+        self.state.refuse_uploads()

@@ -236,6 +236,34 @@ class Job(TimestampMixin, Base):
     media: Mapped[MediaItem] = relationship(lazy="raise")
 
 
+class JobUpload(Base):
+    """A resumable upload the job's current receipt opened (TikTok's FILE_UPLOAD): kept
+    with the receipt so that a restart continues it where the platform's bytes end.
+
+    `url` is a credential (anyone holding it can upload into the post): it lives only
+    here, in the encrypted file, and is cleared once the upload is complete. One row per
+    job: a fresh publish replaces it."""
+
+    __tablename__ = "job_uploads"
+
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    receipt: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    total_bytes: Mapped[int] = mapped_column(Integer)
+    chunk_size: Mapped[int] = mapped_column(Integer)
+    chunk_count: Mapped[int] = mapped_column(Integer)
+    chunks_acked: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_acked: Mapped[int] = mapped_column(Integer, default=0)
+    # how often a restart continued it, and how many earlier uploads of the job were
+    # abandoned for a fresh publish (what the job details show across restarts)
+    resumes: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class JobEvent(Base):
     __tablename__ = "job_events"
     __table_args__ = (Index("ix_job_events_job", "job_id", "id"),)

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     case,
+    delete,
     exists,
     func,
     insert,
@@ -54,7 +55,7 @@ from .enums import (
     CampaignStatus,
     JobStatus,
 )
-from .models import Account, Artifact, Campaign, Job, JobEvent, MediaItem, Proxy
+from .models import Account, Artifact, Campaign, Job, JobEvent, JobUpload, MediaItem, Proxy
 from .types import JSONText, UTCDateTime, json_from_db, json_to_db, time_from_db, time_to_db
 
 Processor = Callable[[Any], Any]
@@ -202,6 +203,7 @@ def _in(column: ColumnElement[Any], values: Iterable[str]) -> ColumnElement[bool
 JOBS = cast(Table, Job.__table__)
 JOB_EVENTS = cast(Table, JobEvent.__table__)
 ARTIFACTS = cast(Table, Artifact.__table__)
+UPLOADS = cast(Table, JobUpload.__table__)
 ACCOUNTS = cast(Table, Account.__table__)
 CAMPAIGNS = cast(Table, Campaign.__table__)
 jobs = Job.__table__.c
@@ -210,6 +212,7 @@ accounts = Account.__table__.c
 campaigns = Campaign.__table__.c
 media = MediaItem.__table__.c
 proxies = Proxy.__table__.c
+uploads = JobUpload.__table__.c
 
 LEASE_FREE = or_(jobs.lease_owner.is_(None), jobs.lease_expires_at < _now())
 
@@ -254,6 +257,7 @@ MOVE_SUBMIT = Statement(
     "MOVE_SUBMIT",
     _move(attempts=jobs.attempts + 1, lease_expires_at=bindparam("lease_end")),
 )
+MOVE_RESUME = Statement("MOVE_RESUME", _move(lease_expires_at=bindparam("lease_end")))
 MOVE_VERIFY = Statement("MOVE_VERIFY", _move(next_attempt_at=bindparam("next_at"), **RELEASED))
 MOVE_PUBLISH = Statement(
     "MOVE_PUBLISH",
@@ -379,6 +383,59 @@ INSERT_ARTIFACT = Statement(
         content=bindparam("content"),
         created_at=_now(),
     ),
+)
+
+# --- a receipt's resumable upload (JobUpload): written with the receipt, then per chunk --
+# a fresh publish replaces the job's row: delete, then insert (the same on every dialect)
+UPLOAD_FORGET = Statement("UPLOAD_FORGET", delete(UPLOADS).where(uploads.job_id == bindparam("job")))
+UPLOAD_OPEN = Statement(
+    "UPLOAD_OPEN",
+    insert(UPLOADS).values(
+        job_id=bindparam("job"),
+        receipt=bindparam("receipt"),
+        url=bindparam("url"),
+        expires_at=bindparam("expires_at", type_=uploads.expires_at.type),
+        total_bytes=bindparam("total_bytes"),
+        chunk_size=bindparam("chunk_size"),
+        chunk_count=bindparam("chunk_count"),
+        chunks_acked=bindparam("chunks_acked"),
+        bytes_acked=bindparam("bytes_acked"),
+        resumes=bindparam("resumes"),
+        abandoned=bindparam("abandoned"),
+        updated_at=_now(),
+    ),
+)
+# the platform acknowledged chunks; once it has them all the URL is of no more use
+UPLOAD_ACK = Statement(
+    "UPLOAD_ACK",
+    update(UPLOADS)
+    .where(uploads.job_id == bindparam("job"), uploads.receipt == bindparam("receipt"))
+    .values(
+        chunks_acked=bindparam("chunks_acked"),
+        bytes_acked=bindparam("bytes_acked"),
+        resumes=bindparam("resumes"),
+        url=case(
+            (bindparam("complete", type_=Boolean()), None),
+            else_=uploads.url,
+        ),
+        updated_at=_now(),
+    ),
+)
+UPLOAD_OF = Statement(
+    "UPLOAD_OF",
+    select(
+        uploads.receipt,
+        uploads.url,
+        uploads.expires_at,
+        uploads.total_bytes,
+        uploads.chunk_size,
+        uploads.chunk_count,
+        uploads.chunks_acked,
+        uploads.bytes_acked,
+        uploads.resumes,
+        uploads.abandoned,
+        uploads.updated_at,
+    ).where(uploads.job_id == bindparam("job")),
 )
 
 # --- leases without a status change -----------------------------------------------------

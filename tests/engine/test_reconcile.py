@@ -102,17 +102,52 @@ def test_submitting_without_receipt_is_reposted_only_when_the_platform_has_nothi
         [absent.uuid, arrived.uuid]
     )
     notes = [e.message for e in services.jobs.events(absent.id) if e.kind == "parked"]
-    assert any("certainly has nothing" in n for n in notes)
+    assert any("Upload-Post has no upload under the job's request id" in n for n in notes), notes
     notes = [e.message for e in services.jobs.events(arrived.id) if e.kind == "verifying"]
     assert any("the platform has it" in n for n in notes)
 
 
-def test_submitting_without_receipt_on_a_route_that_cannot_tell_needs_a_person(
+def test_file_upload_without_receipt_is_certainly_not_posted_and_goes_out_once(
     services: Services, clock: ManualClock, tiktok: TikTokApiSandbox, tmp_path: Path
 ) -> None:
+    """Killed between sending video/init and keeping its answer: TikTok may have opened
+    a publish, but its upload URL died with the process, so no byte can ever reach it."""
     use_tiktok(services, tiktok)
     job = _job(services, clock, tmp_path, "sandbox_creator", "tiktok_api")
     connect_tiktok(services, tiktok, services.accounts.get(job.account_id), clock.time())
+    leave_in_flight(
+        services,
+        job.id,
+        "submitting",
+        lease_owner="otherhost:1:x",
+        lease_expires_at=clock.now() - timedelta(seconds=1),
+        attempts=1,
+    )
+    make_engine(services, clock).run_once()
+    done = services.jobs.get(job.id)
+    assert done.status == "published", done.last_error
+    assert [p["title"] for p in tiktok.posts] == [job.caption]
+    parked = [e.message for e in services.jobs.events(job.id) if e.kind == "parked"]
+    assert any("cannot publish a FILE_UPLOAD whose bytes never arrived" in m for m in parked)
+
+
+def test_pull_from_url_without_receipt_stays_unknown(
+    services: Services, clock: ManualClock, tiktok: TikTokApiSandbox, tmp_path: Path
+) -> None:
+    """TikTok pulls a PULL_FROM_URL video by itself: the post may be up, and the API
+    cannot find it without its publish_id, so a person decides."""
+    use_tiktok(services, tiktok)
+    account = add_account(services, "sandbox_creator", routes=["tiktok_api"])
+    job = services.jobs.add(
+        account_id=account.id,
+        media_id=add_media(services, tmp_path, "pulled.mp4").id,
+        route="tiktok_api",
+        at=clock.now(),
+        caption="pulled clip",
+        options={"source": "url", "video_url": "http://127.0.0.1:9/pulled.mp4"},
+        now=clock.now(),
+    )
+    connect_tiktok(services, tiktok, services.accounts.get(account.id), clock.time())
     leave_in_flight(
         services,
         job.id,

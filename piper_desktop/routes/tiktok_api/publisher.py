@@ -2,8 +2,16 @@
 
 submit: fresh token (refreshed and saved at once when near expiry, or after one 401) →
 creator info, refusing settings the creator does not allow → init → receipt (the
-publish_id, before any byte is sent) → chunked upload. An upload URL that expired (403)
-before the upload completed gets one new init; TikTok drops the unfinished one.
+publish_id, with the upload's plan — URL, expiry, chunks — before any byte is sent) →
+chunked upload, every acknowledged chunk handed to the engine with the receipt. An
+upload URL that expired (403) before the upload completed gets one new init; TikTok
+drops the unfinished one.
+
+After a crash (`request.resume`): the upload continues from the next chunk the
+platform expects (status/fetch's uploaded_bytes) while its URL is valid; when it has
+expired (403), the resume is refused (416) or no URL was kept, that publish can never
+go live, so a fresh publish replaces it — after the platform's status says once more
+that it is short of bytes.
 
 check maps TikTok's status to a CheckResult:
 - PROCESSING_UPLOAD / PROCESSING_DOWNLOAD → PENDING
@@ -20,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from piper_desktop.clients.errors import ApiError, OAuthError
@@ -32,9 +40,13 @@ from piper_desktop.clients.tiktok import (
     DEFAULT_CHUNK,
     DEFAULT_LIMITS,
     SCOPES_DIRECT,
+    UPLOAD_URL_LIFETIME,
+    ChunkPlan,
     CreatorInfo,
     InitResult,
+    PublishStatus,
     TikTokClient,
+    UploadRefused,
     UploadUrlExpired,
     plan_chunks,
 )
@@ -44,11 +56,13 @@ from piper_desktop.routes.base import (
     CheckResult,
     CheckState,
     CredentialStore,
+    NotPosted,
     ProgressCallback,
     PublishError,
     PublishRequest,
     Receipt,
     ReceiptCallback,
+    UploadPlan,
 )
 from piper_desktop.store.enums import JobRoute
 
@@ -56,6 +70,8 @@ log = get_logger("routes")
 T = TypeVar("T")
 
 SPAM_COOLDOWN = 24 * 3600.0
+# an upload URL this close to its end is not worth a resume: its next chunk may outlive it
+URL_MARGIN = 60.0
 MEDIA_CHECKS = {
     "file_format_check_failed": "the file format",
     "duration_check_failed": "the video's duration",
@@ -324,66 +340,192 @@ class TikTokApiPublisher:
         on_receipt: ReceiptCallback,
         on_progress: ProgressCallback | None = None,
     ) -> Receipt:
+        with self._client(request.account) as client:
+            if request.resume is not None:
+                return self._continue(client, request, request.resume, on_receipt, on_progress)
+            return self._publish(client, request, on_receipt, on_progress)
+
+    def _publish(
+        self,
+        client: TikTokClient,
+        request: PublishRequest,
+        on_receipt: ReceiptCallback,
+        on_progress: ProgressCallback | None,
+        *,
+        replaces: str | None = None,
+        note: str | None = None,
+    ) -> Receipt:
+        """A new publish: creator settings, init, receipt (with the upload's plan, before
+        any byte is sent), then the chunks. `replaces`/`note`: the abandoned upload this
+        one stands in for, and why (the job's history says so with the new receipt)."""
         options = request.options
         account = request.account
-        with self._client(account) as client:
-            username = account.username
-            if options.mode != "inbox":
-                if on_progress:
-                    on_progress("checking creator settings", None)
-                creator = self._with_token(account, client, client.creator_info, before_upload=True)
-                check_creator_allows(request, creator)
-                username = creator.username or username
-            source_info, plan = self._source(request)
-            receipt: Receipt | None = None
-            for attempt in (1, 2):
-                init = self._with_token(
-                    account,
-                    client,
-                    lambda token: self._init(client, token, request, source_info),
-                    before_upload=True,
-                )
-                receipt = Receipt(
-                    kind="publish_id",
-                    value=init.publish_id,
-                    extra={
-                        "mode": options.mode,
-                        "source": source_info["source"],
-                        "creator_username": username,
-                    },
-                )
-                on_receipt(receipt)
-                log.info("job %s: TikTok publish_id %s", request.job_id, init.publish_id)
-                if plan is None:
-                    return receipt
+        username = account.username
+        if options.mode != "inbox":
+            if on_progress:
+                on_progress("checking creator settings", None)
+            creator = self._with_token(account, client, client.creator_info, before_upload=True)
+            check_creator_allows(request, creator)
+            username = creator.username or username
+        source_info, chunks = self._source(request)
+        for attempt in (1, 2):
+            opened = self._clock()
+            init = self._with_token(
+                account,
+                client,
+                lambda token: self._init(client, token, request, source_info),
+                before_upload=True,
+            )
+            extra: dict[str, Any] = {
+                "mode": options.mode,
+                "source": source_info["source"],
+                "creator_username": username,
+            }
+            if replaces:
+                extra["replaces"] = replaces
+            plan = None
+            if chunks is not None:
                 if not init.upload_url:
                     raise PublishError(
                         "TikTok gave no upload URL", code="bad_answer", retryable=True
                     )
-                try:
-                    client.upload_file(
-                        init.upload_url,
-                        request.media_path,
-                        plan,
-                        on_progress=(
-                            (lambda sent, total: on_progress("uploading", sent / total))
-                            if on_progress
-                            else None
-                        ),
-                    )
-                    return receipt
-                except UploadUrlExpired:
-                    # the upload never completed, so that publish can never go live
-                    log.warning("job %s: upload URL expired, starting again", request.job_id)
-                    if attempt == 2:
-                        raise PublishError(
-                            "TikTok's upload URL expired twice",
-                            code="upload_url_expired",
-                            retryable=True,
-                        ) from None
-                except ApiError as exc:
-                    raise map_api_error(exc, before_upload=False) from None
+                plan = UploadPlan(
+                    url=init.upload_url,
+                    expires_at=opened + UPLOAD_URL_LIFETIME,
+                    total_bytes=chunks.video_size,
+                    chunk_size=chunks.chunk_size,
+                    chunk_count=chunks.total_chunk_count,
+                    note=note,
+                )
+            receipt = Receipt(kind="publish_id", value=init.publish_id, extra=extra, upload=plan)
+            on_receipt(receipt)
+            log.info("job %s: TikTok publish_id %s", request.job_id, init.publish_id)
+            if plan is None:
+                return receipt
+            try:
+                return self._upload(client, request, receipt, plan, on_receipt, on_progress)
+            except UploadUrlExpired:
+                # the upload never completed, so that publish can never go live
+                log.warning("job %s: upload URL expired, starting again", request.job_id)
+                if attempt == 2:
+                    raise PublishError(
+                        "TikTok's upload URL expired twice",
+                        code="upload_url_expired",
+                        retryable=True,
+                    ) from None
+                replaces = init.publish_id
+                note = "the upload URL expired before the last chunk; fresh publish"
+            except ApiError as exc:
+                raise map_api_error(exc, before_upload=False) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _upload(
+        self,
+        client: TikTokClient,
+        request: PublishRequest,
+        receipt: Receipt,
+        plan: UploadPlan,
+        on_receipt: ReceiptCallback,
+        on_progress: ProgressCallback | None,
+    ) -> Receipt:
+        """Send the chunks from the first one the plan has not had acknowledged; every
+        acknowledged chunk goes to the engine with the receipt (what a restart resumes
+        from). Returns the receipt with its upload complete."""
+        assert plan.url is not None
+        kept = plan
+
+        def acked(chunks_acked: int, bytes_acked: int) -> None:
+            nonlocal kept
+            kept = replace(kept, chunks_acked=chunks_acked, bytes_acked=bytes_acked, note=None)
+            on_receipt(replace(receipt, upload=kept))
+
+        client.upload_file(
+            plan.url,
+            request.media_path,
+            ChunkPlan(plan.total_bytes, plan.chunk_size, plan.chunk_count),
+            start_chunk=plan.chunks_acked,
+            on_chunk=acked,
+            on_progress=(
+                (lambda sent, total: on_progress("uploading", sent / total))
+                if on_progress
+                else None
+            ),
+        )
+        return replace(receipt, upload=kept)
+
+    def _continue(
+        self,
+        client: TikTokClient,
+        request: PublishRequest,
+        old: Receipt,
+        on_receipt: ReceiptCallback,
+        on_progress: ProgressCallback | None,
+    ) -> Receipt:
+        """Finish the upload a dead process left short: from the next chunk the platform
+        expects while its URL is valid; otherwise (no URL kept, expired, refused) that
+        publish can never go live, so a fresh one replaces it."""
+        account = request.account
+        plan = old.upload
+        status = self._status(client, account, old.value)
+        if self._settled(status, request.media_size):
+            return old
+        have = status.uploaded_bytes
+        if have is None:
+            have = plan.bytes_acked if plan is not None else 0
+        why = _cannot_continue(plan, have, self._clock())
+        if why is None:
+            assert plan is not None
+            start = have // plan.chunk_size
+            resumed = replace(
+                plan,
+                chunks_acked=start,
+                bytes_acked=start * plan.chunk_size,
+                resumes=plan.resumes + 1,
+                note=f"upload resumed at {have / plan.total_bytes:.0%} "
+                f"(chunk {start + 1} of {plan.chunk_count})",
+            )
+            on_receipt(replace(old, upload=resumed))
+            log.info("job %s: resuming upload of %s at chunk %d", request.job_id, old.value,
+                     start + 1)  # fmt: skip
+            try:
+                return self._upload(client, request, old, resumed, on_receipt, on_progress)
+            except UploadUrlExpired:
+                why = "its upload URL expired (403)"
+            except UploadRefused:
+                why = "TikTok refused to continue it (416)"
+            except ApiError as exc:
+                raise map_api_error(exc, before_upload=False) from None
+            # the platform's word once more before a fresh publish: a post is never doubled
+            status = self._status(client, account, old.value)
+            if self._settled(status, request.media_size):
+                return old
+            have = status.uploaded_bytes if status.uploaded_bytes is not None else have
+        share = f"{have / request.media_size:.0%}" if request.media_size else "0%"
+        log.warning("job %s: upload of %s abandoned at %s: %s", request.job_id, old.value,
+                    share, why)  # fmt: skip
+        return self._publish(
+            client,
+            request,
+            on_receipt,
+            on_progress,
+            replaces=old.value,
+            note=f"old upload {old.value} abandoned at {share} ({why}); fresh publish",
+        )
+
+    def _status(self, client: TikTokClient, account: AccountRef, publish_id: str) -> PublishStatus:
+        return self._with_token(
+            account,
+            client,
+            lambda token: client.fetch_status(token, publish_id),
+            before_upload=False,
+        )
+
+    @staticmethod
+    def _settled(status: PublishStatus, size: int) -> bool:
+        """The platform has the whole upload (or decided the post): nothing to send."""
+        if status.status != "PROCESSING_UPLOAD":
+            return True
+        return status.uploaded_bytes is not None and status.uploaded_bytes >= size
 
     def _source(self, request: PublishRequest) -> tuple[dict[str, Any], Any]:
         options = request.options
@@ -448,6 +590,12 @@ class TikTokApiPublisher:
                 lambda token: client.fetch_status(token, receipt.value),
                 before_upload=False,
             )
+        if status.status == "PROCESSING_UPLOAD" and _stalled(request, receipt, status):
+            return CheckResult(
+                CheckState.UPLOAD_STALLED,
+                uploaded_bytes=status.uploaded_bytes,
+                reason="the upload stopped short of its last byte",
+            )
         if status.status in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"):
             return CheckResult(CheckState.PENDING, next_check_in=10.0)
         if status.status == "PUBLISH_COMPLETE":
@@ -497,10 +645,45 @@ class TikTokApiPublisher:
             return CheckResult(CheckState.FAILED, reason="the post was cancelled on TikTok")
         return CheckResult(CheckState.FAILED, reason=f"TikTok could not publish ({reason})")
 
-    def reconcile(self, request: PublishRequest) -> Receipt | None:
+    def reconcile(self, request: PublishRequest) -> Receipt | NotPosted | None:
+        """No receipt was kept. With FILE_UPLOAD (direct or inbox) nothing can go live:
+        the lost init answer took its upload URL with it, and TikTok cannot publish a
+        video whose bytes never arrive. A pull (PULL_FROM_URL) may be published all the
+        same, and the API cannot find a post without its publish_id."""
+        if request.options.source != "url":
+            return NotPosted(
+                "TikTok cannot publish a FILE_UPLOAD whose bytes never arrived, and its "
+                "upload URL was lost with the init's answer"
+            )
         raise PublishError(
-            "TikTok's API cannot find a post without its publish_id; look at the account's "
-            "profile and mark the job published or re-queue it",
+            "TikTok pulls the video by itself and its API cannot find a post without its "
+            "publish_id; look at the account's profile and mark the job published or "
+            "re-queue it",
             code="cannot_reconcile",
             needs_attention=True,
         )
+
+
+def _stalled(request: PublishRequest, receipt: Receipt, status: PublishStatus) -> bool:
+    """An upload the platform holds short of its bytes, with nobody sending them: the
+    engine checks a job only once its submit has returned or its process died. One this
+    process saw acknowledged whole (201) is never stalled, whatever a lagging status says."""
+    if request.options.source == "url":
+        return False
+    plan = receipt.upload
+    if plan is not None and plan.complete:
+        return False
+    if status.uploaded_bytes is not None:
+        return status.uploaded_bytes < request.media_size
+    return plan is not None
+
+
+def _cannot_continue(plan: UploadPlan | None, have: int, now: float) -> str | None:
+    """Why the stored plan cannot carry the upload on from `have` bytes, or None."""
+    if plan is None or plan.url is None:
+        return "its upload URL was not kept"
+    if plan.expires_at - URL_MARGIN <= now:
+        return "its upload URL expired"
+    if plan.chunk_size <= 0 or have % plan.chunk_size:
+        return "the platform's bytes end inside a chunk"
+    return None

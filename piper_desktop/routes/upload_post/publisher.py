@@ -29,6 +29,7 @@ from piper_desktop.routes.base import (
     CheckResult,
     CheckState,
     CredentialStore,
+    NotPosted,
     ProgressCallback,
     PublishError,
     PublishRequest,
@@ -241,9 +242,10 @@ class UploadPostPublisher:
             platform_results=results,
         )
 
-    def reconcile(self, request: PublishRequest) -> Receipt | None:
+    def reconcile(self, request: PublishRequest) -> Receipt | NotPosted | None:
+        """Upload-Post looks uploads up by the client's own request id (the job's key)."""
         with self._client(request.account.proxy_url) as client:
             status = self._status(client, request_id=request.idempotency_key)
         if status is None:
-            return None
+            return NotPosted("Upload-Post has no upload under the job's request id")
         return _receipt(status.request_id or request.idempotency_key, status.job_id)
