@@ -331,8 +331,7 @@ class JobRunner:
         share = f"{have / request.media_size:.0%}" if have is not None and request.media_size else "?"
         moved = self.ledger.resume_upload(
             job,
-            f"the platform holds {share} of the upload and nobody is sending the rest; "
-            + ("continuing it" if plan is not None and plan.url else "its URL was not kept"),
+            f"the upload stopped at {share} and nobody is sending it (its process died)",
         )
         if moved is None:
             return

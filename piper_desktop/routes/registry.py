@@ -37,6 +37,11 @@ class RouteRegistry:
         """A registry with every route of this one plus `spec`."""
         return RouteRegistry([*self._specs.values(), spec])
 
+    def replacing(self, spec: RouteSpec) -> RouteRegistry:
+        """This registry with the route of `spec`'s name replaced by `spec` (a test's
+        wrapped publisher, a benchmark's timed one)."""
+        return RouteRegistry(spec if s.name == spec.name else s for s in self._specs.values())
+
     def get(self, name: str) -> RouteSpec:
         try:
             return self._specs[name]

@@ -490,9 +490,9 @@ class TikTokApiPublisher:
             try:
                 return self._upload(client, request, old, resumed, on_receipt, on_progress)
             except UploadUrlExpired:
-                why = "its upload URL expired (403)"
+                why = "its upload URL expired (HTTP 403)"
             except UploadRefused:
-                why = "TikTok refused to continue it (416)"
+                why = "TikTok refused to continue it (HTTP 416)"
             except ApiError as exc:
                 raise map_api_error(exc, before_upload=False) from None
             # the platform's word once more before a fresh publish: a post is never doubled
@@ -509,7 +509,7 @@ class TikTokApiPublisher:
             on_receipt,
             on_progress,
             replaces=old.value,
-            note=f"old upload {old.value} abandoned at {share} ({why}); fresh publish",
+            note=f"old upload {old.value} abandoned at {share}: {why}; fresh publish",
         )
 
     def _status(self, client: TikTokClient, account: AccountRef, publish_id: str) -> PublishStatus:
