@@ -153,6 +153,10 @@ def cmd_show(args: Namespace) -> int:
     services = open_services(args)
     job = services.jobs.get(args.job)
     data = services.jobs.to_dict(job)
+    upload = services.jobs.upload(job.id)
+    if upload is not None:
+        # a terminal gets the one line; --json the figures too
+        data["upload"] = upload if args.json else upload["summary"]
     data["events"] = [services.jobs.event_dict(e) for e in services.jobs.events(job.id)]
     data["artifacts"] = [services.jobs.artifact_dict(a) for a in services.jobs.artifacts(job.id)]
     emit(data, as_json=args.json)

@@ -26,6 +26,7 @@ from .events import EngineEvents, EventKind
 from .lifecycle import Actor
 from .records import row_dict
 from .slots import account_calendar, global_caps
+from .uploads import upload_view
 
 OPTION_FIELDS: dict[str, f.Field] = {
     field.name: field
@@ -408,6 +409,11 @@ class JobService:
 
     def to_dict(self, job: Job) -> dict[str, Any]:
         return row_dict(job)
+
+    def upload(self, job_id: int) -> dict[str, Any] | None:
+        """The job's resumable upload (progress across restarts, never its URL)."""
+        with self.db.session() as session:
+            return upload_view(session, job_id)
 
     def event_dict(self, event: JobEvent) -> dict[str, Any]:
         return row_dict(event)

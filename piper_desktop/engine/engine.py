@@ -40,6 +40,7 @@ from .config import EngineConfig
 from .dispatch import CaptionBook, ClaimPass, PassResult, Work, next_due, reslot_missed
 from .leases import LeaseOwner
 from .ledger import Ledger
+from .leftovers import Left, describe, what_is_left
 from .publishers import PublisherFactory
 from .readiness import Problem, ReadinessChecker
 from .reconcile import reconcile
@@ -173,8 +174,22 @@ class Engine:
             self._drain(self.config.stop_timeout)
             self.factory.close()
             unsubscribe()
-            self._set_state("stopped", "done: " + _summary(counts))
+            left = self._leftovers()
+            self._set_state(
+                "stopped",
+                f"done: {_summary(counts)}; {describe(left)}",
+                left=[{"what": i.what, "count": i.count, "why": i.why} for i in left],
+            )
         return dict(counts)
+
+    def _leftovers(self) -> list[Left]:
+        """What run_once leaves behind, and why (never a reason to wait longer)."""
+        try:
+            with self.services.db.session() as session:
+                return what_is_left(session, self.owner, self.clock.now())
+        except Exception:
+            log.exception("could not read what is left")
+            return []
 
     def request_stop(self) -> None:
         """Ask a running loop (background or run_once) to stop; safe from signal handlers."""
@@ -486,7 +501,7 @@ class Engine:
             self._followed -= settled
         return min(waiting) if waiting else None
 
-    def _set_state(self, state: str, message: str) -> None:
+    def _set_state(self, state: str, message: str, **data: Any) -> None:
         self._state = state
         self.events.emit(
             EngineEvent(
@@ -494,7 +509,7 @@ class Engine:
                 message,
                 status=state,
                 timestamp=self.clock.now(),
-                data={"state": state},
+                data={"state": state, **data},
             )
         )
 

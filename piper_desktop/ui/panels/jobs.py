@@ -124,6 +124,7 @@ class JobDetails(QWidget):
             ("scheduled_account", "Account's time"),
             ("attempts", "Attempts"),
             ("receipt", "Receipt"),
+            ("upload", "Upload"),
             ("post", "Post"),
             ("problem", "Problem"),
         ):
@@ -230,6 +231,7 @@ class JobDetails(QWidget):
 
         def load() -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
             rows = ctx.tables.by_ids("jobs", [job_id])
+            upload = ctx.services.jobs.upload(job_id)
             events = [ctx.services.jobs.event_dict(e) for e in ctx.services.jobs.events(job_id)]
             artifacts = [
                 {
@@ -240,7 +242,10 @@ class JobDetails(QWidget):
                 }
                 for a in ctx.services.jobs.artifacts(job_id)
             ]
-            return (rows[0] if rows else {}), events, artifacts
+            row = dict(rows[0]) if rows else {}
+            if row and upload is not None:
+                row["upload_summary"] = upload["summary"]
+            return row, events, artifacts
 
         run_task(load, lambda result: self._loaded(job_id, *result), owner=self)
 
@@ -282,6 +287,7 @@ class JobDetails(QWidget):
         self.fields["receipt"].setText(
             f"{row.get('receipt_kind')}: {receipt}" if receipt else "none yet"
         )
+        self.fields["upload"].setText(row.get("upload_summary") or "—")
         url = row.get("post_url")
         self.fields["post"].setText(f'<a href="{url}">{url}</a>' if url else "—")
         problem = _problem(row)

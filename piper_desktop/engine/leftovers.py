@@ -1,0 +1,106 @@
+"""What `run --once` leaves behind, and why: it waits only on work a live process is
+doing, then says what is left (waiting for its time, for the platform, for a person,
+or in another process's hands) instead of waiting on it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..store.enums import FINAL_JOB_STATUSES, POSTING_JOB_STATUSES, JobStatus
+from ..store.models import Job
+from .leases import LeaseOwner, owner_is_dead
+
+
+@dataclass(frozen=True)
+class Left:
+    what: str  # "queued", "verifying", "needs_attention", "elsewhere", "draft"
+    count: int
+    why: str
+
+
+def what_is_left(session: Session, me: LeaseOwner, now: datetime) -> list[Left]:
+    rows = session.execute(
+        select(Job.status, Job.lease_owner, Job.lease_expires_at, Job.next_attempt_at).where(
+            Job.status.not_in([s.value for s in FINAL_JOB_STATUSES])
+        )
+    ).all()
+    waiting: list[datetime | None] = []
+    checks: list[datetime | None] = []
+    attention = drafts = 0
+    elsewhere: dict[str, int] = defaultdict(int)
+    for status, holder, expires, next_at in rows:
+        live = (
+            holder is not None
+            and holder != str(me)
+            and expires is not None
+            and expires > now
+            and not owner_is_dead(holder, me)
+        )
+        if live and (status in POSTING_JOB_STATUSES or status == JobStatus.VERIFYING):
+            owner = LeaseOwner.parse(holder)
+            elsewhere[f"{owner.host} pid {owner.pid}" if owner else str(holder)] += 1
+        elif status in (JobStatus.QUEUED, JobStatus.RETRYING):
+            waiting.append(next_at)
+        elif status == JobStatus.VERIFYING:
+            checks.append(next_at)
+        elif status == JobStatus.NEEDS_ATTENTION:
+            attention += 1
+        elif status == JobStatus.DRAFT:
+            drafts += 1
+    left: list[Left] = []
+    if waiting:
+        due = [at for at in waiting if at is not None]
+        left.append(
+            Left(
+                "queued",
+                len(waiting),
+                f"waiting for their time, the next at {_when(min(due))}" if due else "waiting",
+            )
+        )
+    if checks:
+        due = [at for at in checks if at is not None]
+        left.append(
+            Left(
+                "verifying",
+                len(checks),
+                "the platform is still processing them"
+                + (f", next check at {_when(min(due))}" if due else ""),
+            )
+        )
+    for where, count in sorted(elsewhere.items()):
+        left.append(Left("elsewhere", count, f"held by another live process, {where}"))
+    if attention:
+        left.append(
+            Left(
+                "needs_attention",
+                attention,
+                "waiting for a person: piper jobs list --status needs_attention",
+            )
+        )
+    if drafts:
+        left.append(Left("draft", drafts, "not queued"))
+    return left
+
+
+LABELS = {
+    "queued": "queued",
+    "verifying": "verifying",
+    "elsewhere": "in another process",
+    "needs_attention": "need attention",
+    "draft": "drafts",
+}
+
+
+def describe(left: list[Left]) -> str:
+    if not left:
+        return "nothing is left"
+    return "left: " + "; ".join(f"{i.count} {LABELS[i.what]} ({i.why})" for i in left)
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone().strftime("%Y-%m-%d %H:%M")
