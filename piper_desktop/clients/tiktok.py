@@ -680,20 +680,25 @@ class TikTokClient:
 
 
 def _received_bytes(response: httpx.Response) -> int:
-    """How many bytes the server has, from its 416 answer (`Range: bytes=0-N`)."""
+    """How many bytes the server has, from its 416 answer (`Range: bytes=0-N`, else the
+    body's data.uploaded_bytes); 0 when it says nothing usable (never negative)."""
     for header in ("Range", "Content-Range"):
         value = response.headers.get(header, "")
         if "-" in value and "*" not in value:
             try:
-                last = int(value.split("-", 1)[1].split("/", 1)[0])
-                return last + 1
+                last = int(value.split("-", 1)[1].split("/", 1)[0].strip())
             except ValueError:
                 continue
+            if last >= 0:
+                return last + 1
     payload = _json_or_empty(response)
     data = _member(payload, "data")
+    value = data.get("uploaded_bytes")
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return 0
     try:
-        return int(data.get("uploaded_bytes") or 0)
-    except (TypeError, ValueError):
+        return max(int(value), 0)
+    except ValueError:
         return 0
 
 

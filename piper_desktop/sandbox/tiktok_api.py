@@ -135,8 +135,10 @@ class Publish:
     received: int = 0
     chunks_received: int = 0
     content_ranges: list[str] = field(default_factory=list)
-    # every byte that arrived in a whole chunk (the benchmark's "bytes sent")
+    # every byte that arrived in a whole chunk, and every byte that arrived at all (a
+    # chunk cut off by a dying client included): what a client resent, what it sent
     bytes_received_total: int = 0
+    bytes_arrived: int = 0
     # set by `refuse_uploads`: every further chunk gets a 416 (a resume refused)
     refuse_ranges: bool = False
     complete: bool = False
@@ -817,6 +819,7 @@ class TikTokApiHandler(SandboxHandler):
         for block in self.stream_body():
             hasher.update(block)
             got += len(block)
+            publish.bytes_arrived += len(block)
         if got != length:
             self.close_connection = True
             return None

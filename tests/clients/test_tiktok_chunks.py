@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from piper_desktop.clients.errors import ApiError
 from piper_desktop.clients.tiktok import (
     ChunkPlan,
     TikTokClient,
+    UploadRefused,
     UploadUrlExpired,
+    _received_bytes,
     plan_chunks,
 )
 from piper_desktop.sandbox.httpbase import Fault
@@ -233,3 +239,90 @@ def test_server_errors_on_upload_give_up_after_retries(
     assert caught.value.http_status == 503
     # 1 try + 3 retries
     assert len([r for r in tiktok_sandbox.requests if r.method == "PUT"]) == 4
+
+
+def _opened(
+    client: TikTokClient, sandbox: TikTokApiSandbox, size: int
+) -> tuple[str, str, ChunkPlan]:
+    tokens = sandbox.issue_tokens()
+    plan = plan_chunks(size, 5 * MB)
+    init = client.init_video(
+        tokens["access_token"], post_info=POST_INFO, source_info=plan.source_info()
+    )
+    assert init.upload_url
+    return init.publish_id, init.upload_url, plan
+
+
+def test_an_upload_continues_from_a_chunk_in_another_client(
+    tmp_path: Path, tiktok_sandbox: TikTokApiSandbox
+) -> None:
+    """What a restart does: a new client, the stored URL, the next chunk."""
+    size = 4 * 5 * MB + 7
+    path = sparse_file(tmp_path / "clip.mp4", size)
+    with TikTokClient(client_key="k", client_secret="s", api_base=tiktok_sandbox.base_url) as a:
+        publish_id, url, plan = _opened(a, tiktok_sandbox, size)
+        acked: list[tuple[int, int]] = []
+
+        def die_after_two(chunks: int, sent: int) -> None:
+            acked.append((chunks, sent))
+            if chunks == 2:
+                raise KeyboardInterrupt  # the process dies here
+
+        with pytest.raises(KeyboardInterrupt):
+            a.upload_file(url, path, plan, on_chunk=die_after_two)
+    assert acked == [(1, 5 * MB), (2, 10 * MB)]
+    with TikTokClient(client_key="k", client_secret="s", api_base=tiktok_sandbox.base_url) as b:
+        later: list[tuple[int, int]] = []
+        b.upload_file(url, path, plan, start_chunk=2, on_chunk=lambda c, s: later.append((c, s)))
+    assert later == [(3, 15 * MB), (4, size)]
+    publish = tiktok_sandbox.publish(publish_id)
+    assert publish.bytes_received_total == size  # nothing sent twice
+    assert tiktok_sandbox.posts[0]["sha256"] == sha256_of(path)
+
+
+def test_a_resume_the_upload_refuses_raises_upload_refused(
+    tmp_path: Path, tiktok_client: TikTokClient, tiktok_sandbox: TikTokApiSandbox
+) -> None:
+    size = 3 * 5 * MB
+    path = sparse_file(tmp_path / "clip.mp4", size)
+    _, url, plan = _opened(tiktok_client, tiktok_sandbox, size)
+    tiktok_sandbox.refuse_uploads()
+    with pytest.raises(UploadRefused):
+        tiktok_client.upload_file(url, path, plan, start_chunk=1)
+
+
+def test_a_416_that_says_every_byte_arrived_ends_the_upload(
+    tmp_path: Path, tiktok_client: TikTokClient, tiktok_sandbox: TikTokApiSandbox
+) -> None:
+    """The last chunk's 201 was lost with the process: a resend learns it is all there."""
+    size = 2 * 5 * MB
+    path = sparse_file(tmp_path / "clip.mp4", size)
+    _, url, plan = _opened(tiktok_client, tiktok_sandbox, size)
+    tiktok_client.upload_file(url, path, plan)
+    told: list[tuple[int, int]] = []
+    tiktok_client.upload_file(url, path, plan, start_chunk=1, on_chunk=lambda c, s: told.append((c, s)))
+    assert told == [(2, size)]
+    assert len(tiktok_sandbox.posts) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    headers=st.dictionaries(
+        st.sampled_from(["Range", "Content-Range", "X-Other"]),
+        st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40),
+    ),
+    body=st.one_of(
+        st.binary(max_size=60),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+            lambda inner: st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["data", "uploaded_bytes", "error"]), inner),
+            max_leaves=8,
+        ).map(lambda v: json.dumps(v).encode()),
+    ),
+)
+def test_the_416_position_parser_takes_any_answer(headers: dict[str, str], body: bytes) -> None:
+    """Whatever a server puts in a 416 answer: a position of 0 or more, never an error."""
+    response = httpx.Response(416, headers=headers, content=body)
+    have = _received_bytes(response)
+    assert isinstance(have, int) and have >= 0
