@@ -71,6 +71,7 @@ class Lease(StrEnum):
 class Attempts(StrEnum):
     KEEP = "kept"
     ADD = "+1"
+    GIVE_BACK = "−1"  # the attempt never reached the platform (a crash before it)
     RESET = "reset to 0"
 
 
@@ -168,8 +169,9 @@ MOVES: tuple[Move, ...] = (
           Lease.RELEASE, EventKind.PARKED, sql.MOVE_PARK,
           "nothing was sent yet (engine stopping, or a crash before the submit): back in the queue"),
     _move("requeue_unsent", [S.SUBMITTING], [S.QUEUED, S.RETRYING], [R], Guard.HELD,
-          Lease.RELEASE, EventKind.PARKED, sql.MOVE_PARK,
-          "after a crash mid-submit the platform certainly has nothing under the job's key"),
+          Lease.RELEASE, EventKind.PARKED, sql.MOVE_PARK_UNSENT,
+          "after a crash mid-submit the platform certainly has nothing under the job's key",
+          Attempts.GIVE_BACK),
     _move("adopt", IN_FLIGHT, None, [R], Guard.ANY, Lease.TAKE, EventKind.RECONCILED,
           sql.MOVE_TAKE, "reconciliation takes a job whose holder is gone (expired, dead)"),
     _move("release", IN_FLIGHT, None, [R], Guard.HELD, Lease.RELEASE, EventKind.PARKED,
@@ -403,7 +405,9 @@ class Change:
             params["lease_end"] if lease in (Lease.TAKE, Lease.RENEW)
             else None if lease == Lease.RELEASE else state.lease_expires_at,
             state.attempts + 1 if attempts == Attempts.ADD
-            else 0 if attempts == Attempts.RESET else state.attempts,
+            else 0 if attempts == Attempts.RESET
+            else max(state.attempts - 1, 0) if attempts == Attempts.GIVE_BACK
+            else state.attempts,
             state.max_attempts,
             state.receipt,
             state.submitted_at,

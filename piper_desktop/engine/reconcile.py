@@ -134,7 +134,8 @@ def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
         return "found"
     assert move == "requeue_unsent"
     why = answer.why if answer is not None else "the platform certainly has nothing under its key"
-    back = JobStatus.RETRYING.value if orphan.attempts else JobStatus.QUEUED.value
+    # the move gives back the attempt the platform never saw
+    back = JobStatus.RETRYING.value if orphan.attempts > 1 else JobStatus.QUEUED.value
     ledger.park(orphan.job_id, back, f"{was}; {why}, so it is posted again", due_now=True)
     return "requeued"
 

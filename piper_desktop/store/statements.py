@@ -309,6 +309,17 @@ MOVE_FALLBACK = Statement(
         **RELEASED,
     ),
 )
+# a crash took back an attempt the platform certainly never saw
+MOVE_PARK_UNSENT = Statement(
+    "MOVE_PARK_UNSENT",
+    _move(
+        next_attempt_at=func.coalesce(
+            bindparam("next_at", type_=jobs.next_attempt_at.type), jobs.next_attempt_at
+        ),
+        attempts=case((jobs.attempts > 0, jobs.attempts - 1), else_=0),
+        **RELEASED,
+    ),
+)
 MOVE_PARK = Statement(
     "MOVE_PARK",
     _move(

@@ -125,7 +125,12 @@ def test_every_move_of_the_table_works_and_every_other_is_refused(
                         assert state.lease_owner is None
                     elif move.guard == Guard.HELD:
                         assert state.lease_owner == ME
-                    attempts = {Attempts.ADD: 2, Attempts.RESET: 0, Attempts.KEEP: 1}
+                    attempts = {
+                        Attempts.ADD: 2,
+                        Attempts.RESET: 0,
+                        Attempts.KEEP: 1,
+                        Attempts.GIVE_BACK: 0,
+                    }
                     assert state.attempts == attempts[move.attempts]
                     # the job's history and the engine event say what happened
                     last = change.tx.run(_last_event(), job=job_id).first()

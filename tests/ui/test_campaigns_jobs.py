@@ -9,7 +9,7 @@ from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QWizard
 
 from piper_desktop.sandbox.demo import gradient_png
-from piper_desktop.store.models import Artifact, Job
+from piper_desktop.store.models import Artifact, Job, JobUpload
 from piper_desktop.ui.context import AppContext
 from piper_desktop.ui.engine_bridge import JobEvent
 from piper_desktop.ui.panels.campaigns import CampaignsPanel
@@ -195,6 +195,22 @@ def _job_with_evidence(ctx: AppContext, tmp_path: Path) -> tuple[int, int, int]:
         published.receipt_kind = "request_id"
         published.receipt = "req-123"
         published.post_url = "http://127.0.0.1:9/p/tiktok/1"
+        # its upload was resumed after one restart, after an earlier one was abandoned
+        session.add(
+            JobUpload(
+                job_id=done.id,
+                receipt="req-123",
+                url=None,
+                expires_at=datetime.now(UTC),
+                total_bytes=50 * 2**20,
+                chunk_size=10 * 2**20,
+                chunk_count=5,
+                chunks_acked=5,
+                bytes_acked=50 * 2**20,
+                resumes=1,
+                abandoned=1,
+            )
+        )
     return failed.id, done.id, waiting.id
 
 
@@ -212,8 +228,13 @@ def test_jobs_details_evidence_and_actions(ctx: AppContext, qtbot, tmp_path: Pat
     pixmap = details.preview.pixmap()
     assert pixmap is not None and not pixmap.isNull()  # the screenshot shows as an image
 
+    assert details.fields["upload"].text() == "—"
     _select(panel, done)
     assert "req-123" in details.fields["receipt"].text()
+    assert details.fields["upload"].text() == (
+        "complete (5 chunks) · resumed 1× after a restart · "
+        "1 earlier upload(s) abandoned for a fresh publish"
+    )
     assert details.open_button.isEnabled()
     details.open_button.click()
     assert ctx.opened_urls == ["http://127.0.0.1:9/p/tiktok/1"]  # type: ignore[attr-defined]
