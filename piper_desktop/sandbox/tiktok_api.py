@@ -182,6 +182,10 @@ class TikTokState:
         # a slow uplink: seconds each chunk takes to arrive, and to be acknowledged
         self.chunk_delay = chunk_delay
         self.ack_delay = ack_delay
+        # cleared: every chunk waits at the door until it is set again (a stalled link
+        # that a test opens when it has looked)
+        self.uploads_open = threading.Event()
+        self.uploads_open.set()
         self.client_key = client_key
         self.client_secret = client_secret
         self.audited = audited
@@ -745,6 +749,7 @@ class TikTokApiHandler(SandboxHandler):
             self.discard_body()
             self.api_error(ApiRefusal(404, "invalid_params", "Unknown upload URL."))
             return
+        state.uploads_open.wait()
         if state.chunk_delay:
             # a slow uplink: the chunk trickles in (the client is still sending it)
             time.sleep(state.chunk_delay)

@@ -177,6 +177,24 @@ def crash_rounds(
         assert "needs_attention" not in kinds
     done = next(e for e in reversed(events) if e["kind"] == "engine")
     assert "nothing is left" in done["message"], done["message"]
+    shown_across_restarts(data_dir, min(jobs))
+
+
+def shown_across_restarts(data_dir: Path, job_id: int) -> None:
+    """`piper jobs show` tells how the upload went, never where it went (its URL)."""
+    text = subprocess.run(
+        [*piper_cmd(), "jobs", "show", str(job_id)],
+        env=piper_env(data_dir), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert text.returncode == 0, text.stderr
+    assert "complete (3 chunks)" in text.stdout
+    shown = subprocess.run(
+        [*piper_cmd(), "jobs", "show", str(job_id), "--json"],
+        env=piper_env(data_dir), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    upload = json.loads(shown.stdout)["upload"]
+    assert (upload["chunks_acked"], upload["chunk_count"], upload["complete"]) == (3, 3, True)
+    assert "/upload/" not in shown.stdout + text.stdout and "url" not in upload
 
 
 def test_kill_9_at_random_moments_of_uploads_then_restart(
@@ -197,8 +215,7 @@ def test_a_second_process_leaves_an_upload_a_live_process_holds(
 ) -> None:
     jobs = tiktok_jobs(services, slow_tiktok, tmp_path, accounts=1, per_account=1)
     (job_id,) = jobs
-    # slow enough that the second program starts and looks while the chunks go
-    slow_tiktok.state.chunk_delay = 3.0
+    held = slow_tiktok.state.uploads_open
     with (tmp_path / "piper-stderr.log").open("w") as log:
         first = start(data_dir, log)
         assert first.stdout is not None
@@ -206,13 +223,16 @@ def test_a_second_process_leaves_an_upload_a_live_process_holds(
         try:
             # the first chunk is acknowledged: the upload is under way in `first`
             reader.until(lambda e, seen: e["kind"] == "progress" and "uploading" in e["message"])
+            held.clear()  # the link stalls: the rest waits while the second program looks
             events, _ = run_once(data_dir, log, timeout=60)
+            held.set()
             done = next(e for e in reversed(events) if e["kind"] == "engine")
             assert "1 in another process (held by another live process" in done["message"]
             assert f"pid {first.pid}" in done["message"]
             assert not any(e.get("job_id") == job_id for e in events if e["kind"] != "engine")
             reader.until(lambda e, seen: e["kind"] == "published", timeout=120)
         finally:
+            held.set()
             first.send_signal(signal.SIGTERM)
             first.wait(timeout=60)
             first.stdout.close()
