@@ -50,6 +50,8 @@ from .scheduler import Duty, build_scheduler
 from .wake import ClockJumpDetector, LogindSleepWatcher, NetworkWatcher
 
 log = get_logger("engine")
+# run_once waits for a followed job's next status check only this far ahead (seconds)
+FOLLOW_HORIZON = 60.0
 
 class Engine:
     def __init__(
@@ -484,7 +486,9 @@ class Engine:
             return next_due(session, self.clock.now())
 
     def _followed_next(self) -> datetime | None:
-        """run_once: the next status check of a job this run is following, if any."""
+        """run_once: the next status check of a job this run is following, if any. A
+        check further off than FOLLOW_HORIZON (the platform is slow or failing: the
+        checks back off) is not waited for: the next run takes it, and this one says so."""
         with self._lock:
             followed = list(self._followed)
         if not followed:
@@ -493,13 +497,15 @@ class Engine:
             rows = session.execute(
                 select(Job.id, Job.status, Job.next_attempt_at).where(Job.id.in_(followed))
             ).all()
-        waiting = [
-            at for job_id, status, at in rows if status == JobStatus.VERIFYING and at is not None
-        ]
-        settled = {job_id for job_id, status, _ in rows if status != JobStatus.VERIFYING}
+        horizon = self.clock.now() + timedelta(seconds=FOLLOW_HORIZON)
+        waiting = {
+            job_id: at
+            for job_id, status, at in rows
+            if status == JobStatus.VERIFYING and at is not None and at <= horizon
+        }
         with self._lock:
-            self._followed -= settled
-        return min(waiting) if waiting else None
+            self._followed &= set(waiting)
+        return min(waiting.values()) if waiting else None
 
     def _set_state(self, state: str, message: str, **data: Any) -> None:
         self._state = state

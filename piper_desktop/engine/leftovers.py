@@ -68,7 +68,7 @@ def what_is_left(session: Session, me: LeaseOwner, now: datetime) -> list[Left]:
             Left(
                 "verifying",
                 len(checks),
-                "the platform is still processing them"
+                "waiting for the platform's word on them"
                 + (f", next check at {_when(min(due))}" if due else ""),
             )
         )

@@ -33,6 +33,7 @@ from piper_desktop.routes.base import (
 )
 from piper_desktop.routes.registry import default_routes
 from piper_desktop.routes.spec import Built, RouteContext, SettingsValues
+from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.store.models import Job, JobUpload
 from tests.conftest import make_video
@@ -271,3 +272,23 @@ def test_an_upload_a_live_process_holds_is_left_to_it(
     finally:
         sender.kill()
         sender.wait()
+
+
+def test_run_once_does_not_wait_on_a_platform_that_keeps_failing(
+    services: Services, clock: ManualClock, tiktok: TikTokApiSandbox, job: Job
+) -> None:
+    """The status endpoint fails again and again: the checks back off beyond the run's
+    horizon, so run_once returns and says what it leaves, instead of polling for hours."""
+    tiktok.faults.add(Fault(r"/status/fetch/", status=503, times=10_000))
+    said: list[str] = []
+    engine = engine_for(services, clock)
+    engine.events.subscribe(lambda e: said.append(e.message) if e.kind.value == "engine" else None)
+    started = clock.now()
+
+    engine.run_once()
+
+    left = services.jobs.get(job.id)
+    assert left.status == "verifying"
+    assert left.next_attempt_at is not None and left.next_attempt_at > clock.now()
+    assert (clock.now() - started).total_seconds() < 600  # engine time, not hours
+    assert "1 verifying (waiting for the platform's word on them, next check at" in said[-1], said[-1]
