@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from piper_desktop.routes.base import CheckResult, CheckState, PublishError
+from piper_desktop.routes.base import CheckResult, CheckState, NotPosted, PublishError
 from piper_desktop.routes.tiktok_api.publisher import TikTokApiPublisher
 from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
@@ -38,8 +38,15 @@ def test_direct_post_file_upload(
 
     progress: list[tuple[str, float | None]] = []
     receipt = publisher.submit(request, on_receipt, lambda s, f: progress.append((s, f)))
-    assert receipts == [receipt] and receipt.kind == "publish_id"
-    assert puts_at_receipt == [0]  # the receipt came before any byte was sent
+    # the receipt with the upload's plan before any byte, then again per acked chunk
+    assert {r.value for r in receipts} == {receipt.value} and receipt.kind == "publish_id"
+    assert puts_at_receipt[0] == 0
+    first, last = receipts[0].upload, receipts[-1].upload
+    assert first is not None and last is not None and receipt.upload is not None
+    assert (first.chunks_acked, first.total_bytes) == (0, 11 * MB)
+    assert len(receipts) == 1 + first.chunk_count  # one more per acknowledged chunk
+    assert first.url and first.expires_at == clock.time() + 3600
+    assert last.complete and receipt.upload.complete
     assert ("uploading", 1.0) in progress
     result, polls = _until_final(publisher, request, receipt)
     assert polls == 2
@@ -331,7 +338,8 @@ def test_upload_failure_after_receipt_is_retryable_but_not_certain(
     with pytest.raises(PublishError) as caught:
         publisher.submit(make_request(), receipts)
     assert caught.value.retryable and not caught.value.certainly_not_posted
-    assert len(receipts) == 1
+    assert len(receipts) == 1 and receipts[0].upload is not None
+    assert receipts[0].upload.chunks_acked == 0  # nothing was acknowledged
 
 
 def test_upload_url_expiry_starts_one_new_init(
@@ -353,21 +361,29 @@ def test_upload_url_expiry_starts_one_new_init(
                 clock.advance(3601)  # the hour runs out after the first chunk
 
     receipt = publisher.submit(request, receipts, progress)
-    assert len(receipts) == 2 and receipts[-1] == receipt
-    assert receipts[0].value != receipts[1].value
+    values = list(dict.fromkeys(r.value for r in receipts))  # in order, once each
+    assert len(values) == 2 and values[-1] == receipt.value
+    fresh = next(r for r in receipts if r.value == values[1])
+    assert fresh.extra["replaces"] == values[0] and fresh.upload is not None
+    assert "upload URL expired" in (fresh.upload.note or "")
     puts = [(r.path, r.status) for r in tiktok.requests if r.method == "PUT"]
     assert [s for _, s in puts] == [206, 403, 206, 206, 201]
     [post] = tiktok.posts  # published once, by the second publish_id
     assert post["publish_id"] == receipt.value and post["bytes"] == 15 * MB
-    first = tiktok.publish(receipts[0].value)
+    first = tiktok.publish(values[0])
     assert not first.complete
 
 
-def test_reconcile_without_receipt_cannot_tell(
+def test_reconcile_without_receipt_knows_a_file_upload_never_went_out(
     publisher: TikTokApiPublisher, make_request: MakeRequest
 ) -> None:
+    """FILE_UPLOAD without its init's answer: no URL, so no bytes, so no post; a pull
+    (PULL_FROM_URL) may be up all the same, and the API cannot find it."""
+    answer = publisher.reconcile(make_request())
+    assert isinstance(answer, NotPosted) and "bytes never arrived" in answer.why
+    assert isinstance(publisher.reconcile(make_request(mode="inbox")), NotPosted)
     with pytest.raises(PublishError) as caught:
-        publisher.reconcile(make_request())
+        publisher.reconcile(make_request(source="url", video_url="http://127.0.0.1:9/v.mp4"))
     assert caught.value.needs_attention and not caught.value.certainly_not_posted
 
 
