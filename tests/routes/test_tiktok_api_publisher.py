@@ -45,7 +45,7 @@ def test_direct_post_file_upload(
     assert first is not None and last is not None and receipt.upload is not None
     assert (first.chunks_acked, first.total_bytes) == (0, 11 * MB)
     assert len(receipts) == 1 + first.chunk_count  # one more per acknowledged chunk
-    assert first.url and first.expires_at == clock.time() + 3600
+    assert first.url and first.expires_at == clock() + 3600
     assert last.complete and receipt.upload.complete
     assert ("uploading", 1.0) in progress
     result, polls = _until_final(publisher, request, receipt)

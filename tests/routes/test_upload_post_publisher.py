@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from piper_desktop.routes.base import CheckState, PublishError
+from piper_desktop.routes.base import CheckState, NotPosted, PublishError
 from piper_desktop.routes.upload_post.publisher import UploadPostPublisher
 from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
@@ -200,7 +200,8 @@ def test_reconcile_by_request_id(
     receipts: Receipts,
 ) -> None:
     request = make_request()
-    assert up_publisher.reconcile(request) is None
+    absent = up_publisher.reconcile(request)
+    assert isinstance(absent, NotPosted) and "request id" in absent.why
     up_publisher.submit(request, receipts)
     found = up_publisher.reconcile(request)
     assert found is not None and found.value == request.idempotency_key
