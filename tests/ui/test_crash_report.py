@@ -1,0 +1,57 @@
+"""The GUI's top-level handler: an uncaught error becomes one line, a message box and a
+crash report file that is owner-only and has its secrets masked."""
+
+from __future__ import annotations
+
+import stat
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from piper_desktop.logs import register_secret
+from piper_desktop.ui.app import install_crash_handler
+
+SECRET = "crash-secret-Value-77"
+
+
+@pytest.fixture
+def hooks() -> Iterator[None]:
+    saved = sys.excepthook, threading.excepthook
+    yield
+    sys.excepthook, threading.excepthook = saved
+
+
+def test_an_uncaught_error_writes_a_masked_owner_only_report(
+    qtbot: QtBot, tmp_path: Path, hooks: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register_secret(SECRET)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    install_crash_handler(data_dir)
+    try:
+        raise RuntimeError(
+            f"boom while saving [SQL: UPDATE accounts SET password=?] [parameters: ('{SECRET}',)]"
+        )
+    except RuntimeError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+
+    reports = list((data_dir / "crash-reports").iterdir())
+    assert len(reports) == 1
+    report = reports[0]
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    assert stat.S_IMODE(report.parent.stat().st_mode) == 0o700
+    text = report.read_text()
+    assert "RuntimeError" in text and "Traceback" in text
+    assert SECRET not in text
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "[SQL" not in err[0] and SECRET not in err[0]
+    assert err[0].startswith("piper: unexpected error (RuntimeError: boom while saving)")
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+    box = next(b for b in boxes if b.objectName() == "crash_report")
+    assert str(report) in box.text() and "[SQL" not in box.text() and SECRET not in box.text()
+    box.close()
