@@ -1,5 +1,5 @@
-"""The GUI's top-level handler: an uncaught error becomes one line, a message box and a
-crash report file that is owner-only and has its secrets masked."""
+"""The GUI's side of issue 16: an uncaught error becomes one line, a message box and a
+crash report file (owner-only, secrets masked); the unlock dialog names a damaged file."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from piper_desktop.logs import register_secret
 from piper_desktop.ui.app import install_crash_handler
+from piper_desktop.ui.unlock import UnlockDialog
 
 SECRET = "crash-secret-Value-77"
 
@@ -55,3 +56,16 @@ def test_an_uncaught_error_writes_a_masked_owner_only_report(
     box = next(b for b in boxes if b.objectName() == "crash_report")
     assert str(report) in box.text() and "[SQL" not in box.text() and SECRET not in box.text()
     box.close()
+
+
+def test_the_unlock_dialog_names_an_empty_database_file(qtbot: QtBot, data_dir: Path) -> None:
+    (data_dir / "piper.db").write_bytes(b"")
+    dialog = UnlockDialog(data_dir, try_keychain=False)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.password.setText("whatever was typed")
+    with qtbot.assertNotEmitted(dialog.opened):
+        dialog.unlock_button.click()
+    assert dialog.error.text().startswith("Cannot open the vault: database file damaged:")
+    assert "0 bytes" in dialog.error.text()
+    assert (data_dir / "piper.db").stat().st_size == 0  # not turned into a new vault
