@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from piper_desktop.logs import register_secret
 from piper_desktop.ui.app import install_crash_handler
-from piper_desktop.ui.unlock import UnlockDialog
+from piper_desktop.ui.unlock import UnlockDialog, WelcomeDialog
 
 SECRET = "crash-secret-Value-77"
 
@@ -69,3 +69,17 @@ def test_the_unlock_dialog_names_an_empty_database_file(qtbot: QtBot, data_dir: 
     assert dialog.error.text().startswith("Cannot open the vault: database file damaged:")
     assert "0 bytes" in dialog.error.text()
     assert (data_dir / "piper.db").stat().st_size == 0  # not turned into a new vault
+
+
+def test_the_welcome_dialog_refuses_a_nul_in_the_master_password(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    dialog = WelcomeDialog(tmp_path / "fresh")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.password.setText("long enough\x00password")
+    dialog.confirm.setText("long enough\x00password")
+    assert dialog.error.text() == (
+        "Master password must not contain control characters (such as NUL)"
+    )
+    assert not dialog.create_button.isEnabled()
