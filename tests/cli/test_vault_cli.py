@@ -194,6 +194,25 @@ def test_damage_during_an_import_shows_no_sql_and_no_password(ready: Path, tmp_p
     assert sha(path) == before  # nothing was written to the damaged file
 
 
+def test_anything_unexpected_is_one_line_and_the_details_go_to_the_log(ready: Path) -> None:
+    add = piper(
+        ready, "accounts", "add", "zed", "--account-password-stdin", stdin=ACCOUNT_SECRET + "\n"
+    )
+    assert add.returncode == 0, add.stderr
+    # a value no version of Piper wrote (another program, a bad edit): reading it fails
+    conn = raw_connect(ready / "piper.db", MASTER_PASSWORD)
+    conn.execute("UPDATE accounts SET tags = '{not json'")
+    conn.commit()
+    conn.close()
+    result = piper(ready, "accounts", "list")
+    assert result.returncode == 70
+    line = one_line(result)
+    assert line.startswith("piper: internal error (JSONDecodeError:")
+    assert line.endswith("details in the log file")
+    log = (ready / "logs" / "piper.log").read_text()
+    assert "Traceback" in log and ACCOUNT_SECRET not in log
+
+
 # --- item 4: damage is named, with its own exit code, and nothing is overwritten --------------
 
 
