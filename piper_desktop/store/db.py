@@ -272,7 +272,7 @@ class Database:
         # waits as long as SQLite's busy timeout (then SQLite's own may follow, for a
         # writer in another process), and fails with the same error
         if not self._writer.acquire(timeout=BUSY_TIMEOUT_S):
-            raise sqlcipher3.OperationalError("database is locked (a writer held it too long)")
+            raise DatabaseBusy(self.path)
         self._writer_thread = me
         try:
             with self._faults():
