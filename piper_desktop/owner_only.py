@@ -18,7 +18,14 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 # what Piper keeps in its data dir (names, so that a data dir pointed at a shared
 # folder never has the operator's other files changed)
-DATA_FILE_PATTERNS = ("piper.db", "piper.db-*", "piper.*.bak", "*.json", "*.txt")
+DATA_FILE_PATTERNS = (
+    "piper.db",
+    "piper.db-*",
+    "piper.*.bak",
+    "piper.*.bak-*",
+    "ui-state.json",  # ui/ui_state.py
+    "vault-backups.txt",  # store/copies.py
+)
 DATA_DIRS = ("logs", "crash-reports")
 
 

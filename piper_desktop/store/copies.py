@@ -65,7 +65,12 @@ def known_copies(data_dir: Path) -> list[Copy]:
         for path in sorted(data_dir.glob("piper.*.bak"))
         if path.is_file()
     ]
-    found += [Copy(path, ours=False) for path in recorded_backups(data_dir) if path.is_file()]
+    beside = {copy.path.absolute() for copy in found}
+    found += [
+        Copy(path, ours=False)
+        for path in recorded_backups(data_dir)
+        if path.is_file() and path.absolute() not in beside
+    ]
     return found
 
 
