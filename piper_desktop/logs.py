@@ -16,10 +16,12 @@ from pathlib import Path
 _PATTERNS = [
     # first: the scheme word would otherwise be taken for the value of "Authorization:"
     re.compile(r"(?i)(Bearer\s+|Apikey\s+|Basic\s+)([A-Za-z0-9._~+/=:-]+)"),
-    # key=value and "key": "value" forms for the usual secret names
+    # key=value and "key": "value" forms for the usual secret names; not the words that
+    # begin a message about the field ("password: must not contain ...")
     re.compile(
         r"(?i)((?:password|passwd|pass|secret|token|access_token|refresh_token|api_key|apikey"
         r"|sessionid|cookie|authorization|client_secret|code_verifier)\"?\s*[:=]\s*\"?)"
+        r"(?!(?:must|is|are|was|has|not|too|cannot|contains|required|missing)\s)"
         r"([^\s\"',&;]+)"
     ),
     # credentials inside URLs: scheme://user:pass@host

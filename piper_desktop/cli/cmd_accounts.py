@@ -10,6 +10,7 @@ from typing import Any
 
 from ..domain import accounts as acc
 from ..domain import importers
+from ..owner_only import write_private_text
 from .context import Commands, UsageError, open_services, secret_from_stdin
 from .fieldopts import add_field_options, collect_fields
 from .output import emit
@@ -200,6 +201,6 @@ def cmd_export(args: Namespace) -> int:
 
 def write_output(file: str | None, text: str) -> None:
     if file:
-        Path(file).write_text(text, encoding="utf-8")
+        write_private_text(Path(file), text)
     else:
         print(text, end="" if text.endswith("\n") else "\n")

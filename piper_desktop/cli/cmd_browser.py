@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -14,6 +13,7 @@ from typing import Any
 
 from ..domain.errors import DomainError, ValidationError
 from ..domain.services import Services
+from ..owner_only import write_private_text
 from ..store.enums import AccountStatus, JobRoute
 from ..store.models import Account
 from .context import Commands, open_services
@@ -227,8 +227,6 @@ def cmd_cookies_export(args: Namespace) -> int:
         raise DomainError(f"{account.platform}:{account.username} has no stored session")
     text = to_json(cookies) if args.format == "json" else to_netscape(cookies)
     # the operator asked for this file; it logs in as the account, so only they may read it
-    fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    write_private_text(Path(args.file), text)
     print(f"wrote {len(cookies)} cookie(s) to {args.file}; it logs in as the account: keep it safe")
     return 0

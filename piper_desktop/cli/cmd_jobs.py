@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from argparse import Namespace
 from typing import Any
 
+from ..owner_only import write_private_text
 from .context import open_services
 from .output import emit
 
@@ -209,8 +211,9 @@ def cmd_export(args: Namespace) -> int:
     since = moment()("since", args.since) if args.since else None
     rows = export_jobs(services.db, since=since)
     if args.output:
-        with Path(args.output).expanduser().open("w", encoding="utf-8", newline="") as out:
-            write_export(rows, args.format, out)
+        out = io.StringIO(newline="")
+        write_export(rows, args.format, out)
+        write_private_text(Path(args.output).expanduser(), out.getvalue(), newline="")
         print(f"exported {len(rows)} job(s) to {args.output}", file=sys.stderr)
     else:
         write_export(rows, args.format, sys.stdout)

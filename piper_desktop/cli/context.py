@@ -77,6 +77,29 @@ def read_password(
     return password
 
 
+def read_new_password(args: Namespace, current: str) -> str:
+    """The new master password for `piper passwd`: `--new-password-stdin` (the line
+    after the current one when both come on stdin), `PIPER_NEW_PASSWORD`, or a prompt.
+    Never `PIPER_PASSWORD`, which holds the current one; refused when it equals it."""
+    if getattr(args, "new_password_stdin", False):
+        new = stdin_line(1 if getattr(args, "password_stdin", False) else 0)
+    elif os.environ.get("PIPER_NEW_PASSWORD"):
+        new = os.environ["PIPER_NEW_PASSWORD"]
+    elif sys.stdin.isatty():
+        new = getpass.getpass("New master password: ")
+        if getpass.getpass("Repeat it: ") != new:
+            raise UsageError("the two passwords differ")
+    else:
+        raise UsageError(
+            "the new master password is missing: use --new-password-stdin, set"
+            " PIPER_NEW_PASSWORD, or run in a terminal"
+        )
+    register_secret(new)
+    if new == current:
+        raise UsageError("the new master password is the same as the current one")
+    return new
+
+
 def open_services(args: Namespace) -> Services:
     directory = data_dir(args)
     configure_logging(directory, verbose=getattr(args, "verbose", False))

@@ -1,7 +1,8 @@
 """`piper`: the headless face of the same services the GUI uses.
 
-Exit codes: 0 success, 1 an error (one line on stderr), 2 usage or wrong password.
-Each command group lives in its own `cmd_*.py` module with a `register(subparsers)`.
+Every failure is one line on stderr (never SQL, never a secret) and an exit code from
+EXIT_CODES (listed in `piper --help`). Each command group lives in its own `cmd_*.py`
+module with a `register(subparsers)`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,49 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..clients.errors import ApiError
 from ..domain.errors import DomainError
+from ..failures import one_line
 from ..logs import get_logger, mask
+from ..owner_only import restrict_process
 from ..routes.base import PublishError
-from ..store.db import WrongPassword
+from ..store.copies import CopyError
+from ..store.db import DB_FILENAME
+from ..store.faults import (
+    DatabaseBusy,
+    DatabaseDamaged,
+    DiskFull,
+    NotAPiperDatabase,
+    StoreFault,
+    WrongPassword,
+    classify,
+)
 from ..store.vault import VaultError
-from .context import UsageError
+from .context import UsageError, data_dir
 
 log = get_logger("cli")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2  # also a wrong master password (as before: scripts test for it)
+EXIT_INTERNAL = 70  # a bug: sysexits' EX_SOFTWARE
+EXIT_INTERRUPTED = 130
+# each fault of the database file has its own code, so a script can tell them apart
+FAULT_EXIT_CODES: dict[type[StoreFault], int] = {
+    WrongPassword: EXIT_USAGE,
+    DatabaseDamaged: 3,
+    NotAPiperDatabase: 4,
+    DiskFull: 5,
+    DatabaseBusy: 6,
+}
+EXIT_CODES_HELP = """exit codes:
+  0    success
+  1    an error (one line on stderr says what)
+  2    usage error, or wrong master password
+  3    database file damaged (see 'piper vault check' and 'piper vault restore')
+  4    not a Piper database
+  5    disk full
+  6    database in use by the GUI or 'piper run'
+  70   internal error (details in the log file)
+  130  interrupted"""
 
 # Command groups, in the order `piper --help` lists them. Modules that need optional
 # layers (engine, browser) import them lazily inside their handlers.
@@ -49,7 +86,12 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="piper", description="Piper Desktop: publish on schedule, once.")
+    parser = Parser(
+        prog="piper",
+        description="Piper Desktop: publish on schedule, once.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"piper {__version__}")
     parser.add_argument(
         "--data-dir", help="data folder (default: PIPER_DATA_DIR or the user data dir)"
@@ -96,24 +138,33 @@ def _accept_global_options_everywhere(parser: argparse.ArgumentParser) -> None:
             _accept_global_options_everywhere(sub)
 
 
+def _fail(message: str, code: int) -> int:
+    print(f"piper: {mask(message)}", file=sys.stderr)
+    return code
+
+
+def _fault(fault: StoreFault) -> int:
+    return _fail(str(fault), FAULT_EXIT_CODES.get(type(fault), EXIT_ERROR))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # first of all: everything this process writes is owner-only (the GUI starts here too)
+    restrict_process()
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        from ..ui.launch import launch_gui
-
-        return launch_gui(args)
+    database = data_dir(args) / DB_FILENAME
     try:
+        if args.command is None:
+            from ..ui.launch import launch_gui
+
+            return launch_gui(args)
         result = args.handler(args)
-    except WrongPassword:
-        print("piper: wrong master password", file=sys.stderr)
-        return 2
+    except StoreFault as fault:
+        return _fault(fault)
     except UsageError as exc:
-        print(f"piper: {exc}", file=sys.stderr)
-        return 2
-    except (DomainError, VaultError, ApiError) as exc:
-        print(f"piper: {mask(str(exc))}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), EXIT_USAGE)
+    except (DomainError, VaultError, ApiError, CopyError) as exc:
+        return _fail(str(exc), EXIT_ERROR)
     except PublishError as exc:
         # a publishing or browser failure: its first line says what happened
         print(
@@ -122,11 +173,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     except KeyboardInterrupt:
-        print("piper: interrupted", file=sys.stderr)
-        return 130
-    except OSError as exc:
-        print(f"piper: {mask(str(exc))}", file=sys.stderr)
-        return 1
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:
+        # anything else: a fault of the database file if it is one (a full disk in the
+        # middle of an import), else one line and the details (masked) in the log
+        found = classify(exc, database)
+        if found is not None:
+            return _fault(found)
+        if isinstance(exc, OSError):
+            return _fail(str(exc), EXIT_ERROR)
+        # at info: the file log takes it, the console (warnings and up) keeps to one line
+        log.info("internal error in 'piper %s'", args.command, exc_info=exc)
+        return _fail(f"internal error ({one_line(exc)}); details in the log file", EXIT_INTERNAL)
     return int(result or 0)
 
 

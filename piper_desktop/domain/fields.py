@@ -7,6 +7,7 @@ returns the typed value or raises ValidationError naming the field.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -30,7 +31,9 @@ def blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def text(max_len: int = 255, *, required: bool = False, pattern: str | None = None) -> ParserOf[str]:
+def text(
+    max_len: int = 255, *, required: bool = False, pattern: str | None = None
+) -> ParserOf[str]:
     regex = re.compile(pattern) if pattern else None
 
     def parse(field: str, value: Any) -> str | None:
@@ -58,6 +61,10 @@ def secret(max_len: int = 1000) -> ParserOf[str]:
             raise ValidationError(field, "must be text")
         if len(value) > max_len:
             raise ValidationError(field, f"is longer than {max_len} characters")
+        # NUL cuts a password short where C code reads it (Chromium, SQLite, HTTP
+        # clients) and no login form takes control characters: refused, never echoed
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise ValidationError(field, "must not contain control characters (such as NUL)")
         return value
 
     return parse

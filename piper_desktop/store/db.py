@@ -3,11 +3,17 @@
 The key is the operator's master password (SQLCipher derives the page key from it with
 PBKDF2). Every pooled connection sets the key first, then WAL, foreign keys and a busy
 timeout so that two processes (GUI and `piper run`) can share one file.
+
+Errors from the file itself (a damaged page, a full disk, another process's lock) leave
+here as the faults of store/faults.py, without the SQL or its parameters; once a page is
+found damaged, nothing more is written to the file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,15 +25,35 @@ from sqlalchemy import Dialect, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from .faults import (
+    SQLITE_NOTADB,
+    DatabaseBusy,
+    DatabaseDamaged,
+    NotAPiperDatabase,
+    StoreFault,
+    WrongPassword,
+    classify,
+    sqlite_code,
+)
 from .statements import Row, Statement
 
 DB_FILENAME = "piper.db"
 BUSY_TIMEOUT_S = 30
+# re-keying and restoring need the file to themselves: wait this long for another
+# process to let go, then say who to close (not the 30 s of an ordinary writer)
+EXCLUSIVE_TIMEOUT_S = 3
+PAGE_SIZE = 4096  # SQLCipher 4's default
+PLAIN_SQLITE_HEADER = b"SQLite format 3\x00"
 
-
-class WrongPassword(Exception):
-    def __init__(self) -> None:
-        super().__init__("wrong master password")
+__all__ = [
+    "DB_FILENAME",
+    "Database",
+    "Tx",
+    "WrongPassword",
+    "derive_key",
+    "open_read_only",
+    "raw_connect",
+]
 
 
 def _quote(text: str) -> str:
@@ -49,37 +75,119 @@ def derive_key(password: str, salt: bytes) -> str:
     return f"\"x'{key.hex()}'\""
 
 
-def raw_connect(path: Path, password: str, *, key_literal: str | None = None) -> Any:
-    """A keyed sqlcipher3 connection; raises WrongPassword if the key does not open it."""
-    conn = sqlcipher3.connect(str(path), check_same_thread=False, timeout=30)
+def raw_connect(
+    path: Path,
+    password: str,
+    *,
+    key_literal: str | None = None,
+    busy_timeout_s: float = BUSY_TIMEOUT_S,
+    read_only: bool = False,
+) -> Any:
+    """A keyed sqlcipher3 connection. Raises WrongPassword if the key does not open the
+    first page (or it is damaged: `diagnose` tells which), another fault if the file
+    cannot be read."""
+    target = f"file:{path}?mode=ro" if read_only else str(path)
+    conn = sqlcipher3.connect(
+        target, check_same_thread=False, timeout=busy_timeout_s, uri=read_only
+    )
     # SQLCipher otherwise prints HMAC failures to stderr on a wrong key.
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute(f"PRAGMA key = {key_literal or _quote(password)}")
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlcipher3.DatabaseError as exc:
+    except sqlcipher3.Error as exc:
         conn.close()
-        raise WrongPassword() from exc
+        if sqlite_code(exc) == SQLITE_NOTADB:
+            raise WrongPassword() from None
+        fault = classify(exc, path)
+        if fault is None:
+            raise
+        raise fault from None
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA synchronous = NORMAL")
     return conn
 
 
+def open_read_only(path: Path, password: str) -> Any:
+    """A read-only keyed connection to a copy of the database (a backup), its faults
+    named as for the database itself; nothing is written to the file."""
+    size = path.stat().st_size
+    if size < SALT_BYTES:
+        raise DatabaseDamaged(path, f"the file is {size} bytes long")
+    try:
+        return raw_connect(path, password, read_only=True)
+    except WrongPassword:
+        raise diagnose(path, key_for(path, password)) from None
+
+
+def page_problems(path: Path, key_literal: str) -> list[str]:
+    """What `PRAGMA cipher_integrity_check` finds (each page's HMAC and size); it needs
+    no readable schema, so it reports on a file whose first pages are damaged too."""
+    conn = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = {key_literal}")
+        return [str(row[0]) for row in conn.execute("PRAGMA cipher_integrity_check")]
+    except sqlcipher3.Error as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+
+
+def key_for(path: Path, password: str) -> str:
+    with path.open("rb") as handle:
+        return derive_key(password, handle.read(SALT_BYTES))
+
+
+def diagnose(path: Path, key_literal: str) -> StoreFault:
+    """Why the first page does not open: a wrong password, damage or a foreign file.
+
+    Every page carries its own HMAC under the same key, so if any other page checks
+    out, the key is right and the first page is damaged; if none does, the key is
+    wrong (or, when the size is no whole number of pages, the file is not ours)."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(len(PLAIN_SQLITE_HEADER))
+    if head == PLAIN_SQLITE_HEADER:
+        return NotAPiperDatabase(path, "a plain SQLite file, not encrypted")
+    pages = -(-size // PAGE_SIZE)
+    problems = page_problems(path, key_literal)
+    # SQLCipher names the page in each line: "HMAC verification failed for page 3",
+    # "page 9 has an invalid size of ..."
+    bad_pages = {int(n) for p in problems for n in re.findall(r"page (\d+)", p)}
+    if pages > 1 and len(bad_pages) < pages:
+        return DatabaseDamaged(path, problems[0] if problems else "its first page")
+    if size % PAGE_SIZE:
+        return NotAPiperDatabase(path, f"{size} bytes, no whole number of pages")
+    return WrongPassword()
+
+
 class Database:
     """An unlocked database. Use `session()` to read and `write()` to change things."""
 
-    def __init__(self, path: Path, password: str) -> None:
+    def __init__(self, path: Path, password: str, *, create: bool = False) -> None:
         self.path = path
         self._password = password
-        if not path.exists() or path.stat().st_size < SALT_BYTES:
+        # the first damage found: from then on every write is refused with it
+        self.damaged: DatabaseDamaged | None = None
+        size = path.stat().st_size if path.exists() else 0
+        if create:
+            if size:
+                raise FileExistsError(path)
             # a new file: let SQLCipher write its header (and salt) first
             first = raw_connect(path, password)
             first.execute("PRAGMA journal_mode = WAL")
             first.close()
+        elif size < SALT_BYTES:
+            # never let an empty or cut-off file silently become a new, empty vault
+            raise DatabaseDamaged(path, f"the file is {size} bytes long")
         self._key = self._derive()
-        first = self._connect()  # fails fast on a wrong password
+        try:
+            first = self._connect()  # fails fast on a wrong password
+        except WrongPassword:
+            raise diagnose(path, self._key) from None
         first.execute("PRAGMA journal_mode = WAL")
         first.close()
         self.engine: Engine = create_engine(
@@ -90,8 +198,10 @@ class Database:
             pool_size=8,
             max_overflow=8,
             pool_pre_ping=False,
+            # a failed statement's message must not carry its values (account passwords)
+            hide_parameters=True,
         )
-        _install_transaction_hooks(self.engine)
+        _install_transaction_hooks(self.engine, self)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
@@ -110,13 +220,38 @@ class Database:
         return raw_connect(self.path, self._password, key_literal=self._key)
 
     @property
+    def password(self) -> str:
+        """The master password it was opened with (re-keying copies needs it)."""
+        return self._password
+
+    @property
     def data_dir(self) -> Path:
         return self.path.parent
+
+    def fault(self, exc: BaseException) -> StoreFault | None:
+        """What `exc` means for this file (store/faults.py); damage stops all writes."""
+        found = classify(exc, self.path)
+        if isinstance(found, DatabaseDamaged) and self.damaged is None:
+            self.damaged = found
+        return found
+
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        try:
+            yield
+        except StoreFault as exc:
+            self.fault(exc)
+            raise
+        except Exception as exc:
+            found = self.fault(exc)
+            if found is None:
+                raise
+            raise found from None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A read session (deferred transaction); commit yourself if you write."""
-        with self._sessions() as session:
+        with self._faults(), self._sessions() as session:
             yield session
 
     @contextmanager
@@ -127,6 +262,8 @@ class Database:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
+        if self.damaged is not None:
+            raise self.damaged
         me = threading.get_ident()
         if self._writer_thread == me:
             # a write inside a write would open a second connection and wait for ever on
@@ -135,10 +272,11 @@ class Database:
         # waits as long as SQLite's busy timeout (then SQLite's own may follow, for a
         # writer in another process), and fails with the same error
         if not self._writer.acquire(timeout=BUSY_TIMEOUT_S):
-            raise sqlcipher3.OperationalError("database is locked (a writer held it too long)")
+            raise DatabaseBusy(self.path)
         self._writer_thread = me
         try:
-            yield
+            with self._faults():
+                yield
         finally:
             self._writer_thread = None
             self._writer.release()
@@ -182,27 +320,67 @@ class Database:
     def raw_read(self) -> Iterator[Any]:
         """A pooled DB-API connection for plain-SQL reads (each statement sees a
         consistent snapshot)."""
-        pooled = self.engine.raw_connection()
-        try:
-            yield pooled.driver_connection
-        finally:
-            pooled.close()
+        with self._faults():
+            pooled = self.engine.raw_connection()
+            try:
+                yield pooled.driver_connection
+            finally:
+                pooled.close()
 
-    def rekey(self, new_password: str) -> None:
-        """Re-encrypt the whole file under a new password, atomically."""
+    @contextmanager
+    def exclusive(self) -> Iterator[Any]:
+        """This process's only connection, the file out of WAL mode (so it is one
+        self-contained file): for re-keying and copying. Raises DatabaseBusy when
+        another process (the GUI, `piper run`) has the file open."""
+        if self.damaged is not None:
+            raise self.damaged
         self.engine.dispose()
-        conn = self._connect()
-        try:
-            # SQLCipher re-keys in rollback-journal mode; WAL comes back afterwards.
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.execute("PRAGMA journal_mode = DELETE")
+        with self._faults():
+            conn = raw_connect(
+                self.path, self._password, key_literal=self._key, busy_timeout_s=EXCLUSIVE_TIMEOUT_S
+            )
+            try:
+                # leaving WAL needs every other connection gone; SQLite says "locked"
+                # (or leaves the mode as it was) while another process holds the file
+                mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+                if str(mode).lower() != "delete":
+                    raise DatabaseBusy(self.path)
+                yield conn
+                conn.execute("PRAGMA journal_mode = WAL")
+            finally:
+                conn.close()
+                self.engine.dispose()
+
+    def rekey(self, new_password: str, *, before: Callable[[Any], None] | None = None) -> None:
+        """Re-encrypt the whole file under a new password, atomically (SQLCipher re-keys
+        in one rollback-journal transaction). `before` runs on the exclusive connection
+        first (the vault's safety copy)."""
+        with self.exclusive() as conn:
+            if before is not None:
+                before(conn)
             conn.execute(f"PRAGMA rekey = {_quote(new_password)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-        finally:
-            conn.close()
         self._password = new_password
         self._key = self._derive()  # SQLCipher keeps the salt across a re-key
-        self.engine.dispose()
+
+    def copy_to(self, target: Path, conn: Any | None = None) -> Path:
+        """A consistent, encrypted copy (same password) at `target`, written owner-only.
+
+        VACUUM INTO reads one snapshot while others go on writing, and writes a file
+        under the same key and salt; a partial copy (a full disk) is removed."""
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        with self._faults():
+            try:
+                if conn is not None:
+                    conn.execute("VACUUM INTO ?", (str(partial),))
+                else:
+                    with self.raw_read() as reader:
+                        reader.execute("VACUUM INTO ?", (str(partial),))
+                os.chmod(partial, 0o600)
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
+        return target
 
     def close(self) -> None:
         # let SQLite refresh the statistics its query planner uses (cheap, bounded)
@@ -215,7 +393,7 @@ class Database:
         self.engine.dispose()
 
 
-def _install_transaction_hooks(engine: Engine) -> None:
+def _install_transaction_hooks(engine: Engine, db: Database) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it over
     # (SQLAlchemy's documented recipe) and choose DEFERRED or IMMEDIATE per session.
     @event.listens_for(engine, "connect")
@@ -225,7 +403,17 @@ def _install_transaction_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode == "IMMEDIATE" and db.damaged is not None:
+            raise db.damaged
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+    # SQLAlchemy's own paths (the ORM, Alembic): the file's faults replace its errors,
+    # which would carry the SQL
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        found = db.fault(context.original_exception)
+        if found is not None:
+            raise found from None
 
 
 class Result:

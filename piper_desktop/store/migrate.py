@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from ..logs import get_logger
+from .copies import copy_name
 from .db import Database
 
 log = get_logger("store")
@@ -63,10 +62,6 @@ def upgrade(db: Database, target: str = "head") -> bool:
 
 
 def backup_file(db: Database, reason: str) -> Path:
-    """A consistent copy of the (encrypted) database file beside it."""
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = db.path.with_name(f"{db.path.stem}.{stamp}.{reason}.bak")
-    shutil.copy2(db.path, target)
-    return target
+    """A consistent, owner-only copy of the (encrypted) database beside it, under the
+    same password (`piper passwd` re-keys it with the database)."""
+    return db.copy_to(copy_name(db.path, reason))

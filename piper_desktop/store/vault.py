@@ -7,12 +7,15 @@ absent, so every keychain call falls back quietly and says what happened.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..logs import get_logger, register_secret
-from . import migrate
-from .db import DB_FILENAME, Database, WrongPassword, raw_connect
+from ..owner_only import private_dir, tighten_data_dir
+from . import copies, migrate
+from .db import DB_FILENAME, Database
+from .faults import WrongPassword
 
 log = get_logger("store")
 KEYRING_SERVICE = "PiperDesktop"
@@ -55,9 +58,13 @@ def vault_exists(data_dir: Path) -> bool:
 
 
 def check_password_strength(password: str) -> str | None:
-    """A reason the password is too weak, or None."""
+    """A reason the password is too weak (or cannot be a key), or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"master password must be at least {MIN_PASSWORD_LENGTH} characters"
+    # NUL ends the key where SQLite reads it and other control characters cannot be
+    # typed again at a prompt: either would lock the operator out
+    if any(unicodedata.category(c) == "Cc" for c in password):
+        return "master password must not contain control characters (such as NUL)"
     return None
 
 
@@ -67,36 +74,59 @@ def create_vault(data_dir: Path, password: str) -> Database:
     weak = check_password_strength(password)
     if weak:
         raise VaultError(weak)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     register_secret(password)
-    raw_connect(db_path(data_dir), password).close()
-    db = Database(db_path(data_dir), password)
+    db = Database(db_path(data_dir), password, create=True)
     migrate.upgrade(db)
+    tighten_data_dir(data_dir)
     log.info("created database in %s", data_dir)
     return db
 
 
 def unlock_vault(data_dir: Path, password: str) -> Database:
-    """Open an existing database; raises WrongPassword or VaultNotFound."""
+    """Open an existing database; raises VaultNotFound or a fault of store/faults.py
+    (wrong password, damaged, not a Piper database, disk full)."""
     if not vault_exists(data_dir):
         raise VaultNotFound(data_dir)
     register_secret(password)
+    tighten_data_dir(data_dir)
     db = Database(db_path(data_dir), password)
-    migrate.upgrade(db)
+    try:
+        migrate.upgrade(db)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
-def change_password(db: Database, new_password: str) -> None:
+def change_password(db: Database, new_password: str) -> list[str]:
+    """Re-key the database and every copy of it Piper knows of; what happened to the
+    copies, one line each. Nothing the old password opens is left behind that Piper
+    made: a copy that cannot be re-keyed is removed (the operator's own backups
+    elsewhere are only named)."""
     weak = check_password_strength(new_password)
     if weak:
         raise VaultError(weak)
+    old_password = db.password
+    if new_password == old_password:
+        raise VaultError("the new master password is the same as the current one")
     register_secret(new_password)
-    # The copy is readable with the old password only: keep it just while re-keying.
-    backup = migrate.backup_file(db, reason="before-rekey")
-    db.rekey(new_password)
-    backup.unlink()
+    stale = copies.known_copies(db.data_dir)
+    # a copy readable with the old password only, kept just while re-keying: SQLCipher's
+    # re-key is one transaction, the copy is for a crash in the middle of it
+    safety = copies.copy_name(db.path, "before-rekey")
+
+    def keep_copy(conn: object) -> None:
+        db.copy_to(safety, conn)
+
+    try:
+        db.rekey(new_password, before=keep_copy)
+    finally:
+        safety.unlink(missing_ok=True)
+    notes = copies.rekey_copies(stale, old_password, new_password)
     if keychain_password(db.data_dir) is not None:
         remember_in_keychain(db.data_dir, new_password)
+    return notes
 
 
 # --- OS keychain (optional) -----------------------------------------------------------

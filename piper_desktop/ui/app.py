@@ -8,13 +8,16 @@ flush the database, close the windows.
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QProgressDialog
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from ..domain.services import Services
+from ..failures import describe, one_line, write_crash_report
 from ..logs import get_logger
 from . import tasks, theme
 from .browser_actions import BrowserActions
@@ -29,6 +32,49 @@ if TYPE_CHECKING:
     from ..sandbox.demo import DemoEnvironment
 
 log = get_logger("ui")
+
+
+def install_crash_handler(data_dir: Path) -> None:
+    """An exception nobody caught, on any thread: a crash report file (secrets masked,
+    owner-only) in the data dir, one line on stderr and in the log, and on the GUI
+    thread a message box saying where the report is. Never the traceback on screen."""
+
+    def report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        line = one_line(exc)
+        try:
+            where = (
+                f"a report (secrets masked) is in {write_crash_report(data_dir, exc_type, exc, tb)}"
+            )
+        except OSError as failure:
+            where = f"no report could be written ({type(failure).__name__})"
+        print(f"piper: unexpected error ({line}); {where}", file=sys.stderr)
+        log.error("unexpected error (%s); %s", line, where)
+        app = QApplication.instance()
+        if app is not None and QThread.currentThread() is app.thread():
+            box = QMessageBox(
+                QMessageBox.Icon.Critical,
+                "Piper hit an unexpected error",
+                f"{line}\n\nPiper keeps running; {where}.",
+            )
+            box.setObjectName("crash_report")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+            _open_boxes.append(box)
+            box.finished.connect(lambda _r: _open_boxes.remove(box))
+
+    def thread_report(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            report(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = report
+    threading.excepthook = thread_report
+
+
+# the crash message boxes on screen (they live until the operator closes them)
+_open_boxes: list[QMessageBox] = []
 
 
 class PiperApp(QObject):
@@ -73,7 +119,8 @@ class PiperApp(QObject):
         self.tray = TrayController(
             self.ctx, notifications_enabled=lambda: self.notifications_enabled
         )
-        tasks.set_default_error_handler(lambda exc: self.ctx.error(str(exc)))
+        database = services.db.path
+        tasks.set_default_error_handler(lambda exc: self.ctx.error(describe(exc, database)))
 
         self.window.close_to_tray.connect(self.window_closed)
         self.window.pause_toggled.connect(self.set_paused)

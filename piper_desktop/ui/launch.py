@@ -45,7 +45,7 @@ def launch_gui(args: Namespace) -> int:
     from .. import startup_probe
     from ..domain.services import Services
     from ..store import vault
-    from .app import PiperApp
+    from .app import PiperApp, install_crash_handler
     from .icons import app_icon
     from .single_instance import SingleInstance
     from .theme import apply_theme
@@ -75,6 +75,7 @@ def launch_gui(args: Namespace) -> int:
         return 0
     instance.listen()
     configure_logging(data_dir, verbose=bool(getattr(args, "verbose", False)))
+    install_crash_handler(data_dir)
     # what must live as long as the event loop runs (the app, a dialog, the screenshots)
     holder: dict[str, object] = {}
 

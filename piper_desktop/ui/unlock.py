@@ -176,9 +176,12 @@ class WelcomeDialog(QDialog):
         )
         mismatch = bool(self.confirm.text()) and self.confirm.text() != self.password.text()
         set_invalid(self.confirm, mismatch)
-        self.error.setText(
-            "The master password " + problem if problem and (typed or self.confirm.text()) else ""
-        )
+        shown = bool(problem) and (typed or bool(self.confirm.text()))
+        if problem and problem.startswith("master password"):
+            problem = "M" + problem[1:]  # the rule's own words name the field
+        elif problem:
+            problem = "The master password " + problem
+        self.error.setText(problem if problem and shown else "")
         self.create_button.setEnabled(problem is None and not self._busy)
 
     def create_vault(self) -> None:

@@ -7,15 +7,14 @@ from sqlalchemy import text
 from piper_desktop.domain.services import Services
 from piper_desktop.domain.tables import TableQuery, TableService
 from piper_desktop.store import migrate
-from piper_desktop.store.db import Database, raw_connect
+from piper_desktop.store.db import Database
 from piper_desktop.store.vault import unlock_vault
 from tests.conftest import MASTER_PASSWORD, make_video
 
 
 def test_database_from_first_schema_opens_and_upgrades(data_dir: Path) -> None:
     path = data_dir / "piper.db"
-    raw_connect(path, MASTER_PASSWORD).close()
-    old = Database(path, MASTER_PASSWORD)
+    old = Database(path, MASTER_PASSWORD, create=True)
     migrate.upgrade(old, "0001")
     assert migrate.current_revision(old) == "0001"
     with old.engine.begin() as conn:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 from ...domain import accounts as acc
 from ...domain.errors import ValidationError
 from ...domain.importers import export_accounts
+from ...owner_only import write_private_text
 from ...store.enums import AccountStatus, JobRoute
 from .. import formatting as fmt
 from ..browser_actions import BrowserActions
@@ -356,7 +357,7 @@ class AccountsPanel(TablePanel):
 
         def write(target: str) -> None:
             self.run(
-                lambda: Path(target).write_text(export_accounts(db, kind), encoding="utf-8"),
+                lambda: write_private_text(Path(target), export_accounts(db, kind)),
                 success=f"Exported accounts to {target}",
             )
 
@@ -479,8 +480,8 @@ class AccountsPanel(TablePanel):
         def save(target: str) -> None:
             kind = "netscape" if target.endswith(".txt") else "json"
             self.run(
-                lambda: Path(target).write_text(
-                    self.browser.export_cookies(row["id"], kind), encoding="utf-8"
+                lambda: write_private_text(
+                    Path(target), self.browser.export_cookies(row["id"], kind)
                 ),
                 success=f"Exported @{row['username']}'s cookies (keep the file private)",
                 error_prefix="Cookie export failed: ",

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ...domain import lifecycle
 from ...domain.errors import DomainError
+from ...owner_only import write_private_bytes
 from ...store.enums import IN_FLIGHT_JOB_STATUSES, WAITING_JOB_STATUSES, JobRoute, JobStatus
 from .. import formatting as fmt
 from .. import theme
@@ -342,7 +343,7 @@ class JobDetails(QWidget):
         dialog.selectFile(item["name"])
         content = item["content"]
         dialog.fileSelected.connect(
-            lambda path: run_task(lambda: Path(path).write_bytes(content), owner=self)
+            lambda path: run_task(lambda: write_private_bytes(Path(path), content), owner=self)
         )
         dialog.open()
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from ...domain import proxies as prx
 from ...domain.importers import export_proxies
+from ...owner_only import write_private_text
 from ...store.enums import ProxyKind, ProxyScheme, ProxyStatus
 from .. import formatting as fmt
 from ..context import AppContext
@@ -227,7 +228,7 @@ class ProxiesPanel(TablePanel):
 
         def write(target: str) -> None:
             self.run(
-                lambda: Path(target).write_text(export_proxies(db, kind), encoding="utf-8"),
+                lambda: write_private_text(Path(target), export_proxies(db, kind)),
                 success=f"Exported proxies to {target}",
             )
 
