@@ -314,7 +314,14 @@ def export_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str]) -> str
     if fmt == "csv":
         out = io.StringIO()
         present = [c for c in columns if any(c in r for r in rows)] if rows else columns
-        writer = csv.DictWriter(out, fieldnames=present, extrasaction="ignore", lineterminator="\n")
+        # every cell quoted (OWASP): a CR inside one is then data, not a line end
+        writer = csv.DictWriter(
+            out,
+            fieldnames=present,
+            extrasaction="ignore",
+            lineterminator="\n",
+            quoting=csv.QUOTE_ALL,
+        )
         writer.writeheader()
         for row in rows:
             writer.writerow({c: _cell(row.get(c)) for c in present})
