@@ -195,7 +195,10 @@ def _parse_json(text: str) -> CookieImport:
 # --- Netscape cookies.txt -----------------------------------------------------------------
 def _parse_netscape(text: str) -> CookieImport:
     result = CookieImport("netscape")
-    for number, line in enumerate(text.splitlines(), start=1):
+    # lines end at "\n" (a CR before it is dropped); a CR or other control character
+    # anywhere else is the cookie's, and refused with it
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         http_only = False
         if line.startswith("#HttpOnly_"):
             http_only = True

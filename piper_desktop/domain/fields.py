@@ -262,6 +262,10 @@ def moment() -> ParserOf[datetime]:
     return parse
 
 
+# a key that can stand as a field's name in a message; any other is quoted
+_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,60}")
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -280,7 +284,9 @@ def parse_record(
     """
     for key in record:
         if key not in fields:
-            raise ValidationError(key, "unknown field")
+            if isinstance(key, str) and _KEY.fullmatch(key):
+                raise ValidationError(key, "unknown field")
+            raise ValidationError("field", f"unknown field {shown(key)}")
     result: dict[str, Any] = {}
     for name, spec in fields.items():
         if name not in record:
