@@ -16,14 +16,29 @@ from . import fields as f
 from .errors import NotFound, ValidationError
 from .records import row_dict
 
+_HOST_TEXT = f.text(255, required=True, pattern=r"[A-Za-z0-9.\-_:\[\]]+")
+
+
+def _host(field: str, value: Any) -> str | None:
+    """A host name or address; an IPv6 address is kept without its brackets (URLs add
+    them: `host_in_url`)."""
+    host = _HOST_TEXT(field, value)
+    if host and host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host and ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValidationError(field, "has ':' but is not an IPv6 address") from None
+    return host
+
+
 FIELDS: dict[str, f.Field] = {
     field.name: field
     for field in [
         f.Field("name", f.text(120, single_line=True)),
         f.Field("scheme", f.choice(ProxyScheme)),
-        f.Field(
-            "host", f.text(255, required=True, pattern=r"[A-Za-z0-9.\-_:\[\]]+"), required=True
-        ),
+        f.Field("host", _host, required=True),
         f.Field("port", f.integer(1, 65535), required=True),
         f.Field("username", f.text(255, single_line=True)),
         f.Field("password", f.secret(255), secret=True),
@@ -204,7 +219,7 @@ class ProxyService:
         """By id, or by the `host:port` / URL form."""
         if ref.isdigit():
             return self.get(int(ref))
-        values = parse_proxy_line(ref)
+        values = parse_proxy_line(ref, user_without_password=True)
         scheme, host, port, username = self.natural_key(
             {**values, "scheme": values.get("scheme"), "port": values["port"]}
         )
