@@ -295,8 +295,9 @@ def test_secret_settings_stay_off_the_command_line(services: Services, data_dir:
     assert services.proxies.find("127.0.0.1:3128").password == "ProxyPass-77"
 
 
-def _run_in_terminal(data_dir: Path, args: list[str], typed: str) -> tuple[int, str]:
-    """Run piper on a pseudo-terminal, type `typed` once it asks, return (code, output)."""
+def _run_in_terminal(data_dir: Path, args: list[str], prompt: bytes, typed: str) -> tuple[int, str]:
+    """Run piper on a pseudo-terminal, type `typed` once `prompt` shows, return (code,
+    output)."""
     env = piper_env(data_dir)
     pid, fd = pty.fork()
     if pid == 0:  # the child: piper, with the terminal as its stdin
@@ -314,7 +315,7 @@ def _run_in_terminal(data_dir: Path, args: list[str], typed: str) -> tuple[int, 
         if not chunk:
             break
         output += chunk
-        if not sent and b":" in output:
+        if not sent and prompt in output:
             os.write(fd, typed.encode() + b"\n")
             sent = True
     _, status = os.waitpid(pid, 0)
@@ -324,11 +325,24 @@ def _run_in_terminal(data_dir: Path, args: list[str], typed: str) -> tuple[int, 
 
 @pytest.mark.skipif(not hasattr(pty, "fork"), reason="needs a pseudo-terminal")
 def test_secret_setting_is_asked_for_at_the_terminal(services: Services, data_dir: Path) -> None:
-    """Item 16: `settings set KEY` without VALUE asks for a secret without echoing it."""
+    """Item 16: `settings set KEY` without VALUE, and `proxies add host:port:user`, ask
+    for the secret at the terminal without echoing it."""
     assert MASTER_PASSWORD  # the vault's password comes from PIPER_PASSWORD
     code, output = _run_in_terminal(
-        data_dir, ["settings", "set", "telegram.bot_token"], "123456:typed-token-abc"
+        data_dir,
+        ["settings", "set", "telegram.bot_token"],
+        b"telegram.bot_token: ",
+        "123456:typed-token-abc",
     )
     assert code == 0, output
     assert "typed-token-abc" not in output
     assert services.settings.get("telegram.bot_token") == "123456:typed-token-abc"
+    code, output = _run_in_terminal(
+        data_dir,
+        ["proxies", "add", "127.0.0.1:3129:puser"],
+        b"password of proxy user puser",
+        "Typed-Proxy-Pass",
+    )
+    assert code == 0, output
+    assert "Typed-Proxy-Pass" not in output
+    assert services.proxies.find("127.0.0.1:3129").password == "Typed-Proxy-Pass"
