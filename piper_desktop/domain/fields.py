@@ -45,6 +45,8 @@ _LINE_BREAKS = frozenset("\t\n\r")
 def check_characters(field: str, value: str, *, single_line: bool = False) -> None:
     """Refuse what cannot be stored or shown as text: NUL and the other control
     characters (line breaks and tabs too in a one-line field), and lone surrogates."""
+    if value.isprintable():  # the usual case, checked at C speed
+        return
     for char in value:
         if char.isprintable() or char == " ":
             continue

@@ -147,8 +147,11 @@ def _element_lines(text: str, start: int, count: int) -> list[int]:
     decoder = json.JSONDecoder()
     lines: list[int] = []
     pos = _skip_space(text, start + 1)
+    line, counted = line_of(text, pos), pos  # counted on from the last item: linear
     while len(lines) < count:
-        lines.append(line_of(text, pos))
+        line += text.count("\n", counted, pos)
+        counted = pos
+        lines.append(line)
         _value, pos = decoder.raw_decode(text, pos)
         pos = _skip_space(text, pos)
         if pos < len(text) and text[pos] == ",":
