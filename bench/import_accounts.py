@@ -73,6 +73,11 @@ def main() -> None:
             f"re-import {args.count} accounts", lambda: importers.import_accounts(db, a_text)
         )
         assert report.updated == args.count
+        j_text = importers.export_accounts(db, "json")
+        report = timed(
+            f"re-import {args.count} accounts JSON", lambda: importers.import_accounts(db, j_text)
+        )
+        assert report.updated == args.count and not report.errors, report.errors[:3]
         rows = timed(f"list {args.count} accounts (rows)", lambda: services.accounts.rows())
         assert len(rows) == args.count
         rows = timed(f"list {args.count} accounts (objects)", lambda: services.accounts.list())

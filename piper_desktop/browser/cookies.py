@@ -8,11 +8,19 @@ its line number and the reason (the values themselves are never repeated in a re
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..domain.fields import shown
+from ..domain.textfiles import FileFormatError, json_items
+from ..logs import get_logger
+
+log = get_logger("browser")
 
 _SAME_SITE = {
     "strict": "Strict",
@@ -22,15 +30,28 @@ _SAME_SITE = {
     "unspecified": "Lax",
 }
 _NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# What Chromium refuses to store (net/cookies/canonical_cookie.cc, parsed_cookie.cc):
+# control characters and ';' in a value or path, name + value over 4096 bytes, a path
+# over 1024, a domain that is not a host name. Playwright refuses an expiry that is not a
+# finite number; past year 9999 Chromium's time overflows.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_DOMAIN_RE = re.compile(rf"^\.?{_LABEL}(?:\.{_LABEL})*\.?$")
+MAX_NAME_VALUE_BYTES = 4096
+MAX_PATH = 1024
+MAX_EXPIRES = 253402300799.0  # 9999-12-31T23:59:59Z
 
 
 @dataclass(frozen=True)
 class CookieError:
     line: int
     reason: str
+    item: int | None = None  # a JSON item's place, when its line holds other items too
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+        return (
+            f"line {self.line}" + (f" (item {self.item})" if self.item else "") + f": {self.reason}"
+        )
 
 
 @dataclass
@@ -58,34 +79,40 @@ def parse_cookies(text: str) -> CookieImport:
 
 # --- normalising one cookie -------------------------------------------------------------
 def normalise_cookie(raw: Any) -> dict[str, Any]:
-    """One cookie in any supported JSON spelling -> Playwright's shape (ValueError if bad)."""
+    """One cookie in any supported JSON spelling -> Playwright's shape, or ValueError
+    naming the cookie and what Chromium would refuse (never its value)."""
     if not isinstance(raw, dict):
         raise ValueError("entry is not an object")
     name = raw.get("name")
-    if not isinstance(name, str) or not name or not _NAME_RE.match(name):
-        raise ValueError("missing or invalid cookie name")
+    if not isinstance(name, str) or not name:
+        raise ValueError("a cookie without a name")
+    if not _NAME_RE.match(name):
+        raise ValueError(f"cookie {shown(name)}: the name has characters cookies cannot have")
+    label = f"cookie {name!r}"
     value = raw.get("value", "")
     if not isinstance(value, str):
-        raise ValueError(f"cookie {name!r}: value must be a string")
-    domain = raw.get("domain") or raw.get("host")
-    if not isinstance(domain, str) or not domain.strip(". "):
-        raise ValueError(f"cookie {name!r}: missing domain")
-    domain = domain.strip()
+        raise ValueError(f"{label}: value must be a string")
+    if _CONTROL_RE.search(value):
+        raise ValueError(f"{label}: the value has a control character (NUL, newline, tab...)")
+    if ";" in value:
+        raise ValueError(f"{label}: the value has a ';'")
+    if len(name.encode()) + len(value.encode("utf-8", "replace")) > MAX_NAME_VALUE_BYTES:
+        raise ValueError(f"{label}: name and value are longer than {MAX_NAME_VALUE_BYTES} bytes")
+    domain = _domain(label, raw.get("domain") or raw.get("host"))
     if raw.get("hostOnly") is True:
         domain = domain.lstrip(".")
     elif raw.get("hostOnly") is False and not domain.startswith("."):
         domain = "." + domain
     path = raw.get("path") or "/"
     if not isinstance(path, str) or not path.startswith("/"):
-        raise ValueError(f"cookie {name!r}: path must start with '/'")
-    expires: float = -1
+        raise ValueError(f"{label}: path must start with '/'")
+    if _CONTROL_RE.search(path) or ";" in path or len(path) > MAX_PATH:
+        raise ValueError(f"{label}: the path has a control character, a ';' or is too long")
+    expires = -1.0
     if not raw.get("session"):
         for key in ("expires", "expirationDate", "expiry"):
             if raw.get(key) is not None:
-                try:
-                    expires = float(raw[key])
-                except (TypeError, ValueError):
-                    raise ValueError(f"cookie {name!r}: {key} is not a number") from None
+                expires = _expiry(label, key, raw[key])
                 break
     if expires <= 0:
         expires = -1
@@ -97,7 +124,7 @@ def normalise_cookie(raw: Any) -> dict[str, Any]:
     else:
         same_site = _SAME_SITE.get(str(same_site_raw).strip().lower())
         if same_site is None:
-            raise ValueError(f"cookie {name!r}: unknown sameSite {same_site_raw!r}")
+            raise ValueError(f"{label}: unknown sameSite {shown(same_site_raw)}")
     if same_site == "None" and not secure:
         same_site = "Lax"  # browsers reject SameSite=None without Secure
     return {
@@ -112,55 +139,66 @@ def normalise_cookie(raw: Any) -> dict[str, Any]:
     }
 
 
+def _domain(label: str, raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip(". "):
+        raise ValueError(f"{label}: missing domain")
+    domain = raw.strip()
+    bare = domain.lstrip(".")
+    if bare.startswith("[") and bare.endswith("]"):
+        try:
+            ipaddress.IPv6Address(bare[1:-1])
+        except ValueError:
+            raise ValueError(f"{label}: the domain is not a host name") from None
+        return domain
+    if not bare.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"{label}: the domain is not a host name") from None
+    if len(domain) > 255 or not _DOMAIN_RE.match(domain):
+        raise ValueError(f"{label}: the domain is not a host name")
+    return domain
+
+
+def _expiry(label: str, key: str, raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(f"{label}: {key} is not a number")
+    try:
+        expires = float(raw)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{label}: {key} is not a number") from None
+    if not math.isfinite(expires):
+        raise ValueError(f"{label}: {key} is not a finite number")
+    if expires > MAX_EXPIRES:
+        raise ValueError(f"{label}: {key} is out of range (after the year 9999)")
+    return expires
+
+
 # --- JSON ---------------------------------------------------------------------------------
 def _parse_json(text: str) -> CookieImport:
     result = CookieImport("json")
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        result.errors.append(CookieError(exc.lineno, f"not valid JSON: {exc.msg}"))
+        items = json_items(text, ("cookies",), single_object=False)
+    except FileFormatError as exc:
+        result.errors.append(CookieError(exc.line or 1, exc.detail))
         return result
-    if isinstance(data, dict):
-        if not isinstance(data.get("cookies"), list):
-            result.errors.append(CookieError(1, "a JSON object must hold a 'cookies' list"))
-            return result
-        items = data["cookies"]
-        match = re.search(r'"cookies"\s*:\s*\[', text)
-        start = match.end() - 1 if match else None
-    elif isinstance(data, list):
-        items = data
-        start = text.index("[")
-    else:
-        result.errors.append(CookieError(1, "expected a list of cookie objects"))
-        return result
-    lines = _element_lines(text, start, len(items))
-    for item, line in zip(items, lines, strict=True):
+    for item in items:
         try:
-            result.cookies.append(normalise_cookie(item))
+            result.cookies.append(normalise_cookie(item.value))
         except ValueError as exc:
-            result.errors.append(CookieError(line, str(exc)))
+            result.errors.append(
+                CookieError(item.line, str(exc), item.item if item.shares_line else None)
+            )
     return result
-
-
-def _element_lines(text: str, start: int | None, count: int) -> list[int]:
-    """The line each element of the JSON array at `start` begins on."""
-    if start is None:
-        return [1] * count
-    decoder = json.JSONDecoder()
-    lines: list[int] = []
-    pos = start + 1
-    while len(lines) < count:
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1
-        lines.append(text.count("\n", 0, pos) + 1)
-        _obj, pos = decoder.raw_decode(text, pos)
-    return lines
 
 
 # --- Netscape cookies.txt -----------------------------------------------------------------
 def _parse_netscape(text: str) -> CookieImport:
     result = CookieImport("netscape")
-    for number, line in enumerate(text.splitlines(), start=1):
+    # lines end at "\n" (a CR before it is dropped); a CR or other control character
+    # anywhere else is the cookie's, and refused with it
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         http_only = False
         if line.startswith("#HttpOnly_"):
             http_only = True
@@ -185,7 +223,9 @@ def _parse_netscape(text: str) -> CookieImport:
         try:
             expires = float(expiry.strip() or 0)
         except ValueError:
-            result.errors.append(CookieError(number, "expiry is not a number"))
+            result.errors.append(
+                CookieError(number, f"cookie {shown(name)}: expiry is not a number")
+            )
             continue
         domain = domain.strip()
         domain = ("." + domain.lstrip(".")) if subdomains_u == "TRUE" else domain.lstrip(".")
@@ -235,18 +275,37 @@ def to_json(cookies: list[dict[str, Any]]) -> str:
 
 
 # --- storage state ---------------------------------------------------------------------
-def normalise_storage_state(state: dict[str, Any]) -> dict[str, Any]:
-    """A storage state Playwright accepts: cookies normalised, origins kept as given."""
-    cookies = [normalise_cookie(c) for c in state.get("cookies") or []]
+def valid_cookies(state: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """A stored state's cookies that Chromium takes, and why each other one is not."""
+    cookies: list[dict[str, Any]] = []
+    problems: list[str] = []
+    raw = state.get("cookies") if isinstance(state, dict) else None
+    for entry in raw if isinstance(raw, list) else []:
+        try:
+            cookies.append(normalise_cookie(entry))
+        except ValueError as exc:
+            problems.append(str(exc))
+    return cookies, problems
+
+
+def normalise_storage_state(state: Any) -> dict[str, Any]:
+    """A storage state Playwright accepts: cookies normalised, each one Chromium would
+    refuse left out (and logged by name, so one bad stored cookie does not stop the
+    whole session), origins kept as given."""
+    cookies, problems = valid_cookies(state)
+    for problem in problems:
+        log.warning("stored session: left out %s", problem)
     origins = []
-    for origin in state.get("origins") or []:
+    raw_origins = state.get("origins") if isinstance(state, dict) else None
+    for origin in raw_origins if isinstance(raw_origins, list) else []:
         if isinstance(origin, dict) and isinstance(origin.get("origin"), str):
+            storage = origin.get("localStorage")
             origins.append(
                 {
                     "origin": origin["origin"],
                     "localStorage": [
                         {"name": str(i["name"]), "value": str(i["value"])}
-                        for i in origin.get("localStorage") or []
+                        for i in (storage if isinstance(storage, list) else [])
                         if isinstance(i, dict) and "name" in i and "value" in i
                     ],
                 }
@@ -287,13 +346,12 @@ def find_cookie(
 ) -> dict[str, Any] | None:
     """The live (non-empty, unexpired) cookie `name` that `host` would receive."""
     now = time.time() if now is None else now
-    for cookie in cookies_of(state):
+    for cookie in valid_cookies(state)[0]:
         if cookie.get("name") != name or not cookie.get("value"):
             continue
         if not domain_matches(str(cookie.get("domain", "")), host):
             continue
-        expires = cookie.get("expires", -1)
-        if expires is not None and 0 < float(expires) <= now:
+        if 0 < cookie["expires"] <= now:
             continue
         return cookie
     return None

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..domain import accounts as acc
 from ..domain import importers
+from ..domain.textfiles import read_text_file
 from ..owner_only import write_private_text
 from .context import Commands, UsageError, open_services, secret_from_stdin
 from .fieldopts import add_field_options, collect_fields
@@ -174,7 +175,7 @@ def cmd_rm(args: Namespace) -> int:
 
 
 def cmd_import(args: Namespace) -> int:
-    text = Path(args.file).read_text(encoding="utf-8-sig")
+    text = read_text_file(args.file)
     services = open_services(args)
     report = importers.import_accounts(services.db, text, args.format)
     return print_report(report, args.json)

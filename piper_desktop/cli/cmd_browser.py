@@ -200,11 +200,12 @@ def cmd_probe(args: Namespace) -> int:
 
 def cmd_cookies_import(args: Namespace) -> int:
     from ..browser.cookies import parse_cookies, storage_state_with_cookies
+    from ..domain.textfiles import read_text_file
 
-    text = Path(args.file).read_text(encoding="utf-8-sig")
+    text = read_text_file(args.file)
     parsed = parse_cookies(text)
     for error in parsed.errors:
-        print(f"line {error.line}: {error.reason}", file=sys.stderr)
+        print(str(error), file=sys.stderr)
     if not parsed.cookies:
         raise ValidationError("file", f"no usable cookie in {args.file}")
     services = open_services(args)

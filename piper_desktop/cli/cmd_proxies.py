@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from argparse import Namespace
-from pathlib import Path
 
 from ..domain import importers
 from ..domain import proxies as prx
+from ..domain.textfiles import read_text_file
+from ..logs import register_secret
 from .cmd_accounts import print_report, write_output
-from .context import Commands, open_services, secret_from_stdin
+from .context import Commands, open_services, prompt_secret, secret_from_stdin
 from .fieldopts import add_field_options, collect_fields
 from .output import emit
 
@@ -69,8 +71,23 @@ def cmd_add(args: Namespace) -> int:
         args, prx.FIELDS, lambda: secret_from_stdin(args), secret_prefix="proxy"
     )
     if args.proxy:
-        parsed = prx.parse_proxy_line(args.proxy)
-        record = {**{k: v for k, v in parsed.items() if v is not None}, **record}
+        parsed = prx.parse_proxy_line(args.proxy, user_without_password=True)
+        if parsed.get("password"):
+            register_secret(parsed["password"])
+            if "password" not in record:
+                print(
+                    "piper: warning: the proxy's password is on the command line, so it stays "
+                    "in the shell history. Next time leave it out (host:port:user) to be asked "
+                    "for it, or give it with --proxy-password-stdin",
+                    file=sys.stderr,
+                )
+        record = {**parsed, **record}
+    if record.get("username") and not record.get("password") and sys.stdin.isatty():
+        record["password"] = prompt_secret(
+            f"password of proxy user {record['username']} (empty: none): ", allow_empty=True
+        )
+        if not record["password"]:
+            del record["password"]
     services = open_services(args)
     proxy = services.proxies.add(record)
     emit(services.proxies.to_dict(proxy), as_json=args.json)
@@ -94,7 +111,7 @@ def cmd_rm(args: Namespace) -> int:
 
 
 def cmd_import(args: Namespace) -> int:
-    text = Path(args.file).read_text(encoding="utf-8-sig")
+    text = read_text_file(args.file)
     services = open_services(args)
     return print_report(importers.import_proxies(services.db, text, args.format), args.json)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from argparse import Namespace
 from typing import Any
 
-from ..domain.settings import mask_secret
-from .context import Commands, open_services, secret_from_stdin
+from ..domain.settings import DEFS, mask_secret
+from .context import Commands, UsageError, open_services, prompt_secret, secret_from_stdin
 from .output import emit
 
 
@@ -20,11 +21,18 @@ def register(commands: Commands) -> None:
     get.add_argument("--json", action="store_true")
     get.set_defaults(handler=cmd_get)
 
-    put = sub.add_parser("set", help="set a setting; secrets with --stdin")
+    put = sub.add_parser(
+        "set", help="set a setting; a secret from --stdin, or asked for when VALUE is left out"
+    )
     put.add_argument("key")
     put.add_argument("value", nargs="?")
     put.add_argument("--stdin", action="store_true", help="read the value from stdin")
     put.add_argument("--unset", action="store_true", help="back to the default")
+    put.add_argument(
+        "--force",
+        action="store_true",
+        help="take a secret's VALUE from the command line anyway (it stays in shell history)",
+    )
     put.set_defaults(handler=cmd_set)
 
     lst = sub.add_parser("list", help="all settings with where each value comes from")
@@ -49,20 +57,27 @@ def cmd_get(args: Namespace) -> int:
 
 
 def cmd_set(args: Namespace) -> int:
+    spec = DEFS.get(args.key)
+    secret = spec is not None and spec.secret
     if args.stdin:
         value: Any = secret_from_stdin(args)
     elif args.unset:
         value = None
-    elif args.value is None:
-        from .context import UsageError
-
-        raise UsageError("give a VALUE, --stdin or --unset")
-    else:
+    elif args.value is not None:
+        if secret and not args.force:
+            # refused before anything is stored; the value is not repeated
+            raise UsageError(
+                f"{args.key} is a secret: a value typed on the command line stays in the "
+                "shell history. Leave VALUE out to be asked for it, or pipe it in with "
+                "--stdin (--force takes it from the command line anyway)"
+            )
         value = args.value
+    elif secret and sys.stdin.isatty():
+        value = prompt_secret(f"{args.key}: ")
+    else:
+        raise UsageError("give a VALUE, --stdin or --unset")
     services = open_services(args)
     spec = services.settings.definition(args.key)
-    if spec.secret and not args.stdin and value is not None:
-        print("piper: note: pass secrets with --stdin to keep them out of shell history")
     services.settings.set(args.key, value)
     print(f"{args.key} = {mask_secret(value) if spec.secret else value}")
     return 0

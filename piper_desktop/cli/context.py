@@ -47,6 +47,15 @@ def secret_from_stdin(args: Namespace) -> str:
     return stdin_line(1 if getattr(args, "password_stdin", False) else 0)
 
 
+def prompt_secret(prompt: str, *, allow_empty: bool = False) -> str:
+    """A secret typed at the terminal, not echoed (and kept out of shell history)."""
+    value = getpass.getpass(prompt)
+    if not value and not allow_empty:
+        raise UsageError("nothing typed")
+    register_secret(value)
+    return value
+
+
 def data_dir(args: Namespace) -> Path:
     if getattr(args, "data_dir", None):
         return Path(args.data_dir).expanduser()

@@ -20,12 +20,14 @@ PLATFORMS = ("tiktok", "instagram", "youtube", "facebook", "x", "linkedin", "thr
 
 
 def _platform(field: str, value: Any) -> str | None:
-    parsed = f.text(30)(field, value)
+    parsed = f.text(30, single_line=True)(field, value)
     if parsed is None:
         return None
     parsed = parsed.lower()
     if parsed not in PLATFORMS:
-        raise ValidationError(field, f"must be one of {', '.join(PLATFORMS)}, got {value!r}")
+        raise ValidationError(
+            field, f"must be one of {', '.join(PLATFORMS)}, got {f.shown(value)}"
+        )
     return parsed
 
 
@@ -36,7 +38,9 @@ def _routes(field: str, value: Any) -> list[str] | None:
     allowed = [r.value for r in JobRoute]
     for route in routes:
         if route not in allowed:
-            raise ValidationError(field, f"unknown route {route!r} (routes: {', '.join(allowed)})")
+            raise ValidationError(
+                field, f"unknown route {f.shown(route)} (routes: {', '.join(allowed)})"
+            )
     return routes
 
 
@@ -49,11 +53,11 @@ FIELDS: dict[str, f.Field] = {
             f.text(120, required=True, pattern=r"@?[A-Za-z0-9._\-]+"),
             required=True,
         ),
-        f.Field("display_name", f.text(200)),
+        f.Field("display_name", f.text(200, single_line=True)),
         f.Field("email", f.text(255, pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+")),
         f.Field("password", f.secret(), secret=True),
         f.Field("status", f.choice(AccountStatus)),
-        f.Field("group", f.text(120)),
+        f.Field("group", f.text(120, single_line=True)),
         f.Field("tags", f.string_list()),
         f.Field("proxy_id", f.integer(1)),
         f.Field("profile_id", f.integer(1)),

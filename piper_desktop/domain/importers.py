@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -23,8 +23,19 @@ from ..store.models import Account, Base, BrowserProfile, Proxy, utcnow
 from . import accounts as acc
 from . import proxies as prx
 from .errors import ValidationError
-from .fields import Field, parse_record
+from .fields import Field, parse_record, shown
 from .records import plain
+from .textfiles import (
+    FileFormatError,
+    first_line,
+    header_cells,
+    json_items,
+    looks_like_json,
+    read_csv,
+    safe_cell,
+)
+
+__all__ = ["FileFormatError", "ImportReport", "LineError", "import_accounts", "import_proxies"]
 
 
 @dataclass
@@ -32,9 +43,16 @@ class LineError:
     line: int
     field: str
     reason: str
+    item: int | None = None  # a JSON item's place, when its line holds other items too
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.reason}"
+        where = f"line {self.line}" + (f" (item {self.item})" if self.item else "")
+        # a problem of the line as a whole is not a field's
+        return (
+            f"{where}: {self.reason}"
+            if self.field == "line"
+            else f"{where}: {self.field}: {self.reason}"
+        )
 
 
 @dataclass
@@ -55,107 +73,109 @@ class ImportReport:
         }
 
 
-class FileFormatError(ValidationError):
-    pass
+@dataclass(frozen=True)
+class RecordFile:
+    """What a file of one kind of record holds: its fields, the column names also
+    accepted, the one-line form (proxies), and the JSON keys that may hold the list."""
+
+    noun: str
+    fields: dict[str, Field]
+    aliases: dict[str, str]
+    parse_line: Callable[[str], dict[str, Any]] | None
+    list_keys: tuple[str, ...]
 
 
-def detect_format(text: str) -> str:
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if stripped.startswith(("[", "{")):
+ACCOUNT_FILE = RecordFile("accounts", acc.FIELDS, {"tag": "tags"}, None, ("items", "accounts"))
+PROXY_FILE = RecordFile("proxies", prx.FIELDS, {}, prx.parse_proxy_line, ("items", "proxies"))
+
+
+@dataclass
+class Row:
+    """One record read from a file, before its fields are parsed."""
+
+    line: int
+    record: dict[str, Any]
+    item: int | None = None
+
+    def where(self) -> str:
+        return f"line {self.line}" + (f" (item {self.item})" if self.item else "")
+
+
+def detect_format(text: str, kind: RecordFile | None = None) -> str:
+    """json, csv or lines (one proxy per line). A file of a kind without a one-line form
+    is CSV unless it is JSON; for proxies, CSV when the first line names columns."""
+    if looks_like_json(text):
         return "json"
-    first = stripped.splitlines()[0] if stripped else ""
-    if "," in first or "\t" in first:
+    if kind is not None and kind.parse_line is None:
         return "csv"
-    return "lines"
+    line = first_line(text)
+    if kind is not None:
+        cells = header_cells(line)
+        known = set(kind.fields) | set(kind.aliases)
+        return "csv" if cells and all(c in known for c in cells if c) else "lines"
+    return "csv" if any(d in line for d in (",", "\t", ";")) else "lines"
 
 
-def read_rows(text: str, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, record) pairs. CSV line numbers count the header as line 1."""
-    fmt = fmt or detect_format(text)
+def read_rows(
+    kind: RecordFile, text: str, fmt: str | None = None
+) -> tuple[str, list[Row], list[LineError]]:
+    """(format, the records with their lines, the lines that could not be read).
+    A problem with the whole file (its header, its JSON) raises FileFormatError."""
     text = text.lstrip("\ufeff")
-    if fmt == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FileFormatError("file", f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
-        if isinstance(data, dict):
-            data = data.get("items", data.get("accounts", data.get("proxies", [data])))
-        if not isinstance(data, list):
-            raise FileFormatError("file", "JSON must be a list of objects")
-        for index, item in enumerate(data, start=1):
-            if not isinstance(item, dict):
-                raise FileFormatError("file", f"JSON item {index} is not an object")
-            yield index, item
-        return
-    if fmt == "csv":
-        sample = text[:4096]
-        dialect: type[csv.Dialect] = csv.excel_tab if "\t" in sample.splitlines()[0] else csv.excel
-        reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-        for row in reader:
-            if None in row:
-                yield reader.line_num, {"__extra__": row[None]}
-                continue
-            if not any((v or "").strip() for v in row.values()):
-                continue
-            yield reader.line_num, {k.strip(): v for k, v in row.items() if k is not None}
-        return
-    raise FileFormatError("file", f"unknown format {fmt!r}")
-
-
-def _header_errors(rows: list[tuple[int, dict[str, Any]]], allowed: set[str]) -> list[LineError]:
-    errors = []
-    for line, record in rows:
-        if "__extra__" in record:
-            errors.append(LineError(line, "line", "more values than columns"))
-    return errors
-
-
-def _run_import(
-    text: str,
-    fmt: str | None,
-    fields: dict[str, Field],
-    aliases: dict[str, str],
-    parse_line: Callable[[str], dict[str, Any]] | None,
-) -> tuple[list[tuple[int, dict[str, Any]]], list[LineError]]:
-    fmt = fmt or detect_format(text)
+    fmt = fmt or detect_format(text, kind)
+    rows: list[Row] = []
     errors: list[LineError] = []
-    parsed: list[tuple[int, dict[str, Any]]] = []
-    if fmt == "lines":
-        if parse_line is None:
-            raise FileFormatError("file", "expected CSV with a header row, or JSON")
-        raw_rows: list[tuple[int, dict[str, Any]]] = []
-        for number, line in enumerate(text.splitlines(), start=1):
+    if fmt == "json":
+        for item in json_items(text, kind.list_keys):
+            number = item.item if item.shares_line else None
+            if isinstance(item.value, dict):
+                rows.append(Row(item.line, item.value, number))
+            else:
+                errors.append(
+                    LineError(item.line, "item", f"item {item.item} is not an object", number)
+                )
+    elif fmt == "csv":
+        table = read_csv(text, kind.fields, kind.aliases)
+        rows = [Row(r.line, dict(r.values)) for r in table.rows]
+        errors = [LineError(line, name, reason) for line, name, reason in table.problems]
+    elif fmt == "lines":
+        if kind.parse_line is None:
+            raise FileFormatError(f"{kind.noun} come as CSV with a header row, or JSON")
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             try:
-                raw_rows.append((number, parse_line(line)))
+                rows.append(Row(number, kind.parse_line(line)))
             except ValidationError as exc:
                 errors.append(LineError(number, exc.field, exc.reason))
     else:
-        raw_rows = list(read_rows(text, fmt))
-        if fmt == "csv" and raw_rows is not None:
-            header = next(csv.reader(io.StringIO(text.lstrip("\ufeff").splitlines()[0] + "\n")))
-            unknown = [
-                h.strip() for h in header if h.strip() not in fields and h.strip() not in aliases
-            ]
-            if unknown:
-                raise FileFormatError(unknown[0], "unknown column (line 1)")
-        errors.extend(_header_errors(raw_rows, set(fields)))
-        raw_rows = [(n, r) for n, r in raw_rows if "__extra__" not in r]
-    for number, record in raw_rows:
-        record = {aliases.get(k, k): v for k, v in record.items()}
-        # CSV blanks mean "not given", so that re-imports don't wipe stored values
-        record = {k: v for k, v in record.items() if not (isinstance(v, str) and v == "")}
+        raise FileFormatError(f"unknown format {shown(fmt)}")
+    return fmt, rows, errors
+
+
+def parse_row(kind: RecordFile, row: Row) -> dict[str, Any]:
+    """A row's fields parsed (ValidationError naming the field)."""
+    record = {kind.aliases.get(k, k): v for k, v in row.record.items()}
+    # blanks mean "not given", so that re-imports don't wipe stored values
+    record = {k: v for k, v in record.items() if not (isinstance(v, str) and v == "")}
+    return parse_record(kind.fields, record)
+
+
+def _run_import(
+    kind: RecordFile, text: str, fmt: str | None
+) -> tuple[list[tuple[Row, dict[str, Any]]], list[LineError]]:
+    _fmt, rows, errors = read_rows(kind, text, fmt)
+    parsed: list[tuple[Row, dict[str, Any]]] = []
+    for row in rows:
         try:
-            parsed.append((number, parse_record(fields, record)))
+            parsed.append((row, parse_row(kind, row)))
         except ValidationError as exc:
-            errors.append(LineError(number, exc.field, exc.reason))
+            errors.append(LineError(row.line, exc.field, exc.reason, row.item))
     return parsed, errors
 
 
 def import_accounts(db: Database, text: str, fmt: str | None = None) -> ImportReport:
-    fields = dict(acc.FIELDS)
-    parsed, errors = _run_import(text, fmt, fields, {"tag": "tags"}, None)
+    parsed, errors = _run_import(ACCOUNT_FILE, text, fmt)
     report = ImportReport(errors=errors)
     with db.write() as session:
         proxy_ids = set(session.scalars(select(Proxy.id)))
@@ -179,8 +199,9 @@ def import_accounts(db: Database, text: str, fmt: str | None = None) -> ImportRe
                 "max_posts_per_day": 3,
             },
         )
-        seen: dict[tuple[str, str], int] = {}
-        for number, values in parsed:
+        seen: dict[tuple[str, str], str] = {}
+        for row, values in parsed:
+            number = row.line
             values["username"] = acc.normalise_username(values["username"])
             values["platform"] = values.get("platform") or "tiktok"
             key = (values["platform"], values["username"])
@@ -196,19 +217,19 @@ def import_accounts(db: Database, text: str, fmt: str | None = None) -> ImportRe
             ):
                 problem = ("window_start", "a posting window needs a start and an end")
             elif key in seen:
-                problem = ("username", f"duplicate of line {seen[key]} in this file")
+                problem = ("username", f"duplicate of {seen[key]} in this file")
             if problem:
-                report.errors.append(LineError(number, *problem))
+                report.errors.append(LineError(number, *problem, row.item))
                 continue
-            seen[key] = number
+            seen[key] = row.where()
             batch.add(key, values)
         report.created, report.updated = batch.write(session)
-    report.errors.sort(key=lambda e: e.line)
+    report.errors.sort(key=lambda e: (e.line, e.item or 0))
     return report
 
 
 def import_proxies(db: Database, text: str, fmt: str | None = None) -> ImportReport:
-    parsed, errors = _run_import(text, fmt, dict(prx.FIELDS), {}, prx.parse_proxy_line)
+    parsed, errors = _run_import(PROXY_FILE, text, fmt)
     report = ImportReport(errors=errors)
     with db.write() as session:
         existing = {
@@ -218,18 +239,21 @@ def import_proxies(db: Database, text: str, fmt: str | None = None) -> ImportRep
             )
         }
         batch = _Batch(Proxy, existing, {"kind": "datacenter", "status": "unchecked"})
-        seen: dict[tuple[str, str, int, str], int] = {}
-        for number, values in parsed:
+        seen: dict[tuple[str, str, int, str], str] = {}
+        for row, values in parsed:
+            number = row.line
             values["scheme"] = values.get("scheme") or "http"
             values["username"] = values.get("username") or ""
             key = (values["scheme"], values["host"], values["port"], values["username"])
             if key in seen:
-                report.errors.append(LineError(number, "host", f"duplicate of line {seen[key]}"))
+                report.errors.append(
+                    LineError(number, "host", f"duplicate of {seen[key]}", row.item)
+                )
                 continue
-            seen[key] = number
+            seen[key] = row.where()
             batch.add(key, values)
         report.created, report.updated = batch.write(session)
-    report.errors.sort(key=lambda e: e.line)
+    report.errors.sort(key=lambda e: (e.line, e.item or 0))
     return report
 
 
@@ -278,10 +302,10 @@ class _Batch(Generic[Key]):
 def _cell(value: Any) -> Any:
     value = plain(value)
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        value = ";".join(str(v) for v in value)
     if value is None:
         return ""
-    return value
+    return safe_cell(value)
 
 
 def export_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str]) -> str:
@@ -290,7 +314,14 @@ def export_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str]) -> str
     if fmt == "csv":
         out = io.StringIO()
         present = [c for c in columns if any(c in r for r in rows)] if rows else columns
-        writer = csv.DictWriter(out, fieldnames=present, extrasaction="ignore", lineterminator="\n")
+        # every cell quoted (OWASP): a CR inside one is then data, not a line end
+        writer = csv.DictWriter(
+            out,
+            fieldnames=present,
+            extrasaction="ignore",
+            lineterminator="\n",
+            quoting=csv.QUOTE_ALL,
+        )
         writer.writeheader()
         for row in rows:
             writer.writerow({c: _cell(row.get(c)) for c in present})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import builtins
-import re
+import ipaddress
 from typing import Any, Protocol
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 from sqlalchemy import func, select
 
@@ -16,16 +16,31 @@ from . import fields as f
 from .errors import NotFound, ValidationError
 from .records import row_dict
 
+_HOST_TEXT = f.text(255, required=True, pattern=r"[A-Za-z0-9.\-_:\[\]]+")
+
+
+def _host(field: str, value: Any) -> str | None:
+    """A host name or address; an IPv6 address is kept without its brackets (URLs add
+    them: `host_in_url`)."""
+    host = _HOST_TEXT(field, value)
+    if host and host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host and ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValidationError(field, "has ':' but is not an IPv6 address") from None
+    return host
+
+
 FIELDS: dict[str, f.Field] = {
     field.name: field
     for field in [
-        f.Field("name", f.text(120)),
+        f.Field("name", f.text(120, single_line=True)),
         f.Field("scheme", f.choice(ProxyScheme)),
-        f.Field(
-            "host", f.text(255, required=True, pattern=r"[A-Za-z0-9.\-_:\[\]]+"), required=True
-        ),
+        f.Field("host", _host, required=True),
         f.Field("port", f.integer(1, 65535), required=True),
-        f.Field("username", f.text(255)),
+        f.Field("username", f.text(255, single_line=True)),
         f.Field("password", f.secret(255), secret=True),
         f.Field("kind", f.choice(ProxyKind)),
         f.Field("notes", f.text(2000)),
@@ -36,38 +51,91 @@ SECRETS = frozenset({"password"})
 EXPORT_OMIT = frozenset({"created_at", "updated_at"})
 
 
-def parse_proxy_line(line: str) -> dict[str, Any]:
-    """`host:port`, `host:port:user:pass`, `user:pass@host:port` or `scheme://user:pass@host:port`."""
-    line = line.strip()
-    if "://" in line:
-        parts = urlsplit(line)
-        if not parts.hostname or parts.port is None:
-            raise ValidationError("line", f"expected scheme://[user:pass@]host:port, got {line!r}")
-        return {
-            "scheme": parts.scheme,
-            "host": parts.hostname,
-            "port": parts.port,
-            "username": unquote(parts.username) if parts.username else None,
-            "password": unquote(parts.password) if parts.password else None,
-        }
-    match = re.fullmatch(r"([^:@\s]+):([^@\s]*)@([^:\s]+):(\d+)", line)
-    if match:
-        return {"host": match[3], "port": match[4], "username": match[1], "password": match[2]}
-    pieces = line.split(":")
-    if len(pieces) == 2:
-        return {"host": pieces[0], "port": pieces[1]}
-    if len(pieces) >= 4:
-        # passwords may contain ':'
-        return {
-            "host": pieces[0],
-            "port": pieces[1],
-            "username": pieces[2],
-            "password": ":".join(pieces[3:]),
-        }
-    raise ValidationError(
-        "line",
-        f"expected host:port, host:port:user:pass or scheme://user:pass@host:port, got {line!r}",
-    )
+FORMS = "host:port, host:port:user:pass, user:pass@host:port or scheme://user:pass@host:port"
+
+
+def parse_proxy_line(line: str, *, user_without_password: bool = False) -> dict[str, Any]:
+    """One proxy in the forms operators paste: `host:port`, `host:port:user:pass`,
+    `user:pass:host:port`, `user:pass@host:port`, `scheme://user:pass@host:port`; an
+    IPv6 host in brackets (`[::1]:8080`). Passwords may hold ':' (and '@' before the
+    host). A user without a password is accepted only when `user_without_password` (the
+    CLI then asks for it).
+
+    Errors name the piece that is wrong, never the line: it may hold the password.
+    """
+    text = line.strip()
+    record: dict[str, Any] = {}
+    url = "://" in text
+    if url:
+        scheme, text = text.split("://", 1)
+        record["scheme"] = scheme
+        text = text.rstrip("/")
+    userinfo = None
+    if "@" in text:
+        userinfo, _, text = text.rpartition("@")
+    host, port, rest = _host_port(text)
+    if rest is not None and (url or userinfo is not None):
+        raise ValidationError("line", f"unexpected text after the port; expected {FORMS}")
+    user: str | None = None
+    password: str | None = None
+    if userinfo is not None:
+        user, sep, password = userinfo.partition(":")
+        if url:
+            user, password = unquote(user), unquote(password)
+        if not sep:
+            password = None
+    elif rest is not None:
+        if not port.isdigit() and rest.rpartition(":")[2].isdigit() and rest.count(":") == 1:
+            # user:pass:host:port, the order some providers export
+            user, password = host, port
+            host, port = rest.split(":")
+        else:
+            user, sep, password = rest.partition(":")
+            if not sep:
+                password = None
+    if not host:
+        raise ValidationError("host", f"is missing; expected {FORMS}")
+    if not port.isdigit():
+        raise ValidationError("port", "must be a number from 1 to 65535")
+    if not 1 <= int(port) <= 65535:
+        raise ValidationError("port", "must be from 1 to 65535")
+    if user is not None and password is None and not user_without_password:
+        raise ValidationError(
+            "password", "is missing: a proxy user needs one (host:port:user:pass)"
+        )
+    record.update(host=host, port=int(port))
+    if user:
+        record["username"] = user
+    if password:
+        record["password"] = password
+    return record
+
+
+def _host_port(text: str) -> tuple[str, str, str | None]:
+    """host, port, and what follows the port after a ':' (None when nothing does)."""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ValidationError("host", "an IPv6 address needs its closing ']': [::1]:8080")
+        host, after = text[1:end], text[end + 1 :]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValidationError("host", "is not an IPv6 address inside [ ]") from None
+        if not after.startswith(":"):
+            raise ValidationError("port", "is required: [::1]:8080")
+        after = after[1:]
+    else:
+        host, sep, after = text.partition(":")
+        if not sep:
+            raise ValidationError("line", f"no port; expected {FORMS}")
+    port, sep, rest = after.partition(":")
+    return host, port, rest if sep else None
+
+
+def host_in_url(host: str) -> str:
+    """An IPv6 address goes in brackets in a URL."""
+    return f"[{host}]" if ":" in host else host
 
 
 class ProxyLike(Protocol):
@@ -93,12 +161,12 @@ def proxy_url(proxy: ProxyLike, *, with_credentials: bool = True) -> str:
         if proxy.password:
             auth += ":" + quote(proxy.password, safe="")
         auth += "@"
-    return f"{proxy.scheme}://{auth}{proxy.host}:{proxy.port}"
+    return f"{proxy.scheme}://{auth}{host_in_url(proxy.host)}:{proxy.port}"
 
 
 def proxy_label(proxy: Proxy) -> str:
     user = f"{proxy.username}@" if proxy.username else ""
-    return f"{proxy.scheme}://{user}{proxy.host}:{proxy.port}"
+    return f"{proxy.scheme}://{user}{host_in_url(proxy.host)}:{proxy.port}"
 
 
 class ProxyService:
@@ -151,7 +219,7 @@ class ProxyService:
         """By id, or by the `host:port` / URL form."""
         if ref.isdigit():
             return self.get(int(ref))
-        values = parse_proxy_line(ref)
+        values = parse_proxy_line(ref, user_without_password=True)
         scheme, host, port, username = self.natural_key(
             {**values, "scheme": values.get("scheme"), "port": values["port"]}
         )

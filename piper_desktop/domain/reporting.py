@@ -20,6 +20,7 @@ from ..store.enums import CLAIMABLE_JOB_STATUSES, JobStatus
 from ..store.models import Account, Artifact, Campaign, Job, JobEvent, MediaItem
 from .jobs import JobService
 from .records import plain, row_dict
+from .textfiles import safe_cell
 
 CSV_COLUMNS = [
     "id",
@@ -160,7 +161,7 @@ def write_export(rows: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
     for row in rows:
         writer.writerow(
             {
-                key: (
+                key: safe_cell(
                     json.dumps(value, default=plain, ensure_ascii=False)
                     if isinstance(value, list | dict)
                     else plain(value)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -24,28 +23,37 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain import accounts as acc
-from ..domain import proxies as prx
 from ..domain.errors import ValidationError
-from ..domain.fields import Field, parse_record
-from ..domain.importers import ImportReport, detect_format, read_rows
+from ..domain.importers import (
+    ACCOUNT_FILE,
+    PROXY_FILE,
+    ImportReport,
+    RecordFile,
+    detect_format,
+    parse_row,
+    read_rows,
+)
+from ..domain.textfiles import read_text_file
 from ..logs import mask
 from ..store.db import Database
 from .delegates import CellDelegate
 from .table_model import Column, ListSource, PagedTableModel
 from .tasks import run_task
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-
 
 @dataclass(frozen=True)
 class ImportKind:
-    noun: str
-    fields: dict[str, Field]
-    aliases: dict[str, str]
-    key_columns: tuple[str, ...]
-    parse_line: Callable[[str], dict[str, Any]] | None
+    file: RecordFile  # the importer's description of the file
+    key_columns: tuple[str, ...]  # shown in the preview
     run: Callable[[Database, str], ImportReport]
+
+    @property
+    def noun(self) -> str:
+        return self.file.noun
+
+    @property
+    def parse_line(self) -> Callable[[str], dict[str, Any]] | None:
+        return self.file.parse_line
 
 
 def _import_accounts(db: Database, text: str) -> ImportReport:
@@ -61,84 +69,42 @@ def _import_proxies(db: Database, text: str) -> ImportReport:
 
 
 ACCOUNTS = ImportKind(
-    "accounts",
-    acc.FIELDS,
-    {"tag": "tags"},
-    ("platform", "username", "group", "tags", "timezone"),
-    None,
-    _import_accounts,
+    ACCOUNT_FILE, ("platform", "username", "group", "tags", "timezone"), _import_accounts
 )
-PROXIES = ImportKind(
-    "proxies",
-    prx.FIELDS,
-    {},
-    ("scheme", "host", "port", "username", "kind"),
-    prx.parse_proxy_line,
-    _import_proxies,
-)
+PROXIES = ImportKind(PROXY_FILE, ("scheme", "host", "port", "username", "kind"), _import_proxies)
 
 
 def preview_rows(kind: ImportKind, text: str) -> tuple[str, list[dict[str, Any]], str | None]:
     """(format, one row per line with `ok`/`problem`, a whole-file problem or None).
 
-    The same checks the importer makes line by line; checks against the database
-    (unknown proxy ids, duplicates) show in the report after importing.
+    The importer's own reading and field checks (importers.read_rows, parse_row); checks
+    against the database (unknown proxy ids, duplicates) show in the report after
+    importing.
     """
     if not text.strip():
         return "empty", [], "the file is empty"
-    fmt = detect_format(text)
-    rows: list[dict[str, Any]] = []
-    if fmt == "lines":
-        if kind.parse_line is None:
-            return fmt, [], "expected CSV with a header row, or JSON"
-        records: list[tuple[int, dict[str, Any] | ValidationError]] = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            try:
-                records.append((number, kind.parse_line(line)))
-            except ValidationError as exc:
-                records.append((number, exc))
-    else:
-        try:
-            raw = list(read_rows(text, fmt))
-        except ValidationError as exc:
-            return fmt, [], f"{exc.field}: {exc.reason}"
-        if fmt == "csv":
-            header = text.lstrip("\ufeff").splitlines()[0]
-            separator = "\t" if "\t" in header else ","
-            unknown = [
-                h.strip().strip('"')
-                for h in header.split(separator)
-                if h.strip().strip('"') not in kind.fields
-                and h.strip().strip('"') not in kind.aliases
-            ]
-            if unknown:
-                return fmt, [], f"unknown column {unknown[0]!r} (line 1)"
-        records = []
-        for number, record in raw:
-            if "__extra__" in record:
-                records.append((number, ValidationError("line", "more values than columns")))
-            else:
-                records.append((number, record))
-    for number, item in records:
-        row: dict[str, Any] = {"id": number, "line": number}
-        if isinstance(item, ValidationError):
-            row.update(ok=False, problem=f"{item.field}: {item.reason}")
-            rows.append(row)
-            continue
-        record = {kind.aliases.get(k, k): v for k, v in item.items()}
-        record = {k: v for k, v in record.items() if not (isinstance(v, str) and v == "")}
+    try:
+        fmt, records, errors = read_rows(kind.file, text)
+    except ValidationError as exc:
+        return detect_format(text, kind.file), [], f"{exc.field}: {exc.reason}"
+    rows: list[dict[str, Any]] = [
+        {"id": e.line, "line": e.line, "ok": False, "problem": f"{e.field}: {e.reason}"}
+        for e in errors
+    ]
+    for record in records:
+        row: dict[str, Any] = {"id": record.line, "line": record.line}
+        aliased = {kind.file.aliases.get(k, k): v for k, v in record.record.items()}
         for key in kind.key_columns:
-            value = record.get(key)
+            value = aliased.get(key)
             row[key] = ", ".join(map(str, value)) if isinstance(value, list) else value
         try:
-            parse_record(kind.fields, record)
+            parse_row(kind.file, record)
         except ValidationError as exc:
             row.update(ok=False, problem=f"{exc.field}: {exc.reason}")
         else:
             row.update(ok=True, problem="")
         rows.append(row)
+    rows.sort(key=lambda r: r["line"])
     return fmt, rows, None
 
 
@@ -252,10 +218,7 @@ class ImportDialog(QDialog):
         self.summary.show()
 
         def read() -> tuple[str, tuple[str, list[dict[str, Any]], str | None]]:
-            file = Path(path)
-            if file.stat().st_size > MAX_FILE_BYTES:
-                raise ValidationError("file", "is larger than 20 MB")
-            text = file.read_text(encoding="utf-8-sig")
+            text = read_text_file(path)
             return text, preview_rows(self.kind, text)
 
         run_task(read, self._previewed, self._read_failed, owner=self)

@@ -54,7 +54,7 @@ def test_extension_json_maps_variants_and_reports_bad_entries() -> None:
     assert csrf["domain"] == "www.tiktok.com" and csrf["expires"] == -1
     assert csrf["sameSite"] == "Lax"
     assert [(e.line, e.reason) for e in result.errors] == [
-        (7, "missing or invalid cookie name"),
+        (7, "a cookie without a name"),
         (8, "cookie 'msToken': missing domain"),
         (9, "cookie 'odd': unknown sameSite 'sideways'"),
     ]
@@ -95,7 +95,7 @@ def test_netscape_with_httponly_prefix_and_bad_lines() -> None:
     assert [(e.line, e.reason) for e in result.errors] == [
         (7, "expected 7 tab-separated fields, found 6"),
         (8, "flags must be TRUE or FALSE"),
-        (9, "expiry is not a number"),
+        (9, "cookie 'expiry': expiry is not a number"),
     ]
 
 

@@ -48,9 +48,10 @@ def test_reimport_updates_instead_of_duplicating(db: Database) -> None:
 
 
 def test_unknown_column_is_named(db: Database) -> None:
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(importers.FileFormatError) as info:
         importers.import_accounts(db, "username,favourite_colour\nalice,blue\n")
-    assert info.value.field == "favourite_colour"
+    assert info.value.column == "favourite_colour"  # type: ignore[attr-defined]
+    assert "line 1: unknown column 'favourite_colour'" in str(info.value)
     assert Services(db).accounts.count() == 0
 
 
@@ -70,12 +71,30 @@ def test_accounts_json_with_bad_items(db: Database) -> None:
     ]
     report = importers.import_accounts(db, json.dumps(data))
     assert report.created == 1
-    assert [(e.line, e.field) for e in report.errors] == [
+    # all on one line: the line and the item's place (not the item number as the line)
+    assert [(e.line, e.item, e.field) for e in report.errors[:2]] == [
+        (1, 2, "window_start"),
+        (1, 3, "routes"),
+    ]
+    assert str(report.errors[1]).startswith("line 1 (item 3): routes:")
+    # the database checks come after the field checks, then the errors are sorted
+    assert {(e.item, e.field) for e in report.errors} == {
         (2, "window_start"),
         (3, "routes"),
         (4, "proxy_id"),
         (5, "username"),
-    ]
+    }
+
+
+def test_json_errors_name_the_line_the_item_starts_on(db: Database) -> None:
+    text = json.dumps(
+        [{"username": "eve"}, {"username": "frank", "email": "x"}, {"username": "gina"}], indent=2
+    )
+    report = importers.import_accounts(db, text)
+    assert report.created == 2
+    # item 2 begins on line 5 of the file, not "line 2"
+    assert [(e.line, e.item, e.field) for e in report.errors] == [(5, None, "email")]
+    assert str(report.errors[0]).startswith("line 5: email:")
 
 
 def test_invalid_json_names_the_line(db: Database) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 from ...domain import accounts as acc
 from ...domain.errors import ValidationError
 from ...domain.importers import export_accounts
+from ...domain.textfiles import read_text_file
 from ...owner_only import write_private_text
 from ...store.enums import AccountStatus, JobRoute
 from .. import formatting as fmt
@@ -452,9 +453,7 @@ class AccountsPanel(TablePanel):
 
         def load(target: str) -> None:
             self.run(
-                lambda: self.browser.import_cookies(
-                    row["id"], Path(target).read_text(encoding="utf-8-sig")
-                ),
+                lambda: self.browser.import_cookies(row["id"], read_text_file(target)),
                 lambda result: self.ctx.success(
                     f"@{row['username']}: imported {result.imported} cookies"
                     + (f", skipped {len(result.skipped)}" if result.skipped else "")
