@@ -100,7 +100,9 @@ def run_round(
         data = video.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         sampler = MemorySampler()
-        settings = BrowserSettings(executable=executable, max_contexts=n, extra_args=extra_args)
+        settings = BrowserSettings.from_env(
+            executable=executable, max_contexts=n, extra_args=extra_args
+        )
         with BrowserHost(settings) as host:
             publisher = WebPublisher(
                 host,

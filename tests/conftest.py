@@ -18,6 +18,10 @@ for _var in list(os.environ):
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
     os.environ.pop(_var, None)
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+# CI runs as root, where Chromium cannot have its sandbox: the run opts in explicitly
+# (setting browser.allow_no_sandbox), as an operator would have to
+if hasattr(os, "geteuid") and os.geteuid() == 0:
+    os.environ["PIPER_BROWSER_NO_SANDBOX"] = "1"
 # keyring must never touch a real keychain during tests
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
@@ -68,6 +72,8 @@ def piper_cmd() -> list[str]:
 
 def piper_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPER_")}
+    if "PIPER_BROWSER_NO_SANDBOX" in os.environ:  # the run's explicit opt-in (as root)
+        env["PIPER_BROWSER_NO_SANDBOX"] = os.environ["PIPER_BROWSER_NO_SANDBOX"]
     env["PIPER_DATA_DIR"] = str(data_dir)
     env["PIPER_PASSWORD"] = MASTER_PASSWORD
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")

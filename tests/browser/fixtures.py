@@ -39,7 +39,7 @@ def browser_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser_host(browser_temp: Path) -> Iterator[BrowserHost]:
-    settings = BrowserSettings(
+    settings = BrowserSettings.from_env(  # the run's PIPER_BROWSER_NO_SANDBOX opt-in
         executable=chromium_or_skip(),
         max_contexts=4,
         force_headless=True,

@@ -9,6 +9,7 @@ import socket
 import stat
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextmanager
 def _squat(path: Path) -> Iterator[socket.socket]:
     """A listening Unix socket at `path`, as any local process could make."""
     squatter = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -46,7 +48,7 @@ def test_a_socket_someone_bound_under_tmp_does_not_stop_piper(
     data = tmp_path / "data"
     data.mkdir()
     # where the socket used to be: /tmp/<name>, which every local user can create
-    for _ in _squat(Path(tempfile.gettempdir()) / server_name(data)):
+    with _squat(Path(tempfile.gettempdir()) / server_name(data)):
         piper = SingleInstance(data)
         assert not piper.notify_running(timeout_ms=300)
         assert piper.listen()
@@ -64,9 +66,7 @@ def test_a_socket_someone_bound_under_tmp_does_not_stop_piper(
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="making a folder of another user needs root")
-def test_a_runtime_folder_of_another_user_is_not_used(
-    tmp_path: Path, runtime: Path, qapp
-) -> None:
+def test_a_runtime_folder_of_another_user_is_not_used(tmp_path: Path, runtime: Path, qapp) -> None:
     data = tmp_path / "data"
     data.mkdir()
     theirs = runtime / "piper-desktop"
@@ -75,7 +75,7 @@ def test_a_runtime_folder_of_another_user_is_not_used(
     os.chown(theirs, 65534, 65534)
     from piper_desktop.ui.single_instance import socket_path
 
-    for _ in _squat(theirs / (server_name(data.resolve())[14:30] + ".sock")):
+    with _squat(theirs / (server_name(data.resolve())[14:30] + ".sock")):
         chosen = socket_path(data)
         assert chosen is not None and chosen.parent != theirs
         piper = SingleInstance(data)

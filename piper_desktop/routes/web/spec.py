@@ -70,6 +70,8 @@ def build_web_publisher(
         overrides["max_contexts"] = int(str(values["browser.max_contexts"]))
     if values.get("browser.headless") is not None:
         overrides["headless"] = bool(values["browser.headless"])
+    if values.get("browser.allow_no_sandbox") is not None:
+        overrides["allow_no_sandbox"] = bool(values["browser.allow_no_sandbox"])
     host = BrowserHost(BrowserSettings.from_env(**overrides))
     selectors = values.get("browser.selectors_file")
     web_base = values.get("tiktok.web_base")
@@ -202,6 +204,7 @@ SPEC = RouteSpec(
         "browser.executable",
         "browser.max_contexts",
         "browser.headless",
+        "browser.allow_no_sandbox",
         "browser.selectors_file",
     ),
     build=build,
