@@ -137,6 +137,10 @@ def probe(path: Path) -> MediaFacts:
 
 def _facts(path: Path, container: Any, size: int) -> MediaFacts:
     kind = _CONTAINERS.get(container.format.name)
+    name = str(container.format.name)
+    if kind is None and (name.endswith("_pipe") or name in ("image2", "gif", "webp")):
+        picture = name.removesuffix("_pipe")
+        raise NotMedia(f"{path} holds a still picture ({picture}), not a video")
     if kind is None:
         raise NotMedia(f"{path} is not a video file (FFmpeg reads it as {container.format.name})")
     video = next(iter(container.streams.video), None)
