@@ -36,9 +36,7 @@ def _refused(services: Services, path: Path) -> str:
     return caught.value.reason
 
 
-def test_what_is_not_a_video_is_refused_with_the_reason(
-    services: Services, tmp_path: Path
-) -> None:
+def test_what_is_not_a_video_is_refused_with_the_reason(services: Services, tmp_path: Path) -> None:
     text = tmp_path / "notes.mp4"
     text.write_text("this is a text file\n" * 50)
     assert "is not a video file" in _refused(services, text)
