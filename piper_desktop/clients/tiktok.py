@@ -235,7 +235,8 @@ class LoopbackRedirectListener:
         if not secrets.compare_digest(state.encode(), self.expected_state.encode()):
             # not the answer to our request (any local process can reach this port):
             # refuse it and keep waiting for the real one, or the timeout
-            self._ignored += 1
+            with self._lock:
+                self._ignored += 1
             return False
         with self._lock:
             return self._settle(query)
