@@ -49,9 +49,13 @@ class MediaLimits:
             )
         if facts.fps is not None:
             if self.min_fps is not None and facts.fps < self.min_fps:
-                return f"the video runs at {facts.fps:g} fps; {where} needs at least {self.min_fps:g}"
+                return (
+                    f"the video runs at {facts.fps:g} fps; {where} needs at least {self.min_fps:g}"
+                )
             if self.max_fps is not None and facts.fps > self.max_fps:
-                return f"the video runs at {facts.fps:g} fps; {where} takes at most {self.max_fps:g}"
+                return (
+                    f"the video runs at {facts.fps:g} fps; {where} takes at most {self.max_fps:g}"
+                )
         sides = f"{facts.width}x{facts.height}"
         if self.min_side is not None and min(facts.width, facts.height) < self.min_side:
             return f"the picture is {sides}; {where} needs at least {self.min_side} pixels a side"

@@ -66,9 +66,7 @@ def checked_path(path: Path, inside: Path | None = None) -> Path:
     if stat.S_ISLNK(info.st_mode):
         folder = (inside or given.absolute().parent).resolve()
         if not real.is_relative_to(folder):
-            raise NotMedia(
-                f"{given} is a link to {real}, outside {folder}; add the file itself"
-            )
+            raise NotMedia(f"{given} is a link to {real}, outside {folder}; add the file itself")
     try:
         info = os.stat(real)
     except OSError as exc:
