@@ -30,6 +30,7 @@ from piper_desktop.domain.services import Services
 from piper_desktop.engine import Engine, EngineConfig, PublisherFactory, SystemClock
 from piper_desktop.routes.base import CheckResult, Publisher, PublishRequest, Receipt
 from piper_desktop.routes.upload_post.publisher import UploadPostPublisher, UploadPostSettings
+from piper_desktop.sandbox.media import write_video
 from piper_desktop.store.vault import create_vault
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +91,7 @@ def setup(directory: Path, sandbox: Sandbox, jobs: int) -> Services:
     media = []
     for i in range(10):
         path = directory / f"clip{i}.mp4"
-        path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes([i]) * 4096)
+        write_video(path, tag=bytes([i]) * 16)
         media.append(services.media.add(path)[0].id)
     accounts = [
         services.accounts.add(

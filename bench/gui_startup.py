@@ -259,7 +259,7 @@ def measure_stall(base: Path, count: int = 20) -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     from piper_desktop.domain.services import Services
-    from piper_desktop.sandbox.demo import tiny_mp4
+    from piper_desktop.sandbox.media import write_video
     from piper_desktop.store.vault import create_vault
     from piper_desktop.ui.app import PiperApp
 
@@ -298,7 +298,7 @@ def measure_stall(base: Path, count: int = 20) -> dict[str, float]:
         account = services.accounts.add({"username": f"pub{n:02d}", "routes": ["upload_post"]})
         services.accounts.save(account.id, "upload_post", {"profile": f"pub{n:02d}"})
         path = videos / f"v{n}.mp4"
-        path.write_bytes(tiny_mp4(20, 2 * 1024 * 1024))
+        write_video(path, size=2 * 1024 * 1024, seconds=20)
         item, _ = services.media.add(path, {"title": f"Video {n}"})
         services.jobs.add(
             account_id=account.id, media_id=item.id, route="upload_post", caption=f"Post {n} #bench"

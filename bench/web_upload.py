@@ -27,6 +27,7 @@ from piper_desktop.browser.profile import BrowserSettings
 from piper_desktop.browser.sites import load_site
 from piper_desktop.routes.base import AccountRef, PostOptions, PublishRequest
 from piper_desktop.routes.web.publisher import WebPublisher
+from piper_desktop.sandbox.media import write_video
 from piper_desktop.sandbox.proxy import LocalProxy
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
 
@@ -99,7 +100,9 @@ def run_round(
         data = video.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         sampler = MemorySampler()
-        settings = BrowserSettings(executable=executable, max_contexts=n, extra_args=extra_args)
+        settings = BrowserSettings.from_env(
+            executable=executable, max_contexts=n, extra_args=extra_args
+        )
         with BrowserHost(settings) as host:
             publisher = WebPublisher(
                 host,
@@ -170,7 +173,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="piper-bench-") as tmp:
         video = Path(tmp) / "bench clip.mp4"
-        video.write_bytes(os.urandom(int(args.mb * 1024 * 1024)))
+        write_video(video, size=int(args.mb * 1024 * 1024))
         print(
             f"web upload bench: {args.mb:g} MB file, Chromium via Playwright, one proxy user per account"
         )

@@ -109,6 +109,19 @@ def _browser() -> str:
     return str(found.describe())
 
 
+def _media() -> str:
+    # PyAV carries FFmpeg's libraries in its wheel: a frozen build that missed one of
+    # them cannot tell a video from a text file, nor draw a thumbnail
+    import av
+
+    from .domain.mediafile import probe
+    from .sandbox.media import write_video
+
+    with tempfile.TemporaryDirectory(prefix="piper-selftest-") as tmp:
+        facts = probe(write_video(Path(tmp) / "clip.mp4", seconds=0.5))
+    return f"PyAV {av.__version__} (FFmpeg {av.ffmpeg_version_info}): wrote and read {facts.summary()}"
+
+
 def _routes() -> str:
     # the registry imports each route's spec module when asked: a frozen build that
     # missed one fails here, not at the route's first job
@@ -123,6 +136,7 @@ CHECKS = [
     Check("migrations", _migrations),
     Check("resources", _resources),
     Check("routes", _routes),
+    Check("media", _media),
     Check("playwright", _playwright),
     Check("browser", _browser, required=False),
 ]

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 export QT_QPA_PLATFORM=offscreen
+# as root (CI) Chromium cannot have its sandbox: say so explicitly, as an operator must
+if [ "$(id -u)" = 0 ]; then export PIPER_BROWSER_NO_SANDBOX=1; fi
 .venv/bin/python -m ruff check piper_desktop tests bench
 # the whole package, with the settings under [tool.mypy] in pyproject.toml (strict for
 # store/, domain/, engine/, routes/); a type error stops the run here, before pytest

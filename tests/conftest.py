@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,10 +18,15 @@ for _var in list(os.environ):
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
     os.environ.pop(_var, None)
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+# CI runs as root, where Chromium cannot have its sandbox: the run opts in explicitly
+# (setting browser.allow_no_sandbox), as an operator would have to
+if hasattr(os, "geteuid") and os.geteuid() == 0:
+    os.environ["PIPER_BROWSER_NO_SANDBOX"] = "1"
 # keyring must never touch a real keychain during tests
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
 from piper_desktop.domain.services import Services  # noqa: E402
+from piper_desktop.sandbox.media import write_video  # noqa: E402
 from piper_desktop.store.db import Database  # noqa: E402
 from piper_desktop.store.vault import create_vault  # noqa: E402
 
@@ -49,16 +55,14 @@ def services(db: Database) -> Services:
 
 @pytest.fixture
 def video_file(tmp_path: Path) -> Path:
-    """A small file with video bytes (content varies per test dir)."""
-    path = tmp_path / "clip.mp4"
-    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4096))
-    return path
+    """A real small video (H.264 in MP4, 1 s, 360x640, 24 fps; content varies per call)."""
+    return write_video(tmp_path / "clip.mp4")
 
 
-def make_video(directory: Path, name: str, size: int = 4096) -> Path:
-    path = directory / name
-    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(size))
-    return path
+def make_video(directory: Path, name: str, size: int | None = None, **shape: Any) -> Path:
+    """A real video at directory/name: `size` pads it to that many bytes (sparse);
+    `shape` (seconds, width, height, fps, codec) is passed to sandbox.media.write_video."""
+    return write_video(directory / name, size=size, **shape)
 
 
 def piper_cmd() -> list[str]:
@@ -68,6 +72,8 @@ def piper_cmd() -> list[str]:
 
 def piper_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPER_")}
+    if "PIPER_BROWSER_NO_SANDBOX" in os.environ:  # the run's explicit opt-in (as root)
+        env["PIPER_BROWSER_NO_SANDBOX"] = os.environ["PIPER_BROWSER_NO_SANDBOX"]
     env["PIPER_DATA_DIR"] = str(data_dir)
     env["PIPER_PASSWORD"] = MASTER_PASSWORD
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")

@@ -77,12 +77,33 @@ def _running_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+NO_SANDBOX_HELP = (
+    "set browser.allow_no_sandbox (piper settings set browser.allow_no_sandbox true) or "
+    "PIPER_BROWSER_NO_SANDBOX=1 to run it without the sandbox, which weakens the "
+    "isolation between web pages and this machine"
+)
+
+
 def launch_args(extra: tuple[str, ...] = ()) -> list[str]:
     args = list(BASE_ARGS)
-    if _running_as_root():
-        args.append("--no-sandbox")  # Chromium refuses to start its sandbox as root
     args.extend(extra)
     return args
+
+
+def sandbox_plan(allow_no_sandbox: bool) -> bool:
+    """Whether to start Chromium with its sandbox. As root Chromium cannot make one: then
+    only the operator's explicit opt-in lets it run without, with a warning."""
+    if not _running_as_root():
+        return True
+    if not allow_no_sandbox:
+        raise BrowserHostError(
+            "Chromium cannot use its sandbox when Piper runs as root; run Piper as a "
+            f"normal user, or {NO_SANDBOX_HELP}"
+        )
+    log.warning(
+        "running Chromium WITHOUT its sandbox (as root, allowed by browser.allow_no_sandbox)"
+    )
+    return False
 
 
 @dataclass
@@ -266,7 +287,8 @@ class BrowserHost:
     async def _launch(self, *, headless: bool) -> Browser:
         assert self._pw is not None and self.executable is not None
         args = launch_args(self.settings.extra_args)
-        sandbox = not _running_as_root() and sys.platform.startswith("linux")
+        allowed = self.settings.allow_no_sandbox
+        sandbox = sandbox_plan(allowed)
         try:
             return await self._pw.chromium.launch(
                 executable_path=str(self.executable.path),
@@ -277,9 +299,21 @@ class BrowserHost:
         except PlaywrightError as exc:
             if not sandbox:
                 raise BrowserHostError(f"could not start the browser: {exc.message}") from None
-            log.warning("Chromium's sandbox is unavailable here; starting without it")
+            if not allowed:  # never drop the sandbox behind the operator's back
+                first = (exc.message or "").strip().splitlines()[:1]
+                raise BrowserHostError(
+                    f"Chromium could not start with its sandbox ({''.join(first)}); "
+                    f"fix the system's sandbox support, or {NO_SANDBOX_HELP}"
+                ) from None
+            log.warning(
+                "Chromium could not start with its sandbox; starting it WITHOUT the "
+                "sandbox, as browser.allow_no_sandbox allows"
+            )
             return await self._pw.chromium.launch(
-                executable_path=str(self.executable.path), headless=headless, args=args
+                executable_path=str(self.executable.path),
+                headless=headless,
+                args=args,
+                chromium_sandbox=False,
             )
 
     async def open_context(

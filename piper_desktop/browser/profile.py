@@ -58,6 +58,9 @@ def _env_flag(name: str) -> bool | None:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+NO_SANDBOX_ENV = "PIPER_BROWSER_NO_SANDBOX"
+
+
 @dataclass(frozen=True)
 class BrowserSettings:
     """How Piper runs its browser. Each field has an environment override (from_env)."""
@@ -74,6 +77,9 @@ class BrowserSettings:
     # temp root for the driver's and Chromium's on-disk scratch (env PIPER_BROWSER_TEMP)
     temp_root: Path | None = None
     extra_args: tuple[str, ...] = field(default_factory=tuple)
+    # let Chromium run without its sandbox: needed as root, where it cannot start one;
+    # never assumed (setting browser.allow_no_sandbox; env PIPER_BROWSER_NO_SANDBOX=1)
+    allow_no_sandbox: bool = False
 
     @classmethod
     def from_env(cls, **overrides: Any) -> BrowserSettings:
@@ -89,6 +95,9 @@ class BrowserSettings:
         force = _env_flag("PIPER_BROWSER_FORCE_HEADLESS")
         if "force_headless" not in overrides and force is not None:
             changes["force_headless"] = force
+        no_sandbox = _env_flag(NO_SANDBOX_ENV)
+        if "allow_no_sandbox" not in overrides and no_sandbox is not None:
+            changes["allow_no_sandbox"] = no_sandbox
         if "temp_root" not in overrides and os.environ.get("PIPER_BROWSER_TEMP"):
             changes["temp_root"] = Path(os.environ["PIPER_BROWSER_TEMP"])
         return replace(settings, **changes) if changes else settings

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from argparse import Namespace
 
+from ..domain.errors import ValidationError
 from .context import Commands, open_services
 from .output import emit
 
-LIST_COLUMNS = ["id", "title", "sha256", "size", "duration_sec", "exists"]
+LIST_COLUMNS = ["id", "title", "sha256", "size", "duration_sec", "exists", "problem"]
 
 
 def register(commands: Commands) -> None:
@@ -29,6 +31,13 @@ def register(commands: Commands) -> None:
     cap.add_argument("--model", help="OpenRouter model (default: setting openrouter.model)")
     cap.add_argument("--json", action="store_true")
     cap.set_defaults(handler=cmd_captions)
+
+    check = sub.add_parser(
+        "check", help="probe every library file again; list those that are no usable video"
+    )
+    check.add_argument("ids", nargs="*", type=int, help="only these media ids")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(handler=cmd_check)
 
     lst = sub.add_parser("list", help="list media")
     lst.add_argument("--search")
@@ -65,13 +74,34 @@ def cmd_add(args: Namespace) -> int:
         if v is not None
     }
     rows = []
+    skipped = 0
     for path in services.media.expand_paths(args.paths):
-        item, created = services.media.add(path, record)
+        try:
+            item, created = services.media.add(path, record)
+        except ValidationError as exc:
+            # one line per refused file; the others are still added
+            print(f"skipped: {exc}", file=sys.stderr)
+            skipped += 1
+            continue
         row = services.media.to_dict(item)
         row["created"] = created
         rows.append(row)
     emit(rows, as_json=args.json, columns=["id", "sha256", "title", "size", "created"])
-    return 0
+    return 1 if skipped else 0
+
+
+def cmd_check(args: Namespace) -> int:
+    """Flag, never remove: the operator replaces the file or removes the item."""
+    services = open_services(args)
+    found = services.media.check(args.ids or None)
+    rows = [{"id": item.id, "path": item.path, "problem": reason} for item, reason in found]
+    if args.json:
+        emit(rows, as_json=True)
+    elif rows:
+        emit(rows, as_json=False, columns=["id", "path", "problem"])
+    else:
+        print("every checked file is a video")
+    return 1 if rows else 0
 
 
 def cmd_list(args: Namespace) -> int:

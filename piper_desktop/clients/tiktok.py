@@ -166,7 +166,9 @@ class TokenSet:
 
 
 class LoopbackRedirectListener:
-    """Catches the OAuth redirect on 127.0.0.1 and checks its `state`.
+    """Catches the OAuth redirect on 127.0.0.1 and checks its `state`: a request with
+    another state (any local process can reach the port) is answered 400 and ignored;
+    the sign-in waits on for the real answer or the timeout.
 
     TikTok allows desktop apps a loopback redirect URI with any port, so the port is
     picked by the system.
@@ -185,6 +187,8 @@ class LoopbackRedirectListener:
         self._done = threading.Event()
         self._code: str | None = None
         self._error: str | None = None
+        self._ignored = 0  # requests whose state was not ours
+        self._lock = threading.Lock()
         listener = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -229,12 +233,20 @@ class LoopbackRedirectListener:
         return f"http://{host}:{port}{self.path}"
 
     def _accept(self, query: dict[str, list[str]]) -> bool:
+        state = (query.get("state") or [""])[0]
+        if not secrets.compare_digest(state.encode(), self.expected_state.encode()):
+            # not the answer to our request (any local process can reach this port):
+            # refuse it and keep waiting for the real one, or the timeout
+            with self._lock:
+                self._ignored += 1
+            return False
+        with self._lock:
+            return self._settle(query)
+
+    def _settle(self, query: dict[str, list[str]]) -> bool:
         if self._done.is_set():
             return False  # only the first redirect counts
-        state = (query.get("state") or [""])[0]
-        if not secrets.compare_digest(state, self.expected_state):
-            self._error = "the authorization answer did not match our request (state)"
-        elif "error" in query:
+        if "error" in query:
             reason = (query.get("error_description") or query.get("error") or [""])[0]
             self._error = f"authorization refused: {reason}"
         elif not query.get("code"):
@@ -252,7 +264,10 @@ class LoopbackRedirectListener:
     def wait(self, timeout: float) -> str:
         """The authorization code; OAuthError on refusal, mismatch or timeout."""
         if not self._done.wait(timeout):
-            raise OAuthError("no authorization answer arrived in time", platform=PLATFORM)
+            ignored = f" ({self._ignored} foreign requests ignored)" if self._ignored else ""
+            raise OAuthError(
+                f"no authorization answer arrived in time{ignored}", platform=PLATFORM
+            )
         if self._error or not self._code:
             raise OAuthError(self._error or "no code", platform=PLATFORM)
         return self._code

@@ -1,7 +1,14 @@
-"""The media library: video files known by content (sha256), with captions and hashtags."""
+"""The media library: video files known by content (sha256), with captions and hashtags.
+
+A file joins the library only when FFmpeg (PyAV) reads it as a video: a text file named
+`.mp4`, /etc/passwd, a device or a link out of its folder is refused with the reason. A
+file already in the library that no longer probes as a video (replaced, truncated) is
+flagged by `check` and in `to_dict`'s `problem`, never removed: the operator decides."""
 
 from __future__ import annotations
 
+import builtins
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +18,7 @@ from ..store.db import Database
 from ..store.models import MediaItem
 from . import fields as f
 from .errors import NotFound, ValidationError
-from .mediafile import VIDEO_SUFFIXES, mp4_duration, sha256_of
+from .mediafile import PROBES, VIDEO_SUFFIXES, MediaFacts, NotMedia, checked_path, probe, sha256_of
 from .records import row_dict
 
 FIELDS: dict[str, f.Field] = {
@@ -36,7 +43,8 @@ class MediaService:
 
     @staticmethod
     def expand_paths(paths: list[str | Path]) -> list[Path]:
-        """Files as given, folders expanded to the videos inside them (sorted)."""
+        """Files as given, folders expanded to the videos inside them (sorted; links
+        in them are followed only within their folder, see mediafile.checked_path)."""
         result: list[Path] = []
         for raw in paths:
             path = Path(raw).expanduser()
@@ -44,25 +52,34 @@ class MediaService:
                 result.extend(
                     sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
                 )
-            elif path.is_file():
-                result.append(path)
+            elif os.path.lexists(path):
+                result.append(path)  # add() says what it is when it is no video
             else:
                 raise ValidationError("path", f"no such file or folder: {path}")
         return result
 
+    @staticmethod
+    def inspect(path: str | Path) -> tuple[Path, MediaFacts]:
+        """The file's real path and what it is, or ValidationError("path", why not)."""
+        try:
+            file = checked_path(Path(path))
+            return file, probe(file)
+        except NotMedia as exc:
+            raise ValidationError("path", str(exc)) from None
+
     def add(self, path: str | Path, record: dict[str, Any] | None = None) -> tuple[MediaItem, bool]:
         """Add one file (or refresh its path if the same content is known). Returns
         (item, created)."""
-        file = Path(path).expanduser().resolve()
-        if not file.is_file():
-            raise ValidationError("path", f"no such file: {file}")
         values = f.parse_record(FIELDS, record or {})
+        file, facts = self.inspect(path)
         if values.get("hashtags"):
             values["hashtags"] = normalise_hashtags(values["hashtags"])
-        digest = sha256_of(file)
-        size = file.stat().st_size
-        if size == 0:
-            raise ValidationError("path", f"file is empty: {file}")
+        try:
+            digest = sha256_of(file)
+        except NotMedia as exc:
+            raise ValidationError("path", str(exc)) from None
+        size = facts.size
+        given_duration = values.pop("duration_sec", None)
         with self.db.write() as session:
             existing = session.scalar(select(MediaItem).where(MediaItem.sha256 == digest))
             if existing is not None:
@@ -75,7 +92,8 @@ class MediaService:
                 path=str(file),
                 sha256=digest,
                 size=size,
-                duration_sec=values.pop("duration_sec", None) or mp4_duration(file),
+                # the file's own duration; the given one only when FFmpeg found none
+                duration_sec=facts.duration_sec or given_duration,
                 title=values.pop("title", None) or file.stem,
                 **{k: v for k, v in values.items() if v is not None},
             )
@@ -151,7 +169,26 @@ class MediaService:
                 raise NotFound("media", media_id)
             session.delete(item)
 
+    def problem(self, item: MediaItem) -> str | None:
+        """Why this library item cannot be posted as it is on disk now, or None."""
+        path = Path(item.path)
+        if not path.exists():
+            return f"the file is missing: {path}"
+        return PROBES.problem(path)
+
+    def check(self, ids: builtins.list[int] | None = None) -> builtins.list[tuple[MediaItem, str]]:
+        """The library items whose file is missing or no longer a video, with the reason.
+        Nothing is removed: the operator replaces the file or removes the item."""
+        items = self.list() if ids is None else [self.get(media_id) for media_id in ids]
+        found = []
+        for item in items:
+            reason = self.problem(item)
+            if reason is not None:
+                found.append((item, reason))
+        return found
+
     def to_dict(self, item: MediaItem) -> dict[str, Any]:
         data = row_dict(item)
         data["exists"] = Path(item.path).exists()
+        data["problem"] = self.problem(item)
         return data

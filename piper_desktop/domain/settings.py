@@ -104,6 +104,14 @@ DEFS: dict[str, SettingDef] = {
         SettingDef("browser.max_contexts", 4, f.integer(1, 64), "Concurrent browser contexts"),
         SettingDef("browser.headless", True, f.boolean(), "Run publishing browsers headless"),
         SettingDef(
+            "browser.allow_no_sandbox",
+            False,
+            f.boolean(),
+            "Let Chromium run without its sandbox (as root it cannot have one); weakens "
+            "the isolation of web pages from this machine",
+            "PIPER_BROWSER_NO_SANDBOX",
+        ),
+        SettingDef(
             "browser.selectors_file",
             None,
             f.text(1000),

@@ -8,7 +8,6 @@ directory removed by `DemoEnvironment.close()`.
 
 from __future__ import annotations
 
-import os
 import secrets
 import struct
 import tempfile
@@ -22,6 +21,7 @@ from piper_desktop.domain.services import Services
 from piper_desktop.sandbox import start_sandboxes, stop_sandboxes
 from piper_desktop.sandbox.env import sandbox_settings
 from piper_desktop.sandbox.httpbase import SandboxServer
+from piper_desktop.sandbox.media import write_video
 from piper_desktop.sandbox.proxy import LocalProxy
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
@@ -58,20 +58,6 @@ class DemoEnvironment:
         if self._temp is not None:
             self._temp.cleanup()
             self._temp = None
-
-
-def _box(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I4s", 8 + len(body), kind) + body
-
-
-def tiny_mp4(seconds: float, payload: int = 48 * 1024) -> bytes:
-    """An MP4-shaped file with a real duration in its header (not playable): enough for
-    the library and the stand-ins, which check sizes and headers, not frames."""
-    ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
-    timescale = 1000
-    mvhd = bytes(4) + struct.pack(">IIII", 0, 0, timescale, int(seconds * timescale))
-    mvhd += bytes(100 - len(mvhd))
-    return ftyp + _box(b"moov", _box(b"mvhd", mvhd)) + _box(b"mdat", os.urandom(payload))
 
 
 def gradient_png(width: int, height: int, seed: int) -> bytes:
@@ -228,7 +214,7 @@ def seed_demo(
     for number, (title, caption, tags, seconds) in enumerate(VIDEOS, start=1):
         stem = f"{number:02d}-{title.lower().replace(' ', '-')}"
         video = media_dir / f"{stem}.mp4"
-        video.write_bytes(tiny_mp4(seconds))
+        write_video(video, seconds=seconds)
         (media_dir / f"{stem}.png").write_bytes(gradient_png(320, 180, number * 7))
         item, _ = services.media.add(
             video, {"title": title, "default_caption": caption, "hashtags": tags}

@@ -49,6 +49,7 @@ class BrowserActions:
                 executable = settings.get("browser.executable")
                 if executable:
                     overrides["executable"] = executable
+                overrides["allow_no_sandbox"] = bool(settings.get("browser.allow_no_sandbox"))
                 self._host = BrowserHost(BrowserSettings.from_env(**overrides)).start()
             return self._host
 

@@ -1,12 +1,12 @@
-"""Thumbnails for the media library: the video's first frame where we can get one
-(ffmpeg on PATH, or a picture next to the video with the same name), else a drawn card
-with the duration. Frames are read in the background and kept in memory only."""
+"""Thumbnails for the media library: a picture next to the video with the same name,
+else the video's own frame half a second in, decoded by PyAV (FFmpeg's libraries from
+its wheel: no ffmpeg on PATH, frozen app included), else a drawn card with the
+duration. A file that does not probe as a video gets a warning card instead (the item
+is flagged, never removed). Frames are read in the background and kept in memory only."""
 
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,37 +14,77 @@ from typing import Any
 from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QLinearGradient, QPainter, QPainterPath, QPixmap
 
+from ..domain.mediafile import PROBES, NotMedia, open_regular
 from . import formatting as fmt
 from .icons import pixmap
 from .tasks import run_task
 
 WIDTH, HEIGHT = 64, 40
 _SIDE_IMAGES = (".jpg", ".jpeg", ".png", ".webp")
+_FRAME_AT = 0.5  # seconds: past a fade-in from black
+_FRAME_WIDTH = 160
 
 
 def first_frame(path: str) -> bytes | None:
-    """PNG/JPEG bytes of a still for this video, or None."""
+    """PNG/JPEG bytes of a still for this video, or None (not a video, unreadable)."""
     video = Path(path)
     for suffix in _SIDE_IMAGES:
         side = video.with_suffix(suffix)
         if side.is_file():
             return side.read_bytes()
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None or not video.is_file():
-        return None
     try:
-        done = subprocess.run(
-            [
-                *(ffmpeg, "-v", "error", "-ss", "0.5", "-i", str(video), "-frames:v", "1"),
-                *("-vf", "scale=160:-2", "-f", "image2pipe", "-vcodec", "png", "-"),
-            ],
-            capture_output=True,
-            timeout=15,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        PROBES.facts(video)  # a regular file FFmpeg reads as a video, else no frame
+        return _decoded_frame(video)
+    except (NotMedia, OSError):
         return None
-    return done.stdout if done.returncode == 0 and done.stdout else None
+    except Exception:  # a damaged stream past its header: no picture, not a crash
+        return None
+
+
+def _decoded_frame(video: Path) -> bytes | None:
+    import av
+
+    with open_regular(video) as handle, av.open(handle, mode="r") as container:
+        stream = container.streams.video[0]
+        if container.duration and container.duration / 1_000_000 > _FRAME_AT:
+            container.seek(int(_FRAME_AT * 1_000_000), backward=True)
+        for frame in container.decode(stream):
+            height = max(2, round(frame.height * _FRAME_WIDTH / max(frame.width, 1) / 2) * 2)
+            rgb = frame.reformat(width=_FRAME_WIDTH, height=height, format="rgb24")
+            encoder = av.CodecContext.create("png", "w")
+            assert isinstance(encoder, av.VideoCodecContext)
+            encoder.width, encoder.height, encoder.pix_fmt = _FRAME_WIDTH, height, "rgb24"
+            packets = [*encoder.encode(rgb), *encoder.encode(None)]
+            return b"".join(bytes(packet) for packet in packets) or None
+    return None
+
+
+def problem_of(path: str) -> str | None:
+    """Why this library file is no usable video now (missing, not a video), or None."""
+    file = Path(path)
+    if not file.exists():
+        return "the file is missing"
+    return PROBES.problem(file)
+
+
+def warning_card(row: dict[str, Any]) -> QPixmap:
+    """The card of a library item whose file is missing or no video: flagged in place."""
+    image = QPixmap(WIDTH * 2, HEIGHT * 2)
+    image.setDevicePixelRatio(2)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    path = QPainterPath()
+    path.addRoundedRect(QRectF(0, 0, WIDTH, HEIGHT), 6, 6)
+    painter.fillPath(path, QColor("#B3261E"))
+    font = QFont()
+    font.setPointSizeF(7)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(QColor("#FFFFFF"))
+    painter.drawText(QRectF(0, 0, WIDTH, HEIGHT), Qt.AlignmentFlag.AlignCenter, "! no video")
+    painter.end()
+    return image
 
 
 def placeholder(row: dict[str, Any]) -> QPixmap:
@@ -112,6 +152,7 @@ class ThumbnailCache(QObject):
         super().__init__()
         self._icons: dict[str, QIcon] = {}
         self._pending: set[str] = set()
+        self._problems: dict[str, str] = {}
         self._updated = updated
 
     def icon(self, row: dict[str, Any]) -> QIcon:
@@ -122,22 +163,30 @@ class ThumbnailCache(QObject):
         self._icons[key] = QIcon(placeholder(row))
         if key not in self._pending and row.get("path"):
             self._pending.add(key)
-            media_id = row.get("id")
             path = str(row["path"])
             run_task(
-                lambda: first_frame(path),
-                lambda data: self._arrived(key, media_id, data),
+                lambda: (problem_of(path), first_frame(path)),
+                lambda found: self._arrived(key, row, *found),
                 lambda _exc: self._pending.discard(key),
                 owner=self,
             )
         return self._icons[key]
 
-    def _arrived(self, key: str, media_id: Any, data: bytes | None) -> None:
+    def problem(self, row: dict[str, Any]) -> str | None:
+        """What the background check found wrong with this row's file, once known."""
+        return self._problems.get(str(row.get("sha256") or row.get("id")))
+
+    def _arrived(
+        self, key: str, row: dict[str, Any], problem: str | None, data: bytes | None
+    ) -> None:
         self._pending.discard(key)
-        if not data:
-            return
-        framed = _framed(data)
-        if framed is not None:
+        media_id = row.get("id")
+        if problem is not None:
+            self._problems[key] = problem
+            self._icons[key] = QIcon(warning_card(row))
+        elif data and (framed := _framed(data)) is not None:
             self._icons[key] = QIcon(framed)
-            if media_id is not None:
-                self._updated(int(media_id))
+        else:
+            return
+        if media_id is not None:
+            self._updated(int(media_id))

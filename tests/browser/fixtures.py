@@ -19,6 +19,7 @@ from piper_desktop.browser.host import BrowserHost
 from piper_desktop.browser.profile import BrowserSettings
 from piper_desktop.browser.sites import SiteConfig, load_site
 from piper_desktop.routes.base import AccountRef, PostOptions, PublishRequest
+from piper_desktop.sandbox.media import write_video
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
 
 
@@ -38,7 +39,7 @@ def browser_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser_host(browser_temp: Path) -> Iterator[BrowserHost]:
-    settings = BrowserSettings(
+    settings = BrowserSettings.from_env(  # the run's PIPER_BROWSER_NO_SANDBOX opt-in
         executable=chromium_or_skip(),
         max_contexts=4,
         force_headless=True,
@@ -64,9 +65,7 @@ def site(studio: TikTokStudioSandbox) -> SiteConfig:
 
 @pytest.fixture
 def video_file(tmp_path: Path) -> Path:
-    path = tmp_path / "sunset run.mp4"
-    path.write_bytes(os.urandom(256 * 1024))
-    return path
+    return write_video(tmp_path / "sunset run.mp4", size=256 * 1024)
 
 
 class StateBook:

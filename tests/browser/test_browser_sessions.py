@@ -114,7 +114,9 @@ def _no_session_files(studio: TikTokStudioSandbox, site: SiteConfig, root: Path)
     stale.mkdir(parents=True)
     (stale / "Cookies").write_bytes(b"stale")
     (root / MARKER).write_text("marker")
-    settings = BrowserSettings(executable=chromium_or_skip(), temp_root=root, force_headless=True)
+    settings = BrowserSettings.from_env(
+        executable=chromium_or_skip(), temp_root=root, force_headless=True
+    )
     sessionid = studio.create_session("dora")
     state = {"cookies": [studio.session_cookie(sessionid)], "origins": []}
     with BrowserHost(settings) as host:

@@ -7,6 +7,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from piper_desktop.sandbox.media import write_video
+
 MB = 1024 * 1024
 
 
@@ -48,12 +50,9 @@ class DictCredentialStore:
 
 
 def sparse_file(path: Path, size: int) -> Path:
-    """A file of `size` bytes that takes almost no disk: a header, a hole, a tail."""
-    with path.open("wb") as handle:
-        handle.write(b"\x00\x00\x00\x18ftypmp42isom")
-        handle.truncate(size)
-        handle.seek(max(size - 16, 20))
-        handle.write(b"piper-tail-mark!"[: size - max(size - 16, 20)])
+    """A real video of `size` bytes that takes almost no disk: a 1 s clip, then a
+    sparse MP4 `free` box (FFmpeg skips it) up to the size."""
+    write_video(path, size=size)
     assert path.stat().st_size == size
     return path
 

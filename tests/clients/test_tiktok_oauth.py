@@ -114,13 +114,37 @@ def test_wrong_client_secret(tiktok_sandbox: TikTokApiSandbox) -> None:
     assert "not-the-secret" not in str(caught.value)
 
 
-def test_listener_rejects_a_foreign_state() -> None:
+def test_listener_ignores_a_foreign_state_and_waits_for_ours() -> None:
+    """Issue 16, item 12: any local process can reach the loopback port; a request with
+    another state is refused (400) and the sign-in goes on waiting for the real one."""
     with LoopbackRedirectListener("expected-state") as listener:
         with httpx.Client(timeout=10, trust_env=False) as browser:
-            page = browser.get(listener.redirect_uri, params={"code": "c", "state": "forged"})
-        assert page.status_code == 400
-        with pytest.raises(OAuthError, match="state"):
-            listener.wait(5)
+            for forged in ({"code": "c", "state": "forged"}, {"error": "x", "state": ""}, {}):
+                page = browser.get(listener.redirect_uri, params=forged)
+                assert page.status_code == 400
+            with pytest.raises(OAuthError, match=r"in time \(3 foreign requests ignored\)"):
+                listener.wait(0.2)
+            page = browser.get(
+                listener.redirect_uri, params={"code": "the-code", "state": "expected-state"}
+            )
+        assert page.status_code == 200
+        assert listener.wait(5) == "the-code"
+
+
+def test_sign_in_survives_a_forged_redirect(
+    tiktok_client: TikTokClient, tiktok_sandbox: TikTokApiSandbox
+) -> None:
+    tiktok_sandbox.authorize_as("alice_creates")
+
+    def hostile_then_real(url: str) -> None:
+        redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
+        with httpx.Client(timeout=10, trust_env=False) as other_process:
+            forged = other_process.get(redirect, params={"error": "access_denied", "state": "x"})
+        assert forged.status_code == 400
+        _browser(url)
+
+    tokens = tiktok_client.authorize_with_loopback(hostile_then_real, timeout=10)
+    assert tiktok_client.creator_info(tokens.access_token).username == "alice_creates"
 
 
 def test_listener_reports_a_refusal() -> None:

@@ -29,7 +29,9 @@ def add_account(services: Services, username: str, **fields: Any) -> Account:
 
 
 def add_media(services: Services, directory: Path, name: str, **record: Any) -> MediaItem:
-    item, _ = services.media.add(make_video(directory, name), record or None)
+    """A real video added to the library; `duration_sec` makes it that long."""
+    seconds = float(record.pop("duration_sec", 1.0))
+    item, _ = services.media.add(make_video(directory, name, seconds=seconds), record or None)
     return item
 
 

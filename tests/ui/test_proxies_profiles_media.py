@@ -256,6 +256,38 @@ def test_media_side_picture_becomes_the_thumbnail(ctx: AppContext, qtbot, tmp_pa
     assert image.pixelColor(32, 20).alpha() == 255
 
 
+def test_media_thumbnail_is_the_videos_own_frame(tmp_path: Path) -> None:
+    from PySide6.QtGui import QImage
+
+    from piper_desktop.ui.thumbnails import first_frame
+
+    data = first_frame(str(make_video(tmp_path, "frame.mp4", seconds=2)))  # no side picture
+    assert data is not None and data.startswith(b"\x89PNG")
+    image = QImage.fromData(data)
+    assert (image.width(), image.height()) == (160, 284)
+    colour = image.pixelColor(80, 140)  # the clip's first second: a dark red
+    assert colour.red() > colour.green() + 30 and colour.red() > colour.blue() + 30
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n")
+    assert first_frame(str(text)) is None
+
+
+def test_media_no_longer_a_video_is_flagged_in_place(
+    ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    video = make_video(tmp_path, "gone.mp4")
+    ctx.services.media.add(video)
+    video.write_text("overwritten")
+    panel = _show(MediaPanel(ctx), qtbot)
+    key = ctx.services.media.get(1).sha256
+    panel.model.data(panel.model.index(0, 0), Qt.ItemDataRole.DecorationRole)
+    qtbot.waitUntil(lambda: key in panel.thumbs._problems)
+    assert "is not a video file" in panel.thumbs._problems[key]
+    image = panel.thumbs._icons[key].pixmap(64, 40).toImage()
+    assert image.pixelColor(4, 20).red() > 150 and image.pixelColor(4, 20).green() < 80
+    assert ctx.services.media.count() == 1  # flagged, not removed
+
+
 @pytest.fixture
 def openrouter() -> Iterator[OpenRouterSandbox]:
     with OpenRouterSandbox() as server:

@@ -50,6 +50,7 @@ from piper_desktop.clients.tiktok import (
     UploadUrlExpired,
     plan_chunks,
 )
+from piper_desktop.domain.media_limits import TIKTOK_API
 from piper_desktop.logs import get_logger
 from piper_desktop.routes.base import (
     AccountRef,
@@ -64,6 +65,7 @@ from piper_desktop.routes.base import (
     ReceiptCallback,
     UploadPlan,
 )
+from piper_desktop.routes.media_check import refuse_unfit_media
 from piper_desktop.store.enums import JobRoute
 
 log = get_logger("routes")
@@ -174,6 +176,8 @@ def check_creator_allows(request: PublishRequest, creator: CreatorInfo) -> None:
         )
     if options.brand_content_toggle and options.privacy_level == "SELF_ONLY":
         raise refuse("branded content cannot be posted as private (SELF_ONLY)", "invalid_params")
+    # the file itself: format, codec, frame rate, picture size, size, the creator's duration
+    refuse_unfit_media(request, TIKTOK_API, limit)
 
 
 class TikTokApiPublisher:
@@ -367,6 +371,8 @@ class TikTokApiPublisher:
             creator = self._with_token(account, client, client.creator_info, before_upload=True)
             check_creator_allows(request, creator)
             username = creator.username or username
+        else:
+            refuse_unfit_media(request, TIKTOK_API)
         source_info, chunks = self._source(request)
         for attempt in (1, 2):
             opened = self._clock()

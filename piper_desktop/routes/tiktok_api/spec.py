@@ -1,6 +1,7 @@
 """The TikTok API route as the engine sees it: built from the app's keys, with a
 readiness check (a valid token, refreshed and saved at once; the creator allows the
-job's options and duration) and the token-refresh duty.
+job's options; the file fits TikTok's limits and the creator's duration) and the
+token-refresh duty.
 
 Both go through the publisher itself so that token refreshes share its per-account lock
 (a refresh token works once: two refreshes racing would log the account out).
@@ -12,10 +13,12 @@ from sqlalchemy import select
 
 from ...clients.ratelimit import RateLimits
 from ...clients.tiktok import DEFAULT_LIMITS, MB, CreatorInfo
+from ...domain.media_limits import TIKTOK_API
 from ...logs import get_logger
 from ...store.enums import AccountStatus, JobRoute
 from ...store.models import Account, RouteCredential
 from ..base import Publisher, PublishError, PublishRequest, RouteNotConfigured
+from ..media_check import refuse_unfit_media
 from ..requests import account_ref
 from ..spec import (
     Built,
@@ -81,7 +84,11 @@ class TikTokReadiness:
                 creator = publisher.creator_info(account)
                 self._creators[account.id] = creator
             if request.options.mode != "inbox":
+                # the creator's options, and the file against TikTok's limits with the
+                # creator's max_video_post_duration_sec
                 check_creator_allows(request, creator)
+            else:
+                refuse_unfit_media(request, TIKTOK_API)
         except PublishError as exc:
             return problem_or_raise(exc)
         return None

@@ -24,6 +24,7 @@ from typing import Any
 from piper_desktop.clients.errors import ApiError
 from piper_desktop.clients.pool import ClientPool
 from piper_desktop.clients.upload_post import DEFAULT_BASE, UploadPostClient, UploadStatus
+from piper_desktop.domain.media_limits import UPLOAD_POST, MediaLimits
 from piper_desktop.logs import get_logger
 from piper_desktop.routes.base import (
     CheckResult,
@@ -36,6 +37,7 @@ from piper_desktop.routes.base import (
     Receipt,
     ReceiptCallback,
 )
+from piper_desktop.routes.media_check import refuse_unfit_media
 from piper_desktop.store.enums import JobRoute
 
 log = get_logger("routes")
@@ -72,6 +74,12 @@ def _map_error(exc: ApiError, *, sent: bool) -> PublishError:
         certainly_not_posted=status is not None and 400 <= status < 500,
         **common,
     )
+
+
+def upload_post_limits(request: PublishRequest) -> MediaLimits | None:
+    """TikTok's limits when the post goes to TikTok; otherwise only "is it a video"
+    (the other platforms' rules are not checked here)."""
+    return UPLOAD_POST if "tiktok" in request.options.platforms else None
 
 
 def _receipt(request_id: str, job_id: str | None) -> Receipt:
@@ -131,6 +139,7 @@ class UploadPostPublisher:
                 )
             video: Any = options.video_url
         else:
+            refuse_unfit_media(request, upload_post_limits(request))
             video = request.media_path
         tiktok: dict[str, Any] = {}
         if "tiktok" in options.platforms:

@@ -1,5 +1,5 @@
 """The Upload-Post route as the engine sees it: built from the API key, with a readiness
-check (is the key accepted?)."""
+check (does the file fit the platforms' limits? is the key accepted?)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from ...clients.upload_post import UploadPostClient
 from ...logs import get_logger
 from ...store.enums import JobRoute
 from ..base import Publisher, PublishError, PublishRequest, RouteNotConfigured
+from ..media_check import media_problem
 from ..spec import Built, RouteContext, RouteProblem, RouteSpec, SettingsValues
-from .publisher import UploadPostPublisher, UploadPostSettings
+from .publisher import UploadPostPublisher, UploadPostSettings, upload_post_limits
 
 log = get_logger("routes")
 
@@ -51,6 +52,9 @@ class UploadPostReadiness:
         self._answers: dict[str, RouteProblem | None] = {}
 
     def problem(self, publisher: Publisher, request: PublishRequest) -> RouteProblem | None:
+        media = media_problem(request, upload_post_limits(request))
+        if media is not None:
+            return media
         if not isinstance(publisher, _WithSettings):
             return None  # a stand-in without a key has nothing to ask
         settings = publisher.settings  # the key and endpoint it was built from

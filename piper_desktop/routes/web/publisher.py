@@ -23,6 +23,7 @@ from piper_desktop.browser.host import BrowserHost
 from piper_desktop.browser.profile import ProfileSettings
 from piper_desktop.browser.session import VisibleWindow, is_login_url
 from piper_desktop.browser.sites import SiteConfig
+from piper_desktop.domain.media_limits import TIKTOK_WEB
 from piper_desktop.logs import get_logger
 from piper_desktop.routes.base import (
     AccountRef,
@@ -34,6 +35,7 @@ from piper_desktop.routes.base import (
     Receipt,
     ReceiptCallback,
 )
+from piper_desktop.routes.media_check import refuse_unfit_media
 from piper_desktop.routes.web.form import Attempt, StepTimeout, WebTimeouts
 from piper_desktop.routes.web.probe import probe_page
 from piper_desktop.store.enums import JobRoute
@@ -189,6 +191,8 @@ class WebPublisher:
         on_receipt: ReceiptCallback,
         on_progress: ProgressCallback | None = None,
     ) -> Receipt:
+        refuse_unfit_media(request, TIKTOK_WEB)  # before any browser starts
+
         async def work(page: Page) -> Receipt:
             attempt = Attempt(self, page, request, on_progress)
             return await self._publish(attempt, request, on_receipt)

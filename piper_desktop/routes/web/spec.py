@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from ...domain.media_limits import TIKTOK_WEB
 from ...domain.services import Services
 from ...logs import get_logger
 from ...store.enums import CLAIMABLE_JOB_STATUSES, AccountStatus, JobRoute
@@ -26,6 +27,7 @@ from ..base import (
     ReceiptCallback,
     RouteNotConfigured,
 )
+from ..media_check import media_problem
 from ..requests import account_ref
 from ..spec import (
     Built,
@@ -68,6 +70,8 @@ def build_web_publisher(
         overrides["max_contexts"] = int(str(values["browser.max_contexts"]))
     if values.get("browser.headless") is not None:
         overrides["headless"] = bool(values["browser.headless"])
+    if values.get("browser.allow_no_sandbox") is not None:
+        overrides["allow_no_sandbox"] = bool(values["browser.allow_no_sandbox"])
     host = BrowserHost(BrowserSettings.from_env(**overrides))
     selectors = values.get("browser.selectors_file")
     web_base = values.get("tiktok.web_base")
@@ -115,13 +119,16 @@ def _web(publisher: Publisher) -> WebPublisher:
 
 
 class SessionReadiness:
-    """One session check per account per pass."""
+    """The file fits TikTok Studio's limits; one session check per account per pass."""
 
     def __init__(self, ctx: RouteContext) -> None:
         self.services = ctx.services
         self._sessions: dict[int, RouteProblem | None] = {}
 
     def problem(self, publisher: Publisher, request: PublishRequest) -> RouteProblem | None:
+        media = media_problem(request, TIKTOK_WEB)
+        if media is not None:
+            return media
         account = request.account
         if account.id in self._sessions:
             return self._sessions[account.id]
@@ -197,6 +204,7 @@ SPEC = RouteSpec(
         "browser.executable",
         "browser.max_contexts",
         "browser.headless",
+        "browser.allow_no_sandbox",
         "browser.selectors_file",
     ),
     build=build,
