@@ -245,7 +245,14 @@ def variants_table(
     step_timeout: float,
     extra_args: tuple[str, ...] = (),
 ) -> None:
-    timeouts = WebTimeouts(step=step_timeout, page_load=step_timeout * 2)
+    # bounded so that a variant the publisher cannot read fails in seconds, not minutes
+    timeouts = WebTimeouts(
+        step=step_timeout,
+        page_load=step_timeout * 2,
+        upload=max(60, step_timeout),
+        post_result=max(30, step_timeout),
+        content=max(30, step_timeout),
+    )
     print(
         f"\nseconds per upload by layout variant ({repeat} upload(s) each, caption with "
         f"#/@ tags, Only you; step timeout {step_timeout:g}s)"

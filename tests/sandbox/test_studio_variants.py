@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import Dialog
 from playwright.async_api import Error as PlaywrightError
 
 from piper_desktop.browser.host import BrowserHost
@@ -150,6 +151,19 @@ def test_all_different_posts_a_scheduled_video(
 
 
 @pytest.mark.browser
+def test_switches_and_native_schedule_fields_record_alike(
+    browser_host: BrowserHost, studio: TikTokStudioSandbox, video_file: Path
+) -> None:
+    studio.variant = "toggle_switches+schedule_picker"
+    when = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
+    when += timedelta(minutes=(-when.minute) % 5)
+    post = Post(video_file, CAPTION, visibility="Friends", duet=True, schedule=when)
+    drive(browser_host, studio, post)
+    record = assert_recorded(studio, post, video_file)
+    assert record.allow_stitch is False
+
+
+@pytest.mark.browser
 def test_unknown_modal_blocks_the_form_until_dismissed(
     browser_host: BrowserHost, studio: TikTokStudioSandbox, video_file: Path
 ) -> None:
@@ -183,6 +197,37 @@ def test_unknown_modal_blocks_the_form_until_dismissed(
     browser_host.run(work, timeout=60)
     assert "clicked" not in seen and "Timeout" in seen["refused"]
     assert seen["inert"] is True and seen["inert_after"] is False
+
+
+@pytest.mark.browser
+def test_leaving_a_filled_form_asks_first(
+    browser_host: BrowserHost, studio: TikTokStudioSandbox, video_file: Path
+) -> None:
+    studio.variant = "known_interrupters"
+    state = studio.storage_state_for("lea")
+    dialogs: list[str] = []
+
+    async def work() -> None:
+        browser = await browser_host.browser()
+        context = await browser.new_context(storage_state=state)  # type: ignore[arg-type]
+        page = await context.new_page()
+
+        async def accept(dialog: Dialog) -> None:
+            dialogs.append(dialog.type)
+            await dialog.accept()
+
+        page.on("dialog", accept)
+        try:
+            await page.goto(studio.base_url + "/tiktokstudio/upload")
+            await page.get_by_role("button", name="Allow all").click()  # a person was here
+            await page.locator("input[type=file]").set_input_files(str(video_file))
+            await page.get_by_role("dialog", name="Product tour").wait_for()
+            await page.goto(studio.base_url + "/tiktokstudio/content")
+        finally:
+            await context.close()
+
+    browser_host.run(work, timeout=60)
+    assert dialogs == ["beforeunload"]
 
 
 @pytest.mark.browser
