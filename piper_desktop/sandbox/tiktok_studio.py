@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from piper_desktop.logs import get_logger
 from piper_desktop.sandbox.httpbase import SandboxHandler, SandboxHTTPServer, SandboxServer
 from piper_desktop.sandbox.studio_variants import (
     DEFAULT,
@@ -59,6 +60,7 @@ from piper_desktop.sandbox.studio_variants import (
     parse_variant,
 )
 
+log = get_logger("sandbox")
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
 # Markup names per variant: what the page renders, and so what selectors must target.
@@ -699,15 +701,19 @@ class TikTokStudioSandbox(SandboxServer):
         variant: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        """`variant` is a layout spec (studio_variants.py); None takes $PIPER_SANDBOX_STUDIO_VARIANT."""
+        """`variant` is a layout spec (studio_variants.py), refused when unknown; None
+        takes $PIPER_SANDBOX_STUDIO_VARIANT, where a bad name is one warning line and the
+        default layout (`piper --sandbox` must start; `piper sandbox` checks it first)."""
         super().__init__(host, port)
-        spec = (
-            variant
-            if variant is not None
-            else (os.environ if env is None else env).get(VARIANT_ENV)
-        )
+        if variant is None:
+            spec = (os.environ if env is None else env).get(VARIANT_ENV) or DEFAULT
+            try:
+                self.httpd.set_variant(spec)
+            except VariantError as exc:
+                log.warning("%s: %s; the Studio replica uses the default layout", VARIANT_ENV, exc)
+            return
         try:
-            self.httpd.set_variant(spec or DEFAULT)
+            self.httpd.set_variant(variant)
         except VariantError:
             self.httpd.server_close()
             raise

@@ -9,6 +9,7 @@ only what a person sees, so these tests hold the variants to the page, not to Pi
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,7 +93,7 @@ def served(studio: TikTokStudioSandbox, path: str = "/tiktokstudio/upload") -> h
 
 
 def test_variant_setting_parses_switches_and_refuses_unknown_names(
-    studio: TikTokStudioSandbox,
+    studio: TikTokStudioSandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert parse_variant("file_button+plain_editor") == {"file_button", "plain_editor"}
     assert parse_variant("all_different") == set(ALL_DIFFERENT)
@@ -105,6 +106,13 @@ def test_variant_setting_parses_switches_and_refuses_unknown_names(
         assert from_env.features == {"plain_editor"}
     with pytest.raises(VariantError):
         TikTokStudioSandbox(variant="nope")
+    with caplog.at_level(logging.WARNING, "piper.sandbox"):
+        typo = TikTokStudioSandbox(env={VARIANT_ENV: "plain_edtor"})
+    typo.httpd.server_close()
+    assert typo.features == frozenset()
+    assert [r.getMessage().split(";")[0] for r in caplog.records] == [
+        f"{VARIANT_ENV}: unknown studio variant 'plain_edtor'"
+    ]
     # a running server switches over HTTP; a bad name changes nothing and says why
     with httpx.Client(base_url=studio.base_url) as client:
         bad = client.post("/__sandbox__/variant", json={"variant": "nope"})
