@@ -9,14 +9,15 @@ hands it a config object naming the layout variant's features.
 Layout variants (`sandbox/studio_variants.py` names and describes them): the same public
 page as an independent engineer would write it, one part at a time — `file_button`,
 `suggestions_class`, `plain_editor`, `visibility_listbox`, `visibility_select`,
-`toggle_switches`, `schedule_picker`, `post_text_only`, `iframe` (the form in the Creator Center's iframe at
-`/creator-center/upload`), `unknown_modal`, `known_interrupters`, `post_now_confirm`,
-`split_prompt`, `slow` (other timings), `v2` (renamed attributes) — or several joined by
-`+`; `all_different` is the issue's list at once. Every variant records
-posts exactly as the default page does. Chosen by `TikTokStudioSandbox(variant=...)`, else
-`$PIPER_SANDBOX_STUDIO_VARIANT`; a running server switches with `server.variant = spec`,
-`configure(variant=spec)` or `POST /__sandbox__/variant {"variant": spec}` (`GET` lists
-the names); `piper sandbox --studio-variant SPEC` starts with one.
+`toggle_switches`, `schedule_picker`, `post_text_only`, `iframe` (the form in the Creator
+Center's iframe at `/creator-center/upload`), `unknown_modal`, `known_interrupters`,
+`post_now_confirm`, `split_prompt`, `slow` (other timings), `v2` (renamed attributes) —
+or several joined by `+`; `all_different` is the issue's list at once. Every variant
+records posts exactly as the default page does. Chosen by
+`TikTokStudioSandbox(variant=...)`, else `$PIPER_SANDBOX_STUDIO_VARIANT`; a running server
+switches with `server.variant = spec`, `configure(variant=spec)` or
+`POST /__sandbox__/variant {"variant": spec}` (`GET` lists the names);
+`piper sandbox --studio-variant SPEC` starts with one.
 
 Behaviours a test or an operator can switch on:
 - `create_session(username)` / the `/login` page give a `sessionid` cookie;
