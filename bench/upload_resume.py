@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from piper_desktop.clients.tiktok import MB
 from piper_desktop.domain.services import Services
+from piper_desktop.sandbox.media import write_video
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.store.vault import create_vault
 
@@ -40,16 +41,6 @@ def env(data_dir: Path) -> dict[str, str]:
     out |= {"PIPER_DATA_DIR": str(data_dir), "PIPER_PASSWORD": PASSWORD}
     out["PYTHONPATH"] = str(ROOT) + os.pathsep + out.get("PYTHONPATH", "")
     return out
-
-
-def write_video(path: Path, size: int) -> None:
-    block = os.urandom(MB)
-    with path.open("wb") as handle:
-        handle.write(b"\x00\x00\x00\x18ftypmp42")
-        left = size - 12
-        while left > 0:
-            handle.write(block[: min(left, MB)])
-            left -= MB
 
 
 def setup(directory: Path, sandbox: TikTokApiSandbox, size: int, chunk_mb: int) -> int:
@@ -81,8 +72,8 @@ def setup(directory: Path, sandbox: TikTokApiSandbox, size: int, chunk_mb: int) 
             "scope": tokens["scope"],
         },
     )
-    video = directory / "big.mp4"
-    write_video(video, size)
+    # a real clip padded to the size (sparse): the library takes only what probes as video
+    video = write_video(directory / "big.mp4", size=size)
     media, _ = services.media.add(video)
     job = services.jobs.add(
         account_id=account.id,

@@ -64,7 +64,7 @@ def tiktok_jobs(
         account = add_account(services, f"creator{number}", routes=["tiktok_api"])
         connect_tiktok(services, sandbox, account, time.time())
         for round_ in range(per_account):
-            path = make_video(tmp, f"creator{number}-{round_}.mp4", size=SIZE - 12)
+            path = make_video(tmp, f"creator{number}-{round_}.mp4", size=SIZE)
             media, _ = services.media.add(path)
             job = services.jobs.add(
                 account_id=account.id,

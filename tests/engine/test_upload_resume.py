@@ -104,7 +104,7 @@ def job(services: Services, clock: ManualClock, tiktok: TikTokApiSandbox, tmp_pa
     services.settings.set("tiktok.chunk_size_mb", CHUNK // MB)
     account = add_account(services, "sandbox_creator", routes=["tiktok_api"])
     connect_tiktok(services, tiktok, account, clock.time())
-    media, _ = services.media.add(make_video(tmp_path, "long.mp4", size=SIZE - 12))
+    media, _ = services.media.add(make_video(tmp_path, "long.mp4", size=SIZE))
     assert media.size == SIZE
     return services.jobs.add(
         account_id=account.id,
