@@ -339,6 +339,12 @@ def load_site(
             if key in extra:
                 data[key] = extra[key]
         if "interrupters" in extra:
+            # checked as the operator wrote them, so an error names their own index
+            parse_interrupters(
+                extra["interrupters"],
+                f"{override}: interrupters",
+                str(extra.get("test_id_attribute") or data.get("test_id_attribute") or ""),
+            )
             data["interrupters"] = _merge_interrupters(
                 data.get("interrupters") or [], extra["interrupters"]
             )
