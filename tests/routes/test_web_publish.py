@@ -175,6 +175,8 @@ def test_unknown_dialog_and_step_timeout_are_named(
     with pytest.raises(PublishError) as caught:
         pub.submit(request, lambda r: None)
     assert caught.value.code == "blocking_dialog" and "under review" in caught.value.reason
+    assert caught.value.needs_attention and caught.value.certainly_not_posted
+    assert caught.value.artifacts["screenshot.png"].startswith(PNG)
 
     studio.configure(interstitial=None, processing_seconds=30)
     with pytest.raises(PublishError) as caught:
@@ -343,3 +345,44 @@ def test_handoff_continues_in_the_operator_window(
     assert pub.reconcile(request) is not None
     other = make_request(video_file, caption="never posted", account=account, job_id=2)
     assert pub.reconcile(other) is None
+
+
+def test_read_back_mismatch_refuses_to_post(
+    browser_host: BrowserHost,
+    studio: TikTokStudioSandbox,
+    site: SiteConfig,
+    states: StateBook,
+    video_file: Path,
+) -> None:
+    """The page keeps 4000 characters of a caption; what it would post is not the job's."""
+    account = AccountRef(9, "tiktok", "ivan")
+    login(studio, states, account)
+    caption = "long " * 801  # 4005 characters
+    request = make_request(video_file, caption=caption.strip(), account=account)
+    with pytest.raises(PublishError) as caught:
+        publisher(browser_host, site, states).submit(request, lambda r: None)
+    error = caught.value
+    assert error.code == "readback_mismatch" and "refusing to post" in error.reason
+    assert "the caption" in error.reason
+    # nothing went out: the engine may fall back, or the operator decides
+    assert error.certainly_not_posted and error.needs_attention and not error.retryable
+    assert error.artifacts["screenshot.png"].startswith(PNG)
+    assert studio.posts == []
+
+
+def test_missing_suggestion_stays_plain_text_and_is_noted(
+    browser_host: BrowserHost,
+    studio: TikTokStudioSandbox,
+    site: SiteConfig,
+    states: StateBook,
+    video_file: Path,
+) -> None:
+    account = AccountRef(10, "tiktok", "jane")
+    login(studio, states, account)
+    caption = "hello @nobody_known and #sunset"
+    request = make_request(video_file, caption=caption, account=account)
+    receipt = publisher(browser_host, site, states).submit(request, lambda r: None)
+    [post] = studio.posts
+    assert post.caption == caption
+    assert [(e["type"], e["value"]) for e in post.text_extra] == [("hashtag", "sunset")]
+    assert "no suggestion offered for @nobody_known" in receipt.extra["notes"]
