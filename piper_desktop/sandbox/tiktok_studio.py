@@ -4,7 +4,19 @@ It serves the pages a person meets (login, upload form, content list) on loopbac
 keeps the truth tests check against: every completed post (who, caption, entities,
 visibility, options, schedule, file sha256) is recorded on the server and exposed at
 `/__sandbox__/state`. The page itself is static HTML/JS under `sandbox/web/`; the server
-hands it a config object, so a markup variant ("v2") can rename what selectors target.
+hands it a config object naming the layout variant's features.
+
+Layout variants (`sandbox/studio_variants.py` names and describes them): the same public
+page as an independent engineer would write it, one part at a time — `file_button`,
+`suggestions_class`, `plain_editor`, `visibility_listbox`, `visibility_select`,
+`post_text_only`, `iframe` (the form in the Creator Center's iframe at
+`/creator-center/upload`), `unknown_modal`, `known_interrupters`, `post_now_confirm`,
+`split_prompt`, `slow` (other timings), `v2` (renamed attributes) — or several joined by
+`+`; `all_different` is every one a person can still post through. Every variant records
+posts exactly as the default page does. Chosen by `TikTokStudioSandbox(variant=...)`, else
+`$PIPER_SANDBOX_STUDIO_VARIANT`; a running server switches with `server.variant = spec`,
+`configure(variant=spec)` or `POST /__sandbox__/variant {"variant": spec}` (`GET` lists
+the names); `piper sandbox --studio-variant SPEC` starts with one.
 
 Behaviours a test or an operator can switch on:
 - `create_session(username)` / the `/login` page give a `sessionid` cookie;
@@ -12,10 +24,10 @@ Behaviours a test or an operator can switch on:
   `/login?redirect_url=...`).
 - `require_captcha(on="load"|"post")`: a captcha overlay blocks the form until a person
   clicks its verify button (`POST /api/captcha/solve`); `/api/post` refuses meanwhile.
-- `interstitial`: an unknown modal dialog that blocks the page.
-- `confirm_post_now`: clicking Post asks "Post now" first.
-- `processing_seconds` / `upload_rate`: how long the server-driven upload progress takes.
-- `variant="v2"`: renamed data-e2e attributes and classes.
+- `interstitial`: an unknown modal dialog that blocks the page from load on.
+- `confirm_post_now`: clicking Post asks "Post now" first (the default page's dialog).
+- `processing_seconds` / `upload_rate`: how long the server-driven upload progress takes;
+  `render_delay_ms` / `suggest_delay_ms`: a late form, late suggestions.
 - `legacy_mode`: `/creator-center/upload` redirects ("redirect") or wraps the form in
   an iframe ("iframe").
 """
@@ -25,16 +37,27 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import re
 import secrets
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from piper_desktop.sandbox.httpbase import SandboxHandler, SandboxHTTPServer, SandboxServer
+from piper_desktop.sandbox.studio_variants import (
+    DEFAULT,
+    SLOW_OPTIONS,
+    SLOW_PAGE,
+    VARIANT_ENV,
+    VariantError,
+    describe,
+    parse_variant,
+)
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
@@ -94,6 +117,8 @@ class Post:
     sha256: str
     created_at: float
     url: str
+    # the split-video prompt's "Split" was chosen (the split_prompt variant)
+    split: bool = False
 
     @property
     def status(self) -> str:
@@ -104,7 +129,8 @@ class Post:
 
 @dataclass
 class StudioOptions:
-    variant: str = "v1"
+    # a layout variant spec (studio_variants.py): "default", "file_button+plain_editor", ...
+    variant: str = DEFAULT
     confirm_post_now: bool = False
     cookie_banner: bool = True
     processing_seconds: float = 0.6
@@ -114,6 +140,9 @@ class StudioOptions:
     interstitial: str | None = None
     # delay before the success modal navigates to the content page (page behaviour)
     success_navigate_ms: int = 800
+    # the page renders its form this long after load; suggestions show this long late
+    render_delay_ms: int = 0
+    suggest_delay_ms: int = 0
     mention_users: list[str] = field(
         default_factory=lambda: ["piperfriend", "pipercat", "tiktok", "tiktokcreators"]
     )
@@ -147,6 +176,33 @@ class StudioHTTPServer(SandboxHTTPServer):
             self._post_counter += 1
             return str(self._post_counter)
 
+    def features(self) -> frozenset[str]:
+        return parse_variant(self.options.variant)
+
+    def set_variant(self, spec: str) -> frozenset[str]:
+        """Switch the layout variant (checked first: a bad name changes nothing)."""
+        features = parse_variant(spec)
+        with self.lock:
+            self.options.variant = spec
+        return features
+
+    def timing(self) -> StudioOptions:
+        """The options as the page and the upload see them: the slow feature makes
+        processing longer and the link slower than whatever a test configured."""
+        options = self.options
+        if "slow" not in self.features():
+            return options
+        rate = options.upload_rate
+        return replace(
+            options,
+            processing_seconds=max(options.processing_seconds, SLOW_OPTIONS["processing_seconds"]),
+            upload_rate=min(rate, SLOW_OPTIONS["upload_rate"])
+            if rate
+            else SLOW_OPTIONS["upload_rate"],
+            render_delay_ms=max(options.render_delay_ms, SLOW_PAGE["render_delay_ms"]),
+            suggest_delay_ms=max(options.suggest_delay_ms, SLOW_PAGE["suggest_delay_ms"]),
+        )
+
     def state_snapshot(self) -> Any:
         with self.lock:
             return {
@@ -156,6 +212,7 @@ class StudioHTTPServer(SandboxHTTPServer):
                 "captcha": dict(self.captcha),
                 "captcha_solved": self.captcha_solved,
                 "options": asdict(self.options),
+                "features": sorted(self.features()),
             }
 
 
@@ -238,31 +295,58 @@ class StudioHandler(SandboxHandler):
         username = self.require_user_page()
         if username is None:
             return
-        options = self.server.options
-        names = VARIANTS.get(options.variant, VARIANTS["v1"])
+        if "iframe" in self.server.features():
+            # the form lives in the Creator Center's iframe on this layout
+            self.redirect("/creator-center/upload")
+            return
+        self.send_form(username, in_frame=False)
+
+    def framed_upload(self, _m: re.Match[str]) -> None:
+        """The form as the Creator Center's iframe loads it (`/creator#/upload?...`)."""
+        username = self.require_user_page()
+        if username is None:
+            return
+        self.send_form(username, in_frame=True)
+
+    def send_form(self, username: str, in_frame: bool) -> None:
+        features = self.server.features()
+        options = self.server.timing()
+        names = VARIANTS["v2" if "v2" in features else "v1"]
         config = {
             "username": username,
             "names": names,
+            "features": sorted(features),
+            "in_frame": in_frame,
             "captcha": self.server.captcha_for(username) == "load",
             "confirm_post_now": options.confirm_post_now,
-            "cookie_banner": options.cookie_banner,
+            # in the iframe layout the banner belongs to the top page
+            "cookie_banner": options.cookie_banner and not in_frame,
             "interstitial": options.interstitial,
             "success_navigate_ms": options.success_navigate_ms,
+            "render_delay_ms": options.render_delay_ms,
+            "suggest_delay_ms": options.suggest_delay_ms,
             "caption_limit": CAPTION_LIMIT,
             "min_schedule_s": MIN_SCHEDULE_S,
             "max_schedule_s": MAX_SCHEDULE_S,
         }
-        config_json = json.dumps(config).replace("</", "<\\/")
-        body = f"""<div id="root"></div>
-<script>window.__STUDIO__ = {config_json};</script>
-<script src="/static/studio.js"></script>"""
-        self.send_html(_page("TikTok Studio", body), self.rotating_cookie())
+        self.send_html(_page("TikTok Studio", _app(config)), self.rotating_cookie())
 
     def legacy_upload(self, _m: re.Match[str]) -> None:
         username = self.require_user_page()
         if username is None:
             return
-        if self.server.options.legacy_mode == "iframe":
+        if "iframe" in self.server.features():
+            shell = {"shell": True, "cookie_banner": self.server.options.cookie_banner}
+            self.send_html(
+                _page(
+                    "TikTok Creator Center",
+                    '<header class="studio-header">TikTok Creator Center</header>'
+                    '<iframe class="creator-frame" src="/creator#/upload?scene=creator_center" '
+                    'title="Upload video"></iframe>' + _app(shell),
+                ),
+                self.rotating_cookie(),
+            )
+        elif self.server.options.legacy_mode == "iframe":
             self.send_html(
                 _page(
                     "TikTok Creator Center",
@@ -344,7 +428,7 @@ class StudioHandler(SandboxHandler):
         length = int(self.headers.get("Content-Length") or 0)
         digest = hashlib.sha256()
         received = 0
-        rate = self.server.options.upload_rate
+        rate = self.server.timing().upload_rate
         started = time.monotonic()
         for chunk in self.stream_body(65536):
             digest.update(chunk)
@@ -379,7 +463,7 @@ class StudioHandler(SandboxHandler):
         if upload is None or upload.username != username:
             self.send_json(404, {"status_code": 4, "status_msg": "no such upload"})
             return
-        duration = max(self.server.options.processing_seconds, 0.001)
+        duration = max(self.server.timing().processing_seconds, 0.001)
         progress = min(1.0, (time.time() - upload.received_at) / duration)
         self.send_json(
             200,
@@ -425,7 +509,7 @@ class StudioHandler(SandboxHandler):
         if upload is None or upload.username != username:
             self.send_json(400, {"status_code": 4, "status_msg": "upload not found"})
             return
-        if time.time() - upload.received_at < self.server.options.processing_seconds:
+        if time.time() - upload.received_at < self.server.timing().processing_seconds:
             self.send_json(400, {"status_code": 4, "status_msg": "upload still processing"})
             return
         caption = str(data.get("caption") or "")
@@ -463,6 +547,7 @@ class StudioHandler(SandboxHandler):
             sha256=upload.sha256,
             created_at=time.time(),
             url=f"{self.server.base_url}/@{username}/video/{post_id}",
+            split=bool(data.get("split")),
         )
         with self.server.changed:
             self.server.posts.append(post)
@@ -507,10 +592,33 @@ class StudioHandler(SandboxHandler):
             _set_captcha(self.server, payload.get("on", "load"), payload.get("username"))
             self.send_json(200, {"ok": True})
         elif path == "/__sandbox__/options" and self.command == "POST":
-            for key, value in (data or {}).items():
+            payload = dict(data or {})
+            try:
+                if "variant" in payload:
+                    self.server.set_variant(str(payload.pop("variant")))
+            except VariantError as exc:
+                self.send_json(400, {"error": str(exc)})
+                return
+            for key, value in payload.items():
                 if hasattr(self.server.options, key):
                     setattr(self.server.options, key, value)
             self.send_json(200, asdict(self.server.options))
+        elif path == "/__sandbox__/variant":
+            # switch a running server's layout: {"variant": "file_button+plain_editor"}
+            try:
+                if self.command == "POST":
+                    self.server.set_variant(str((data or {}).get("variant") or DEFAULT))
+            except VariantError as exc:
+                self.send_json(400, {"error": str(exc)})
+                return
+            self.send_json(
+                200,
+                {
+                    "variant": self.server.options.variant,
+                    "features": sorted(self.server.features()),
+                    "known": dict(describe()),
+                },
+            )
         else:
             super()._control(path)
 
@@ -520,6 +628,7 @@ class StudioHandler(SandboxHandler):
         ("POST", r"/login", login_submit),
         ("GET", r"/tiktokstudio/upload", upload_page),
         ("GET", r"/creator-center/upload", legacy_upload),
+        ("GET", r"/creator", framed_upload),
         ("GET", r"/tiktokstudio/content", content_page),
         ("GET", r"/@([A-Za-z0-9._]+)/video/(\d+)", video_page),
         ("GET", r"/static/([A-Za-z0-9_.-]+)", static),
@@ -558,6 +667,16 @@ def _set_captcha(server: StudioHTTPServer, on: str | None, username: str | None)
             raise ValueError("captcha 'on' must be 'load', 'post' or None")
 
 
+def _app(config: dict[str, Any]) -> str:
+    """The page's script tags: its config object, then the replica's code."""
+    config_json = json.dumps(config).replace("</", "<\\/")
+    return (
+        '<div id="root"></div>\n'
+        f"<script>window.__STUDIO__ = {config_json};</script>\n"
+        '<script src="/static/studio.js"></script>'
+    )
+
+
 def _page(title: str, body: str) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -573,15 +692,50 @@ class TikTokStudioSandbox(SandboxServer):
     name = "tiktok_web"
     httpd: StudioHTTPServer
 
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        variant: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """`variant` is a layout spec (studio_variants.py); None takes $PIPER_SANDBOX_STUDIO_VARIANT."""
+        super().__init__(host, port)
+        spec = (
+            variant
+            if variant is not None
+            else (os.environ if env is None else env).get(VARIANT_ENV)
+        )
+        try:
+            self.httpd.set_variant(spec or DEFAULT)
+        except VariantError:
+            self.httpd.server_close()
+            raise
+
     @property
     def options(self) -> StudioOptions:
         return self.httpd.options
+
+    @property
+    def variant(self) -> str:
+        return self.httpd.options.variant
+
+    @variant.setter
+    def variant(self, spec: str) -> None:
+        self.httpd.set_variant(spec)
+
+    @property
+    def features(self) -> frozenset[str]:
+        return self.httpd.features()
 
     def configure(self, **options: Any) -> None:
         for key, value in options.items():
             if not hasattr(self.httpd.options, key):
                 raise AttributeError(f"unknown studio option {key!r}")
-            setattr(self.httpd.options, key, value)
+            if key == "variant":
+                self.httpd.set_variant(value)
+            else:
+                setattr(self.httpd.options, key, value)
 
     def create_session(self, username: str) -> str:
         return _new_session(self.httpd, username)

@@ -1,10 +1,16 @@
 // Replica of TikTok Studio's upload page, driven by window.__STUDIO__ from the server.
 // Plain DOM code on purpose: no build step, readable by whoever debugs a selector.
+// cfg.features names the layout variant's parts (sandbox/studio_variants.py): each part
+// below has the default markup and the one an independently written replica would use;
+// the model behind them (upload, caption entities, the post body) is shared, so every
+// variant records posts on the server exactly alike.
 (function () {
   "use strict";
   const cfg = window.__STUDIO__;
   const names = cfg.names;
   const root = document.getElementById("root");
+  const features = cfg.features || [];
+  const has = (f) => features.indexOf(f) >= 0;
 
   function h(tag, attrs, ...children) {
     const el = document.createElement(tag);
@@ -57,46 +63,248 @@
     }
   }
   customElements.define("tiktok-cookie-banner", CookieBanner);
+  function showCookieBanner() {
+    if (cfg.cookie_banner && !document.cookie.split("; ").some((c) => c.startsWith("cookie-consent="))) {
+      document.body.appendChild(document.createElement("tiktok-cookie-banner"));
+    }
+  }
+  if (cfg.shell) { showCookieBanner(); return; } // the Creator Center page around the iframe
+
+  // A click-blocking overlay with a dialog; `inert` also takes the keyboard from the page.
+  // One interrupting dialog at a time, as on the real site: later ones wait their turn.
+  // Closing one gives the focus (and the caret) back to where it was, as accessible
+  // dialogs do, so whoever was typing goes on typing.
+  const overlayQueue = [];
+  let overlayOpen = false;
+  function overlay(cls, dialogAttrs, content, inert) {
+    let box = null;
+    let closed = false;
+    let returnTo = null;
+    let caret = null;
+    function show() {
+      overlayOpen = true;
+      returnTo = document.activeElement;
+      const sel = window.getSelection();
+      caret = sel.rangeCount && returnTo && returnTo.contains(sel.anchorNode) ? sel.getRangeAt(0).cloneRange() : null;
+      box = h("div", { class: "overlay-backdrop " + cls },
+        h("div", Object.assign({ class: "overlay-dialog" }, dialogAttrs), content));
+      document.body.appendChild(box);
+      if (inert) root.inert = true;
+    }
+    function close() {
+      if (closed) return;
+      closed = true;
+      if (!box) { overlayQueue.splice(overlayQueue.indexOf(show), 1); return; }
+      box.remove();
+      if (inert) root.inert = false;
+      overlayOpen = false;
+      if (returnTo && returnTo.isConnected && returnTo !== document.body) {
+        returnTo.focus();
+        if (caret && caret.startContainer.isConnected) {
+          const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(caret);
+        }
+      }
+      const next = overlayQueue.shift();
+      if (next) next();
+    }
+    if (overlayOpen) overlayQueue.push(show); else show();
+    return close;
+  }
 
   // ---- layout --------------------------------------------------------------------
-  const fileInput = h("input", { type: "file", accept: "video/*", style: "display:none" });
-  const card = h("div", { class: "upload-card", "data-e2e": names.select_card },
-    fileInput,
-    h("div", { class: "title" }, "Select video to upload"),
-    h("div", { class: "sub" }, "Or drag and drop it here"),
-    h("button", { class: "primary", type: "button", onclick: () => fileInput.click() }, "Select video"));
-
-  const bar = h("div");
-  const statusText = h("span", { class: "status-text" }, "Uploading 0%");
-  const fileName = h("span", { class: "file-name" });
-  const replaceBtn = h("button", { type: "button", hidden: true }, "Replace");
-  const statusBox = h("div", { class: "upload-status", "data-e2e": names.upload_status, hidden: true },
-    fileName, h("div", { class: "bar" }, bar), statusText, replaceBtn);
-
-  // caption editor
-  const editor = h("div", {
-    class: names.editor_class, contenteditable: "true", role: "textbox",
-    spellcheck: "false", "aria-label": "Description",
+  // The file area: {input, card, status, replace, begin(name), progress(pct, label), done(), failed(msg)}
+  function defaultFileArea() {
+    const input = h("input", { type: "file", accept: "video/*", style: "display:none" });
+    const card = h("div", { class: "upload-card", "data-e2e": names.select_card },
+      input,
+      h("div", { class: "title" }, "Select video to upload"),
+      h("div", { class: "sub" }, "Or drag and drop it here"),
+      h("button", { class: "primary", type: "button", onclick: () => input.click() }, "Select video"));
+    const bar = h("div");
+    const statusText = h("span", { class: "status-text" }, "Uploading 0%");
+    const fileName = h("span", { class: "file-name" });
+    const replace = h("button", { type: "button", hidden: true }, "Replace");
+    const status = h("div", { class: "upload-status", "data-e2e": names.upload_status, hidden: true },
+      fileName, h("div", { class: "bar" }, bar), statusText, replace);
+    return {
+      input, card, status, replace, outside: null,
+      begin(name) { fileName.textContent = name; this.progress(0, "Uploading 0%"); statusText.className = "status-text"; },
+      progress(pct, label) { bar.style.width = pct + "%"; statusText.textContent = label; },
+      done() { this.progress(100, "Uploaded"); },
+      failed(message) { statusText.textContent = message; statusText.className = "status-text upload-failed"; },
+    };
+  }
+  function buttonFileArea() {
+    // file_button: the input sits hidden at the end of <body>; the button opens a chooser.
+    const input = h("input", { type: "file", accept: "video/mp4,video/quicktime,video/webm", hidden: true,
+      id: "vid-picker", tabindex: "-1" });
+    const card = h("section", { class: "drop-area", "aria-label": "Upload" },
+      h("div", { class: "drop-area__icon", "aria-hidden": "true" }, "⇪"),
+      h("p", { class: "drop-area__headline" }, "Select video to upload"),
+      h("p", { class: "drop-area__hint" }, "Or drag and drop a file"),
+      h("p", { class: "drop-area__small" }, "MP4 or WebM · up to 10 minutes · 1080p or higher"),
+      h("button", { type: "button", class: "pill-button", onclick: () => input.click() }, "Select video"));
+    const name = h("strong", { class: "file-progress__name" });
+    const meter = h("progress", { max: "100", value: "0", "aria-label": "Upload progress" });
+    const state = h("span", { class: "file-progress__state" }, "Uploading 0%");
+    const replace = h("button", { type: "button", class: "link-button", hidden: true }, "Replace");
+    const status = h("div", { class: "file-progress", role: "status", "aria-live": "polite", hidden: true },
+      h("div", { class: "file-progress__row" }, name), meter,
+      h("div", { class: "file-progress__row" }, state, replace));
+    return {
+      input, card, status, replace, outside: input,
+      begin(fileName) { name.textContent = fileName; state.className = "file-progress__state"; this.progress(0, "Uploading 0%"); },
+      progress(pct, label) { meter.value = pct; state.textContent = label; },
+      done() { this.progress(100, "Uploaded"); },
+      failed(message) { state.textContent = message; state.className = "file-progress__state file-progress__state--error"; },
+    };
+  }
+  const fileArea = has("file_button") ? buttonFileArea() : defaultFileArea();
+  const fileInput = fileArea.input;
+  const card = fileArea.card;
+  const statusBox = fileArea.status;
+  const replaceBtn = fileArea.replace;
+  card.addEventListener("dragover", (e) => e.preventDefault());
+  card.addEventListener("drop", (e) => {
+    e.preventDefault();
+    if (e.dataTransfer && e.dataTransfer.files.length) startUpload(e.dataTransfer.files[0]);
   });
-  const popover = h("div", { class: "mention-list-popover", hidden: true, role: "listbox" });
-  const counter = h("div", { class: "caption-count" }, "0/" + cfg.caption_limit);
-  const captionWrap = h("div", { class: "caption-wrap", "data-e2e": "caption_container" },
-    h("div", { class: "DraftEditor-root" }, editor), popover);
 
-  // visibility dropdown
+  // caption editor: the section holding it, the editable element, the character count
+  let editor, counter, captionSection;
+  if (has("plain_editor")) {
+    // plain_editor: a bare contenteditable named by its visible heading, no Draft.js classes
+    editor = h("div", { class: "caption-input", contenteditable: "true", spellcheck: "false",
+      "aria-labelledby": "caption-heading", "aria-multiline": "true",
+      "data-placeholder": "Share more about your video here…" });
+    counter = h("span", { class: "caption-box__count" }, "0/" + cfg.caption_limit);
+    captionSection = h("section", { class: "panel" },
+      h("h3", { id: "caption-heading", class: "panel__title" }, "Caption"),
+      h("div", { class: "caption-box" }, editor), h("div", { class: "caption-box__foot" }, counter));
+  } else {
+    editor = h("div", {
+      class: names.editor_class, contenteditable: "true", role: "textbox",
+      spellcheck: "false", "aria-label": "Description",
+    });
+    counter = h("div", { class: "caption-count" }, "0/" + cfg.caption_limit);
+    captionSection = h("div", { class: "section" }, h("div", { class: "label" }, "Description"),
+      h("div", { class: "caption-wrap", "data-e2e": "caption_container" },
+        h("div", { class: "DraftEditor-root" }, editor)), counter);
+  }
+  const entityClass = has("plain_editor")
+    ? { hashtag: "caption-token caption-token--hashtag", mention: "caption-token caption-token--mention" }
+    : { hashtag: "hashtag-tag", mention: "mention-tag" };
+
+  // suggestion list: {el, show(items, highlighted, type), hide(), open()}
+  function defaultSuggestions() {
+    const el = h("div", { class: "mention-list-popover", hidden: true, role: "listbox" });
+    (editor.closest(".caption-wrap") || editor.parentNode).appendChild(el);
+    return {
+      el,
+      open() { return !el.hidden; },
+      hide() { el.hidden = true; el.textContent = ""; },
+      show(list, highlighted, type, pick) {
+        el.textContent = "";
+        list.forEach((it, i) => {
+          const label = type === "hashtag"
+            ? [h("span", { class: "hash-tag-topic" }, it.label), h("span", { class: "hash-view-count" }, it.views || "")]
+            : [h("span", { class: "user-id" }, it.label), h("span", { class: "nick-name" }, it.nickname || "")];
+          const row = h("div", { role: "option", "aria-selected": String(i === highlighted), class: "mention-item" }, label);
+          row.addEventListener("mousedown", (e) => { e.preventDefault(); pick(i); });
+          el.appendChild(row);
+        });
+        el.hidden = false;
+      },
+    };
+  }
+  function classSuggestions() {
+    // suggestions_class: a <ul> at the end of <body>, placed under the editor; the
+    // highlighted row carries the class is-active (no roles, no aria-selected)
+    const el = h("ul", { class: "suggest-menu" });
+    return {
+      el,
+      open() { return el.isConnected; },
+      hide() { el.remove(); el.textContent = ""; },
+      show(list, highlighted, type, pick) {
+        el.textContent = "";
+        list.forEach((it, i) => {
+          const body = type === "hashtag"
+            ? [h("span", { class: "suggest-menu__tag" }, it.label), h("span", { class: "suggest-menu__meta" }, it.views || "")]
+            : [h("span", { class: "suggest-menu__avatar", "aria-hidden": "true" }, (it.nickname || it.value).slice(0, 1)),
+               h("span", { class: "suggest-menu__text" },
+                 h("span", { class: "suggest-menu__nick" }, it.nickname || it.value),
+                 h("span", { class: "suggest-menu__handle" }, it.label))];
+          const row = h("li", { class: "suggest-menu__row" + (i === highlighted ? " is-active" : "") }, body);
+          row.addEventListener("mousedown", (e) => { e.preventDefault(); pick(i); });
+          el.appendChild(row);
+        });
+        const box = editor.getBoundingClientRect();
+        el.style.left = (box.left + window.scrollX) + "px";
+        el.style.top = (box.bottom + window.scrollY + 4) + "px";
+        if (!el.isConnected) document.body.appendChild(el);
+      },
+    };
+  }
+  const suggestions = has("suggestions_class") ? classSuggestions() : defaultSuggestions();
+
+  // visibility: {box, show(i)}; the choice goes through setVisibility(i)
   const visLabels = ["Everyone", "Friends", "Only you"];
   let visibility = 0;
-  const visValue = h("span", { class: "select-value" }, visLabels[0]);
-  const visList = h("div", { role: "listbox", hidden: true },
-    visLabels.map((label, i) => h("div", { role: "option", "data-index": String(i),
-      onclick: () => { setVisibility(i); visList.hidden = true; visToggle.setAttribute("aria-expanded", "false"); } },
-      label)));
-  const visToggle = h("button", { type: "button", role: "combobox", "aria-expanded": "false",
-    onclick: () => { visList.hidden = !visList.hidden; visToggle.setAttribute("aria-expanded", String(!visList.hidden)); } },
-    visValue);
-  const visBox = h("div", { "data-e2e": names.visibility },
-    h("div", { class: "label" }, "Who can watch this video"),
-    h("div", { class: "select" }, visToggle, visList));
+  function defaultVisibility() {
+    const visValue = h("span", { class: "select-value" }, visLabels[0]);
+    const visList = h("div", { role: "listbox", hidden: true },
+      visLabels.map((label, i) => h("div", { role: "option", "data-index": String(i),
+        onclick: () => { setVisibility(i); visList.hidden = true; visToggle.setAttribute("aria-expanded", "false"); } },
+        label)));
+    const visToggle = h("button", { type: "button", role: "combobox", "aria-expanded": "false",
+      onclick: () => { visList.hidden = !visList.hidden; visToggle.setAttribute("aria-expanded", String(!visList.hidden)); } },
+      visValue);
+    const box = h("div", { "data-e2e": names.visibility },
+      h("div", { class: "label" }, "Who can watch this video"),
+      h("div", { class: "select" }, visToggle, visList));
+    return { box, show(i) { visValue.textContent = visLabels[i]; } };
+  }
+  function listboxVisibility() {
+    // visibility_listbox: a plain button; its listbox opens at the end of <body>
+    const value = h("span", { id: "visibility-value" }, visLabels[0]);
+    const trigger = h("button", { type: "button", class: "dropdown-trigger", "aria-haspopup": "listbox",
+      "aria-expanded": "false", "aria-labelledby": "visibility-label visibility-value" },
+      value, h("span", { class: "dropdown-trigger__caret", "aria-hidden": "true" }, "▾"));
+    let menu = null;
+    function close() {
+      if (menu) { menu.remove(); menu = null; }
+      trigger.setAttribute("aria-expanded", "false");
+    }
+    function open() {
+      menu = h("ul", { role: "listbox", class: "floating-menu", "aria-labelledby": "visibility-label" },
+        visLabels.map((label, i) => h("li", { role: "option", "aria-selected": String(i === visibility),
+          onclick: (e) => { e.stopPropagation(); setVisibility(i); close(); } }, label)));
+      const r = trigger.getBoundingClientRect();
+      menu.style.left = (r.left + window.scrollX) + "px";
+      menu.style.top = (r.bottom + window.scrollY + 2) + "px";
+      menu.style.minWidth = r.width + "px";
+      document.body.appendChild(menu);
+      trigger.setAttribute("aria-expanded", "true");
+    }
+    trigger.addEventListener("click", (e) => { e.stopPropagation(); if (menu) close(); else open(); });
+    document.addEventListener("click", (e) => { if (menu && !menu.contains(e.target)) close(); });
+    document.addEventListener("keydown", (e) => { if (menu && e.key === "Escape") close(); });
+    const box = h("section", { class: "panel" },
+      h("span", { id: "visibility-label", class: "panel__title" }, "Who can watch this video"), trigger);
+    return { box, show(i) { value.textContent = visLabels[i]; } };
+  }
+  function selectVisibility() {
+    // visibility_select: a native <select>
+    const select = h("select", { id: "visibility-select", class: "native-select" },
+      visLabels.map((label, i) => h("option", { value: String(i) }, label)));
+    select.addEventListener("change", () => setVisibility(Number(select.value)));
+    const box = h("section", { class: "panel" },
+      h("label", { for: "visibility-select", class: "panel__title" }, "Who can watch this video"), select);
+    return { box, show(i) { select.value = String(i); } };
+  }
+  const vis = has("visibility_listbox") ? listboxVisibility()
+    : has("visibility_select") ? selectVisibility() : defaultVisibility();
+  const visBox = vis.box;
 
   function checkbox(label, checked) {
     const input = h("input", { type: "checkbox", checked: checked });
@@ -127,7 +335,7 @@
 
   function setVisibility(i) {
     visibility = i;
-    visValue.textContent = visLabels[i];
+    vis.show(i);
     const priv = i === 2;
     for (const box of [duet, stitch]) {
       box.input.disabled = priv;
@@ -218,12 +426,19 @@
   dateInput.addEventListener("click", openCalendar);
   timeInput.addEventListener("click", openTimer);
 
-  const postBtn = h("button", { type: "button", class: "btn-post", "data-e2e": names.post_button,
-    "data-disabled": "true", "aria-disabled": "true" }, "Post");
-  const discardBtn = h("button", { type: "button" }, "Discard");
+  // post_text_only: nothing but the text names the button (generated classes, native disabled)
+  const textOnly = has("post_text_only");
+  const postBtn = textOnly
+    ? h("button", { type: "button", class: "css-1n3qf8a e1ktb0s2", disabled: true },
+      h("div", { class: "css-1z070dx" }, h("div", { class: "css-zb2u7f" }, "Post")))
+    : h("button", { type: "button", class: "btn-post", "data-e2e": names.post_button,
+      "data-disabled": "true", "aria-disabled": "true" }, "Post");
+  const discardBtn = textOnly
+    ? h("button", { type: "button", class: "css-1n3qf8a e1ktb0s3" }, h("div", { class: "css-1z070dx" }, "Discard"))
+    : h("button", { type: "button" }, "Discard");
 
   const form = h("div", { class: "form", hidden: true },
-    h("div", { class: "section" }, h("div", { class: "label" }, "Description"), captionWrap, counter),
+    captionSection,
     visBox,
     h("div", { class: "section" }, h("div", { class: "label" }, "Allow users to:"), comment.wrap, duet.wrap, stitch.wrap),
     disclose.row, brandOptions, aigc.row,
@@ -232,18 +447,20 @@
       h("label", { class: "radio-container" }, laterRadio, " Schedule"), picker),
     h("div", { class: "footer" }, postBtn, discardBtn));
 
-  root.appendChild(h("header", { class: "studio-header" }, "TikTok Studio",
-    h("span", { class: "user" }, "@" + cfg.username)));
-  root.appendChild(h("main", {}, h("h1", {}, "Upload video"), card, statusBox, form));
-
-  if (cfg.cookie_banner && !document.cookie.split("; ").some((c) => c.startsWith("cookie-consent="))) {
-    document.body.appendChild(document.createElement("tiktok-cookie-banner"));
-  }
+  const header = h("header", { class: "studio-header" }, "TikTok Studio",
+    textOnly ? h("nav", { class: "studio-nav" }, h("a", { href: "/tiktokstudio/content" }, "Posts")) : null,
+    h("span", { class: "user" }, "@" + cfg.username));
+  const main = h("main", {}, h("h1", {}, "Upload video"), card, statusBox, form);
 
   // ---- upload ----------------------------------------------------------------------
   let uploadId = null;
   let uploadSeq = 0;
+  let formShown = false;
+  function postEnabled() {
+    return textOnly ? !postBtn.disabled : postBtn.getAttribute("aria-disabled") !== "true";
+  }
   function setPostEnabled(on) {
+    if (textOnly) { postBtn.disabled = !on; return; }
     postBtn.setAttribute("data-disabled", String(!on));
     postBtn.setAttribute("aria-disabled", String(!on));
   }
@@ -254,11 +471,11 @@
     card.hidden = true;
     statusBox.hidden = false;
     replaceBtn.hidden = true;
-    fileName.textContent = file.name;
-    statusText.textContent = "Uploading 0%";
-    statusText.className = "status-text";
-    bar.style.width = "0%";
+    fileArea.begin(file.name);
+    const firstShow = form.hidden && !formShown;
     form.hidden = false;
+    formShown = true;
+    if (firstShow) onFormShown();
     const stem = file.name.replace(/\.[^.]*$/, "");
     setText(stem, stem.length);
     const xhr = new XMLHttpRequest();
@@ -267,8 +484,7 @@
     xhr.upload.onprogress = (e) => {
       if (seq !== uploadSeq || !e.lengthComputable) return;
       const pct = Math.floor((e.loaded / e.total) * 80);
-      bar.style.width = pct + "%";
-      statusText.textContent = "Uploading " + pct + "%";
+      fileArea.progress(pct, "Uploading " + pct + "%");
     };
     xhr.onload = () => {
       if (seq !== uploadSeq) return;
@@ -284,14 +500,13 @@
       if (seq !== uploadSeq) return;
       if (res.state === "done") {
         uploadId = id;
-        bar.style.width = "100%";
-        statusText.textContent = "Uploaded";
+        fileArea.done();
         replaceBtn.hidden = false;
         setPostEnabled(true);
+        onUploaded();
       } else if (res.state === "processing") {
         const pct = 80 + Math.floor(res.progress / 5);
-        bar.style.width = pct + "%";
-        statusText.textContent = "Processing " + pct + "%";
+        fileArea.progress(pct, "Processing " + pct + "%");
         setTimeout(() => poll(seq, id), res.retry_in_ms);
       } else {
         uploadFailed("Upload failed");
@@ -299,8 +514,7 @@
     }).catch(() => { if (seq === uploadSeq) uploadFailed("Upload failed: network error"); });
   }
   function uploadFailed(message) {
-    statusText.textContent = message;
-    statusText.className = "status-text upload-failed";
+    fileArea.failed(message);
     replaceBtn.hidden = false;
   }
   fileInput.addEventListener("change", () => { if (fileInput.files.length) startUpload(fileInput.files[0]); });
@@ -375,8 +589,8 @@
     let pos = 0;
     for (const e of [...entities].sort((a, b) => a.start - b.start)) {
       appendText(editor, text.slice(pos, e.start));
-      editor.appendChild(h("span", { class: e.type === "hashtag" ? "hashtag-tag" : "mention-tag",
-        "data-entity": e.type }, text.slice(e.start, e.end)));
+      editor.appendChild(h("span", { class: entityClass[e.type], "data-entity": e.type },
+        text.slice(e.start, e.end)));
       pos = e.end;
     }
     appendText(editor, text.slice(pos));
@@ -445,7 +659,7 @@
   let items = [];
   let highlighted = 0;
   let suggestSeq = 0;
-  function closePopover() { popover.hidden = true; popover.textContent = ""; items = []; token = null; }
+  function closePopover() { suggestions.hide(); items = []; token = null; }
   function updateSuggest(caret) {
     const before = text.slice(0, caret);
     const m = /(^|\s)([#@])([^\s#@]*)$/.exec(before);
@@ -459,23 +673,18 @@
       .then((r) => r.json())
       .then((res) => {
         if (seq !== suggestSeq) return;
-        items = res.items || [];
-        highlighted = 0;
-        showPopover();
+        // the slow variant: the list arrives late, as on a busy connection
+        setTimeout(() => {
+          if (seq !== suggestSeq) return;
+          items = res.items || [];
+          highlighted = 0;
+          showPopover();
+        }, cfg.suggest_delay_ms || 0);
       });
   }
   function showPopover() {
-    popover.textContent = "";
-    if (!items.length) { popover.hidden = true; return; }
-    items.forEach((it, i) => {
-      const label = token.type === "hashtag"
-        ? [h("span", { class: "hash-tag-topic" }, it.label), h("span", { class: "hash-view-count" }, it.views || "")]
-        : [h("span", { class: "user-id" }, it.label), h("span", { class: "nick-name" }, it.nickname || "")];
-      const row = h("div", { role: "option", "aria-selected": String(i === highlighted), class: "mention-item" }, label);
-      row.addEventListener("mousedown", (e) => { e.preventDefault(); highlighted = i; choose(); });
-      popover.appendChild(row);
-    });
-    popover.hidden = false;
+    if (!items.length) { suggestions.hide(); return; }
+    suggestions.show(items, highlighted, token.type, (i) => { highlighted = i; choose(); });
   }
   function choose() {
     const it = items[highlighted];
@@ -489,7 +698,7 @@
     closePopover();
   }
   editor.addEventListener("keydown", (ev) => {
-    if (popover.hidden || !items.length) return;
+    if (!suggestions.open() || !items.length) return;
     if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
       ev.preventDefault();
       highlighted = (highlighted + (ev.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
@@ -502,6 +711,11 @@
       suggestSeq++;
       closePopover();
     }
+  });
+  editor.addEventListener("focus", () => {
+    // focus given back by a script lands the caret at the end, not at the start
+    const sel = window.getSelection();
+    if (!sel.rangeCount || !editor.contains(sel.anchorNode)) placeCaret(text.length);
   });
   editor.addEventListener("blur", () => { setTimeout(() => { if (document.activeElement !== editor) closePopover(); }, 150); });
 
@@ -538,6 +752,7 @@
       brand_content: brandContent.input.checked,
       aigc: aigc.sw.getAttribute("aria-checked") === "true",
       schedule_time: laterRadio.checked ? Math.floor(schedDate().getTime() / 1000) : null,
+      split: splitChosen,
     };
     setPostEnabled(false);
     fetch("/api/post", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
@@ -547,7 +762,10 @@
           modal([h("h2", {}, "Your video has been uploaded"),
             h("p", {}, laterRadio.checked ? "It will be posted at the scheduled time." : "It is being processed and will be posted soon."),
             h("a", { href: "/tiktokstudio/content", class: "manage-posts" }, "Manage your posts")]);
-          setTimeout(() => { location.href = "/tiktokstudio/content"; }, cfg.success_navigate_ms);
+          window.removeEventListener("beforeunload", leavePrompt);
+          // inside the Creator Center's iframe the whole tab moves on
+          const target = cfg.in_frame ? window.top : window;
+          setTimeout(() => { target.location.href = "/tiktokstudio/content"; }, cfg.success_navigate_ms);
           return;
         }
         setPostEnabled(true);
@@ -557,12 +775,21 @@
       .catch(() => { setPostEnabled(true); toast("Couldn't post: network error"); });
   }
   postBtn.addEventListener("click", () => {
-    if (postBtn.getAttribute("aria-disabled") === "true") return;
+    if (!postEnabled()) return;
     if (laterRadio.checked) {
       const ahead = (schedDate().getTime() - Date.now()) / 1000;
       if (ahead < cfg.min_schedule_s - 60 || ahead > cfg.max_schedule_s) { toast("Schedule at least 15 minutes and at most 10 days ahead"); return; }
     }
-    if (cfg.confirm_post_now) {
+    if (has("post_now_confirm")) {
+      // the post_now_confirm variant: an alert dialog of its own markup, no aria-modal
+      const close = overlay("sheet", { role: "alertdialog", "aria-labelledby": "confirm-title",
+        "aria-describedby": "confirm-text" }, [
+        h("h2", { id: "confirm-title" }, "Continue to post?"),
+        h("p", { id: "confirm-text" }, "We're still checking your video for issues. You can post it now or wait until the check is done."),
+        h("div", { class: "sheet__actions" },
+          h("button", { type: "button", class: "ghost-button", onclick: () => close() }, "Cancel"),
+          h("button", { type: "button", class: "pill-button", onclick: () => { close(); doPost(); } }, "Post now"))], false);
+    } else if (cfg.confirm_post_now) {
       const confirmBox = modal([h("h3", {}, "Continue to post?"),
         h("p", {}, "Your video is still being checked. You can post now or wait for the check to finish."),
         h("div", { class: "footer" },
@@ -574,8 +801,87 @@
   });
   discardBtn.addEventListener("click", () => location.reload());
 
-  if (cfg.interstitial) {
-    modal([h("h3", {}, cfg.interstitial), h("p", {}, "Please review before continuing.")]);
+  // ---- what interrupts the form (variants) -------------------------------------------
+  let splitChosen = false;
+  function leavePrompt(e) { e.preventDefault(); e.returnValue = ""; }
+  function onFormShown() {
+    if (!has("known_interrupters")) return;
+    // known_interrupters: a leave-page prompt while a file is on the form, and a tour
+    window.addEventListener("beforeunload", leavePrompt);
+    const step = h("p", { class: "tour__text" }, "Add a caption, hashtags and mentions here.");
+    const count = h("span", { class: "tour__count" }, "1/2");
+    const next = h("button", { type: "button", class: "pill-button" }, "Next");
+    const close = overlay("tour-mask", { class: "overlay-dialog tour", role: "dialog", "aria-label": "Product tour" },
+      [h("h3", {}, "New upload tools"), step,
+        h("div", { class: "tour__actions" }, count,
+          h("button", { type: "button", class: "ghost-button", onclick: () => close() }, "Skip"), next)], false);
+    next.addEventListener("click", () => {
+      if (next.textContent === "Got it") { close(); return; }
+      step.textContent = "Choose who can watch and when your video is posted.";
+      count.textContent = "2/2";
+      next.textContent = "Got it";
+    });
   }
-  if (cfg.captcha) showCaptcha();
+  function onUploaded() {
+    if (has("split_prompt") && !onUploaded.split) {
+      onUploaded.split = true;
+      const close = overlay("split-mask", { role: "dialog", "aria-modal": "true", "aria-labelledby": "split-title" }, [
+        h("h2", { id: "split-title" }, "Split your video into parts?"),
+        h("p", {}, "Videos longer than 60 seconds can be split into parts that viewers watch in order."),
+        h("div", { class: "sheet__actions" },
+          h("button", { type: "button", class: "ghost-button", onclick: () => close() }, h("div", {}, "Not now")),
+          h("button", { type: "button", class: "pill-button", onclick: () => { splitChosen = true; close(); } },
+            h("div", {}, "Split")))], false);
+    }
+    if (has("known_interrupters") && !onUploaded.feature) {
+      onUploaded.feature = true;
+      const close = overlay("feature-mask", { role: "dialog", "aria-modal": "true", "aria-labelledby": "feature-title" }, [
+        h("h3", { id: "feature-title" }, "Introducing auto-save"),
+        h("p", {}, "Your edits are saved as drafts while you work."),
+        h("button", { type: "button", class: "pill-button", onclick: () => close() }, "Got it")], false);
+    }
+    if (has("unknown_modal") && !onUploaded.survey) {
+      onUploaded.survey = true;
+      // unknown_modal: nobody declared this one; it takes the whole page until dismissed
+      const close = overlay("survey-mask inert-page", { role: "dialog", "aria-modal": "true", "aria-labelledby": "survey-title" }, [
+        h("button", { type: "button", class: "close-x", "aria-label": "Close", onclick: () => close() }, "×"),
+        h("h2", { id: "survey-title" }, "Help us improve TikTok Studio"),
+        h("p", {}, "How was your upload experience? Tell us in a two-minute survey."),
+        h("button", { type: "button", class: "pill-button", onclick: () => { close(); toast("Thanks for your feedback"); } },
+          "Take survey")], true);
+    }
+  }
+  if (has("known_interrupters")) {
+    // a content-check prompt the first time the caption gets focus (typing goes on under it)
+    editor.addEventListener("focus", function once() {
+      editor.removeEventListener("focus", once);
+      setTimeout(() => {
+        const close = overlay("check-mask", { role: "dialog", "aria-modal": "true", "aria-labelledby": "check-title" }, [
+          h("h3", { id: "check-title" }, "Turn on automatic content checks?"),
+          h("p", {}, "We'll check your video for copyright issues before it's posted."),
+          h("div", { class: "sheet__actions" },
+            h("button", { type: "button", class: "ghost-button", onclick: () => close() }, "Not now"),
+            h("button", { type: "button", class: "pill-button", onclick: () => close() }, "Turn on"))], false);
+      }, 0);
+    });
+  }
+
+  // ---- mount (later on the slow variant: the app's bundle takes a while) ---------------
+  function mount() {
+    root.textContent = "";
+    root.appendChild(header);
+    root.appendChild(main);
+    if (fileArea.outside) document.body.appendChild(fileArea.outside);
+    showCookieBanner();
+    if (cfg.interstitial) {
+      modal([h("h3", {}, cfg.interstitial), h("p", {}, "Please review before continuing.")]);
+    }
+    if (cfg.captcha) showCaptcha();
+  }
+  if (cfg.render_delay_ms > 0) {
+    root.appendChild(h("div", { class: "boot-spinner", role: "progressbar", "aria-label": "Loading" }));
+    setTimeout(mount, cfg.render_delay_ms);
+  } else {
+    mount();
+  }
 })();
