@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from playwright.async_api import Dialog, FrameLocator, Locator, Page, expect
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import FrameLocator, Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from piper_desktop.browser.session import describe_navigation_error, is_login_url
@@ -72,6 +72,17 @@ class StepTimeout(Exception):
 
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+def caption_norm(text: str) -> str:
+    """A caption as compared with the page's: spaces collapsed, lines kept."""
+    lines = (re.sub(r"[^\S\n]+", " ", line).strip() for line in text.split("\n"))
+    return "\n".join(lines).strip()
+
+
+def _label_norm(text: str) -> str:
+    """A dropdown's shown value without its caret or other decoration ("Only you ▾")."""
+    return re.sub(r"^[^\w]+|[^\w]+$", "", _norm(text))
 
 
 def caption_tokens(caption: str) -> list[tuple[str, str]]:
@@ -187,36 +198,51 @@ class Attempt:
                 certainly_not_posted=not_posted,
             )
         if self.site.has("blocking_dialog"):
-            texts = await self._dialog_texts()
-            known = 0
-            for key in self.site.known_dialogs:
-                if await self.present(key):
-                    known += 1
-            if texts and await self.el.interrupter_showing():
-                known += 1  # a known interrupter: dismissed by the next action
-            if len(texts) > known:
+            unknown = await self._unknown_dialogs()
+            if unknown:
                 return PublishError(
-                    f"an unexpected dialog blocks the page: {texts[-1]!r}",
+                    f"an unexpected dialog blocks the page: {unknown[-1]!r}",
                     code="blocking_dialog",
                     needs_attention=True,
                     certainly_not_posted=not_posted,
                 )
         return None
 
-    async def _dialog_texts(self) -> list[str]:
+    async def _unknown_dialogs(self) -> list[str]:
+        """The texts of visible dialogs that are neither a known step nor an interrupter."""
         texts = []
         scopes = [self.page] if self.el.root is self.page else [self.page, self.el.root]
         for scope in scopes:
             dialogs = self.el.union("blocking_dialog", scope).filter(visible=True)
+            known = [self.el.union(key, scope) for key in self.site.known_dialogs]
+            known += [self.el.union_of(i.detect, scope) for i in self.site.interrupters]
             with contextlib.suppress(PlaywrightError):
                 for index in range(await dialogs.count()):
-                    texts.append(_norm(await dialogs.nth(index).inner_text(timeout=2000))[:160])
+                    dialog = dialogs.nth(index)
+                    if not await self._is_one_of(dialog, known):
+                        texts.append(_norm(await dialog.inner_text(timeout=2000))[:160])
         return texts
+
+    @staticmethod
+    async def _is_one_of(dialog: Locator, known: list[Locator]) -> bool:
+        for locator in known:
+            if await dialog.and_(locator).count() or await dialog.filter(has=locator).count():
+                return True
+        return False
 
     async def raise_if_blocked(self) -> None:
         blocker = await self.blocker()
         if blocker is not None:
             raise blocker
+
+    async def _browser_dialog(self, dialog: Dialog) -> None:
+        # a leave-page prompt only comes when Piper itself moves on (posted, or looking
+        # the post up): leave. Any other alert is answered "no" and noted.
+        if dialog.type == "beforeunload":
+            await dialog.accept()
+            return
+        self.note(f"the site asked {dialog.message[:80]!r}; answered no")
+        await dialog.dismiss()
 
     def ms(self, seconds: float) -> float:
         return seconds * 1000
@@ -264,6 +290,7 @@ class Attempt:
             await self.raise_if_blocked()
         if not self.armed:
             await self.el.arm(self.page, self.ms(self.t.step))
+            self.page.on("dialog", self._browser_dialog)
             self.armed = True
 
         async def ready() -> None:
@@ -368,7 +395,7 @@ class Attempt:
 
     async def write_caption(self, caption: str) -> None:
         editor = await self.step("find caption", self.t.step, lambda: self.find("caption_editor"))
-        if _norm(await editor.inner_text()) == _norm(caption):
+        if caption_norm(await editor.inner_text()) == caption_norm(caption):
             return
         keyboard = self.page.keyboard
 
@@ -412,28 +439,37 @@ class Attempt:
             self.t.step,
             lambda: keyboard.type(tag, delay=self.t.typing_delay_ms),
         )
-        wanted = re.compile(rf"^\s*{re.escape(tag)}(?![\w.])", re.IGNORECASE)
+        exact = re.compile(rf"^\s*{re.escape(tag)}\s*$", re.IGNORECASE)
+
+        def matching(rows: Locator) -> Locator:
+            # a row is the tag's label itself, or holds an element whose text is the tag
+            rows = rows.filter(visible=True)
+            return rows.filter(has_text=exact).or_(rows.filter(has=self.el.root.get_by_text(exact)))
+
+        items = matching(self.loc("mention_item_label"))
         try:
-            item = await self.el.find("mention_item_label", self.ms(self.t.suggestion))
-            items = self.loc("mention_item_label").filter(visible=True).filter(has_text=wanted)
             await items.first.wait_for(timeout=self.ms(self.t.suggestion))
-        except (ElementMissing, PlaywrightTimeout):
+        except PlaywrightTimeout:
             self.note(f"no suggestion offered for {tag}; left as plain text")
-            if await self.present("mention_popover"):
+            if await self.present("mention_item_label") or await self.present("mention_popover"):
                 await keyboard.press("Escape")
             return False
-        del item
+        await self.el.which(
+            "mention_item_label", self.site.candidates("mention_item_label"), self.el.root, True
+        )
 
         async def choose() -> None:
-            highlighted = self.loc("mention_item_highlighted_label").filter(visible=True)
-            if await highlighted.count() and wanted.match(
-                await highlighted.first.inner_text(timeout=self.ms(self.t.step))
-            ):
+            highlighted = matching(self.loc("mention_item_highlighted_label"))
+            if await highlighted.count():
+                await self.el.which(
+                    "mention_item_highlighted_label",
+                    self.site.candidates("mention_item_highlighted_label"),
+                    self.el.root,
+                    True,
+                )
                 await keyboard.press("Enter")
             else:
-                exact = items.filter(has_text=re.compile(rf"^\s*{re.escape(tag)}\s*$", re.I))
-                target = exact if await exact.count() else items
-                await target.first.click(timeout=self.ms(self.t.step))
+                await items.first.click(timeout=self.ms(self.t.step))
             await expect(items).to_have_count(0, timeout=self.ms(self.t.step))
 
         try:
@@ -463,9 +499,11 @@ class Attempt:
 
     async def visibility_shown(self) -> str:
         if await self.present("visibility_value"):
-            return _norm(await self.loc("visibility_value").filter(visible=True).first.inner_text())
+            return _label_norm(
+                await self.loc("visibility_value").filter(visible=True).first.inner_text()
+            )
         toggle = await self.find("visibility_toggle")
-        return _norm(
+        return _label_norm(
             str(
                 await toggle.evaluate(
                     "el => el.tagName === 'SELECT' ? (el.selectedOptions[0] || {}).text || ''"
@@ -629,8 +667,10 @@ class Attempt:
 
         async def check() -> None:
             caption = await self.editor_text()
-            if _norm(caption) != _norm(request.caption):
-                raise _refuse("the caption", _norm(caption)[:200], _norm(request.caption)[:200])
+            if caption_norm(caption) != caption_norm(request.caption):
+                raise _refuse(
+                    "the caption", caption_norm(caption)[:200], caption_norm(request.caption)[:200]
+                )
             label = self.visibility_label(options)
             shown = await self.visibility_shown()
             if shown != label:

@@ -122,8 +122,10 @@ class Elements:
         """Dismiss each known interrupter whenever it covers what an action needs."""
         for interrupter in self.site.interrupters:
             detect = _union(interrupter.detect, root)
+            # no_wait_after: with two overlays up at once the next action simply meets
+            # the handler again, instead of waiting for this one to vanish
             await self.page.add_locator_handler(
-                detect, partial(self._dismiss, interrupter, root, step_ms)
+                detect, partial(self._dismiss, interrupter, root, step_ms), no_wait_after=True
             )
 
     async def _dismiss(self, interrupter: Interrupter, root: Root, step_ms: float) -> None:
@@ -139,15 +141,8 @@ class Elements:
                 log.info("could not dismiss %s: %s", interrupter.name, exc.message)
         log.info("%s showed, but none of its dismiss buttons did", interrupter.name)
 
-    async def interrupter_showing(self) -> bool:
-        for interrupter in self.site.interrupters:
-            for scope in {id(self.page): self.page, id(self.root): self.root}.values():
-                try:
-                    if await _union(interrupter.detect, scope).filter(visible=True).count():
-                        return True
-                except PlaywrightError:
-                    continue
-        return False
+    def union_of(self, candidates: tuple[Candidate, ...], root: Root) -> Locator:
+        return _union(candidates, root)
 
 
 def _union(candidates: tuple[Candidate, ...], root: Root) -> Locator:
