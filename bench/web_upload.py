@@ -1,11 +1,18 @@
-"""Web upload benchmark: seconds per upload of a 5 MB file to the TikTok Studio replica,
-and peak memory, with 1, 5 and 10 accounts publishing at once (one context each, each
-through its own proxy credentials, all in one Chromium).
+"""Web upload benchmark through Piper's real web publisher (routes/web) and real Chromium.
 
-Targets: no fixed waits (every step waits on a condition), 10 contexts under 1.5 GB
-(sum of RSS of Chromium's processes plus this Python process).
+Two tables:
 
-    python bench/web_upload.py [--sizes 1,5,10] [--mb 5]
+- per layout variant of the TikTok Studio replica (sandbox/studio_variants.py): seconds
+  per upload on the default page and on each variant, one account per variant, every
+  post checked against the server's record (bytes, caption). A variant the publisher
+  cannot post on prints "failed: <reason>" (the publisher's own first line).
+- with `--sizes`: 1, 5, 10 accounts publishing at once (one context each, each through
+  its own proxy credentials, all in one Chromium), seconds per upload and peak memory.
+  Targets: no fixed waits, 10 contexts under 1.5 GB (sum of RSS of Chromium's processes
+  plus this Python process).
+
+    python bench/web_upload.py [--variants sweep|NAME,NAME+NAME] [--repeat 2] [--mb 1]
+    python bench/web_upload.py --variants none --sizes 1,5,10 --mb 5
 """
 
 from __future__ import annotations
@@ -25,10 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from piper_desktop.browser.host import BrowserHost
 from piper_desktop.browser.profile import BrowserSettings
 from piper_desktop.browser.sites import load_site
-from piper_desktop.routes.base import AccountRef, PostOptions, PublishRequest
+from piper_desktop.routes.base import AccountRef, PostOptions, PublishError, PublishRequest
+from piper_desktop.routes.web.form import WebTimeouts
 from piper_desktop.routes.web.publisher import WebPublisher
 from piper_desktop.sandbox.proxy import LocalProxy
+from piper_desktop.sandbox.studio_variants import SWEEP, VariantError, parse_variant
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
+
+VARIANT_CAPTION = "Bench upload {n} #sunset with @piperfriend"
 
 
 def descendants(root: int) -> list[int]:
@@ -159,35 +170,168 @@ def run_round(
         }
 
 
+def failure_line(exc: BaseException) -> str:
+    reason = exc.reason if isinstance(exc, PublishError) else f"{type(exc).__name__}: {exc}"
+    return (reason or type(exc).__name__).strip().splitlines()[0][:200]
+
+
+def run_variant(
+    host: BrowserHost,
+    studio: TikTokStudioSandbox,
+    variant: str,
+    video: Path,
+    repeat: int,
+    timeouts: WebTimeouts,
+) -> tuple[list[float], str]:
+    """Seconds of each upload on `variant` (switched on the running server), and the
+    first failure's reason, or a note ('' when every upload posted as asked)."""
+    studio.variant = variant
+    index = SWEEP.index(variant) if variant in SWEEP else len(SWEEP)
+    account = AccountRef(1000 + index, "tiktok", f"bench_{index}")
+    states: dict[int, dict] = {account.id: studio.storage_state_for(account.username)}
+    site = load_site("tiktok", base_url=studio.base_url, env={})
+    publisher = WebPublisher(
+        host,
+        site,
+        load_state=lambda a: states.get(a.id),
+        save_state=lambda a, s: states.__setitem__(a.id, s),
+        timeouts=timeouts,
+    )
+    data = video.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    durations: list[float] = []
+    plain_tags = False  # the suggestions were not picked: no hashtag/mention entities
+    for n in range(repeat):
+        caption = VARIANT_CAPTION.format(n=n + 1)
+        job_id = account.id * 100 + n
+        request = PublishRequest(
+            job_id=job_id,
+            idempotency_key=f"bench-{variant}-{n}",
+            account=account,
+            media_path=video,
+            media_size=len(data),
+            media_sha256=digest,
+            caption=caption,
+            options=PostOptions(privacy_level="SELF_ONLY"),
+        )
+        before = len(studio.posts)
+        started = time.perf_counter()
+        try:
+            publisher.submit(request, lambda r: None)
+        except Exception as exc:
+            return durations, failure_line(exc)
+        elapsed = time.perf_counter() - started
+        posts = [p for p in studio.posts[before:] if p.username == account.username]
+        if len(posts) != 1:
+            return durations, f"the site recorded {len(posts)} posts for one upload"
+        post = posts[0]
+        if post.sha256 != digest or post.caption != caption or post.visibility != "SELF_ONLY":
+            return durations, (
+                f"posted, but not as asked: caption {post.caption!r}, {post.visibility}, "
+                f"bytes {'ok' if post.sha256 == digest else 'differ'}"
+            )
+        durations.append(elapsed)
+        tags = {(e["type"], e["value"]) for e in post.text_extra}
+        if tags != {("hashtag", "sunset"), ("mention", "piperfriend")}:
+            plain_tags = True
+    return durations, "posted with the #/@ tags as plain text" if plain_tags else ""
+
+
+def variants_table(
+    variants: list[str],
+    video: Path,
+    executable: str | None,
+    repeat: int,
+    step_timeout: float,
+    extra_args: tuple[str, ...] = (),
+) -> None:
+    timeouts = WebTimeouts(step=step_timeout, page_load=step_timeout * 2)
+    print(
+        f"\nseconds per upload by layout variant ({repeat} upload(s) each, caption with "
+        f"#/@ tags, Only you; step timeout {step_timeout:g}s)"
+    )
+    print(f"{'variant':<22} {'mean s':>7} {'min s':>7} {'max s':>7}  result")
+    settings = BrowserSettings(executable=executable, max_contexts=1, extra_args=extra_args)
+    with TikTokStudioSandbox(variant="default") as studio, BrowserHost(settings) as host:
+        for variant in variants:
+            durations, failure = run_variant(host, studio, variant, video, repeat, timeouts)
+            if durations:
+                mean = f"{statistics.mean(durations):7.2f}"
+                low, high = f"{min(durations):7.2f}", f"{max(durations):7.2f}"
+            else:
+                mean = low = high = f"{'-':>7}"
+            if not failure:
+                result = f"ok ({len(durations)} posted)"
+            elif len(durations) == repeat:
+                result = f"ok ({len(durations)} posted), {failure}"
+            else:
+                result = f"failed: {failure}"
+            print(f"{variant:<22} {mean} {low} {high}  {result}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1,5,10")
-    parser.add_argument("--mb", type=float, default=5)
+    parser.add_argument(
+        "--variants",
+        default="sweep",
+        help="layout variants to time, comma-separated ('sweep': default, each one, "
+        "all_different; 'none': skip the table)",
+    )
+    parser.add_argument("--repeat", type=int, default=2, help="uploads per variant")
+    parser.add_argument(
+        "--step-timeout", type=float, default=10, help="seconds a publisher step may wait"
+    )
+    parser.add_argument("--sizes", default="", help="concurrent accounts, e.g. 1,5,10")
+    parser.add_argument("--mb", type=float, default=1)
     parser.add_argument("--browser", default=None, help="browser executable (default: found)")
     parser.add_argument(
         "--chromium-args", default="", help="extra Chromium switches, space-separated"
     )
     args = parser.parse_args()
+    if args.variants == "sweep":
+        variants = list(SWEEP)
+    elif args.variants == "none":
+        variants = []
+    else:
+        variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    for variant in variants:
+        try:
+            parse_variant(variant)
+        except VariantError as exc:
+            parser.error(f"--variants: {exc}")
+    extra_args = tuple(args.chromium_args.split())
     with tempfile.TemporaryDirectory(prefix="piper-bench-") as tmp:
         video = Path(tmp) / "bench clip.mp4"
         video.write_bytes(os.urandom(int(args.mb * 1024 * 1024)))
         print(
-            f"web upload bench: {args.mb:g} MB file, Chromium via Playwright, one proxy user per account"
+            f"web upload bench: {args.mb:g} MB file, Piper's web publisher, Chromium via Playwright"
         )
-        print(
-            f"{'contexts':>8} {'ok':>3} {'err':>3} {'mean s/upload':>14} {'max s':>7} "
-            f"{'wall s':>7} {'peak RSS MB':>12} {'peak PSS MB':>12} {'procs':>6}"
-        )
-        for n in (int(x) for x in args.sizes.split(",")):
-            r = run_round(n, video, args.browser, tuple(args.chromium_args.split()))
-            print(
-                f"{r['contexts']:>8} {r['ok']:>3} {r['errors']:>3} {r['per_upload_mean_s']:>14.2f} "
-                f"{r['per_upload_max_s']:>7.2f} {r['wall_s']:>7.2f} {r['peak_rss_mb']:>12.0f} "
-                f"{r['peak_pss_mb']:>12.0f} {r['peak_procs']:>6}"
+        if variants:
+            variants_table(
+                variants, video, args.browser, args.repeat, args.step_timeout, extra_args
             )
-            if r["first_error"]:
-                print(f"         first error: {r['first_error']}")
-        print("target: 10 contexts under 1536 MB (sum RSS); no fixed waits in the publisher")
+        if args.sizes:
+            contexts_table(args.sizes, video, args.browser, extra_args)
+
+
+def contexts_table(
+    sizes: str, video: Path, executable: str | None, extra_args: tuple[str, ...]
+) -> None:
+    print("\nconcurrent accounts, one proxy user per account")
+    print(
+        f"{'contexts':>8} {'ok':>3} {'err':>3} {'mean s/upload':>14} {'max s':>7} "
+        f"{'wall s':>7} {'peak RSS MB':>12} {'peak PSS MB':>12} {'procs':>6}"
+    )
+    for n in (int(x) for x in sizes.split(",")):
+        r = run_round(n, video, executable, extra_args)
+        print(
+            f"{r['contexts']:>8} {r['ok']:>3} {r['errors']:>3} {r['per_upload_mean_s']:>14.2f} "
+            f"{r['per_upload_max_s']:>7.2f} {r['wall_s']:>7.2f} {r['peak_rss_mb']:>12.0f} "
+            f"{r['peak_pss_mb']:>12.0f} {r['peak_procs']:>6}"
+        )
+        if r["first_error"]:
+            print(f"         first error: {r['first_error']}")
+    print("target: 10 contexts under 1536 MB (sum RSS); no fixed waits in the publisher")
 
 
 if __name__ == "__main__":

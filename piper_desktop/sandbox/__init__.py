@@ -28,13 +28,22 @@ API_SANDBOXES = ("tiktok_api", "upload_post", "openrouter", "telegram")
 
 
 def start_sandboxes(
-    names: tuple[str, ...] | None = None, host: str = "127.0.0.1"
+    names: tuple[str, ...] | None = None,
+    host: str = "127.0.0.1",
+    studio_variant: str | None = None,
 ) -> dict[str, SandboxServer]:
-    """Start the named stand-ins (all when None); stops the started ones on failure."""
+    """Start the named stand-ins (all when None); stops the started ones on failure.
+
+    `studio_variant` is the Studio replica's layout (studio_variants.py); None leaves it
+    to $PIPER_SANDBOX_STUDIO_VARIANT."""
     started: dict[str, SandboxServer] = {}
     try:
         for name in names if names is not None else tuple(SANDBOXES):
-            started[name] = SANDBOXES[name](host).start()
+            if name == "tiktok_web" and studio_variant is not None:
+                server: SandboxServer = TikTokStudioSandbox(host, variant=studio_variant)
+            else:
+                server = SANDBOXES[name](host)
+            started[name] = server.start()
     except BaseException:
         stop_sandboxes(started)
         raise
