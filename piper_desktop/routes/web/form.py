@@ -235,6 +235,13 @@ class Attempt:
         if blocker is not None:
             raise blocker
 
+    async def disarm(self) -> None:
+        """Hand the page to a person: no more dismissing overlays or answering prompts."""
+        await self.el.disarm()
+        if self.armed:
+            self.page.remove_listener("dialog", self._browser_dialog)
+            self.armed = False
+
     async def _browser_dialog(self, dialog: Dialog) -> None:
         # a leave-page prompt only comes when Piper itself moves on (posted, or looking
         # the post up): leave. Any other alert is answered "no" and noted.

@@ -8,6 +8,7 @@ fallback matching is known (drift) before the most specific one is gone for good
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -56,6 +57,7 @@ class Elements:
     root: Root
     matched: dict[str, Match] = field(default_factory=dict)
     dismissed: list[str] = field(default_factory=list)
+    handlers: list[Locator] = field(default_factory=list)
 
     def union(
         self, key: str, root: Root | None = None, params: Mapping[str, str] | None = None
@@ -127,6 +129,14 @@ class Elements:
             await self.page.add_locator_handler(
                 detect, partial(self._dismiss, interrupter, root, step_ms), no_wait_after=True
             )
+            self.handlers.append(detect)
+
+    async def disarm(self) -> None:
+        """Stop dismissing overlays (the page is the operator's now)."""
+        for detect in self.handlers:
+            with contextlib.suppress(PlaywrightError):
+                await self.page.remove_locator_handler(detect)
+        self.handlers.clear()
 
     async def _dismiss(self, interrupter: Interrupter, root: Root, step_ms: float) -> None:
         for candidate in interrupter.dismiss:

@@ -296,6 +296,7 @@ class WebPublisher:
                 blocked = exc.code or exc.reason
             except (StepTimeout, PlaywrightError) as exc:
                 blocked = str(exc).splitlines()[0]
+            await attempt.disarm()
             return Handoff(request, window, blocked)
 
         return self._run(work)
