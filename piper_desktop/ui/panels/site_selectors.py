@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...routes.web.drift import DriftRow, drift_rows
+from ...routes.web.drift import DRIFT_KEY, DriftRow, drift_rows
 from ..context import AppContext
 from ..tasks import run_task
 
@@ -101,6 +101,8 @@ class SiteSelectorsBox(QWidget):
             problem = check_selectors_file(chosen)
             if not problem:
                 services.settings.set(SELECTORS_KEY, chosen)
+                # what drifted was judged against the old file; the next walk judges anew
+                services.settings.unset(DRIFT_KEY)
             return problem
 
         def done(problem: str) -> None:
@@ -111,5 +113,6 @@ class SiteSelectorsBox(QWidget):
             self.result.setText(f"Using {chosen}")
             self.ctx.success("Selectors file loaded; the browser route uses it from now on")
             self.on_saved()
+            self.reload()
 
         run_task(work, done, lambda exc: self.ctx.error(f"Selectors file: {exc}"), owner=self)
