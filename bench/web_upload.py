@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -175,6 +176,27 @@ def failure_line(exc: BaseException) -> str:
     return (reason or type(exc).__name__).strip().splitlines()[0][:200]
 
 
+def bench_options(n: int) -> tuple[PostOptions, dict[str, object]]:
+    """Odd uploads post now as Only you; even ones are scheduled a day ahead for Friends
+    with Duet on, so each variant's schedule and toggles are checked too."""
+    if n % 2 == 0:
+        return PostOptions(privacy_level="SELF_ONLY"), {
+            "visibility": "SELF_ONLY",
+            "duet": False,
+            "schedule": None,
+        }
+    when = (datetime.now(UTC) + timedelta(hours=26)).replace(second=0, microsecond=0)
+    when += timedelta(minutes=(-when.minute) % 5)
+    options = PostOptions(
+        privacy_level="MUTUAL_FOLLOW_FRIENDS", disable_duet=False, scheduled_at=when.isoformat()
+    )
+    return options, {
+        "visibility": "MUTUAL_FOLLOW_FRIENDS",
+        "duet": True,
+        "schedule": int(when.timestamp()),
+    }
+
+
 def run_variant(
     host: BrowserHost,
     studio: TikTokStudioSandbox,
@@ -203,16 +225,16 @@ def run_variant(
     plain_tags = False  # the suggestions were not picked: no hashtag/mention entities
     for n in range(repeat):
         caption = VARIANT_CAPTION.format(n=n + 1)
-        job_id = account.id * 100 + n
+        options, expected = bench_options(n)
         request = PublishRequest(
-            job_id=job_id,
+            job_id=account.id * 100 + n,
             idempotency_key=f"bench-{variant}-{n}",
             account=account,
             media_path=video,
             media_size=len(data),
             media_sha256=digest,
             caption=caption,
-            options=PostOptions(privacy_level="SELF_ONLY"),
+            options=options,
         )
         before = len(studio.posts)
         started = time.perf_counter()
@@ -224,14 +246,19 @@ def run_variant(
         posts = [p for p in studio.posts[before:] if p.username == account.username]
         if len(posts) != 1:
             return durations, f"the site recorded {len(posts)} posts for one upload"
-        post = posts[0]
-        if post.sha256 != digest or post.caption != caption or post.visibility != "SELF_ONLY":
-            return durations, (
-                f"posted, but not as asked: caption {post.caption!r}, {post.visibility}, "
-                f"bytes {'ok' if post.sha256 == digest else 'differ'}"
-            )
+        got = {
+            "bytes": posts[0].sha256 == digest,
+            "caption": posts[0].caption,
+            "visibility": posts[0].visibility,
+            "duet": posts[0].allow_duet,
+            "schedule": posts[0].schedule_time,
+        }
+        asked = {"bytes": True, "caption": caption, **expected}
+        wrong = [f"{key} {got[key]!r}" for key in got if got[key] != asked[key]]
+        if wrong:
+            return durations, "posted, but not as asked: " + ", ".join(wrong)
         durations.append(elapsed)
-        tags = {(e["type"], e["value"]) for e in post.text_extra}
+        tags = {(e["type"], e["value"]) for e in posts[0].text_extra}
         if tags != {("hashtag", "sunset"), ("mention", "piperfriend")}:
             plain_tags = True
     return durations, "posted with the #/@ tags as plain text" if plain_tags else ""
@@ -245,10 +272,18 @@ def variants_table(
     step_timeout: float,
     extra_args: tuple[str, ...] = (),
 ) -> None:
-    timeouts = WebTimeouts(step=step_timeout, page_load=step_timeout * 2)
+    # bounded so that a variant the publisher cannot read fails in seconds, not minutes
+    timeouts = WebTimeouts(
+        step=step_timeout,
+        page_load=step_timeout * 2,
+        upload=max(60, step_timeout),
+        post_result=max(30, step_timeout),
+        content=max(30, step_timeout),
+    )
     print(
         f"\nseconds per upload by layout variant ({repeat} upload(s) each, caption with "
-        f"#/@ tags, Only you; step timeout {step_timeout:g}s)"
+        f"#/@ tags; odd: now, Only you; even: scheduled, Friends, Duet on; "
+        f"step timeout {step_timeout:g}s)"
     )
     print(f"{'variant':<22} {'mean s':>7} {'min s':>7} {'max s':>7}  result")
     settings = BrowserSettings(executable=executable, max_contexts=1, extra_args=extra_args)

@@ -4,8 +4,10 @@ A variant is a set of features; a spec names one or more, joined by `+` or `,`
 ("file_button+plain_editor"). Each feature rewrites one part of the page the way an
 independently written replica of the same public page would (different markup, same
 behaviour and the same server-side record of every post), or adds something that
-interrupts the form. `all_different` is every feature a person can still post through at
-once. The server takes the spec from its constructor, `configure(variant=...)`,
+interrupts the form. `all_different` is the issue's list (issue 15, item 6) at once: the
+page an independent engineer wrote, as a person can still post through it (not the
+unknown modal); `toggle_switches`, `schedule_picker`, `visibility_select` and `slow` go
+beyond that list and combine with it by name. The server takes the spec from its constructor, `configure(variant=...)`,
 `POST /__sandbox__/variant {"variant": ...}`, or the environment (`VARIANT_ENV`).
 """
 
@@ -39,6 +41,14 @@ FEATURES: dict[str, str] = {
     ),
     "visibility_select": (
         "'Who can watch this video' is a native <select> (options Everyone, Friends, Only you)"
+    ),
+    "toggle_switches": (
+        "Comment, Duet and Stitch are role=switch buttons (aria-checked, aria-label; natively "
+        "disabled for 'Only you') instead of labelled checkboxes"
+    ),
+    "schedule_picker": (
+        "the schedule is a native <input type=date> labelled 'Date' and a <select> labelled "
+        "'Time' of 5-minute steps, instead of the calendar and time-list popups"
     ),
     "post_text_only": (
         "the Post button has no data-e2e, test id or meaningful class (generated css-* "
@@ -76,7 +86,7 @@ FEATURES: dict[str, str] = {
     "v2": "the original replica with renamed data-e2e attributes and editor class",
 }
 
-# A person can post through all of these at once: the independently written replica.
+# The issue's variants a person can post through, at once: the independently written replica.
 ALL_DIFFERENT = (
     "file_button",
     "suggestions_class",

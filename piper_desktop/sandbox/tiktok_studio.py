@@ -9,14 +9,15 @@ hands it a config object naming the layout variant's features.
 Layout variants (`sandbox/studio_variants.py` names and describes them): the same public
 page as an independent engineer would write it, one part at a time — `file_button`,
 `suggestions_class`, `plain_editor`, `visibility_listbox`, `visibility_select`,
-`post_text_only`, `iframe` (the form in the Creator Center's iframe at
-`/creator-center/upload`), `unknown_modal`, `known_interrupters`, `post_now_confirm`,
-`split_prompt`, `slow` (other timings), `v2` (renamed attributes) — or several joined by
-`+`; `all_different` is every one a person can still post through. Every variant records
-posts exactly as the default page does. Chosen by `TikTokStudioSandbox(variant=...)`, else
-`$PIPER_SANDBOX_STUDIO_VARIANT`; a running server switches with `server.variant = spec`,
-`configure(variant=spec)` or `POST /__sandbox__/variant {"variant": spec}` (`GET` lists
-the names); `piper sandbox --studio-variant SPEC` starts with one.
+`toggle_switches`, `schedule_picker`, `post_text_only`, `iframe` (the form in the Creator
+Center's iframe at `/creator-center/upload`), `unknown_modal`, `known_interrupters`,
+`post_now_confirm`, `split_prompt`, `slow` (other timings), `v2` (renamed attributes) —
+or several joined by `+`; `all_different` is the issue's list at once. Every variant
+records posts exactly as the default page does. Chosen by
+`TikTokStudioSandbox(variant=...)`, else `$PIPER_SANDBOX_STUDIO_VARIANT`; a running server
+switches with `server.variant = spec`, `configure(variant=spec)` or
+`POST /__sandbox__/variant {"variant": spec}` (`GET` lists the names);
+`piper sandbox --studio-variant SPEC` starts with one.
 
 Behaviours a test or an operator can switch on:
 - `create_session(username)` / the `/login` page give a `sessionid` cookie;
@@ -48,6 +49,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from piper_desktop.logs import get_logger
 from piper_desktop.sandbox.httpbase import SandboxHandler, SandboxHTTPServer, SandboxServer
 from piper_desktop.sandbox.studio_variants import (
     DEFAULT,
@@ -59,6 +61,7 @@ from piper_desktop.sandbox.studio_variants import (
     parse_variant,
 )
 
+log = get_logger("sandbox")
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
 # Markup names per variant: what the page renders, and so what selectors must target.
@@ -699,15 +702,19 @@ class TikTokStudioSandbox(SandboxServer):
         variant: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        """`variant` is a layout spec (studio_variants.py); None takes $PIPER_SANDBOX_STUDIO_VARIANT."""
+        """`variant` is a layout spec (studio_variants.py), refused when unknown; None
+        takes $PIPER_SANDBOX_STUDIO_VARIANT, where a bad name is one warning line and the
+        default layout (`piper --sandbox` must start; `piper sandbox` checks it first)."""
         super().__init__(host, port)
-        spec = (
-            variant
-            if variant is not None
-            else (os.environ if env is None else env).get(VARIANT_ENV)
-        )
+        if variant is None:
+            spec = (os.environ if env is None else env).get(VARIANT_ENV) or DEFAULT
+            try:
+                self.httpd.set_variant(spec)
+            except VariantError as exc:
+                log.warning("%s: %s; the Studio replica uses the default layout", VARIANT_ENV, exc)
+            return
         try:
-            self.httpd.set_variant(spec or DEFAULT)
+            self.httpd.set_variant(variant)
         except VariantError:
             self.httpd.server_close()
             raise

@@ -387,9 +387,7 @@ class UploadPostHandler(SandboxHandler):
     def status(self, match: re.Match[str]) -> None:
         def work() -> None:
             q = self.query()
-            record = self._record_for(
-                _first(q, "request_id"), _first(q, "job_id")
-            )
+            record = self._record_for(_first(q, "request_id"), _first(q, "job_id"))
             self.send_json(200, self.state.status(record))
 
         self._guarded(work)

@@ -117,8 +117,13 @@ async def choose_visibility(frame: Frame, label: str) -> None:
 
 
 async def pick_schedule(frame: Frame, when: datetime) -> None:
-    # The pickers are the same markup in every variant; they have no accessible names.
     await frame.get_by_label("Schedule").check()
+    date_field = frame.get_by_label("Date", exact=True)
+    if await date_field.count():  # native fields, labelled
+        await date_field.fill(f"{when:%Y-%m-%d}")
+        await frame.get_by_label("Time", exact=True).select_option(f"{when:%H:%M}")
+        return
+    # the default calendar and time-list popups have no accessible names
     await frame.locator(".date-picker-input").click()
     day = frame.locator(f".calendar-wrapper [data-date='{when:%Y-%m-%d}']")
     while not await day.count():

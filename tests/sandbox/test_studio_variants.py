@@ -9,6 +9,7 @@ only what a person sees, so these tests hold the variants to the page, not to Pi
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import Dialog
 from playwright.async_api import Error as PlaywrightError
 
 from piper_desktop.browser.host import BrowserHost
@@ -91,7 +93,7 @@ def served(studio: TikTokStudioSandbox, path: str = "/tiktokstudio/upload") -> h
 
 
 def test_variant_setting_parses_switches_and_refuses_unknown_names(
-    studio: TikTokStudioSandbox,
+    studio: TikTokStudioSandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert parse_variant("file_button+plain_editor") == {"file_button", "plain_editor"}
     assert parse_variant("all_different") == set(ALL_DIFFERENT)
@@ -104,6 +106,13 @@ def test_variant_setting_parses_switches_and_refuses_unknown_names(
         assert from_env.features == {"plain_editor"}
     with pytest.raises(VariantError):
         TikTokStudioSandbox(variant="nope")
+    with caplog.at_level(logging.WARNING, "piper.sandbox"):
+        typo = TikTokStudioSandbox(env={VARIANT_ENV: "plain_edtor"})
+    typo.httpd.server_close()
+    assert typo.features == frozenset()
+    assert [r.getMessage().split(";")[0] for r in caplog.records] == [
+        f"{VARIANT_ENV}: unknown studio variant 'plain_edtor'"
+    ]
     # a running server switches over HTTP; a bad name changes nothing and says why
     with httpx.Client(base_url=studio.base_url) as client:
         bad = client.post("/__sandbox__/variant", json={"variant": "nope"})
@@ -150,6 +159,19 @@ def test_all_different_posts_a_scheduled_video(
 
 
 @pytest.mark.browser
+def test_switches_and_native_schedule_fields_record_alike(
+    browser_host: BrowserHost, studio: TikTokStudioSandbox, video_file: Path
+) -> None:
+    studio.variant = "toggle_switches+schedule_picker"
+    when = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
+    when += timedelta(minutes=(-when.minute) % 5)
+    post = Post(video_file, CAPTION, visibility="Friends", duet=True, schedule=when)
+    drive(browser_host, studio, post)
+    record = assert_recorded(studio, post, video_file)
+    assert record.allow_stitch is False
+
+
+@pytest.mark.browser
 def test_unknown_modal_blocks_the_form_until_dismissed(
     browser_host: BrowserHost, studio: TikTokStudioSandbox, video_file: Path
 ) -> None:
@@ -183,6 +205,37 @@ def test_unknown_modal_blocks_the_form_until_dismissed(
     browser_host.run(work, timeout=60)
     assert "clicked" not in seen and "Timeout" in seen["refused"]
     assert seen["inert"] is True and seen["inert_after"] is False
+
+
+@pytest.mark.browser
+def test_leaving_a_filled_form_asks_first(
+    browser_host: BrowserHost, studio: TikTokStudioSandbox, video_file: Path
+) -> None:
+    studio.variant = "known_interrupters"
+    state = studio.storage_state_for("lea")
+    dialogs: list[str] = []
+
+    async def work() -> None:
+        browser = await browser_host.browser()
+        context = await browser.new_context(storage_state=state)  # type: ignore[arg-type]
+        page = await context.new_page()
+
+        async def accept(dialog: Dialog) -> None:
+            dialogs.append(dialog.type)
+            await dialog.accept()
+
+        page.on("dialog", accept)
+        try:
+            await page.goto(studio.base_url + "/tiktokstudio/upload")
+            await page.get_by_role("button", name="Allow all").click()  # a person was here
+            await page.locator("input[type=file]").set_input_files(str(video_file))
+            await page.get_by_role("dialog", name="Product tour").wait_for()
+            await page.goto(studio.base_url + "/tiktokstudio/content")
+        finally:
+            await context.close()
+
+    browser_host.run(work, timeout=60)
+    assert dialogs == ["beforeunload"]
 
 
 @pytest.mark.browser

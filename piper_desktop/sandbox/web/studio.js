@@ -311,9 +311,23 @@
     const wrap = h("label", { class: "checkbox-container" }, input, " " + label);
     return { input, wrap };
   }
-  const comment = checkbox("Comment", true);
-  const duet = checkbox("Duet", false);
-  const stitch = checkbox("Stitch", false);
+  function switchBox(label, checked) {
+    // toggle_switches: Comment/Duet/Stitch as switches; `input` reads like a checkbox's
+    const sw = h("button", { type: "button", role: "switch", class: "toggle",
+      "aria-checked": String(checked), "aria-label": label });
+    sw.addEventListener("click", () => sw.setAttribute("aria-checked", String(sw.getAttribute("aria-checked") !== "true")));
+    const input = {
+      get checked() { return sw.getAttribute("aria-checked") === "true"; },
+      set checked(on) { sw.setAttribute("aria-checked", String(Boolean(on))); },
+      get disabled() { return sw.disabled; },
+      set disabled(off) { sw.disabled = Boolean(off); },
+    };
+    return { input, wrap: h("div", { class: "toggle-row" }, h("span", { class: "toggle-row__label" }, label), sw) };
+  }
+  const allowBox = has("toggle_switches") ? switchBox : checkbox;
+  const comment = allowBox("Comment", true);
+  const duet = allowBox("Duet", false);
+  const stitch = allowBox("Stitch", false);
 
   function toggleSwitch(label, onchange) {
     const sw = h("button", { type: "button", role: "switch", "aria-checked": "false", "aria-label": label });
@@ -349,13 +363,40 @@
   const laterRadio = h("input", { type: "radio", name: "postSchedule", value: "schedule" });
   const dateInput = h("input", { class: "date-picker-input", readonly: true });
   const timeInput = h("input", { class: "time-picker-input", readonly: true });
-  const picker = h("div", { class: "scheduled-picker", hidden: true }, dateInput, timeInput);
+  // schedule_picker: a native date input and a <select> of 5-minute times, each labelled
+  const nativeSchedule = has("schedule_picker");
+  const dateField = h("input", { type: "date", class: "field-date", id: "schedule-date" });
+  const timeField = h("select", { class: "field-time", id: "schedule-time" });
+  for (let i = 0; i < 24 * 60; i += 5) {
+    const label = String(Math.floor(i / 60)).padStart(2, "0") + ":" + String(i % 60).padStart(2, "0");
+    timeField.appendChild(h("option", { value: label }, label));
+  }
+  const picker = nativeSchedule
+    ? h("div", { class: "schedule-fields", hidden: true },
+      h("div", { class: "schedule-fields__item" }, h("label", { for: "schedule-date" }, "Date"), dateField),
+      h("div", { class: "schedule-fields__item" }, h("label", { for: "schedule-time" }, "Time"), timeField))
+    : h("div", { class: "scheduled-picker", hidden: true }, dateInput, timeInput);
   let sched = null; // {y, m, d, hh, mm}
+  dateField.addEventListener("change", () => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(dateField.value);
+    if (m) { sched.y = Number(m[1]); sched.m = Number(m[2]) - 1; sched.d = Number(m[3]); }
+  });
+  timeField.addEventListener("change", () => {
+    const [hh, mm] = timeField.value.split(":").map(Number);
+    sched.hh = hh; sched.mm = mm;
+  });
 
   function pad(n) { return String(n).padStart(2, "0"); }
   function isoDate(dt) { return dt.getFullYear() + "-" + pad(dt.getMonth() + 1) + "-" + pad(dt.getDate()); }
   function schedDate() { return new Date(sched.y, sched.m, sched.d, sched.hh, sched.mm, 0, 0); }
   function showSched() {
+    if (nativeSchedule) {
+      dateField.min = isoDate(new Date(Date.now() + cfg.min_schedule_s * 1000));
+      dateField.max = isoDate(new Date(Date.now() + cfg.max_schedule_s * 1000));
+      dateField.value = isoDate(schedDate());
+      timeField.value = pad(sched.hh) + ":" + pad(sched.mm);
+      return;
+    }
     dateInput.value = sched.y + "-" + pad(sched.m + 1) + "-" + pad(sched.d);
     timeInput.value = pad(sched.hh) + ":" + pad(sched.mm);
   }
