@@ -648,16 +648,27 @@ class Attempt:
         async def pick() -> None:
             ms = self.ms(self.t.step)
             await (await self.find("schedule_later_radio")).check(timeout=ms)
-            await (await self.find("schedule_date_input")).click(timeout=ms)
-            day = self.loc("calendar_day", date=date_text).filter(visible=True)
-            for _ in range(3):
-                if await day.count():
-                    break
-                await (await self.find("calendar_next_month")).click(timeout=ms)
-            await (await self.find("calendar_day", date=date_text)).click(timeout=ms)
-            await (await self.find("schedule_time_input")).click(timeout=ms)
-            await (await self.find("time_hour_option", hour=hour)).click(timeout=ms)
-            await (await self.find("time_minute_option", minute=minute)).click(timeout=ms)
+            date_input = await self.find("schedule_date_input")
+            if await _kind_of(date_input) in ("date", "text-editable"):
+                await date_input.fill(date_text, timeout=ms)  # a native date field
+            else:
+                await date_input.click(timeout=ms)
+                day = self.loc("calendar_day", date=date_text).filter(visible=True)
+                for _ in range(3):
+                    if await day.count():
+                        break
+                    await (await self.find("calendar_next_month")).click(timeout=ms)
+                await (await self.find("calendar_day", date=date_text)).click(timeout=ms)
+            time_input = await self.find("schedule_time_input")
+            kind = await _kind_of(time_input)
+            if kind == "select":
+                await time_input.select_option(f"{hour}:{minute}", timeout=ms)
+            elif kind in ("time", "text-editable"):
+                await time_input.fill(f"{hour}:{minute}", timeout=ms)
+            else:
+                await time_input.click(timeout=ms)
+                await (await self.find("time_hour_option", hour=hour)).click(timeout=ms)
+                await (await self.find("time_minute_option", minute=minute)).click(timeout=ms)
 
         await self.step("set schedule", self.t.step, pick)
         return local
@@ -838,6 +849,19 @@ class Attempt:
         with contextlib.suppress(PlaywrightError):
             found["page.html"] = (await self.page.content()).encode("utf-8")
         return found
+
+
+async def _kind_of(field: Locator) -> str:
+    """How a schedule field takes its value: "select", "date"/"time" (native inputs),
+    "text-editable" (a plain input one may type in), or "picker" (opens a popup)."""
+    return str(
+        await field.evaluate(
+            """el => el.tagName === 'SELECT' ? 'select'
+                : el.tagName === 'INPUT' && (el.type === 'date' || el.type === 'time') ? el.type
+                : el.tagName === 'INPUT' && !el.readOnly && el.type === 'text' ? 'text-editable'
+                : 'picker'"""
+        )
+    )
 
 
 def parse_schedule(value: str, zone_name: str | None) -> datetime:
