@@ -181,6 +181,7 @@ def cmd_check(args: Namespace) -> int:
 
 def cmd_probe(args: Namespace) -> int:
     from ..engine.publishers import PublisherFactory
+    from ..routes.web.spec import record_probe
 
     services = open_services(args)
     account = _account(services, args)
@@ -190,12 +191,32 @@ def cmd_probe(args: Namespace) -> int:
         # the web route's probe capability, with the publisher the engine would build
         spec = factory.routes.get(JobRoute.BROWSER.value)
         assert spec.probe is not None  # the web route offers one (routes/web/spec.py)
-        found = spec.probe(factory.get(spec.name), PublisherFactory.account_ref(account), media)
+        publisher = factory.get(spec.name)
+        found = spec.probe(publisher, PublisherFactory.account_ref(account), media)
+        drift = {row.element: row for row in record_probe(services, publisher, found)}
     finally:
         factory.close()
-    rows = [{"selector": name, "found": ok} for name, ok in found]
-    emit(rows, as_json=args.json, columns=["selector", "found"])
-    return 0 if all(ok for _, ok in found) else 1
+    rows = []
+    for finding in found:
+        since = drift[finding.what].first_seen if finding.fallback and finding.what in drift else ""
+        rows.append(
+            {
+                "selector": finding.what,
+                "found": finding.found,
+                "candidate": "" if finding.candidate is None else finding.candidate + 1,
+                "matched": finding.matched or "",
+                "drift": f"fallback since {since[:10]}" if finding.fallback else "",
+            }
+        )
+    emit(rows, as_json=args.json, columns=["selector", "found", "candidate", "matched", "drift"])
+    fallbacks = [f.what for f in found if f.fallback]
+    if fallbacks and not args.json:
+        print(
+            f"drift: only a fallback matched {', '.join(fallbacks)}; "
+            "a newer selectors file may be needed (Settings, or browser.selectors_file)",
+            file=sys.stderr,
+        )
+    return 0 if all(f.found for f in found) else 1
 
 
 def cmd_cookies_import(args: Namespace) -> int:

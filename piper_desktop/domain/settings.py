@@ -119,6 +119,12 @@ DEFS: dict[str, SettingDef] = {
             "PIPER_TIKTOK_SELECTORS",
         ),
         SettingDef(
+            "browser.selector_drift",
+            None,
+            f.text(200_000),
+            "Elements the site shows only through a fallback selector (JSON, kept by Piper)",
+        ),
+        SettingDef(
             "proxy.check_url",
             "https://api.ipify.org?format=json",
             f.text(500),

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, TypeVar, cast
+from typing import NamedTuple, Protocol, TypeVar, cast
 
 from ..domain.services import Services
 from .base import AccountRef, Publisher, PublishError, PublishRequest, Receipt, ReceiptCallback
@@ -170,8 +170,23 @@ class OperatorHandoff(Protocol):
         ...
 
 
-# (what was looked for, found) pairs; `media` lets the probe go past the upload
-Probe = Callable[[Publisher, AccountRef, Path | None], list[tuple[str, bool]]]
+class ProbeFinding(NamedTuple):
+    """What a probe looked for and whether it was found; for an element with several
+    candidates, which one matched (0: the first, most specific)."""
+
+    what: str
+    found: bool
+    candidate: int | None = None
+    matched: str | None = None
+
+    @property
+    def fallback(self) -> bool:
+        """Only a later candidate matched: the page drifted from what the file expects."""
+        return bool(self.found and self.candidate)
+
+
+# `media` lets the probe go past the upload
+Probe = Callable[[Publisher, AccountRef, Path | None], list[ProbeFinding]]
 
 
 @dataclass(frozen=True)

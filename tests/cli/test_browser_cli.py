@@ -106,7 +106,20 @@ def test_probe_reports_selectors_without_posting(
     assert probed.returncode == 0, probed.stderr + probed.stdout
     rows = json.loads(probed.stdout)
     assert rows and all(r["found"] for r in rows)
+    assert all(r["drift"] == "" for r in rows), "the default page matches first candidates"
     assert studio.posts == []  # type: ignore[comparison-overlap]
+
+    # the page changed: the probe still finds the file input, names the fallback used,
+    # and the drift is kept (with the date first seen) for the GUI
+    studio.configure(variant="file_button")
+    probed = _run(data_dir, studio, short_tmp, "browser", "probe", "prober")
+    assert probed.returncode == 0, probed.stderr + probed.stdout
+    [line] = [ln for ln in probed.stdout.splitlines() if ln.startswith("file_input")]
+    assert "input[type=file][accept*='video']" in line and "fallback since 20" in line
+    assert "drift: only a fallback matched" in probed.stderr and "file_input" in probed.stderr
+    from piper_desktop.routes.web.drift import drift_rows
+
+    assert "file_input" in [r.element for r in drift_rows(services)]
 
 
 def test_proxies_check_records_latency_and_wrong_password(

@@ -109,3 +109,55 @@ def test_browser_jobs_post_need_a_person_or_are_flagged_before_the_slot(
     assert flagged.status == "needs_attention"
     assert "logged out" in (flagged.attention_reason or "")
     assert services.accounts.get(flagged.account_id).status == "needs_attention"
+
+
+def test_scheduled_probe_reports_drift_before_a_post_fails(
+    services: Services, clock: ManualClock, studio: TikTokStudioSandbox, tmp_path: Path
+) -> None:
+    """The page renamed its markup (the sandbox's v2): the scheduled probe still finds
+    every element through a fallback, records it as drift and warns; nothing is posted."""
+    from piper_desktop.routes.web.drift import drift_rows
+
+    services.settings.set("tiktok.web_base", studio.base_url)
+    services.settings.set("browser.executable", chromium_or_skip())
+    services.settings.set("browser.headless", True)
+    studio.configure(variant="v2")
+    account = add_account(services, "dora", routes=["browser"])
+    services.accounts.save_storage_state(account.id, studio.storage_state_for("dora"))
+    services.jobs.add(
+        account_id=account.id,
+        media_id=add_media(services, tmp_path, "dora.mp4").id,
+        route="browser",
+        at=clock.now() + timedelta(hours=3),
+        caption="later",
+        now=clock.now(),
+    )
+    closers: list[Callable[[], None]] = []
+
+    def browser_route(values: dict[str, Any]) -> Publisher:
+        publisher, close = build_web_publisher(services, values)
+        publisher.timeouts = QUICK
+        closers.append(close)
+        return publisher
+
+    engine = Engine(
+        services,
+        clock=clock,
+        config=EngineConfig.from_settings(services.settings),
+        factory=PublisherFactory(services, clock, builders={"browser": browser_route}),
+        watch_system=False,
+    )
+    warnings: list[Any] = []
+    services.events.subscribe(lambda event: warnings.append(event))
+    try:
+        missing = engine.run_duty("selector_probe")
+    finally:
+        for close in closers:
+            close()
+    assert missing == [], "every element before the upload is still found"
+    drift = {row.element: row for row in drift_rows(services)}
+    assert drift["file_input"].matched == "input[type=file][accept*='video']"
+    assert drift["file_input"].site == "tiktok" and drift["file_input"].first_seen
+    [warning] = [e for e in warnings if (e.data or {}).get("code") == "selectors_drift"]
+    assert "file_input" in warning.message and "fallback" in warning.message
+    assert studio.posts == [] and studio.uploads == []

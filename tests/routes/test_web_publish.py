@@ -175,11 +175,14 @@ def test_unknown_dialog_and_step_timeout_are_named(
     with pytest.raises(PublishError) as caught:
         pub.submit(request, lambda r: None)
     assert caught.value.code == "blocking_dialog" and "under review" in caught.value.reason
+    assert caught.value.needs_attention and caught.value.certainly_not_posted
+    assert caught.value.artifacts["screenshot.png"].startswith(PNG)
 
     studio.configure(interstitial=None, processing_seconds=30)
     with pytest.raises(PublishError) as caught:
         pub.submit(request, lambda r: None)
-    assert caught.value.reason == "step 'wait upload finished' timed out after 1s"
+    assert caught.value.reason.startswith("step 'wait upload finished' timed out after 1s")
+    assert "upload_done not found (tried" in caught.value.reason
     assert caught.value.retryable and caught.value.certainly_not_posted
     assert caught.value.artifacts["page.html"]
     assert studio.posts == []
@@ -228,8 +231,10 @@ def test_selectors_override_file(
     account = AccountRef(6, "tiktok", "frank")
     login(studio, states, account)
     bundled = load_site("tiktok", base_url=studio.base_url, env={})
-    probe = dict(publisher(browser_host, bundled, states).probe(account))
-    assert probe["file_input"] is False, "the bundled selectors do not match the v2 markup"
+    probe = {f.what: f for f in publisher(browser_host, bundled, states).probe(account)}
+    # the v2 markup renamed the card: the bundled file's fallback finds the input (drift)
+    assert probe["file_input"].found and probe["file_input"].fallback
+    assert probe["file_input"].matched == "input[type=file][accept*='video']"
 
     override = tmp_path / "tiktok-v2.json"
     override.write_text(
@@ -262,10 +267,15 @@ def test_selectors_override_file(
         account=account,
         options=PostOptions(privacy_level="MUTUAL_FOLLOW_FRIENDS"),
     )
-    receipt = publisher(browser_host, site_v2, states).submit(request, lambda r: None)
+    seen: list[dict] = []
+    pub = publisher(browser_host, site_v2, states)
+    pub.on_matches = lambda _site, matches: seen.append(matches)
+    receipt = pub.submit(request, lambda r: None)
     [post] = studio.posts
     assert post.caption == "v2 works" and post.visibility == "MUTUAL_FOLLOW_FRIENDS"
     assert receipt.post_url == post.url
+    # with the newer file every element matched its first candidate: no drift
+    assert [key for key, m in seen[-1].items() if m.fallback] == []
 
 
 def test_probe_reports_without_posting(
@@ -278,8 +288,8 @@ def test_probe_reports_without_posting(
     account = AccountRef(7, "tiktok", "gina")
     login(studio, states, account)
     results = publisher(browser_host, site, states).probe(account, video_file)
-    found = dict(results)
-    missing = [name for name, ok in results if not ok]
+    found = {f.what: f.found for f in results}
+    missing = [f.what for f in results if not f.found]
     assert missing == [], results
     for name in (
         "file_input",
@@ -335,3 +345,44 @@ def test_handoff_continues_in_the_operator_window(
     assert pub.reconcile(request) is not None
     other = make_request(video_file, caption="never posted", account=account, job_id=2)
     assert pub.reconcile(other) is None
+
+
+def test_read_back_mismatch_refuses_to_post(
+    browser_host: BrowserHost,
+    studio: TikTokStudioSandbox,
+    site: SiteConfig,
+    states: StateBook,
+    video_file: Path,
+) -> None:
+    """The page keeps 4000 characters of a caption; what it would post is not the job's."""
+    account = AccountRef(9, "tiktok", "ivan")
+    login(studio, states, account)
+    caption = "long " * 801  # 4005 characters
+    request = make_request(video_file, caption=caption.strip(), account=account)
+    with pytest.raises(PublishError) as caught:
+        publisher(browser_host, site, states).submit(request, lambda r: None)
+    error = caught.value
+    assert error.code == "readback_mismatch" and "refusing to post" in error.reason
+    assert "the caption" in error.reason
+    # nothing went out: the engine may fall back, or the operator decides
+    assert error.certainly_not_posted and error.needs_attention and not error.retryable
+    assert error.artifacts["screenshot.png"].startswith(PNG)
+    assert studio.posts == []
+
+
+def test_missing_suggestion_stays_plain_text_and_is_noted(
+    browser_host: BrowserHost,
+    studio: TikTokStudioSandbox,
+    site: SiteConfig,
+    states: StateBook,
+    video_file: Path,
+) -> None:
+    account = AccountRef(10, "tiktok", "jane")
+    login(studio, states, account)
+    caption = "hello @nobody_known and #sunset"
+    request = make_request(video_file, caption=caption, account=account)
+    receipt = publisher(browser_host, site, states).submit(request, lambda r: None)
+    [post] = studio.posts
+    assert post.caption == caption
+    assert [(e["type"], e["value"]) for e in post.text_extra] == [("hashtag", "sunset")]
+    assert "no suggestion offered for @nobody_known" in receipt.extra["notes"]

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from playwright.async_api import Dialog, FrameLocator, Locator, Page, expect
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Frame, Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from piper_desktop.browser.session import describe_navigation_error, is_login_url
@@ -33,6 +33,7 @@ from piper_desktop.routes.base import (
     PublishError,
     PublishRequest,
 )
+from piper_desktop.routes.web.locate import ElementMissing, Elements, Match
 
 if TYPE_CHECKING:
     from piper_desktop.routes.web.publisher import WebPublisher
@@ -61,14 +62,27 @@ class WebTimeouts:
 
 
 class StepTimeout(Exception):
-    def __init__(self, step: str, seconds: float) -> None:
-        super().__init__(f"step '{step}' timed out after {seconds:g}s")
+    def __init__(self, step: str, seconds: float, detail: str | None = None) -> None:
+        message = f"step '{step}' timed out after {seconds:g}s"
+        super().__init__(f"{message}: {detail}" if detail else message)
         self.step = step
         self.seconds = seconds
+        self.detail = detail
 
 
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+def caption_norm(text: str) -> str:
+    """A caption as compared with the page's: spaces collapsed, lines kept."""
+    lines = (re.sub(r"[^\S\n]+", " ", line).strip() for line in text.split("\n"))
+    return "\n".join(lines).strip()
+
+
+def _label_norm(text: str) -> str:
+    """A dropdown's shown value without its caret or other decoration ("Only you ▾")."""
+    return re.sub(r"^[^\w]+|[^\w]+$", "", _norm(text))
 
 
 def caption_tokens(caption: str) -> list[tuple[str, str]]:
@@ -85,7 +99,15 @@ def caption_tokens(caption: str) -> list[tuple[str, str]]:
     return pieces
 
 
-@dataclass
+def _refuse(what: str, shown: object, wanted: object) -> PublishError:
+    return PublishError(
+        f"refusing to post: the page shows {what} {shown!r}, the job asks for {wanted!r}",
+        code="readback_mismatch",
+        needs_attention=True,
+        certainly_not_posted=True,
+    )
+
+
 class Attempt:
     """One walk through the upload form in one page."""
 
@@ -100,15 +122,36 @@ class Attempt:
         self.site = publisher.site
         self.t = publisher.timeouts
         self.page = page
-        self.root: Page | Frame = page
+        self.el = Elements(self.site, page, page)
         self.request = request
         self.on_progress = on_progress
         self.post_clicked = False
         self.step_name = "start"
+        self.notes: list[str] = []
+        self.armed = False
+        # what the form was set to, read back before posting
+        self.caption_shown: str | None = None
 
     # --- plumbing ------------------------------------------------------------------
+    @property
+    def matched(self) -> dict[str, Match]:
+        return self.el.matched
+
     def loc(self, key: str, **params: str) -> Locator:
-        return self.root.locator(self.site.selector(key, **params))
+        """Every candidate of `key` in the form (for checks that do not wait)."""
+        return self.el.union(key, params=params)
+
+    async def find(self, key: str, seconds: float | None = None, **params: str) -> Locator:
+        return await self.el.find(
+            key, self.ms(self.t.step if seconds is None else seconds), params=params
+        )
+
+    async def present(self, key: str, **params: str) -> bool:
+        return await self.el.present(key, params=params)
+
+    def note(self, text: str) -> None:
+        log.info("web post: %s", text)
+        self.notes.append(text)
 
     async def progress(self, message: str, fraction: float | None = None) -> None:
         if self.on_progress is not None:
@@ -119,6 +162,11 @@ class Attempt:
         log.debug("web step: %s", name)
         try:
             return await asyncio.wait_for(action(), seconds + 5)
+        except ElementMissing as exc:
+            blocker = await self.blocker()
+            if blocker is not None:
+                raise blocker from None
+            raise StepTimeout(name, seconds, str(exc)) from None
         except (PlaywrightTimeout, TimeoutError):
             blocker = await self.blocker()
             if blocker is not None:
@@ -142,7 +190,7 @@ class Attempt:
                 account_status="needs_login",
                 certainly_not_posted=not_posted,
             )
-        if await self.visible(self.loc("captcha")):
+        if await self.el.present("captcha", root=self.page) or await self.el.present("captcha"):
             return PublishError(
                 "a captcha blocks the upload page; solve it in the account's browser",
                 code="captcha",
@@ -150,29 +198,58 @@ class Attempt:
                 certainly_not_posted=not_posted,
             )
         if self.site.has("blocking_dialog"):
-            dialogs = self.loc("blocking_dialog")
-            known = 0
-            for key in self.site.known_dialogs:
-                if self.site.has(key) and await self.visible(self.loc(key)):
-                    known += 1
-            texts = []
-            for index in range(await dialogs.count()):
-                dialog = dialogs.nth(index)
-                if await dialog.is_visible():
-                    texts.append(_norm(await dialog.inner_text())[:160])
-            if len(texts) > known:
+            unknown = await self._unknown_dialogs()
+            if unknown:
                 return PublishError(
-                    f"an unexpected dialog blocks the page: {texts[-1]!r}",
+                    f"an unexpected dialog blocks the page: {unknown[-1]!r}",
                     code="blocking_dialog",
                     needs_attention=True,
                     certainly_not_posted=not_posted,
                 )
         return None
 
+    async def _unknown_dialogs(self) -> list[str]:
+        """The texts of visible dialogs that are neither a known step nor an interrupter."""
+        texts = []
+        scopes = [self.page] if self.el.root is self.page else [self.page, self.el.root]
+        for scope in scopes:
+            dialogs = self.el.union("blocking_dialog", scope).filter(visible=True)
+            known = [self.el.union(key, scope) for key in self.site.known_dialogs]
+            known += [self.el.union_of(i.detect, scope) for i in self.site.interrupters]
+            with contextlib.suppress(PlaywrightError):
+                for index in range(await dialogs.count()):
+                    dialog = dialogs.nth(index)
+                    if not await self._is_one_of(dialog, known):
+                        texts.append(_norm(await dialog.inner_text(timeout=2000))[:160])
+        return texts
+
+    @staticmethod
+    async def _is_one_of(dialog: Locator, known: list[Locator]) -> bool:
+        for locator in known:
+            if await dialog.and_(locator).count() or await dialog.filter(has=locator).count():
+                return True
+        return False
+
     async def raise_if_blocked(self) -> None:
         blocker = await self.blocker()
         if blocker is not None:
             raise blocker
+
+    async def disarm(self) -> None:
+        """Hand the page to a person: no more dismissing overlays or answering prompts."""
+        await self.el.disarm()
+        if self.armed:
+            self.page.remove_listener("dialog", self._browser_dialog)
+            self.armed = False
+
+    async def _browser_dialog(self, dialog: Dialog) -> None:
+        # a leave-page prompt only comes when Piper itself moves on (posted, or looking
+        # the post up): leave. Any other alert is answered "no" and noted.
+        if dialog.type == "beforeunload":
+            await dialog.accept()
+            return
+        self.note(f"the site asked {dialog.message[:80]!r}; answered no")
+        await dialog.dismiss()
 
     def ms(self, seconds: float) -> float:
         return seconds * 1000
@@ -208,68 +285,84 @@ class Attempt:
         await self.step("open upload page", self.t.page_load, go)
         await self.find_form()
 
+    def _form_ready(self, root: Page | FrameLocator) -> Locator:
+        # The form is there once its file input, its select button or a finished upload is.
+        ready = self.el.union("file_input", root).or_(self.el.union("upload_status", root))
+        if self.site.has("file_select_button"):
+            ready = ready.or_(self.el.union("file_select_button", root))
+        return ready
+
     async def find_form(self) -> None:
         if is_login_url(self.page.url, self.site):
             await self.raise_if_blocked()
-        if self.site.has("upload_iframe"):
-            frame_el = self.page.locator(self.site.selector("upload_iframe"))
-            if await frame_el.count():
-                frame = await frame_el.first.element_handle()
-                content = await frame.content_frame() if frame else None
-                if content is not None:
-                    self.root = content
+        if not self.armed:
+            await self.el.arm(self.page, self.ms(self.t.step))
+            self.page.on("dialog", self._browser_dialog)
+            self.armed = True
 
         async def ready() -> None:
-            # The form is there once its file input or a finished upload block is.
-            target = (
-                self.loc("file_input")
-                .or_(self.loc("upload_status"))
-                .or_(self.page.locator(self.site.selector("captcha")))
-            )
+            target = self._form_ready(self.page).or_(self.el.union("captcha", self.page))
+            if self.site.has("upload_iframe"):
+                target = target.or_(self.el.union("upload_iframe", self.page))
             await target.first.wait_for(state="attached", timeout=self.ms(self.t.step))
+            if self.site.has("upload_iframe") and not await self._form_ready(self.page).count():
+                frame = await self.el.find(
+                    "upload_iframe", self.ms(self.t.step), visible=False, root=self.page
+                )
+                if frame is not None:
+                    inner = frame.content_frame
+                    await (
+                        self._form_ready(inner)
+                        .or_(self.el.union("captcha", inner))
+                        .first.wait_for(state="attached", timeout=self.ms(self.t.step))
+                    )
+                    self.el.root = inner
+                    await self.el.arm(inner, self.ms(self.t.step))
 
         await self.step("find upload form", self.t.step, ready)
 
-    async def dismiss_banner(self) -> None:
-        if not self.site.has("cookie_banner_accept"):
-            return
-        accept = self.page.locator(self.site.selector("cookie_banner_accept"))
-        if not await self.visible(accept):
-            return
-
-        async def click() -> None:
-            await accept.first.click(timeout=self.ms(self.t.step))
-            await self.page.locator(self.site.selector("cookie_banner")).first.wait_for(
-                state="detached", timeout=self.ms(self.t.step)
-            )
-
-        await self.step("dismiss cookie banner", self.t.step, click)
-
     async def current_file_done(self, name: str) -> bool:
-        if not await self.visible(self.loc("upload_status")):
+        if not await self.present("upload_status"):
             return False
-        if self.site.has("upload_file_name"):
+        if self.site.has("upload_file_name") and await self.present("upload_file_name"):
             shown = _norm(await self.loc("upload_file_name").first.inner_text())
             if shown != name:
                 return False
-        return await self.visible(self.loc("upload_done"))
+        return await self.present("upload_done")
 
     async def choose_file(self) -> None:
         assert self.request is not None
         path = self.request.media_path
         if await self.current_file_done(path.name):
             return  # resumed on a form that already holds this upload
-        if await self.visible(self.loc("upload_status")) and self.site.has("upload_replace"):
-            await self.step(
-                "replace previous file",
-                self.t.step,
-                lambda: self.loc("upload_replace").first.click(timeout=self.ms(self.t.step)),
-            )
+        if await self.present("upload_status") and await self.present("upload_replace"):
+
+            async def replace() -> None:
+                await (await self.find("upload_replace")).click(timeout=self.ms(self.t.step))
+
+            await self.step("replace previous file", self.t.step, replace)
 
         async def choose() -> None:
-            await self.loc("file_input").first.set_input_files(
-                str(path), timeout=self.ms(self.t.step)
-            )
+            ms = self.ms(self.t.step)
+            chooser = self.loc("file_input")
+            if self.site.has("file_select_button"):
+                chooser = chooser.or_(self.loc("file_select_button").filter(visible=True))
+            try:
+                await chooser.first.wait_for(state="attached", timeout=ms)
+            except PlaywrightTimeout:
+                tried = self.site.candidates("file_input")
+                if self.site.has("file_select_button"):
+                    tried += self.site.candidates("file_select_button")
+                raise ElementMissing("file_input", tried) from None
+            if await self.loc("file_input").count():
+                found = await self.el.find("file_input", ms, visible=False)
+                await found.set_input_files(str(path), timeout=ms)
+                return
+            # no input in the page until a person clicks "Select video": take the chooser
+            button = await self.find("file_select_button")
+            async with self.page.expect_file_chooser(timeout=ms) as chosen:
+                await button.click(timeout=ms)
+            await (await chosen.value).set_files(str(path), timeout=ms)
 
         await self.step("choose video file", self.t.step, choose)
         await self.progress("uploading video", 0.1)
@@ -277,45 +370,47 @@ class Attempt:
 
     async def wait_upload(self) -> None:
         async def done() -> None:
-            outcome = self.loc("upload_done").or_(self.page.locator(self.site.selector("captcha")))
+            outcome = self.loc("upload_done").or_(self.el.union("captcha", self.page))
             if self.site.has("upload_failed"):
                 outcome = outcome.or_(self.loc("upload_failed"))
-            await outcome.first.wait_for(state="visible", timeout=self.ms(self.t.upload))
+            try:
+                await outcome.filter(visible=True).first.wait_for(timeout=self.ms(self.t.upload))
+            except PlaywrightTimeout:
+                raise ElementMissing("upload_done", self.site.candidates("upload_done")) from None
             await self.raise_if_blocked()
-            if self.site.has("upload_failed") and await self.visible(self.loc("upload_failed")):
-                text = _norm(await self.loc("upload_failed").first.inner_text())
+            if await self.present("upload_failed"):
+                text = _norm(
+                    await self.loc("upload_failed").filter(visible=True).first.inner_text()
+                )
                 raise PublishError(
                     f"the site could not take the video: {text}",
                     code="upload_failed",
                     retryable=True,
                     certainly_not_posted=True,
                 )
-            await self.loc("post_button_enabled").first.wait_for(
-                state="visible", timeout=self.ms(self.t.step)
+            await self.el.which(
+                "upload_done", self.site.candidates("upload_done"), self.el.root, True
             )
+            await self.find("post_button_enabled")
 
         await self.step("wait upload finished", self.t.upload, done)
         await self.progress("video uploaded", 0.6)
 
     async def editor_text(self) -> str:
-        return str(await self.loc("caption_editor").first.inner_text())
+        editor = await self.find("caption_editor")
+        return str(await editor.inner_text(timeout=self.ms(self.t.step)))
 
     async def write_caption(self, caption: str) -> None:
-        if _norm(await self.editor_text()) == _norm(caption):
+        editor = await self.step("find caption", self.t.step, lambda: self.find("caption_editor"))
+        if caption_norm(await editor.inner_text()) == caption_norm(caption):
             return
-        editor = self.loc("caption_editor").first
         keyboard = self.page.keyboard
 
         async def clear() -> None:
             await editor.click(timeout=self.ms(self.t.step))
             await keyboard.press("ControlOrMeta+A")
             await keyboard.press("Backspace")
-            handle = await editor.element_handle()
-            await self.root.wait_for_function(
-                "el => el.innerText.replace(/\\s/g, '') === ''",
-                arg=handle,
-                timeout=self.ms(self.t.step),
-            )
+            await expect(editor).to_have_text(re.compile(r"^\s*$"), timeout=self.ms(self.t.step))
 
         await self.step("clear caption", self.t.step, clear)
         pieces = caption_tokens(caption)
@@ -326,135 +421,199 @@ class Attempt:
                     text = text[1:]  # the editor already put a space after the tag
                 skip_space = False
                 if text:
-                    await self.step(
-                        "type caption",
-                        self.t.step + len(text) * self.t.typing_delay_ms / 1000,
-                        partial(keyboard.type, text, delay=self.t.typing_delay_ms),
-                    )
+                    await self.step("fill caption", self.t.step, partial(self.insert, text))
                 continue
             nxt = pieces[index + 1][1] if index + 1 < len(pieces) else ""
-            skip_space = await self.pick_suggestion(text, nxt)
-        typed = _norm(await self.editor_text())
-        if typed != _norm(caption):
-            raise PublishError(
-                "the caption on the page differs from the one asked for",
-                code="caption_mismatch",
-                needs_attention=True,
-                certainly_not_posted=True,
-            )
+            skip_space = await self.pick_suggestion(editor, text, nxt)
 
-    async def pick_suggestion(self, tag: str, following: str) -> bool:
-        """Type `tag` and choose it from the popover with Enter, as a person does.
+    async def insert(self, text: str) -> None:
+        """Plain text goes in at once (one input event per line); newlines as Enter."""
+        keyboard = self.page.keyboard
+        for number, line in enumerate(text.split("\n")):
+            if number:
+                await keyboard.press("Enter")
+            if line:
+                await keyboard.insert_text(line)
 
-        Returns True if the editor added a space after it (so the caller skips one)."""
+    async def pick_suggestion(self, editor: Locator, tag: str, following: str) -> bool:
+        """Type `tag` and choose it from the suggestions, as a person does.
+
+        Returns True if the editor added a space after it (so the caller skips one). When
+        the site offers no such suggestion the tag stays plain text (noted, not fatal)."""
         keyboard = self.page.keyboard
         await self.step(
-            "type caption",
+            "type caption tag",
             self.t.step,
             lambda: keyboard.type(tag, delay=self.t.typing_delay_ms),
         )
-        wanted = re.compile(rf"^\s*{re.escape(tag)}\s*$", re.IGNORECASE)
-        item = self.loc("mention_item_label").filter(has_text=wanted)
+        exact = re.compile(rf"^\s*{re.escape(tag)}\s*$", re.IGNORECASE)
+
+        def matching(rows: Locator) -> Locator:
+            # a row is the tag's label itself, or holds an element whose text is the tag
+            rows = rows.filter(visible=True)
+            return rows.filter(has_text=exact).or_(rows.filter(has=self.el.root.get_by_text(exact)))
+
+        items = matching(self.loc("mention_item_label"))
         try:
-            await item.first.wait_for(state="visible", timeout=self.ms(self.t.suggestion))
+            await items.first.wait_for(timeout=self.ms(self.t.suggestion))
         except PlaywrightTimeout:
-            # No such suggestion: leave the tag as typed text.
-            log.info("no suggestion offered for a caption tag; typed as text")
-            if await self.visible(self.loc("mention_popover")):
+            self.note(f"no suggestion offered for {tag}; left as plain text")
+            if await self.present("mention_item_label") or await self.present("mention_popover"):
                 await keyboard.press("Escape")
             return False
+        await self.el.which(
+            "mention_item_label", self.site.candidates("mention_item_label"), self.el.root, True
+        )
 
         async def choose() -> None:
-            for _ in range(12):
-                label = self.loc("mention_item_highlighted_label").first
-                if wanted.match(await label.inner_text(timeout=self.ms(self.t.step))):
-                    break
-                await keyboard.press("ArrowDown")
-            else:
-                raise PublishError(
-                    f"could not highlight the suggestion {tag!r}",
-                    code="suggestion",
-                    needs_attention=True,
-                    certainly_not_posted=True,
+            highlighted = matching(self.loc("mention_item_highlighted_label"))
+            if await highlighted.count():
+                await self.el.which(
+                    "mention_item_highlighted_label",
+                    self.site.candidates("mention_item_highlighted_label"),
+                    self.el.root,
+                    True,
                 )
-            await keyboard.press("Enter")
-            await self.loc("mention_popover").first.wait_for(
-                state="hidden", timeout=self.ms(self.t.step)
-            )
+                await keyboard.press("Enter")
+            else:
+                await items.first.click(timeout=self.ms(self.t.step))
+            await expect(items).to_have_count(0, timeout=self.ms(self.t.step))
 
-        await self.step(f"pick {tag[0]} suggestion", self.t.step, choose)
-        if not following or following[:1] not in (" ",):
+        try:
+            await self.step(f"pick {tag[0]} suggestion", self.t.step, choose)
+        except StepTimeout:
+            self.note(f"could not choose the suggestion for {tag}; left as typed")
+        if not await self._focused(editor):
+            await editor.click(timeout=self.ms(self.t.step))
+            await keyboard.press("ControlOrMeta+End")
+        shown = await editor.inner_text(timeout=self.ms(self.t.step))
+        added_space = shown.endswith((" ", "\xa0"))
+        if added_space and following[:1] != " ":
             # The editor appended a space; the caption has none here (end, newline, ',').
             await keyboard.press("Backspace")
             return False
-        return True
+        return added_space
 
-    async def set_visibility(self, options: PostOptions) -> None:
+    async def _focused(self, editor: Locator) -> bool:
+        try:
+            return bool(
+                await editor.evaluate(
+                    "el => el === document.activeElement || el.contains(document.activeElement)"
+                )
+            )
+        except PlaywrightError:
+            return False
+
+    async def visibility_shown(self) -> str:
+        if await self.present("visibility_value"):
+            return _label_norm(
+                await self.loc("visibility_value").filter(visible=True).first.inner_text()
+            )
+        toggle = await self.find("visibility_toggle")
+        return _label_norm(
+            str(
+                await toggle.evaluate(
+                    "el => el.tagName === 'SELECT' ? (el.selectedOptions[0] || {}).text || ''"
+                    " : el.innerText"
+                )
+            )
+        )
+
+    def visibility_label(self, options: PostOptions) -> str:
         labels = self.site.texts.get("visibility") or {}
-        label = labels.get(options.privacy_level)
-        if label is None:
+        label = labels.get(options.privacy_level) if isinstance(labels, dict) else None
+        if not isinstance(label, str):
             raise PublishError(
                 f"unknown privacy level {options.privacy_level!r}",
                 code="invalid_params",
                 certainly_not_posted=True,
             )
-        if _norm(await self.loc("visibility_value").first.inner_text()) == label:
-            return
+        return label
+
+    async def set_visibility(self, options: PostOptions) -> None:
+        label = self.visibility_label(options)
 
         async def choose() -> None:
-            await self.loc("visibility_toggle").first.click(timeout=self.ms(self.t.step))
-            await self.loc("visibility_option", label=label).first.click(
-                timeout=self.ms(self.t.step)
-            )
-            value = self.loc("visibility_value").filter(has_text=label)
-            await value.first.wait_for(state="visible", timeout=self.ms(self.t.step))
+            if await self.visibility_shown() == label:
+                return
+            ms = self.ms(self.t.step)
+            toggle = await self.find("visibility_toggle")
+            if await toggle.evaluate("el => el.tagName") == "SELECT":
+                await toggle.select_option(label=label, timeout=ms)
+            else:
+                await toggle.click(timeout=ms)
+                option = await self.find("visibility_option", label=label)
+                await option.click(timeout=ms)
+            shown = await self.visibility_shown()
+            if shown != label:
+                value = self.loc("visibility_value").filter(has_text=label)
+                if self.site.has("visibility_value") and await self.loc("visibility_value").count():
+                    await value.first.wait_for(timeout=ms)
+                else:
+                    await expect(toggle).to_contain_text(label, timeout=ms)
 
         await self.step("set visibility", self.t.step, choose)
 
     async def set_checkbox(self, key: str, wanted: bool, name: str) -> None:
-        box = self.loc(key).first
-        if await box.is_disabled():
-            if wanted and not await box.is_checked():
-                log.info("%s is not allowed by the site for this post; left off", name)
-            return
-        await self.step(
-            f"set {name}",
-            self.t.step,
-            lambda: box.set_checked(wanted, timeout=self.ms(self.t.step)),
-        )
+        async def flip() -> None:
+            box = await self.find(key)
+            if await box.is_disabled():
+                if wanted and not await box.is_checked():
+                    self.note(f"{name} is not allowed by the site for this post; left off")
+                return
+            if await box.is_checked() != wanted:
+                await box.set_checked(wanted, timeout=self.ms(self.t.step))
+
+        await self.step(f"set {name}", self.t.step, flip)
+
+    async def switch_on(self, switch: Locator) -> bool:
+        state = await switch.get_attribute("aria-checked")
+        if state is not None:
+            return state == "true"
+        return await switch.is_checked()
 
     async def set_switch(self, key: str, wanted: bool, name: str) -> None:
-        switch = self.loc(key).first
-        if (await switch.get_attribute("aria-checked") == "true") == wanted:
-            return
-
         async def flip() -> None:
+            switch = await self.find(key)
+            if await self.switch_on(switch) == wanted:
+                return
             await switch.click(timeout=self.ms(self.t.step))
-            expected = "true" if wanted else "false"
-            await (
-                self.loc(key)
-                .and_(self.root.locator(f"[aria-checked={expected}]"))
-                .first.wait_for(state="visible", timeout=self.ms(self.t.step))
+            await expect(switch).to_have_attribute(
+                "aria-checked", "true" if wanted else "false", timeout=self.ms(self.t.step)
             )
 
         await self.step(f"set {name}", self.t.step, flip)
+
+    async def set_extra(self, key: str, wanted: bool, name: str, switch: bool) -> None:
+        """An extra the site may not offer: absent or failing, the post goes on (noted)."""
+        if not self.site.has(key) or not await self.present(key):
+            if wanted:
+                self.note(f"the page offers no {name} control; left as the site has it")
+            return
+        try:
+            if switch:
+                await self.set_switch(key, wanted, name)
+            else:
+                await self.set_checkbox(key, wanted, name)
+        except StepTimeout as exc:
+            if wanted:
+                raise
+            self.note(f"{name} left as the site has it ({exc})")
 
     async def set_options(self, options: PostOptions) -> None:
         await self.set_checkbox("comment_checkbox", not options.disable_comment, "comment")
         await self.set_checkbox("duet_checkbox", not options.disable_duet, "duet")
         await self.set_checkbox("stitch_checkbox", not options.disable_stitch, "stitch")
         disclose = options.brand_content_toggle or options.brand_organic_toggle
-        if self.site.has("disclose_switch"):
-            await self.set_switch("disclose_switch", disclose, "branded content disclosure")
-            if disclose:
-                await self.set_checkbox(
-                    "brand_organic_checkbox", options.brand_organic_toggle, "your brand"
-                )
-                await self.set_checkbox(
-                    "brand_content_checkbox", options.brand_content_toggle, "branded content"
-                )
-        if self.site.has("aigc_switch"):
-            await self.set_switch("aigc_switch", options.is_aigc, "AI-generated content")
+        await self.set_extra("disclose_switch", disclose, "branded content disclosure", True)
+        if disclose:
+            await self.set_checkbox(
+                "brand_organic_checkbox", options.brand_organic_toggle, "your brand"
+            )
+            await self.set_checkbox(
+                "brand_content_checkbox", options.brand_content_toggle, "branded content"
+            )
+        await self.set_extra("aigc_switch", options.is_aigc, "AI-generated content", True)
 
     async def page_zone(self) -> ZoneInfo:
         name = await self.page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
@@ -463,13 +622,18 @@ class Attempt:
         except (ZoneInfoNotFoundError, ValueError):
             return ZoneInfo("UTC")
 
-    async def set_schedule(self, options: PostOptions, account: AccountRef) -> datetime | None:
+    async def schedule_local(self, options: PostOptions, account: AccountRef) -> datetime | None:
         if not options.scheduled_at:
-            if self.site.has("schedule_now_radio") and await self.loc("schedule_now_radio").count():
-                await self.set_checkbox("schedule_now_radio", True, "post now")
             return None
         when = parse_schedule(options.scheduled_at, options.timezone or account.timezone)
-        local = round_up_5min(when.astimezone(await self.page_zone()))
+        return round_up_5min(when.astimezone(await self.page_zone()))
+
+    async def set_schedule(self, options: PostOptions, account: AccountRef) -> datetime | None:
+        local = await self.schedule_local(options, account)
+        if local is None:
+            if self.site.has("schedule_now_radio") and await self.present("schedule_now_radio"):
+                await self.set_checkbox("schedule_now_radio", True, "post now")
+            return None
         now = datetime.now(local.tzinfo)
         if not (now + MIN_SCHEDULE <= local <= now + MAX_SCHEDULE):
             raise PublishError(
@@ -483,36 +647,92 @@ class Attempt:
 
         async def pick() -> None:
             ms = self.ms(self.t.step)
-            await self.loc("schedule_later_radio").first.check(timeout=ms)
-            await self.loc("schedule_date_input").first.click(timeout=ms)
-            day = self.loc("calendar_day", date=date_text).first
-            for _ in range(3):
-                if await day.count():
-                    break
-                await self.loc("calendar_next_month").first.click(timeout=ms)
-            await day.click(timeout=ms)
-            await self.loc("schedule_time_input").first.click(timeout=ms)
-            await self.loc("time_hour_option", hour=hour).first.click(timeout=ms)
-            await self.loc("time_minute_option", minute=minute).first.click(timeout=ms)
-            shown_date = await self.loc("schedule_date_input").first.input_value(timeout=ms)
-            shown_time = await self.loc("schedule_time_input").first.input_value(timeout=ms)
-            if shown_date != date_text or shown_time != f"{hour}:{minute}":
-                raise PublishError(
-                    f"the schedule pickers show {shown_date} {shown_time}, "
-                    f"not {date_text} {hour}:{minute}",
-                    code="schedule_not_set",
-                    needs_attention=True,
-                    certainly_not_posted=True,
-                )
+            await (await self.find("schedule_later_radio")).check(timeout=ms)
+            date_input = await self.find("schedule_date_input")
+            if await _kind_of(date_input) in ("date", "text-editable"):
+                await date_input.fill(date_text, timeout=ms)  # a native date field
+            else:
+                await date_input.click(timeout=ms)
+                day = self.loc("calendar_day", date=date_text).filter(visible=True)
+                for _ in range(3):
+                    if await day.count():
+                        break
+                    await (await self.find("calendar_next_month")).click(timeout=ms)
+                await (await self.find("calendar_day", date=date_text)).click(timeout=ms)
+            time_input = await self.find("schedule_time_input")
+            kind = await _kind_of(time_input)
+            if kind == "select":
+                await time_input.select_option(f"{hour}:{minute}", timeout=ms)
+            elif kind in ("time", "text-editable"):
+                await time_input.fill(f"{hour}:{minute}", timeout=ms)
+            else:
+                await time_input.click(timeout=ms)
+                await (await self.find("time_hour_option", hour=hour)).click(timeout=ms)
+                await (await self.find("time_minute_option", minute=minute)).click(timeout=ms)
 
         await self.step("set schedule", self.t.step, pick)
         return local
 
+    async def schedule_shown(self) -> tuple[str, str]:
+        ms = self.ms(self.t.step)
+        shown_date = await (await self.find("schedule_date_input")).input_value(timeout=ms)
+        shown_time = await (await self.find("schedule_time_input")).input_value(timeout=ms)
+        return shown_date, shown_time
+
+    async def read_back(self, request: PublishRequest, scheduled: datetime | None) -> None:
+        """Read the form back and refuse to post what the job did not ask for."""
+        options = request.options
+
+        async def check() -> None:
+            caption = await self.editor_text()
+            if caption_norm(caption) != caption_norm(request.caption):
+                raise _refuse(
+                    "the caption", caption_norm(caption)[:200], caption_norm(request.caption)[:200]
+                )
+            label = self.visibility_label(options)
+            shown = await self.visibility_shown()
+            if shown != label:
+                raise _refuse("visibility", shown, label)
+            for key, wanted, name in (
+                ("comment_checkbox", not options.disable_comment, "comment"),
+                ("duet_checkbox", not options.disable_duet, "duet"),
+                ("stitch_checkbox", not options.disable_stitch, "stitch"),
+            ):
+                box = await self.find(key)
+                on = await box.is_checked()
+                if on != wanted and not (wanted and await box.is_disabled()):
+                    raise _refuse(name, "on" if on else "off", "on" if wanted else "off")
+            for key, wanted, name in (
+                ("aigc_switch", options.is_aigc, "AI-generated content"),
+                (
+                    "disclose_switch",
+                    options.brand_content_toggle or options.brand_organic_toggle,
+                    "branded content disclosure",
+                ),
+            ):
+                if await self.present(key):
+                    on = await self.switch_on(await self.find(key))
+                    if on != wanted:
+                        raise _refuse(name, "on" if on else "off", "on" if wanted else "off")
+            if scheduled is not None:
+                wanted_at = (scheduled.strftime("%Y-%m-%d"), scheduled.strftime("%H:%M"))
+                later = await (await self.find("schedule_later_radio")).is_checked()
+                shown_at = await self.schedule_shown()
+                if not later or shown_at != wanted_at:
+                    raise _refuse(
+                        "the schedule", " ".join(shown_at) if later else "now", " ".join(wanted_at)
+                    )
+            elif (
+                await self.present("schedule_later_radio")
+                and await self.loc("schedule_later_radio").filter(visible=True).first.is_checked()
+            ):
+                raise _refuse("the schedule", "scheduled", "post now")
+
+        await self.step("read back the form", self.t.step, check)
+
     async def fill(self, request: PublishRequest) -> datetime | None:
-        await self.dismiss_banner()
         await self.raise_if_blocked()
         await self.choose_file()
-        await self.dismiss_banner()
         await self.raise_if_blocked()
         await self.write_caption(request.caption)
         await self.set_visibility(request.options)
@@ -524,31 +744,38 @@ class Attempt:
     async def post(self) -> bytes:
         """Click Post (confirming "Post now" if asked); returns the success screenshot."""
         await self.raise_if_blocked()
+        button = await self.step(
+            "find post button", self.t.step, lambda: self.find("post_button_enabled")
+        )
         self.post_clicked = True  # from here on the outcome is unknown until confirmed
         await self.step(
-            "click post",
-            self.t.step,
-            lambda: self.loc("post_button_enabled").first.click(timeout=self.ms(self.t.step)),
+            "click post", self.t.step, lambda: button.click(timeout=self.ms(self.t.step))
         )
 
         async def outcome() -> str:
-            waiting = self.loc("success_modal").or_(
-                self.page.locator(self.site.selector("captcha"))
-            )
+            waiting = self.loc("success_modal").or_(self.el.union("captcha", self.page))
+            waiting = waiting.or_(self.el.union("success_modal", self.page))
             for key in ("post_now_confirm", "error_toast"):
                 if self.site.has(key):
                     waiting = waiting.or_(self.loc(key))
-            await waiting.first.wait_for(state="visible", timeout=self.ms(self.t.post_result))
-            if self.site.has("post_now_confirm") and await self.visible(
-                self.loc("post_now_confirm")
-            ):
+            try:
+                await waiting.filter(visible=True).first.wait_for(
+                    timeout=self.ms(self.t.post_result)
+                )
+            except PlaywrightTimeout:
+                raise ElementMissing(
+                    "success_modal", self.site.candidates("success_modal")
+                ) from None
+            if await self.present("post_now_confirm"):
                 return "confirm"
-            if await self.visible(self.loc("success_modal")):
+            if await self.present("success_modal") or await self.el.present(
+                "success_modal", root=self.page
+            ):
                 return "success"
             await self.raise_if_blocked()
             text = ""
-            if self.site.has("error_toast") and await self.visible(self.loc("error_toast")):
-                text = _norm(await self.loc("error_toast").first.inner_text())
+            if await self.present("error_toast"):
+                text = _norm(await self.loc("error_toast").filter(visible=True).first.inner_text())
             raise PublishError(
                 f"the site did not accept the post: {text or 'no reason shown'}",
                 code="post_refused",
@@ -557,11 +784,11 @@ class Attempt:
 
         result = await self.step("wait post result", self.t.post_result, outcome)
         if result == "confirm":
-            await self.step(
-                "confirm post now",
-                self.t.step,
-                lambda: self.loc("post_now_confirm").first.click(timeout=self.ms(self.t.step)),
-            )
+
+            async def confirm() -> None:
+                await (await self.find("post_now_confirm")).click(timeout=self.ms(self.t.step))
+
+            await self.step("confirm post now", self.t.step, confirm)
             result = await self.step("wait post result", self.t.post_result, outcome)
         return await self.page.screenshot()
 
@@ -595,21 +822,21 @@ class Attempt:
         await self.step("open content page", self.t.content, reach)
         if is_login_url(self.page.url, self.site):
             await self.raise_if_blocked()
-        rows = self.page.locator(self.site.selector("content_row"))
+        rows = self.el.union("content_row", self.page)
         wanted = _norm(caption)
         for index in range(await rows.count()):
             row = rows.nth(index)
-            text_el = row.locator(self.site.selector("content_row_caption"))
+            text_el = self.el.union("content_row_caption", row)
             text = _norm(await (text_el.first if await text_el.count() else row).inner_text())
             if text != wanted and not (len(wanted) > 60 and text.startswith(wanted[:60])):
                 continue
-            link = row.locator(self.site.selector("content_row_link")).first
+            link = self.el.union("content_row_link", row).first
             href = await link.get_attribute("href") if await link.count() else None
             if not href:
                 continue
             status = ""
             if self.site.has("content_row_status"):
-                status_el = row.locator(self.site.selector("content_row_status"))
+                status_el = self.el.union("content_row_status", row)
                 if await status_el.count():
                     status = _norm(await status_el.first.inner_text())
             return urljoin(self.page.url, href), status
@@ -622,6 +849,19 @@ class Attempt:
         with contextlib.suppress(PlaywrightError):
             found["page.html"] = (await self.page.content()).encode("utf-8")
         return found
+
+
+async def _kind_of(field: Locator) -> str:
+    """How a schedule field takes its value: "select", "date"/"time" (native inputs),
+    "text-editable" (a plain input one may type in), or "picker" (opens a popup)."""
+    return str(
+        await field.evaluate(
+            """el => el.tagName === 'SELECT' ? 'select'
+                : el.tagName === 'INPUT' && (el.type === 'date' || el.type === 'time') ? el.type
+                : el.tagName === 'INPUT' && !el.readOnly && el.type === 'text' ? 'text-editable'
+                : 'picker'"""
+        )
+    )
 
 
 def parse_schedule(value: str, zone_name: str | None) -> datetime:

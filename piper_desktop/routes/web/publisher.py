@@ -36,7 +36,9 @@ from piper_desktop.routes.base import (
     ReceiptCallback,
 )
 from piper_desktop.routes.media_check import refuse_unfit_media
+from piper_desktop.routes.spec import ProbeFinding
 from piper_desktop.routes.web.form import Attempt, StepTimeout, WebTimeouts
+from piper_desktop.routes.web.locate import Match
 from piper_desktop.routes.web.probe import probe_page
 from piper_desktop.store.enums import JobRoute
 
@@ -44,6 +46,8 @@ log = get_logger("routes")
 T = TypeVar("T")
 
 StateLoader = Callable[[AccountRef], "dict[str, Any] | None"]
+# (site name, element -> the candidate that matched): where drift is recorded
+MatchSink = Callable[[str, "dict[str, Match]"], None]
 StateSaver = Callable[[AccountRef, "dict[str, Any]"], None]
 ProfileLookup = Callable[[AccountRef], ProfileSettings]
 
@@ -90,6 +94,7 @@ class WebPublisher:
         profile_for: ProfileLookup | None = None,
         timeouts: WebTimeouts | None = None,
         route: str = JobRoute.BROWSER,
+        on_matches: MatchSink | None = None,
     ) -> None:
         self.host = host
         self.site = site
@@ -98,6 +103,7 @@ class WebPublisher:
         self.profile_for = profile_for or default_profile
         self.timeouts = timeouts or WebTimeouts()
         self.route = route
+        self.on_matches = on_matches
 
     # --- helpers -----------------------------------------------------------------------
     def _run(self, work: Callable[[], Awaitable[T]]) -> T:
@@ -160,11 +166,14 @@ class WebPublisher:
             else:
                 await attempt.find_form()
             scheduled = await attempt.fill(request)
+            await attempt.read_back(request, scheduled)
             evidence = await attempt.post()
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             raise self._fail(exc, attempt, await attempt.artifacts()) from exc
+        finally:
+            await self.report_matches(attempt)
         await attempt.progress("posted; looking up the post", 0.9)
         try:
             url = await attempt.find_post_url(request.caption, go=False)
@@ -179,10 +188,23 @@ class WebPublisher:
                 "evidence_png": evidence,
                 "post_url": url,
                 "scheduled_at": scheduled.isoformat() if scheduled else None,
+                # what the page did not offer (a suggestion, an extra): kept with the receipt
+                "notes": "; ".join(attempt.notes) or None,
+                "fallbacks": ", ".join(
+                    f"{key}: {m.candidate}" for key, m in attempt.matched.items() if m.fallback
+                )
+                or None,
             },
         )
         await self.host.on_caller(on_receipt, receipt)
         return receipt
+
+    async def report_matches(self, attempt: Attempt) -> None:
+        if self.on_matches is not None and attempt.matched:
+            try:
+                await self.host.on_caller(self.on_matches, self.site.name, dict(attempt.matched))
+            except Exception as exc:  # the drift record must never cost a post
+                log.warning("could not record which selectors matched: %s", exc)
 
     # --- Publisher ----------------------------------------------------------------------
     def submit(
@@ -245,12 +267,13 @@ class WebPublisher:
         return self._run(lambda: self._with_page(request.account, work))
 
     # --- probe ----------------------------------------------------------------------------
-    def probe(self, account: AccountRef, media_path: Path | None = None) -> list[tuple[str, bool]]:
-        """Walk the upload page as far as just before posting; (selector name, found).
+    def probe(self, account: AccountRef, media_path: Path | None = None) -> list[ProbeFinding]:
+        """Walk the upload page as far as just before posting; per element, found and
+        which candidate matched.
 
         Never clicks Post. Without `media_path` only what precedes the upload is checked."""
 
-        async def work(page: Page) -> list[tuple[str, bool]]:
+        async def work(page: Page) -> list[ProbeFinding]:
             return await probe_page(self, page, media_path)
 
         return self._run(lambda: self._with_page(account, work))
@@ -277,6 +300,7 @@ class WebPublisher:
                 blocked = exc.code or exc.reason
             except (StepTimeout, PlaywrightError) as exc:
                 blocked = str(exc).splitlines()[0]
+            await attempt.disarm()
             return Handoff(request, window, blocked)
 
         return self._run(work)

@@ -33,15 +33,18 @@ from ..spec import (
     Built,
     DutyContext,
     Handoff,
+    ProbeFinding,
     RouteContext,
     RouteDuty,
     RouteProblem,
     RouteSpec,
     SettingsValues,
 )
+from .drift import DriftRow, record_matches
 from .session import profile_settings, session_problem
 
 if TYPE_CHECKING:
+    from .locate import Match
     from .publisher import WebPublisher
 
 log = get_logger("routes")
@@ -90,12 +93,18 @@ def build_web_publisher(
     def save_state(account: AccountRef, state: dict[str, Any]) -> None:
         services.accounts.save_storage_state(account.id, state)
 
+    def on_matches(site_name: str, matches: dict[str, Match]) -> None:
+        record_matches(
+            services, site_name, {key: (m.index, m.candidate) for key, m in matches.items()}
+        )
+
     publisher = WebPublisher(
         host,
         site,
         load_state=load_state,
         save_state=save_state,
         profile_for=lambda account: profile_settings(services, account.id),
+        on_matches=on_matches,
     )
     return publisher, host.stop
 
@@ -138,13 +147,24 @@ class SessionReadiness:
         return problem
 
 
-def probe(publisher: Publisher, account: AccountRef, media: Path | None) -> list[tuple[str, bool]]:
+def probe(publisher: Publisher, account: AccountRef, media: Path | None) -> list[ProbeFinding]:
     return _web(publisher).probe(account, media)
 
 
+def record_probe(
+    services: Services, publisher: Publisher, found: list[ProbeFinding]
+) -> list[DriftRow]:
+    """Keep which candidate each element matched; the site's drift rows after it."""
+    matches = {
+        f.what: (f.candidate, f.matched or "") for f in found if f.found and f.candidate is not None
+    }
+    return record_matches(services, _web(publisher).site.name, matches)
+
+
 def probe_selectors(ctx: DutyContext) -> list[str]:
-    """With browser jobs coming, walk the upload page (never posting) and warn about
-    selectors the site no longer shows. Returns their names (empty: all found)."""
+    """With browser jobs coming, walk the upload page (never posting), warn about
+    elements the site no longer shows and about those found only through a fallback
+    (drift, recorded for the GUI). Returns the missing names (empty: all found)."""
     now = ctx.clock.now()
     with ctx.services.db.session() as session:
         account = session.scalar(
@@ -161,11 +181,21 @@ def probe_selectors(ctx: DutyContext) -> list[str]:
     if ref is None:
         return []
     try:
-        found = probe(ctx.publisher(), ref, None)
+        publisher = ctx.publisher()
+        found = probe(publisher, ref, None)
+        drift = record_probe(ctx.services, publisher, found)
     except Exception as exc:
         log.warning("selector probe failed: %s", exc)
         return []
-    missing = [name for name, ok in found if not ok]
+    fresh = [row for row in drift if row.last_seen == row.first_seen]
+    if fresh:
+        ctx.warn(
+            "the upload page drifted: only a fallback matched "
+            + ", ".join(f"{row.element} ({row.matched})" for row in fresh)
+            + " (a newer selectors file may be needed)",
+            {"code": "selectors_drift", "drift": [row.element for row in fresh]},
+        )
+    missing = [f.what for f in found if not f.found]
     if missing:
         ctx.warn(
             "the upload page changed: not found "

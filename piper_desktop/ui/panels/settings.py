@@ -32,6 +32,7 @@ from ..context import AppContext
 from ..dialogs import ask_text
 from ..forms import set_invalid
 from ..tasks import run_task
+from .site_selectors import SiteSelectorsBox
 
 GROUPS = {
     "engine": "Publishing",
@@ -45,6 +46,8 @@ GROUPS = {
     "browser": "Browser",
     "proxy": "Proxy checks",
 }
+# kept by Piper itself, shown in their own place (the site selectors box)
+NOT_EDITED = {"browser.selector_drift"}
 CHOICES = {"ui.theme": [("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")]}
 
 
@@ -181,6 +184,8 @@ class SettingsPanel(QWidget):
 
         grouped: dict[str, list[SettingDef]] = {}
         for spec in DEFS.values():
+            if spec.key in NOT_EDITED:
+                continue
             grouped.setdefault(spec.key.split(".")[0], []).append(spec)
         columns = QHBoxLayout()
         columns.setSpacing(14)
@@ -207,6 +212,9 @@ class SettingsPanel(QWidget):
                 label.setWordWrap(True)
                 label.setMinimumWidth(170)
                 form.addRow(label, holder)
+            if prefix == "browser":
+                self.site_selectors = SiteSelectorsBox(ctx, self.reload)
+                form.addRow(QLabel("Site selectors"), self.site_selectors)
             if prefix == "security":
                 self.autostart_box = QCheckBox()
                 self.autostart_box.setObjectName("setting_autostart")
@@ -238,6 +246,7 @@ class SettingsPanel(QWidget):
         run_task(
             services.settings.all, self._loaded, lambda exc: self.ctx.error(str(exc)), owner=self
         )
+        self.site_selectors.reload()
 
     def _loaded(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
