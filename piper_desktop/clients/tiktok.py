@@ -632,9 +632,20 @@ class TikTokClient:
                 self._sleep(self._retry_delays[failures - 1])
                 continue
             status = response.status_code
+            if status == 206 and index + 1 == len(ranges):
+                # the last chunk taken, yet the upload not complete: only a 201 (or a
+                # server that says it has every byte) ends it
+                if _received_bytes(response) < plan.video_size:
+                    raise UploadRefused(
+                        "the upload took its last chunk but is not complete",
+                        platform=PLATFORM,
+                        code="upload_incomplete",
+                        http_status=206,
+                    )
+                status = 201
             if status in (201, 206):
                 failures = 0
-                done = status == 201 or index + 1 == len(ranges)
+                done = status == 201
                 acked = len(ranges) if done else index + 1
                 sent = plan.video_size if done else last + 1
                 if on_chunk:

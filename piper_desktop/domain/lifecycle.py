@@ -195,6 +195,8 @@ AFTER_CRASH: dict[str, str] = {
     "not_posted": "requeue_unsent",
     "unknown": "attention",
 }
+# A job moving here sends no more bytes to the upload it opened (a retry starts afresh).
+URL_DONE_STATUSES = FINAL_JOB_STATUSES | {JobStatus.NEEDS_ATTENTION, JobStatus.RETRYING}
 # A new job starts here (jobs.add, campaigns.start).
 INITIAL = JobStatus.QUEUED
 
@@ -414,6 +416,9 @@ class Change:
         )  # fmt: skip
         if announce:
             self.note(moved, spec.event, message, data, persist=persist)
+        if target in URL_DONE_STATUSES:
+            # no more bytes go to that upload: its URL (a credential) is forgotten
+            self.tx.run(sql.UPLOAD_DROP_URL, job=state.id)
         if target in FINAL_JOB_STATUSES:
             self.campaign_done(moved)
         return moved

@@ -11,6 +11,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -55,3 +56,14 @@ def owner_is_dead(owner_text: str | None, me: LeaseOwner) -> bool:
     if owner is None or owner.host != me.host or owner.pid == me.pid:
         return False
     return not pid_alive(owner.pid)
+
+
+def holder_is_live(
+    holder: str | None, expires: datetime | None, me: LeaseOwner, now: datetime
+) -> bool:
+    """Whether another process still holds a job: its lease runs and, on this host, its
+    pid is alive. (Reconciliation takes a job whose holder is not live; `run --once`
+    reports one that is.)"""
+    if holder is None or holder == str(me) or expires is None or expires < now:
+        return False
+    return not owner_is_dead(holder, me)

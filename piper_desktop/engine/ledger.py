@@ -24,9 +24,18 @@ from ..store.db import Database
 from ..store.enums import AccountStatus, JobStatus
 from .clock import Clock
 from .config import EngineConfig
+from .leases import LeaseOwner, owner_is_dead
 from .records import JobRecord
 
 log = get_logger("engine")
+
+
+class LostUpload(Exception):
+    """Another process took this job's upload over: stop sending its bytes."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"job {job_id}: another process took the upload over")
+        self.job_id = job_id
 
 ACCOUNT_STATUS_FROM_ERROR = {
     "cooldown": AccountStatus.COOLDOWN,
@@ -195,8 +204,7 @@ class Ledger:
         )
 
     # --- resumable uploads ----------------------------------------------------------------
-    @staticmethod
-    def _open_upload(change: Change, job_id: int, receipt: str, plan: UploadPlan) -> None:
+    def _open_upload(self, change: Change, job_id: int, receipt: str, plan: UploadPlan) -> None:
         """The job's upload is now this one (a fresh publish replaces an abandoned one,
         whose count is kept for the job's details)."""
         before = change.tx.run(sql.UPLOAD_OF, job=job_id).first()
@@ -208,6 +216,7 @@ class Ledger:
             sql.UPLOAD_OPEN,
             job=job_id,
             receipt=receipt,
+            owner=self.owner,
             url=plan.url,
             expires_at=datetime.fromtimestamp(plan.expires_at, UTC),
             total_bytes=plan.total_bytes,
@@ -223,18 +232,23 @@ class Ledger:
     def upload_progress(self, job_id: int, receipt: str, plan: UploadPlan) -> None:
         """The platform acknowledged chunks of the job's upload (one transaction per
         chunk: what a crash right after it leaves is what the platform has). The URL is
-        forgotten once the upload is complete; a `note` goes into the job's history."""
+        forgotten once the upload is complete; a `note` goes into the job's history.
+        Raises LostUpload when another process took the upload over (this one's lease
+        ran out, say after a long suspend): this sender must stop at once."""
         with self.change() as change:
-            change.tx.run(
+            done = change.tx.run(
                 sql.UPLOAD_ACK,
                 job=job_id,
                 receipt=receipt,
+                owner=self.owner,
                 chunks_acked=plan.chunks_acked,
                 bytes_acked=plan.bytes_acked,
                 resumes=plan.resumes,
                 complete=plan.complete,
                 now=change.now,
             )
+            if done.rowcount != 1:
+                raise LostUpload(job_id)
             if plan.note:
                 state = change.state(job_id)
                 if state is not None:
@@ -263,6 +277,36 @@ class Ledger:
             bytes_acked=row.bytes_acked,
             resumes=row.resumes,
         )
+
+    def take_upload(self, job_id: int, receipt: str) -> str | None:
+        """Become the sender of the job's upload; None when that is safe, else why not.
+        Safe: no plan was kept (nobody can be sending), the holder is this engine or a
+        process that is gone, or the URL's hour is over (nobody can send any more).
+        Otherwise another process may still be sending — possibly only its lease ran
+        out (a long suspend) — and two senders could end in two posts."""
+        me = LeaseOwner.parse(self.owner)
+        with self.change() as change:
+            row = change.tx.run(sql.UPLOAD_OF, job=job_id).first()
+            if row is None or row.receipt != receipt:
+                return None
+            holder = row.holder
+            gone = (
+                holder is None
+                or holder == self.owner
+                or (me is not None and owner_is_dead(holder, me))
+                or row.expires_at <= change.now
+            )
+            if not gone:
+                return f"another process ({holder}) may still be sending it"
+            change.tx.run(
+                sql.UPLOAD_TAKE,
+                job=job_id,
+                receipt=receipt,
+                holder=holder,
+                owner=self.owner,
+                now=change.now,
+            )
+        return None
 
     def resume_upload(self, job: JobRecord, message: str) -> JobRecord | None:
         """verifying → submitted, lease renewed: the platform holds an upload of this

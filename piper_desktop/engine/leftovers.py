@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from ..store.enums import FINAL_JOB_STATUSES, POSTING_JOB_STATUSES, JobStatus
 from ..store.models import Job
-from .leases import LeaseOwner, owner_is_dead
+from .leases import LeaseOwner, holder_is_live
 
 
 @dataclass(frozen=True)
 class Left:
-    what: str  # "queued", "verifying", "needs_attention", "elsewhere", "draft"
+    what: str  # a key of LABELS
     count: int
     why: str
 
@@ -33,17 +33,14 @@ def what_is_left(session: Session, me: LeaseOwner, now: datetime) -> list[Left]:
     checks: list[datetime | None] = []
     attention = drafts = 0
     elsewhere: dict[str, int] = defaultdict(int)
+    unsettled = 0
     for status, holder, expires, next_at in rows:
-        live = (
-            holder is not None
-            and holder != str(me)
-            and expires is not None
-            and expires > now
-            and not owner_is_dead(holder, me)
-        )
+        live = holder_is_live(holder, expires, me, now)
         if live and (status in POSTING_JOB_STATUSES or status == JobStatus.VERIFYING):
             owner = LeaseOwner.parse(holder)
             elsewhere[f"{owner.host} pid {owner.pid}" if owner else str(holder)] += 1
+        elif status in POSTING_JOB_STATUSES:
+            unsettled += 1
         elif status in (JobStatus.QUEUED, JobStatus.RETRYING):
             waiting.append(next_at)
         elif status == JobStatus.VERIFYING:
@@ -74,6 +71,10 @@ def what_is_left(session: Session, me: LeaseOwner, now: datetime) -> list[Left]:
         )
     for where, count in sorted(elsewhere.items()):
         left.append(Left("elsewhere", count, f"held by another live process, {where}"))
+    if unsettled:
+        left.append(
+            Left("unsettled", unsettled, "left mid-flight; the next start settles them")
+        )
     if attention:
         left.append(
             Left(
@@ -91,6 +92,7 @@ LABELS = {
     "queued": "queued",
     "verifying": "verifying",
     "elsewhere": "in another process",
+    "unsettled": "to settle",
     "needs_attention": "need attention",
     "draft": "drafts",
 }

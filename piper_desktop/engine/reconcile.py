@@ -28,7 +28,7 @@ from ..logs import get_logger
 from ..routes.base import NotPosted, PublishError, Receipt
 from ..store import statements as sql
 from ..store.enums import JobStatus
-from .leases import LeaseOwner, owner_is_dead
+from .leases import LeaseOwner, holder_is_live
 from .ledger import Ledger, error_summary
 from .publishers import PublisherFactory
 from .records import load_job
@@ -55,8 +55,7 @@ def take_orphans(ledger: Ledger, me: LeaseOwner) -> list[Orphan]:
             holder, expires = row.lease_owner, row.lease_expires_at
             if holder is None and row.status == JobStatus.VERIFYING:
                 continue  # waiting for its next check: nothing to settle
-            gone = holder is None or expires is None or expires < now or owner_is_dead(holder, me)
-            if not gone:
+            if holder_is_live(holder, expires, me, now):
                 continue
             state = JobState(
                 row.id, row.status, row.account_id, row.campaign_id, row.route, holder,
@@ -115,29 +114,29 @@ def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
             )
             return "deferred"
         answer = exc
-    if isinstance(answer, Receipt):
-        move = AFTER_CRASH["found"]
-    else:
-        move = AFTER_CRASH["unknown" if isinstance(answer, PublishError) else "not_posted"]
-    if isinstance(answer, PublishError):
-        assert move == "attention"
-        ledger.attention(
-            orphan.job_id,
-            f"outcome unknown after a crash ({was}): {error_summary(answer)}",
-            code="unknown_outcome",
-        )
-        return "attention"
-    if isinstance(answer, Receipt):
-        assert move == "verify"
+    kind = (
+        "found"
+        if isinstance(answer, Receipt)
+        else "unknown"
+        if isinstance(answer, PublishError)
+        else "not_posted"
+    )
+    move = AFTER_CRASH[kind]
+    if move == "verify" and isinstance(answer, Receipt):
         job = ledger.record_receipt(job, answer)
         ledger.verifying(job, now, f"{was}; the platform has it, status checks resume")
         return "found"
-    assert move == "requeue_unsent"
-    why = answer.why if answer is not None else "the platform certainly has nothing under its key"
-    # the move gives back the attempt the platform never saw
-    back = JobStatus.RETRYING.value if orphan.attempts > 1 else JobStatus.QUEUED.value
-    ledger.park(orphan.job_id, back, f"{was}; {why}, so it is posted again", due_now=True)
-    return "requeued"
+    if move == "requeue_unsent" and not isinstance(answer, PublishError | Receipt):
+        why = answer.why if answer is not None else "the platform certainly has nothing under its key"
+        # the move gives back the attempt the platform never saw
+        back = JobStatus.RETRYING.value if orphan.attempts > 1 else JobStatus.QUEUED.value
+        ledger.park(orphan.job_id, back, f"{was}; {why}, so it is posted again", due_now=True)
+        return "requeued"
+    reason = error_summary(answer) if isinstance(answer, PublishError) else "no certain answer"
+    ledger.attention(
+        orphan.job_id, f"outcome unknown after a crash ({was}): {reason}", code="unknown_outcome"
+    )
+    return "attention"
 
 
 def reconcile(ledger: Ledger, factory: PublisherFactory, me: LeaseOwner) -> dict[str, list[int]]:

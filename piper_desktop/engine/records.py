@@ -36,6 +36,7 @@ class AccountRecord:
     timezone: str | None
     routes: list[str]
     proxy: ProxyRecord | None
+    status: str = "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,8 @@ def load_job(tx: Tx, job_id: int) -> LoadedJob | None:
         else None
     )  # fmt: skip
     account = AccountRecord(
-        row.account_id, row.platform, row.username, row.timezone, row.routes or [], proxy
-    )
+        row.account_id, row.platform, row.username, row.timezone, row.routes or [], proxy,
+        row.account_status,
+    )  # fmt: skip
     media = MediaRecord(row.media_id, row.path, row.size, row.sha256, row.duration_sec, row.title)
     return LoadedJob(job, account, media)

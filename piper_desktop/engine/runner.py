@@ -31,11 +31,11 @@ from ..routes.base import (
     Receipt,
 )
 from ..store.db import Database
-from ..store.enums import JobStatus
+from ..store.enums import AccountStatus, JobStatus
 from .clock import Clock
 from .config import EngineConfig
 from .dispatch import Work
-from .ledger import Ledger, error_summary
+from .ledger import Ledger, LostUpload, error_summary
 from .publishers import PublisherFactory
 from .records import AccountRecord, JobRecord, LoadedJob, load_job
 
@@ -188,7 +188,21 @@ class JobRunner:
 
         try:
             receipt = publisher.submit(request, on_receipt, on_progress)
+        except LostUpload:
+            log.warning("job %s: another process took its upload over; this one stops", job.id)
+            return
         except PublishError as exc:
+            opened = request.resume is not None or any(r.upload for r in receipts)
+            if opened and exc.retryable and not exc.needs_attention:
+                # bytes may have reached the platform under this receipt: never a new
+                # attempt on a guess; the status check continues the same upload, or
+                # publishes afresh once the platform says it is short
+                self.ledger.verifying(
+                    current,
+                    self.clock.now() + timedelta(seconds=self.config.check_seconds),
+                    f"the upload was interrupted ({error_summary(exc)}); its status decides",
+                )
+                return
             self.error(current, account, exc)
             return
         except Exception as exc:
@@ -328,10 +342,35 @@ class JobRunner:
         have = result.uploaded_bytes
         if have is None and plan is not None:
             have = plan.bytes_acked
-        share = f"{have / request.media_size:.0%}" if have is not None and request.media_size else "?"
+        size = plan.total_bytes if plan is not None else request.media_size
+        share = f"{have / size:.0%}" if have is not None and size else "?"
+        # beyond run_once's horizon: a run does not wait on what it cannot do now
+        later = self.clock.now() + timedelta(seconds=max(self.config.check_seconds * 12, 120.0))
+        if self.stopping.is_set():
+            self.ledger.verifying(job, self.clock.now(), "engine stopping; resumed at the next start")
+            return
+        if account.status != AccountStatus.ACTIVE:
+            self.ledger.verifying(
+                job, later, f"the upload stopped at {share}; it resumes once the account is active"
+            )
+            return
+        changed = media_problem(request)
+        if changed is None and plan is not None and request.media_size != plan.total_bytes:
+            changed = (
+                f"the video file is {request.media_size} bytes; its upload began with "
+                f"{plan.total_bytes}"
+            )
+        if changed:
+            self.ledger.attention(
+                job.id, f"{changed}: its upload cannot be finished with other bytes", code="media"
+            )
+            return
+        busy = self.ledger.take_upload(job.id, receipt.value)
+        if busy:
+            self.ledger.verifying(job, later, f"the upload stopped at {share}, but {busy}")
+            return
         moved = self.ledger.resume_upload(
-            job,
-            f"the upload stopped at {share} and nobody is sending it (its process died)",
+            job, f"the upload stopped at {share} and nobody is sending it (its process died)"
         )
         if moved is None:
             return

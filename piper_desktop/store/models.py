@@ -250,6 +250,9 @@ class JobUpload(Base):
         ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
     )
     receipt: Mapped[str] = mapped_column(String(200))
+    # the process sending the bytes (a lease owner): only it records acks, and another
+    # takes the upload over only once it is gone (or the URL's hour is over)
+    holder: Mapped[str | None] = mapped_column(String(80))
     url: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     total_bytes: Mapped[int] = mapped_column(Integer)

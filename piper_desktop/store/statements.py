@@ -404,6 +404,7 @@ UPLOAD_OPEN = Statement(
     insert(UPLOADS).values(
         job_id=bindparam("job"),
         receipt=bindparam("receipt"),
+        holder=bindparam("owner"),
         url=bindparam("url"),
         expires_at=bindparam("expires_at", type_=uploads.expires_at.type),
         total_bytes=bindparam("total_bytes"),
@@ -416,11 +417,16 @@ UPLOAD_OPEN = Statement(
         updated_at=_now(),
     ),
 )
-# the platform acknowledged chunks; once it has them all the URL is of no more use
+# the platform acknowledged chunks; once it has them all the URL is of no more use.
+# Only the upload's holder records them (no rows: another process took it over).
 UPLOAD_ACK = Statement(
     "UPLOAD_ACK",
     update(UPLOADS)
-    .where(uploads.job_id == bindparam("job"), uploads.receipt == bindparam("receipt"))
+    .where(
+        uploads.job_id == bindparam("job"),
+        uploads.receipt == bindparam("receipt"),
+        uploads.holder == bindparam("owner"),
+    )
     .values(
         chunks_acked=bindparam("chunks_acked"),
         bytes_acked=bindparam("bytes_acked"),
@@ -432,10 +438,30 @@ UPLOAD_ACK = Statement(
         updated_at=_now(),
     ),
 )
+# a sender takes the upload over (after its holder is gone)
+UPLOAD_TAKE = Statement(
+    "UPLOAD_TAKE",
+    update(UPLOADS)
+    .where(
+        uploads.job_id == bindparam("job"),
+        uploads.receipt == bindparam("receipt"),
+        uploads.holder.is_not_distinct_from(bindparam("holder", type_=uploads.holder.type)),
+    )
+    .values(holder=bindparam("owner"), updated_at=_now()),
+)
+# the job is done with it (final, retried afresh, or for a person): the URL, a
+# credential, is forgotten
+UPLOAD_DROP_URL = Statement(
+    "UPLOAD_DROP_URL",
+    update(UPLOADS)
+    .where(uploads.job_id == bindparam("job"), uploads.url.is_not(None))
+    .values(url=None),
+)
 UPLOAD_OF = Statement(
     "UPLOAD_OF",
     select(
         uploads.receipt,
+        uploads.holder,
         uploads.url,
         uploads.expires_at,
         uploads.total_bytes,
@@ -672,6 +698,7 @@ LOAD_JOB = Statement(
         accounts.username,
         accounts.timezone,
         accounts.routes,
+        accounts.status.label("account_status"),
         proxies.id.label("proxy_id"),
         proxies.scheme.label("proxy_scheme"),
         proxies.host.label("proxy_host"),

@@ -326,3 +326,22 @@ def test_the_416_position_parser_takes_any_answer(headers: dict[str, str], body:
     response = httpx.Response(416, headers=headers, content=body)
     have = _received_bytes(response)
     assert isinstance(have, int) and have >= 0
+
+
+def test_a_206_on_the_last_chunk_is_not_taken_for_complete(
+    tmp_path: Path, tiktok_client: TikTokClient, tiktok_sandbox: TikTokApiSandbox
+) -> None:
+    """Only a 201 ends an upload: a last chunk answered 206 leaves it short, and the
+    caller must not forget its URL as if it were done."""
+    size = 2 * 5 * MB
+    path = sparse_file(tmp_path / "clip.mp4", size)
+    _, url, plan = _opened(tiktok_client, tiktok_sandbox, size)
+    told: list[tuple[int, int]] = []
+
+    def arm(chunks: int, sent: int) -> None:
+        told.append((chunks, sent))
+        tiktok_sandbox.faults.add(Fault(r"^/upload/", status=206, times=1))
+
+    with pytest.raises(UploadRefused):
+        tiktok_client.upload_file(url, path, plan, on_chunk=arm)
+    assert told == [(1, 5 * MB)]  # the last chunk was never reported acknowledged

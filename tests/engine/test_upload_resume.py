@@ -123,8 +123,13 @@ def die_mid_upload(services: Services, clock: ManualClock, job: Job, chunks: int
     left = services.jobs.get(job.id)
     assert left.status == "submitted", left.last_error
     assert left.lease_owner == str(engine.owner)
-    # the process is gone: its lease now names a pid that has exited
-    leave_in_flight(services, job.id, "submitted", lease_owner=dead_owner())
+    # the process is gone: its lease, and its upload, now name a pid that has exited
+    dead = dead_owner()
+    leave_in_flight(services, job.id, "submitted", lease_owner=dead)
+    with services.db.write() as session:
+        row = session.get(JobUpload, job.id)
+        assert row is not None and row.holder == str(engine.owner)
+        row.holder = dead
 
 
 def upload_row(services: Services, job_id: int) -> JobUpload:
@@ -292,3 +297,69 @@ def test_run_once_does_not_wait_on_a_platform_that_keeps_failing(
     assert left.next_attempt_at is not None and left.next_attempt_at > clock.now()
     assert (clock.now() - started).total_seconds() < 600  # engine time, not hours
     assert "1 verifying (waiting for the platform's word on them, next check at" in said[-1], said[-1]
+
+
+def test_a_transient_failure_mid_upload_continues_the_same_publish(
+    services: Services, clock: ManualClock, tiktok: TikTokApiSandbox, job: Job
+) -> None:
+    """The link fails for longer than the client's own retries after the receipt: not a
+    new attempt (whose init could double the post), but the same upload, continued."""
+    tiktok.faults.add(Fault(r"^/upload/", status=503, times=4))  # 1 try + 3 retries
+
+    engine_for(services, clock).run_once()
+
+    done = services.jobs.get(job.id)
+    assert done.status == "published", done.last_error
+    assert len(tiktok.state.publishes) == 1 and done.attempts == 1
+    (post,) = tiktok.posts
+    assert (post["publish_id"], post["bytes"]) == (done.receipt, SIZE)
+    kinds = [e.kind for e in services.jobs.events(job.id)]
+    assert "retrying" not in kinds and "upload" in kinds
+
+
+def test_a_live_sender_whose_lease_ran_out_is_not_taken_over(
+    services: Services, clock: ManualClock, tiktok: TikTokApiSandbox, job: Job
+) -> None:
+    """A laptop that slept: the sender lives, only its lease ran out. Reconciliation
+    adopts the job, but the upload stays the sender's until it is gone or its URL's hour
+    is over: two senders could mean two posts."""
+    die_mid_upload(services, clock, job, chunks=2)
+    publish_id = str(services.jobs.get(job.id).receipt)
+    sender = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        live = str(LeaseOwner(LeaseOwner.new().host, sender.pid, "feedbeef"))
+        leave_in_flight(services, job.id, "submitted", lease_owner=live,
+                        lease_expires_at=clock.now() - timedelta(seconds=1))  # fmt: skip
+        with services.db.write() as session:
+            row = session.get(JobUpload, job.id)
+            assert row is not None
+            row.holder = live
+
+        engine_for(services, clock).run_once()
+
+        left = services.jobs.get(job.id)
+        assert left.status == "verifying" and left.receipt == publish_id
+        assert upload_row(services, job.id).holder == live
+        assert tiktok.publish(publish_id).chunks_received == 2
+        assert len(tiktok.state.publishes) == 1 and tiktok.posts == []
+        notes = [e.message or "" for e in services.jobs.events(job.id)]
+        assert any("may still be sending it" in n for n in notes), notes
+    finally:
+        sender.kill()
+        sender.wait()
+
+
+def test_a_changed_file_is_not_finished_with_other_bytes(
+    services: Services, clock: ManualClock, tiktok: TikTokApiSandbox, job: Job
+) -> None:
+    die_mid_upload(services, clock, job, chunks=1)
+    media = services.media.get(job.media_id)
+    with open(media.path, "ab") as handle:
+        handle.write(b"more")  # edited after the upload began
+
+    engine_for(services, clock).run_once()
+
+    left = services.jobs.get(job.id)
+    assert left.status == "needs_attention"
+    assert "cannot be finished with other bytes" in (left.attention_reason or "")
+    assert tiktok.posts == [] and len(tiktok.state.publishes) == 1

@@ -472,8 +472,10 @@ class TikTokApiPublisher:
         publish can never go live, so a fresh one replaces it."""
         account = request.account
         plan = old.upload
+        # the size TikTok was given at init, not the library's figure of today
+        size = plan.total_bytes if plan is not None else request.media_size
         status = self._status(client, account, old.value)
-        if self._settled(status, request.media_size):
+        if self._settled(status, size):
             return old
         have = status.uploaded_bytes
         if have is None:
@@ -503,10 +505,10 @@ class TikTokApiPublisher:
                 raise map_api_error(exc, before_upload=False) from None
             # the platform's word once more before a fresh publish: a post is never doubled
             status = self._status(client, account, old.value)
-            if self._settled(status, request.media_size):
+            if self._settled(status, size):
                 return old
             have = status.uploaded_bytes if status.uploaded_bytes is not None else have
-        share = f"{have / request.media_size:.0%}" if request.media_size else "0%"
+        share = f"{have / size:.0%}" if size else "0%"
         log.warning("job %s: upload of %s abandoned at %s: %s", request.job_id, old.value,
                     share, why)  # fmt: skip
         return self._publish(
@@ -680,7 +682,8 @@ def _stalled(request: PublishRequest, receipt: Receipt, status: PublishStatus) -
     if plan is not None and plan.complete:
         return False
     if status.uploaded_bytes is not None:
-        return status.uploaded_bytes < request.media_size
+        size = plan.total_bytes if plan is not None else request.media_size
+        return status.uploaded_bytes < size
     return plan is not None
 
 

@@ -32,6 +32,7 @@ def upgrade() -> None:
             primary_key=True,
         ),
         sa.Column("receipt", sa.String(200), nullable=False),
+        sa.Column("holder", sa.String(80), nullable=True),
         sa.Column("url", sa.Text(), nullable=True),
         sa.Column("expires_at", sa.String(32), nullable=False),
         sa.Column("total_bytes", sa.Integer(), nullable=False),
