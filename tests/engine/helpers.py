@@ -11,6 +11,8 @@ from typing import Any
 from piper_desktop.domain.events import EngineEvent
 from piper_desktop.domain.services import Services
 from piper_desktop.engine import Engine, EngineConfig, ManualClock
+from piper_desktop.engine.publishers import PublisherFactory
+from piper_desktop.routes.registry import RouteRegistry
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
 from piper_desktop.store.models import Account, MediaItem
@@ -73,9 +75,25 @@ def connect_tiktok(
 MADE_ENGINES: list[Engine] = []
 
 
-def make_engine(services: Services, clock: ManualClock, **overrides: Any) -> Engine:
+def make_engine(
+    services: Services,
+    clock: ManualClock,
+    *,
+    routes: RouteRegistry | None = None,
+    **overrides: Any,
+) -> Engine:
+    """An engine on the test's clock; `routes`: a registry of the test's own (a route
+    made in the test, a wrapped publisher), else the default routes."""
     config = EngineConfig.from_settings(services.settings, **overrides)
-    engine = Engine(services, clock=clock, config=config, rng=random.Random(7), watch_system=False)
+    factory = PublisherFactory(services, clock, routes=routes) if routes is not None else None
+    engine = Engine(
+        services,
+        clock=clock,
+        config=config,
+        factory=factory,
+        rng=random.Random(7),
+        watch_system=False,
+    )
     MADE_ENGINES.append(engine)
     return engine
 

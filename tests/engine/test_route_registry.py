@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from piper_desktop.domain.errors import ValidationError
 from piper_desktop.domain.services import Services
-from piper_desktop.engine import Engine, EngineConfig, ManualClock, PublisherFactory
+from piper_desktop.engine import Engine, ManualClock, PublisherFactory
 from piper_desktop.engine.handoff import resolve_job
 from piper_desktop.routes.base import (
     CheckResult,
@@ -36,7 +36,7 @@ from piper_desktop.routes.spec import (
     SettingsValues,
 )
 from piper_desktop.store.models import Account, Job
-from tests.engine.helpers import MADE_ENGINES, EventLog, add_account, add_media
+from tests.engine.helpers import EventLog, add_account, add_media, make_engine
 
 ECHO = "echo"
 
@@ -122,15 +122,7 @@ def _echo_job(services: Services, clock: ManualClock, tmp_path: Path, caption: s
 
 
 def _engine(services: Services, clock: ManualClock, routes: RouteRegistry) -> Engine:
-    engine = Engine(
-        services,
-        clock=clock,
-        config=EngineConfig.from_settings(services.settings),
-        factory=PublisherFactory(services, clock, routes=routes),
-        watch_system=False,
-    )
-    MADE_ENGINES.append(engine)
-    return engine
+    return make_engine(services, clock, routes=routes)
 
 
 def test_a_registered_route_publishes_through_the_real_engine(

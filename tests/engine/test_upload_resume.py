@@ -21,9 +21,8 @@ import pytest
 
 from piper_desktop.clients.tiktok import MB
 from piper_desktop.domain.services import Services
-from piper_desktop.engine import Engine, EngineConfig, ManualClock
+from piper_desktop.engine import Engine, ManualClock
 from piper_desktop.engine.leases import LeaseOwner
-from piper_desktop.engine.publishers import PublisherFactory
 from piper_desktop.routes.base import (
     ProgressCallback,
     Publisher,
@@ -37,7 +36,7 @@ from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.store.models import Job, JobUpload
 from tests.conftest import make_video
-from tests.engine.helpers import MADE_ENGINES, add_account, connect_tiktok, use_tiktok
+from tests.engine.helpers import add_account, connect_tiktok, make_engine, use_tiktok
 from tests.engine.test_reconcile import dead_owner, leave_in_flight
 
 CHUNK = 5 * MB
@@ -87,15 +86,7 @@ def engine_for(services: Services, clock: ManualClock, *, dies_after: int | None
             return Built(DiesAfterChunks(built.publisher, dies_after), built.close)
 
         routes = routes.replacing(replace(spec, build=build))
-    engine = Engine(
-        services,
-        clock=clock,
-        config=EngineConfig.from_settings(services.settings),
-        factory=PublisherFactory(services, clock, routes=routes),
-        watch_system=False,
-    )
-    MADE_ENGINES.append(engine)
-    return engine
+    return make_engine(services, clock, routes=routes)
 
 
 @pytest.fixture
