@@ -146,11 +146,24 @@ def test_the_plan_is_kept_with_the_receipt_and_each_chunk_as_it_is_acked(
     assert all(row.url not in repr(e.data) + (e.message or "") for e in services.jobs.events(job.id))
 
 
+@pytest.mark.parametrize(
+    "server",
+    ["as documented", "status without uploaded_bytes", "neither bytes in status nor Range in 416"],
+)
 def test_restart_resumes_with_the_next_chunk_and_posts_once(
-    services: Services, clock: ManualClock, tiktok: TikTokApiSandbox, job: Job
+    services: Services, clock: ManualClock, tiktok: TikTokApiSandbox, job: Job, server: str
 ) -> None:
+    tiktok.state.status_has_bytes = server == "as documented"
+    tiktok.state.range_on_416 = server != "neither bytes in status nor Range in 416"
     die_mid_upload(services, clock, job, chunks=2)
     publish_id = services.jobs.get(job.id).receipt
+    if server != "as documented":
+        # the last acknowledgement was lost with the process: the store knows one chunk
+        # fewer than the platform has, and only the platform's 416 tells where it is
+        with services.db.write() as session:
+            row = session.get(JobUpload, job.id)
+            assert row is not None
+            row.chunks_acked, row.bytes_acked = 1, CHUNK
 
     engine_for(services, clock).run_once()
 
@@ -160,10 +173,11 @@ def test_restart_resumes_with_the_next_chunk_and_posts_once(
     (post,) = tiktok.posts
     assert (post["publish_id"], post["bytes"]) == (publish_id, SIZE)
     publish = tiktok.publish(str(publish_id))
-    assert publish.bytes_received_total == SIZE  # no acknowledged chunk was sent again
+    assert publish.bytes_received_total == SIZE  # no chunk the platform had was taken twice
     assert publish.content_ranges[2].startswith(f"bytes {2 * CHUNK}-")
     notes = [e.message or "" for e in services.jobs.events(job.id) if e.kind == "upload"]
-    assert any("upload resumed at 50% (chunk 3 of 4)" in n for n in notes), notes
+    where = "50% (chunk 3 of 4)" if server == "as documented" else "25% (chunk 2 of 4)"
+    assert any(f"upload resumed at {where}" in n for n in notes), notes
     row = upload_row(services, job.id)
     assert (row.chunks_acked, row.resumes, row.url) == (4, 1, None)  # the URL forgotten
 
