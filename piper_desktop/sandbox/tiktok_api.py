@@ -26,6 +26,11 @@ a fresh token pair, `/__sandbox__/expire_tokens`, `/__sandbox__/expire_uploads`,
 "access_token_lifetime", "chunk_delay", "ack_delay", ...}`, `/__sandbox__/creator
 {"username", ...settings}`.
 
+Other readings of the documentation, for resumes: `state.status_has_bytes = False` (a
+status without uploaded_bytes), `state.range_on_416 = False` (a 416 that says where it
+stands only in its JSON body); `state.uploads_open` (an Event: cleared, every chunk
+waits at the door — a stalled link a test opens when it has looked).
+
 A slow uplink: `chunk_delay` (seconds before a chunk is read: the client is still
 sending it) and `ack_delay` (seconds between taking a chunk and acknowledging it), also
 from the environment for `piper sandbox` (PIPER_SANDBOX_TIKTOK_CHUNK_DELAY,
