@@ -99,15 +99,6 @@ def caption_tokens(caption: str) -> list[tuple[str, str]]:
     return pieces
 
 
-def _refuse(what: str, shown: object, wanted: object) -> PublishError:
-    return PublishError(
-        f"refusing to post: the page shows {what} {shown!r}, the job asks for {wanted!r}",
-        code="readback_mismatch",
-        needs_attention=True,
-        certainly_not_posted=True,
-    )
-
-
 class Attempt:
     """One walk through the upload form in one page."""
 
@@ -678,57 +669,6 @@ class Attempt:
         shown_date = await (await self.find("schedule_date_input")).input_value(timeout=ms)
         shown_time = await (await self.find("schedule_time_input")).input_value(timeout=ms)
         return shown_date, shown_time
-
-    async def read_back(self, request: PublishRequest, scheduled: datetime | None) -> None:
-        """Read the form back and refuse to post what the job did not ask for."""
-        options = request.options
-
-        async def check() -> None:
-            caption = await self.editor_text()
-            if caption_norm(caption) != caption_norm(request.caption):
-                raise _refuse(
-                    "the caption", caption_norm(caption)[:200], caption_norm(request.caption)[:200]
-                )
-            label = self.visibility_label(options)
-            shown = await self.visibility_shown()
-            if shown != label:
-                raise _refuse("visibility", shown, label)
-            for key, wanted, name in (
-                ("comment_checkbox", not options.disable_comment, "comment"),
-                ("duet_checkbox", not options.disable_duet, "duet"),
-                ("stitch_checkbox", not options.disable_stitch, "stitch"),
-            ):
-                box = await self.find(key)
-                on = await box.is_checked()
-                if on != wanted and not (wanted and await box.is_disabled()):
-                    raise _refuse(name, "on" if on else "off", "on" if wanted else "off")
-            for key, wanted, name in (
-                ("aigc_switch", options.is_aigc, "AI-generated content"),
-                (
-                    "disclose_switch",
-                    options.brand_content_toggle or options.brand_organic_toggle,
-                    "branded content disclosure",
-                ),
-            ):
-                if await self.present(key):
-                    on = await self.switch_on(await self.find(key))
-                    if on != wanted:
-                        raise _refuse(name, "on" if on else "off", "on" if wanted else "off")
-            if scheduled is not None:
-                wanted_at = (scheduled.strftime("%Y-%m-%d"), scheduled.strftime("%H:%M"))
-                later = await (await self.find("schedule_later_radio")).is_checked()
-                shown_at = await self.schedule_shown()
-                if not later or shown_at != wanted_at:
-                    raise _refuse(
-                        "the schedule", " ".join(shown_at) if later else "now", " ".join(wanted_at)
-                    )
-            elif (
-                await self.present("schedule_later_radio")
-                and await self.loc("schedule_later_radio").filter(visible=True).first.is_checked()
-            ):
-                raise _refuse("the schedule", "scheduled", "post now")
-
-        await self.step("read back the form", self.t.step, check)
 
     async def fill(self, request: PublishRequest) -> datetime | None:
         await self.raise_if_blocked()

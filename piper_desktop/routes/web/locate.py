@@ -26,6 +26,9 @@ log = get_logger("routes")
 Root = Page | FrameLocator | Locator
 
 
+DISMISS_MS = 3000.0
+
+
 class ElementMissing(Exception):
     """None of an element's candidates appeared in time."""
 
@@ -139,11 +142,16 @@ class Elements:
         self.handlers.clear()
 
     async def _dismiss(self, interrupter: Interrupter, root: Root, step_ms: float) -> None:
+        # A captcha over everything is a person's to solve: do not fight it for the
+        # button underneath (the step then reports the captcha).
+        if await self.present("captcha", root=self.page) or await self.present("captcha"):
+            return
         for candidate in interrupter.dismiss:
             button = candidate.locate(root).filter(visible=True).first
             try:
                 if await button.count():
-                    await button.click(timeout=step_ms)
+                    # briefly: whatever still covers it is reported by the step itself
+                    await button.click(timeout=min(step_ms, DISMISS_MS))
                     self.dismissed.append(interrupter.name)
                     log.info("dismissed %s", interrupter.name)
                     return

@@ -40,6 +40,7 @@ from piper_desktop.routes.spec import ProbeFinding
 from piper_desktop.routes.web.form import Attempt, StepTimeout, WebTimeouts
 from piper_desktop.routes.web.locate import Match
 from piper_desktop.routes.web.probe import probe_page
+from piper_desktop.routes.web.readback import read_back
 from piper_desktop.store.enums import JobRoute
 
 log = get_logger("routes")
@@ -166,7 +167,7 @@ class WebPublisher:
             else:
                 await attempt.find_form()
             scheduled = await attempt.fill(request)
-            await attempt.read_back(request, scheduled)
+            await read_back(attempt, request, scheduled)
             evidence = await attempt.post()
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
