@@ -96,6 +96,8 @@ class Engine:
         self._lock = threading.Lock()
         self._running: dict[int, tuple[Work, Future[None]]] = {}
         self._followed: set[int] = set()
+        # workers finished so far (run_once looks again when one finished mid-pass)
+        self._finished_count = 0
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._scheduler: Any = None
@@ -320,11 +322,16 @@ class Engine:
                 self._recheck.clear()
                 self._settle()
             self._renew_leases()
+            finished = self._finished_count
             result = self._dispatch()
             running = self._running_count()
             if running:
                 # workers set the wake event as they finish; leases are renewed meanwhile
                 self._wake.wait(timeout=self._renew_every())
+                continue
+            if once and self._finished_count != finished:
+                # a worker finished while the pass ran: its account was still busy in the
+                # pass's reading, so what it held back may be due now — look again
                 continue
             if once:
                 deadline = self._followed_next()
@@ -424,6 +431,7 @@ class Engine:
     def _finished(self, job_id: int) -> None:
         with self._lock:
             self._running.pop(job_id, None)
+            self._finished_count += 1
         self._wake.set()
 
     def _running_count(self) -> int:
