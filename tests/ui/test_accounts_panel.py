@@ -151,6 +151,45 @@ def test_import_previews_bad_lines_and_imports_the_good(
     dialog.reject()
 
 
+def test_import_shows_why_lines_failed_bad_first_and_names_them(
+    panel: AccountsPanel, ctx: AppContext, tmp_path: Path, qtbot
+) -> None:
+    """Issue 17 item 9: bad lines first, the full problem as a tooltip, and the summary
+    after importing names the skipped accounts (also those only the vault refuses)."""
+    source = tmp_path / "accounts.csv"
+    source.write_text(
+        "username,group,timezone,proxy_id\n"
+        "carol,EU,Europe/Paris,\n"
+        "dave,US,America/Chicago,\n"
+        "erin,US,Moon/Base_of_the_far_side_where_no_zone_is_known,\n"
+        "ghost,US,UTC,999\n",
+        encoding="utf-8",
+    )
+    dialog = panel.import_file(str(source))
+    dialog.resize(960, 520)
+    rows = dialog.model.rows()
+    assert [r["line"] for r in rows] == [4, 2, 3, 5]  # the bad line first
+    problem_col = [c.key for c in dialog.model.columns].index("problem")
+    tip = dialog.model.index(0, problem_col).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == rows[0]["problem"] and "Moon/Base_of_the_far_side" in tip
+    assert dialog.model.index(1, problem_col).data(Qt.ItemDataRole.ToolTipRole) is None
+    save_screen(dialog, "import-preview")
+    dialog.import_button.click()
+    assert dialog.report is not None and dialog.report.created == 2
+    after = dialog.model.rows()
+    assert [(r["line"], r["username"], r["check"]) for r in after] == [
+        (4, "erin", "error"),
+        (5, "ghost", "error"),
+        (2, "carol", "imported"),
+        (3, "dave", "imported"),
+    ]
+    assert "999" in after[1]["problem"]
+    summary = dialog.summary.text()
+    assert "2 skipped: @erin (line 4), @ghost (line 5)" in summary
+    save_screen(dialog, "import-done")
+    dialog.reject()
+
+
 def test_filters_and_bulk_assign(panel: AccountsPanel, ctx: AppContext, qtbot) -> None:
     services = ctx.services
     ids = [

@@ -18,6 +18,7 @@ from piper_desktop.ui.panels.settings import SettingsPanel
 from piper_desktop.ui.unlock import UnlockDialog, WelcomeDialog, strength
 from piper_desktop.ui.week_calendar import week_start
 from tests.conftest import MASTER_PASSWORD, make_video
+from tests.ui.artifacts import save_screen
 
 
 @pytest.fixture
@@ -120,6 +121,29 @@ def test_dashboard_attention_and_today(
     button.click()
     assert targets == [("jobs", {"job_id": first})]
     assert dashboard.upcoming.rowCount() == 1  # the other post is still waiting
+
+
+def test_dashboard_attention_count_matches_its_list(
+    dashboard: DashboardPanel, ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    """An account that needs login is listed, so it is counted too (issue 17 item 9)."""
+    services = ctx.services
+    first, _second, _base = _posts(services, tmp_path)
+    with services.db.write() as session:
+        job = session.get(Job, first)
+        assert job is not None
+        job.status = "needs_attention"
+        job.attention_reason = "captcha"
+    other = services.accounts.add({"username": "lapsed"})
+    services.accounts.set_status(other.id, "needs_login", "session expired")
+    dashboard.show()
+    qtbot.waitUntil(lambda: dashboard.loads > 0)
+    qtbot.waitUntil(lambda: "published today" in dashboard.subtitle.text())
+    listed = dashboard.attention.rowCount()
+    assert listed == 2
+    assert dashboard.metrics["needs_attention"].value.text() == "2"
+    assert "2 need attention" in dashboard.subtitle.text()
+    save_screen(dashboard, "dashboard-attention")
 
 
 def test_settings_validate_save_mask_and_env(

@@ -330,7 +330,15 @@ class DashboardPanel(QWidget):
             owner=self,
         )
 
+    def _attention_count(self, counts: dict[str, int]) -> dict[str, int]:
+        """"Need attention" counts what the list below shows (jobs and accounts alike),
+        so the number and the list never disagree."""
+        if "needs_attention" in counts:
+            counts = {**counts, "needs_attention": len(self.attention_items)}
+        return counts
+
     def _results(self, counts: dict[str, int]) -> None:
+        counts = self._attention_count(counts)
         self.today.update(counts)
         for key, value in counts.items():
             self.metrics[key].set(value)
@@ -350,6 +358,8 @@ class DashboardPanel(QWidget):
     def _loaded(self, data: dict[str, Any], account_zone: str | None = None) -> None:
         self._week_loaded(data["week"], account_zone, data.get("density"))
         self.loads += 1
+        self.attention_items = data["attention"]
+        data = {**data, "today": self._attention_count(dict(data["today"]))}
         for key, metric in self.metrics.items():
             if key in data["today"]:
                 metric.set(data["today"][key])
