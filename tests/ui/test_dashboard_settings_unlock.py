@@ -123,6 +123,29 @@ def test_dashboard_attention_and_today(
     assert dashboard.upcoming.rowCount() == 1  # the other post is still waiting
 
 
+def test_week_day_headers_stay_in_view_when_scrolled(
+    dashboard: DashboardPanel, ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    """Issue 17 item 10: the day headers are frozen above the scrolling hours."""
+    _first, _second, base = _posts(ctx.services, tmp_path)
+    dashboard.calendar.first_day = week_start(base.date())
+    dashboard.show()
+    qtbot.waitUntil(lambda: len(dashboard.calendar.chips) == 2)
+    bar = dashboard.calendar_scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())  # the evening hours
+    header = dashboard.day_header
+    assert header.isVisible()
+    assert header.labels()[0] == week_start(base.date()).strftime("%a %d %b")
+    # outside the scrolled area, right above it, whatever the scroll
+    below = header.mapTo(dashboard, QPoint(0, header.height())).y()
+    assert below <= dashboard.calendar_scroll.mapTo(dashboard, QPoint(0, 0)).y()
+    assert header.parent() is not dashboard.calendar_scroll.viewport()
+    # the hours start at the top of the calendar itself: no header painted inside
+    assert dashboard.calendar.time_at(QPoint(dashboard.calendar._x_of(0) + 5, 12)) is not None
+    save_screen(dashboard, "dashboard-week-scrolled")
+
+
 def test_dashboard_attention_count_matches_its_list(
     dashboard: DashboardPanel, ctx: AppContext, qtbot, tmp_path: Path
 ) -> None:

@@ -262,7 +262,13 @@ class DashboardPanel(QWidget):
         self.calendar_scroll.setWidget(self.calendar)
         self.calendar_scroll.setMinimumHeight(440)
         self.calendar_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        week_layout.addWidget(self.calendar_scroll)
+        # the day headers stay put above the hours that scroll
+        self.day_header = self.calendar.frozen_header()
+        frozen = QVBoxLayout()
+        frozen.setSpacing(0)
+        frozen.addWidget(self.day_header)
+        frozen.addWidget(self.calendar_scroll)
+        week_layout.addLayout(frozen)
         self._scrolled_week: object = None
         self._scroll_to: int | None = None
         # the scroll range is known only once the calendar is laid out: apply then
