@@ -283,6 +283,36 @@ class AccountService:
                 count += 1
             return count
 
+    def assign_proxies(
+        self,
+        account_ids: builtins.list[int],
+        proxy_ids: builtins.list[int],
+        spread: str = "round_robin",
+    ) -> dict[int, int]:
+        """Give the accounts proxies: with spread="round_robin" the i-th account (by id)
+        gets proxy i mod len(proxy_ids), so N proxies over M accounts share the load
+        evenly; spread="same" gives every account the first proxy. Returns
+        {account_id: proxy_id}."""
+        if spread not in ("round_robin", "same"):
+            raise ValidationError("spread", f"must be round_robin or same, got {f.shown(spread)}")
+        if not proxy_ids:
+            raise ValidationError("proxy_ids", "choose at least one proxy")
+        order = list(dict.fromkeys(proxy_ids))  # keep the operator's order, drop repeats
+        with self.db.write() as session:
+            known = set(session.scalars(select(Proxy.id).where(Proxy.id.in_(order))))
+            missing = [p for p in order if p not in known]
+            if missing:
+                raise ValidationError("proxy_ids", f"no proxy with id {missing[0]}")
+            accounts = session.scalars(
+                select(Account).where(Account.id.in_(account_ids)).order_by(Account.id)
+            )
+            assigned: dict[int, int] = {}
+            for number, account in enumerate(accounts):
+                proxy_id = order[number % len(order)] if spread == "round_robin" else order[0]
+                account.proxy_id = proxy_id
+                assigned[account.id] = proxy_id
+            return assigned
+
     def set_status(
         self,
         account_id: int,

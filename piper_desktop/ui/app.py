@@ -247,10 +247,14 @@ class PiperApp(QObject):
         if self.quitting:
             return
         planner = self.ctx.planner
+        # feedback at once, before anything is asked or waited for
+        self.tray.set_stopping(True)
+        self.ctx.info("Stopping Piper…")
 
         def decide(counts: dict[str, int]) -> None:
             flying = counts.get("in_flight", 0)
             if flying:
+                self.tray.set_stopping(False)
                 self.show_window()
                 self.quit_box = confirm(
                     self.window,
@@ -275,7 +279,8 @@ class PiperApp(QObject):
         self.quitting = True
         self._stage("stop_new_work")
         self.engine.pause()
-        self.tray.hide()
+        # the tray stays, saying "stopping…", until the app has closed (see _close)
+        self.tray.set_stopping(True)
         self.progress = QProgressDialog("Finishing the posts in flight…", "", 0, 0, self.window)
         self.progress.setWindowTitle("Quitting Piper")
         self.progress.setCancelButton(None)
@@ -305,6 +310,7 @@ class PiperApp(QObject):
         tasks.run_task(flush, lambda _r: self._close(), lambda _e: self._close(), owner=self)
 
     def _close(self) -> None:
+        self.tray.hide()
         self.services.close()
         if self.sandbox is not None:
             self.sandbox.close()

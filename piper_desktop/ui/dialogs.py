@@ -1,4 +1,5 @@
-"""Small non-blocking dialogs: confirm, pick one item, enter a line of text.
+"""Small non-blocking dialogs: confirm, pick one item, pick proxies to spread, enter a
+line of text.
 
 They open with `open()` (window-modal, no nested event loop) and call back; the dialog
 object is returned so callers and tests can reach it.
@@ -7,14 +8,20 @@ object is returned so callers and tests can reach it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -132,6 +139,133 @@ def choose(
     editable: bool = False,
 ) -> ChoiceDialog:
     dialog = ChoiceDialog(parent, title, label, choices, on_choice, editable=editable)
+    _track(dialog)
+    dialog.open()
+    return dialog
+
+
+@dataclass(frozen=True)
+class ProxyChoice:
+    """One proxy as the picker shows it: dead ones (last check failed) are marked."""
+
+    id: int
+    label: str
+    status: str  # ProxyStatus value
+    error: str | None = None
+
+    @property
+    def dead(self) -> bool:
+        return self.status == "error"
+
+
+SPREADS = (
+    ("One proxy per account (round-robin over the chosen)", "round_robin"),
+    ("The same proxy for every account", "same"),
+)
+
+
+class ProxyPickerDialog(QDialog):
+    """Choose one or more proxies for many accounts; several are spread one per
+    account. Dead proxies are listed last, marked and red, with their error as tooltip:
+    they can still be chosen (the operator may know better than the last check)."""
+
+    def __init__(
+        self,
+        parent: QWidget,
+        title: str,
+        proxies: Sequence[ProxyChoice],
+        on_choice: Callable[[list[int], str], Any],
+        on_clear: Callable[[], Any],
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumSize(460, 380)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Proxies (select several to spread them over the accounts)"))
+        self.list = QListWidget()
+        self.list.setObjectName("proxies")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        for proxy in sorted(proxies, key=lambda p: p.dead):  # live ones first
+            text = proxy.label
+            if proxy.dead:
+                text = f"✕ dead — {proxy.label}: {proxy.error or 'last check failed'}"
+            elif proxy.status == "ok":
+                text = f"✓ {proxy.label}"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, proxy.id)
+            item.setToolTip(
+                f"Last check failed: {proxy.error}" if proxy.dead and proxy.error else text
+            )
+            if proxy.dead:
+                item.setForeground(QColor("#c62828"))
+            self.list.addItem(item)
+        layout.addWidget(self.list, 1)
+        self.spread = QComboBox()
+        self.spread.setObjectName("spread")
+        for text, value in SPREADS:
+            self.spread.addItem(text, value)
+        layout.addWidget(self.spread)
+        self.note = QLabel("")
+        self.note.setObjectName("Muted")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        clear = QPushButton("Remove proxy")
+        clear.setObjectName("clear")
+        clear.clicked.connect(self._clear)
+        buttons.addButton(clear, QDialogButtonBox.ButtonRole.ResetRole)
+        self.apply = QPushButton("Apply")
+        self.apply.setObjectName("apply")
+        self.apply.setProperty("primary", True)
+        self.apply.setDefault(True)
+        self.apply.setEnabled(False)
+        buttons.addButton(self.apply, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.list.itemSelectionChanged.connect(self._selection_changed)
+        self._on_choice = on_choice
+        self._on_clear = on_clear
+        self.accepted.connect(self._chosen)
+
+    def chosen_ids(self) -> list[int]:
+        return [
+            int(self.list.item(row).data(Qt.ItemDataRole.UserRole))
+            for row in range(self.list.count())
+            if self.list.item(row).isSelected()
+        ]
+
+    def select_ids(self, ids: Sequence[int]) -> None:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            item.setSelected(item.data(Qt.ItemDataRole.UserRole) in ids)
+
+    def _selection_changed(self) -> None:
+        chosen = [self.list.item(r) for r in range(self.list.count())]
+        dead = sum(1 for item in chosen if item.isSelected() and item.text().startswith("✕"))
+        self.apply.setEnabled(bool(self.chosen_ids()))
+        self.note.setText(
+            f"{dead} of the chosen proxies failed their last check." if dead else ""
+        )
+
+    def _clear(self) -> None:
+        self._on_clear()
+        self.reject()
+
+    def _chosen(self) -> None:
+        ids = self.chosen_ids()
+        if ids:
+            self._on_choice(ids, str(self.spread.currentData()))
+
+
+def pick_proxies(
+    parent: QWidget,
+    title: str,
+    proxies: Sequence[ProxyChoice],
+    on_choice: Callable[[list[int], str], Any],
+    on_clear: Callable[[], Any],
+) -> ProxyPickerDialog:
+    dialog = ProxyPickerDialog(parent, title, proxies, on_choice, on_clear)
     _track(dialog)
     dialog.open()
     return dialog

@@ -104,8 +104,44 @@ def preview_rows(kind: ImportKind, text: str) -> tuple[str, list[dict[str, Any]]
         else:
             row.update(ok=True, problem="")
         rows.append(row)
-    rows.sort(key=lambda r: r["line"])
+    # the lines to fix first, then the good ones, each in file order
+    rows.sort(key=lambda r: (bool(r["ok"]), r["line"]))
     return fmt, rows, None
+
+
+def _who(row: dict[str, Any], key_columns: tuple[str, ...]) -> str:
+    """How a line is named in the summary: its username (or host), else its number."""
+    name = row.get("username") if "platform" in key_columns else row.get("host")
+    if name and "platform" in key_columns:
+        name = f"@{str(name).lstrip('@')}"
+    return f"{name} (line {row['line']})" if name else f"line {row['line']}"
+
+
+def after_import(
+    rows: list[dict[str, Any]], report: ImportReport, key_columns: tuple[str, ...]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The preview's rows after importing, marked imported or skipped with the
+    importer's reason (names kept), skipped first; and the skipped lines by name."""
+    problems: dict[int, str] = {}
+    for error in report.errors:
+        text = f"{error.field}: {error.reason}"
+        problems[error.line] = f"{problems[error.line]}; {text}" if error.line in problems else text
+    marked: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for row in rows:
+        seen.add(row["line"])
+        if row["line"] in problems:
+            marked.append({**row, "ok": False, "check": "error", "problem": problems[row["line"]]})
+        elif row["ok"]:
+            marked.append({**row, "check": "imported"})
+        else:
+            marked.append({**row, "check": "error"})
+    for line, problem in problems.items():  # lines the preview did not have
+        if line not in seen:
+            marked.append({"id": line, "line": line, "ok": False, "check": "error", "problem": problem})
+    marked.sort(key=lambda r: (r["check"] != "error", r["line"]))
+    skipped = [_who(r, key_columns) for r in marked if r["check"] == "error"]
+    return marked, skipped
 
 
 class ImportDialog(QDialog):
@@ -165,15 +201,22 @@ class ImportDialog(QDialog):
                 "ok",
                 "Check",
                 110,
-                fmt=lambda r: "ok" if r.get("ok") else "error",
+                fmt=lambda r: r.get("check") or ("ok" if r.get("ok") else "error"),
                 kind="badge",
                 sort=None,
             ),
+            Column(
+                "problem",
+                "Problem",
+                320,
+                stretch=True,
+                sort=None,
+                tooltip=lambda r: r.get("problem") or None,
+            ),
             *(
-                Column(key, key.replace("_", " ").capitalize(), 120, sort=None)
+                Column(key, key.replace("_", " ").capitalize(), 100, sort=None)
                 for key in kind.key_columns
             ),
-            Column("problem", "Problem", 320, stretch=True, sort=None),
         ]
         self.source = ListSource([])
         self.model = PagedTableModel(self.source, columns, page_size=100_000, parent=self)
@@ -184,12 +227,14 @@ class ImportDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
+        self.table.setWordWrap(True)  # a long problem wraps rather than ends in "…"
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         for number, column in enumerate(columns):
             self.table.setColumnWidth(number, column.width)
-        self.table.horizontalHeader().setSectionResizeMode(
-            len(columns) - 1, QHeaderView.ResizeMode.Stretch
-        )
+        # the problem, next to the check, takes the room: it is what the operator reads
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setMinimumSectionSize(60)
         outer.addWidget(self.table, 1)
 
         self.buttons = QDialogButtonBox()
@@ -231,6 +276,7 @@ class ImportDialog(QDialog):
         self.text, (fmt, rows, problem) = result
         self.source.rows = rows
         self.model.refresh(keep=False)
+        self._fit_rows()
         good = sum(1 for r in rows if r["ok"])
         bad = len(rows) - good
         if problem:
@@ -255,18 +301,23 @@ class ImportDialog(QDialog):
         self.import_button.setText("Import")
         self.import_button.setEnabled(True)
 
+    def _fit_rows(self) -> None:
+        # wrapped problems need taller rows; measuring is per row, so only for small files
+        if self.model.rowCount() <= 500:
+            self.table.resizeRowsToContents()
+
     def _done(self, report: ImportReport) -> None:
         self.report = report
-        rows = [
-            {"id": e.line, "line": e.line, "ok": False, "problem": f"{e.field}: {e.reason}"}
-            for e in report.errors
-        ]
+        rows, skipped = after_import(list(self.source.rows), report, self.kind.key_columns)
         self.source.rows = rows
         self.model.refresh(keep=False)
+        self._fit_rows()
         text = f"Imported: {report.created:,} created, {report.updated:,} updated"
-        if report.errors:
-            text += f"; {len(report.errors):,} lines skipped (listed below)"
+        if skipped:
+            shown = ", ".join(skipped[:8]) + (f" and {len(skipped) - 8:,} more" if len(skipped) > 8 else "")
+            text += f"; {len(skipped):,} skipped: {shown} (listed first below)"
         self.summary.setText(text)
+        self.summary.setToolTip("\n".join(skipped[:200]))
         self.import_button.setText("Imported")
         self.close_button.setText("Done")
         self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)

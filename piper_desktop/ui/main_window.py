@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -81,6 +81,30 @@ class LazyPanels(dict[str, QWidget]):
         return panel
 
 
+# the first window: most of the screen, enough that the dashboard's cards and the tables'
+# columns show whole, never more than the screen has
+COMFORTABLE = QSize(1320, 860)
+LARGEST = QSize(1680, 1050)
+SMALLEST = QSize(960, 620)  # the minimum, where the screen allows it
+
+
+def initial_size(available: QSize) -> QSize:
+    """The first window's size for a screen's available area (without task bars)."""
+
+    def side(room: int, comfortable: int, largest: int) -> int:
+        wanted = max(comfortable, min(largest, int(room * 0.88)))
+        return max(1, min(wanted, room - 40 if room > comfortable else room))
+
+    return QSize(
+        side(available.width(), COMFORTABLE.width(), LARGEST.width()),
+        side(available.height(), COMFORTABLE.height(), LARGEST.height()),
+    )
+
+
+def minimum_size(available: QSize) -> QSize:
+    return SMALLEST.boundedTo(available)
+
+
 class MainWindow(QMainWindow):
     close_to_tray = Signal()  # the window closed; the app decides (tray or quit)
     pause_toggled = Signal(bool)
@@ -91,7 +115,10 @@ class MainWindow(QMainWindow):
         self.browser = browser or BrowserActions(ctx.services)
         self.setWindowTitle("Piper Desktop" + (" — try-out" if ctx.sandbox else ""))
         self.setWindowIcon(app_icon())
-        self.setMinimumSize(QSize(1100, 680))
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        room = screen.availableGeometry().size() if screen is not None else COMFORTABLE
+        self.setMinimumSize(minimum_size(room))
+        self.resize(initial_size(room))
         self.quitting = False
         self.engine_state = "stopped"
 

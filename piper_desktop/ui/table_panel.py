@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QIcon, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -187,6 +196,7 @@ class TablePanel(QWidget):
                 self.view.setColumnHidden(number, True)
         header_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header_view.customContextMenuRequested.connect(self._header_menu)
+        self.view.viewport().installEventFilter(self)  # its size is the room we have
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
 
         self.empty = QLabel()
@@ -237,8 +247,35 @@ class TablePanel(QWidget):
             action.toggled.connect(lambda shown, n=number: self.set_column_shown(n, shown))
         return menu
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return super().eventFilter(watched, event)
+
+    def fit_columns(self) -> None:
+        """Stretch columns share the spare room; when there is none they keep their own
+        width and the table scrolls sideways: squeezed, "Connection refused" would
+        read "C…"."""
+        header = self.view.horizontalHeader()
+        room = self.view.viewport().width()
+        need = 0
+        for number, column in enumerate(self.model.columns):
+            if not self.view.isColumnHidden(number):
+                need += column.width if column.stretch else header.sectionSize(number)
+        squeezed = room < need
+        for number, column in enumerate(self.model.columns):
+            if not column.stretch:
+                continue
+            mode = header.sectionResizeMode(number)
+            if squeezed and mode == QHeaderView.ResizeMode.Stretch:
+                header.setSectionResizeMode(number, QHeaderView.ResizeMode.Interactive)
+                header.resizeSection(number, column.width)
+            elif not squeezed and mode != QHeaderView.ResizeMode.Stretch:
+                header.setSectionResizeMode(number, QHeaderView.ResizeMode.Stretch)
+
     def set_column_shown(self, number: int, shown: bool) -> None:
         self.view.setColumnHidden(number, not shown)
+        self.fit_columns()
         hidden = [c.key for n, c in enumerate(self.model.columns) if self.view.isColumnHidden(n)]
         self.ctx.ui_state.set(f"hidden_columns.{self.table_name}", hidden)
 

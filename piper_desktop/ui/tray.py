@@ -3,7 +3,9 @@
 The menu is rebuilt when it is about to show, from a cache of the next posts that a
 background task refreshes (on a timer and after engine events), so opening it never
 touches the database. Notifications for published, failed and needs-attention jobs go
-through `notify`, which also keeps the last ones for the window to show.
+through `notify`, which also keeps the last ones for the window to show. Job balloons
+are batched: the first starts a short window, and everything that happens in it shows as
+one balloon ("3 published, 1 failed") rather than a balloon per job.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from .icons import icon, tray_icon
 from .tasks import run_task
 
 MENU_POSTS = 5
+BATCH_MS = 4000  # job notifications this close together share one balloon
+BATCH_LINES = 4  # job lines a batched balloon lists before "and N more"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class TrayController(QObject):
         super().__init__()
         self.ctx = ctx
         self.paused = False
+        self.stopping = False  # quitting: the menu says so until the app has closed
         self.engine_state = "stopped"
         self.upcoming: list[dict[str, Any]] = []
         self.notifications: deque[Notification] = deque(maxlen=50)
@@ -62,6 +67,13 @@ class TrayController(QObject):
         self.icon.activated.connect(self._activated)
         self.icon.messageClicked.connect(self._message_clicked)
         self._last_job: int | None = None
+        # what the balloons said (title, text), also where no tray shows them (tests)
+        self.balloons: deque[tuple[str, str]] = deque(maxlen=20)
+        self._pending: list[Notification] = []
+        self.batch = QTimer(self)
+        self.batch.setSingleShot(True)
+        self.batch.setInterval(BATCH_MS)
+        self.batch.timeout.connect(self._flush_balloon)
         self._refresh = QTimer(self)
         self._refresh.setInterval(30_000)
         self._refresh.timeout.connect(self.refresh)
@@ -126,15 +138,18 @@ class TrayController(QObject):
             menu,
         )
         self.pause_action.setObjectName("tray_pause")
-        self.pause_action.setEnabled(self.engine_state != "unavailable")
+        self.pause_action.setEnabled(self.engine_state != "unavailable" and not self.stopping)
         self.pause_action.triggered.connect(lambda: self.pause_toggled.emit(not self.paused))
         menu.addAction(self.pause_action)
         self.open_action = menu.addAction(icon("window"), "Open Piper")
         self.open_action.setObjectName("tray_open")
         self.open_action.triggered.connect(lambda: self.open_requested.emit())
         menu.addSeparator()
-        self.quit_action = menu.addAction(icon("quit"), "Quit Piper")
+        self.quit_action = menu.addAction(
+            icon("quit"), "Stopping Piper…" if self.stopping else "Quit Piper"
+        )
         self.quit_action.setObjectName("tray_quit")
+        self.quit_action.setEnabled(not self.stopping)
         self.quit_action.triggered.connect(lambda: self.quit_requested.emit())
 
     def action(self, name: str) -> QAction:
@@ -142,6 +157,12 @@ class TrayController(QObject):
             if action.objectName() == name:
                 return action
         raise KeyError(name)
+
+    def set_stopping(self, stopping: bool = True) -> None:
+        """Say at once that Piper is stopping (the posts in flight take a moment)."""
+        self.stopping = stopping
+        self.icon.setToolTip("Piper Desktop — stopping…" if stopping else "Piper Desktop")
+        self.rebuild_menu()
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
@@ -169,9 +190,39 @@ class TrayController(QObject):
         self.notify(event.kind, f"{headline}: job #{event.job_id}", text, event.job_id)
 
     def notify(self, kind: str, title: str, text: str, job_id: int | None = None) -> None:
-        self.notifications.append(Notification(kind, title, text, job_id))
+        note = Notification(kind, title, text, job_id)
+        self.notifications.append(note)
         if not self._notifications_enabled():
             return
+        if job_id is None:  # about Piper itself: at once
+            self._balloon(kind, title, text, None)
+            return
+        self._pending.append(note)
+        if not self.batch.isActive():
+            self.batch.start()
+
+    def _flush_balloon(self) -> None:
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        if len(pending) == 1:
+            note = pending[0]
+            self._balloon(note.kind, note.title, note.text, note.job_id)
+            return
+        counts: dict[str, int] = {}
+        for note in pending:
+            counts[note.kind] = counts.get(note.kind, 0) + 1
+        order = ("published", "failed", "needs_attention")
+        kinds = sorted(counts, key=lambda k: order.index(k) if k in order else len(order))
+        title = ", ".join(f"{counts[k]} {HEADLINES.get(k, k).lower()}" for k in kinds)
+        lines = [f"{n.title} — {n.text}" for n in pending[:BATCH_LINES]]
+        if len(pending) > BATCH_LINES:
+            lines.append(f"and {len(pending) - BATCH_LINES} more (see Jobs)")
+        worst = next((k for k in ("failed", "needs_attention") if k in counts), "published")
+        self._balloon(worst, title.capitalize(), "\n".join(lines), None)
+
+    def _balloon(self, kind: str, title: str, text: str, job_id: int | None) -> None:
+        self.balloons.append((title, text))
         if self.supported and self.icon.isVisible():
             level = {
                 "published": QSystemTrayIcon.MessageIcon.Information,

@@ -34,6 +34,10 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def day_label(day: date) -> str:
+    return day.strftime("%a %d %b")
+
+
 class WeekCalendar(QWidget):
     move_requested = Signal(int, object)  # job id, new time (aware UTC datetime)
 
@@ -54,6 +58,9 @@ class WeekCalendar(QWidget):
         self._ghost: QRect | None = None
         self._ghost_time: datetime | None = None
         self.pending: set[int] = set()
+        # the day headers: painted on top, or by a frozen DayHeader above a scroll area
+        self.top = HEADER
+        self.day_header: DayHeader | None = None
 
     # --- data -----------------------------------------------------------------------------
     def set_zone(self, zone: tzinfo) -> None:
@@ -84,10 +91,10 @@ class WeekCalendar(QWidget):
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(900, HEADER + 24 * HOUR_HEIGHT + 2)
+        return QSize(900, self.top + 24 * HOUR_HEIGHT + 2)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(560, HEADER + 24 * HOUR_HEIGHT + 2)
+        return QSize(560, self.top + 24 * HOUR_HEIGHT + 2)
 
     # --- geometry ---------------------------------------------------------------------------
     def _gutters(self) -> int:
@@ -101,16 +108,16 @@ class WeekCalendar(QWidget):
 
     def _y_of(self, local: datetime) -> int:
         minutes = local.hour * 60 + local.minute
-        return int(HEADER + minutes * HOUR_HEIGHT / 60)
+        return int(self.top + minutes * HOUR_HEIGHT / 60)
 
     def time_at(self, point: QPoint) -> datetime | None:
         """The (snapped) moment under a point, as an aware UTC datetime."""
-        if point.x() < self._gutters() or point.y() < HEADER:
+        if point.x() < self._gutters() or point.y() < self.top:
             return None
         day_index = int((point.x() - self._gutters()) // self._day_width())
         if not 0 <= day_index < 7:
             return None
-        minutes = (point.y() - HEADER) * 60 / HOUR_HEIGHT
+        minutes = (point.y() - self.top) * 60 / HOUR_HEIGHT
         minutes = int(round(minutes / SNAP_MINUTES) * SNAP_MINUTES)
         minutes = max(0, min(24 * 60 - SNAP_MINUTES, minutes))
         local = datetime.combine(
@@ -175,7 +182,19 @@ class WeekCalendar(QWidget):
         return None
 
     # --- painting ----------------------------------------------------------------------------
+    def frozen_header(self) -> DayHeader:
+        """The day headers as their own widget, to sit above the scroll area the
+        calendar scrolls in: they stay in view whatever hour is scrolled to."""
+        if self.day_header is None:
+            self.day_header = DayHeader(self)
+            self.top = 8  # room for the 00:00 label
+            self.updateGeometry()
+            self._layout_chips()
+        return self.day_header
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        if self.day_header is not None:
+            self.day_header.update()  # same days and widths as what is painted here
         p = theme.current()
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -193,25 +212,26 @@ class WeekCalendar(QWidget):
             x = self._x_of(index)
             if day == today:
                 painter.fillRect(
-                    QRectF(x, HEADER, self._day_width(), 24 * HOUR_HEIGHT),
+                    QRectF(x, self.top, self._day_width(), 24 * HOUR_HEIGHT),
                     QColor(p.hover),
                 )
             painter.setPen(QColor(p.accent) if day == today else QColor(p.text))
             bold = QFont(small)
             bold.setBold(True)
             painter.setFont(bold)
-            painter.drawText(
-                QRectF(x, 0, self._day_width(), HEADER),
-                Qt.AlignmentFlag.AlignCenter,
-                day.strftime("%a %d %b"),
-            )
+            if self.day_header is None:
+                painter.drawText(
+                    QRectF(x, 0, self._day_width(), self.top),
+                    Qt.AlignmentFlag.AlignCenter,
+                    day_label(day),
+                )
             painter.setFont(small)
             painter.setPen(QPen(grid))
-            painter.drawLine(x, HEADER, x, HEADER + 24 * HOUR_HEIGHT)
+            painter.drawLine(x, self.top, x, self.top + 24 * HOUR_HEIGHT)
         # hour rows and gutters
         account_zone = fmt.zone(self.account_zone) if self.account_zone else None
         for hour in range(25):
-            y = HEADER + hour * HOUR_HEIGHT
+            y = self.top + hour * HOUR_HEIGHT
             painter.setPen(QPen(grid))
             painter.drawLine(self._gutters(), y, self.width(), y)
             if hour == 24:
@@ -379,3 +399,38 @@ class WeekCalendar(QWidget):
         if post.get("movable"):
             lines.append("Drag to move it to another free slot")
         return "\n".join(lines)
+
+
+class DayHeader(QWidget):
+    """The calendar's day headers, frozen above its scroll area (same columns)."""
+
+    def __init__(self, calendar: WeekCalendar) -> None:
+        super().__init__()
+        self.setObjectName("week_day_header")
+        self.calendar = calendar
+        self.setFixedHeight(HEADER)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def labels(self) -> list[str]:
+        return [day_label(self.calendar.first_day + timedelta(days=n)) for n in range(7)]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = theme.current()
+        calendar = self.calendar
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(p.base))
+        font = QFont(calendar.font())
+        font.setPointSizeF(max(7.0, calendar.font().pointSizeF() * 0.85))
+        font.setBold(True)
+        painter.setFont(font)
+        today = datetime.now(calendar.zone).date()
+        for index, text in enumerate(self.labels()):
+            day = calendar.first_day + timedelta(days=index)
+            painter.setPen(QColor(p.accent) if day == today else QColor(p.text))
+            painter.drawText(
+                QRectF(calendar._x_of(index), 0, calendar._day_width(), HEADER),
+                Qt.AlignmentFlag.AlignCenter,
+                text,
+            )
+        painter.setPen(QPen(QColor(p.border)))
+        painter.drawLine(0, HEADER - 1, self.width(), HEADER - 1)

@@ -12,11 +12,13 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QMessageBox
 
+from piper_desktop.domain.errors import ValidationError
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.ui.context import AppContext
-from piper_desktop.ui.dialogs import ChoiceDialog
+from piper_desktop.ui.dialogs import ProxyPickerDialog
 from piper_desktop.ui.forms import FormDialog
 from piper_desktop.ui.panels.accounts import AccountsPanel
+from tests.ui.artifacts import save_screen
 
 
 @pytest.fixture
@@ -149,6 +151,45 @@ def test_import_previews_bad_lines_and_imports_the_good(
     dialog.reject()
 
 
+def test_import_shows_why_lines_failed_bad_first_and_names_them(
+    panel: AccountsPanel, ctx: AppContext, tmp_path: Path, qtbot
+) -> None:
+    """Issue 17 item 9: bad lines first, the full problem as a tooltip, and the summary
+    after importing names the skipped accounts (also those only the vault refuses)."""
+    source = tmp_path / "accounts.csv"
+    source.write_text(
+        "username,group,timezone,proxy_id\n"
+        "carol,EU,Europe/Paris,\n"
+        "dave,US,America/Chicago,\n"
+        "erin,US,Moon/Base_of_the_far_side_where_no_zone_is_known,\n"
+        "ghost,US,UTC,999\n",
+        encoding="utf-8",
+    )
+    dialog = panel.import_file(str(source))
+    dialog.resize(960, 520)
+    rows = dialog.model.rows()
+    assert [r["line"] for r in rows] == [4, 2, 3, 5]  # the bad line first
+    problem_col = [c.key for c in dialog.model.columns].index("problem")
+    tip = dialog.model.index(0, problem_col).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == rows[0]["problem"] and "Moon/Base_of_the_far_side" in tip
+    assert dialog.model.index(1, problem_col).data(Qt.ItemDataRole.ToolTipRole) is None
+    save_screen(dialog, "import-preview")
+    dialog.import_button.click()
+    assert dialog.report is not None and dialog.report.created == 2
+    after = dialog.model.rows()
+    assert [(r["line"], r["username"], r["check"]) for r in after] == [
+        (4, "erin", "error"),
+        (5, "ghost", "error"),
+        (2, "carol", "imported"),
+        (3, "dave", "imported"),
+    ]
+    assert "999" in after[1]["problem"]
+    summary = dialog.summary.text()
+    assert "2 skipped: @erin (line 4), @ghost (line 5)" in summary
+    save_screen(dialog, "import-done")
+    dialog.reject()
+
+
 def test_filters_and_bulk_assign(panel: AccountsPanel, ctx: AppContext, qtbot) -> None:
     services = ctx.services
     ids = [
@@ -177,10 +218,10 @@ def test_filters_and_bulk_assign(panel: AccountsPanel, ctx: AppContext, qtbot) -
     assert panel.find_action("Set group…").isEnabled()
     assert not panel.find_action("Edit…").isEnabled()  # needs exactly one
     panel.ask_assign("proxy_id")
-    chooser = panel.dialog
-    assert isinstance(chooser, ChoiceDialog)
-    chooser.choose(proxy.id)
-    chooser.accept()
+    picker = panel.dialog
+    assert isinstance(picker, ProxyPickerDialog)
+    picker.select_ids([proxy.id])
+    picker.accept()
     assert services.accounts.get(ids[0]).proxy_id == proxy.id
     assert panel.model.row(panel.model.position_of(ids[0]) or 0)["proxy_label"].endswith(":8080")
     panel.ask_assign("group")
@@ -281,3 +322,65 @@ def test_connect_tiktok_api_through_the_sandbox(
         "tiktok_api", "TikTok API"
     )
     assert any("connected to the TikTok API" in m for m, _ in ctx.messages)  # type: ignore[attr-defined]
+
+
+def test_assign_proxies_spreads_one_per_account_and_marks_dead_ones(
+    panel: AccountsPanel, ctx: AppContext, qtbot
+) -> None:
+    services = ctx.services
+    ids = [services.accounts.add({"username": f"s{n}"}).id for n in range(5)]
+    live = [services.proxies.add({"host": "127.0.0.1", "port": 9000 + n}) for n in range(2)]
+    dead = services.proxies.add({"host": "127.0.0.1", "port": 9009})
+    services.proxies.record_check(
+        dead.id, ok=False, latency_ms=None, exit_ip=None, error="Connection refused by 127.0.0.1:9009"
+    )
+    services.proxies.record_check(
+        live[0].id, ok=True, latency_ms=12.0, exit_ip="127.0.0.1", error=None
+    )
+    panel.reload()
+    qtbot.waitUntil(lambda: panel.model.total == 5)
+    _select(panel, *ids)
+    panel.ask_assign("proxy_id")
+    picker = panel.dialog
+    assert isinstance(picker, ProxyPickerDialog)
+    texts = [picker.list.item(r).text() for r in range(picker.list.count())]
+    # the dead one is listed last, marked, with its full error as tooltip
+    assert texts[-1].startswith("✕ dead") and "9009" in texts[-1]
+    assert not any(t.startswith("✕") for t in texts[:-1])
+    assert "Connection refused" in picker.list.item(picker.list.count() - 1).toolTip()
+    picker.select_ids([p.id for p in live])
+    assert picker.note.text() == ""
+    picker.accept()
+    proxies = [services.accounts.get(i).proxy_id for i in ids]
+    assert proxies == [live[0].id, live[1].id, live[0].id, live[1].id, live[0].id]
+    # the accounts table shows each account's proxy health, the error as tooltip
+    qtbot.waitUntil(lambda: panel.model.row(0).get("proxy_status") == "ok")
+    column = [c.key for c in panel.model.columns].index("proxy_status")
+    assert panel.model.index(0, column).data() == "ok"
+    assert "12 ms" in panel.model.index(0, column).data(Qt.ItemDataRole.ToolTipRole)
+    services.accounts.bulk_assign([ids[0]], {"proxy_id": dead.id})
+    panel.reload()
+    qtbot.waitUntil(lambda: panel.model.row(0).get("proxy_status") == "error")
+    tip = panel.model.index(0, column).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Connection refused by 127.0.0.1:9009" in tip
+    save_screen(panel, "accounts-proxy-health")
+    _select(panel, *ids)
+    panel.ask_assign("proxy_id")
+    picker = panel.dialog
+    picker.select_ids([dead.id])
+    assert "1 of the chosen proxies failed" in picker.note.text()
+    save_screen(picker, "accounts-assign-proxies")
+    picker.reject()
+
+
+def test_assign_proxies_domain_rules(ctx: AppContext) -> None:
+    services = ctx.services
+    ids = [services.accounts.add({"username": f"d{n}"}).id for n in range(3)]
+    proxy = services.proxies.add({"host": "127.0.0.1", "port": 9100})
+    assert services.accounts.assign_proxies(ids, [proxy.id], "same") == dict.fromkeys(ids, proxy.id)
+    with pytest.raises(ValidationError, match="no proxy with id 999"):
+        services.accounts.assign_proxies(ids, [999])
+    with pytest.raises(ValidationError, match="spread"):
+        services.accounts.assign_proxies(ids, [proxy.id], "by_country")
+    with pytest.raises(ValidationError, match="at least one"):
+        services.accounts.assign_proxies(ids, [])

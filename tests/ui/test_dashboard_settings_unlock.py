@@ -18,6 +18,7 @@ from piper_desktop.ui.panels.settings import SettingsPanel
 from piper_desktop.ui.unlock import UnlockDialog, WelcomeDialog, strength
 from piper_desktop.ui.week_calendar import week_start
 from tests.conftest import MASTER_PASSWORD, make_video
+from tests.ui.artifacts import save_screen
 
 
 @pytest.fixture
@@ -120,6 +121,52 @@ def test_dashboard_attention_and_today(
     button.click()
     assert targets == [("jobs", {"job_id": first})]
     assert dashboard.upcoming.rowCount() == 1  # the other post is still waiting
+
+
+def test_week_day_headers_stay_in_view_when_scrolled(
+    dashboard: DashboardPanel, ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    """Issue 17 item 10: the day headers are frozen above the scrolling hours."""
+    _first, _second, base = _posts(ctx.services, tmp_path)
+    dashboard.calendar.first_day = week_start(base.date())
+    dashboard.show()
+    qtbot.waitUntil(lambda: len(dashboard.calendar.chips) == 2)
+    bar = dashboard.calendar_scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())  # the evening hours
+    header = dashboard.day_header
+    assert header.isVisible()
+    assert header.labels()[0] == week_start(base.date()).strftime("%a %d %b")
+    # outside the scrolled area, right above it, whatever the scroll
+    below = header.mapTo(dashboard, QPoint(0, header.height())).y()
+    assert below <= dashboard.calendar_scroll.mapTo(dashboard, QPoint(0, 0)).y()
+    assert header.parent() is not dashboard.calendar_scroll.viewport()
+    # the hours start at the top of the calendar itself: no header painted inside
+    assert dashboard.calendar.time_at(QPoint(dashboard.calendar._x_of(0) + 5, 12)) is not None
+    save_screen(dashboard, "dashboard-week-scrolled")
+
+
+def test_dashboard_attention_count_matches_its_list(
+    dashboard: DashboardPanel, ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    """An account that needs login is listed, so it is counted too (issue 17 item 9)."""
+    services = ctx.services
+    first, _second, _base = _posts(services, tmp_path)
+    with services.db.write() as session:
+        job = session.get(Job, first)
+        assert job is not None
+        job.status = "needs_attention"
+        job.attention_reason = "captcha"
+    other = services.accounts.add({"username": "lapsed"})
+    services.accounts.set_status(other.id, "needs_login", "session expired")
+    dashboard.show()
+    qtbot.waitUntil(lambda: dashboard.loads > 0)
+    qtbot.waitUntil(lambda: "published today" in dashboard.subtitle.text())
+    listed = dashboard.attention.rowCount()
+    assert listed == 2
+    assert dashboard.metrics["needs_attention"].value.text() == "2"
+    assert "2 need attention" in dashboard.subtitle.text()
+    save_screen(dashboard, "dashboard-attention")
 
 
 def test_settings_validate_save_mask_and_env(

@@ -18,6 +18,7 @@ from piper_desktop.ui.panels.profiles import ProfilesPanel
 from piper_desktop.ui.panels.proxies import ProxiesPanel
 from piper_desktop.ui.table_panel import TablePanel
 from tests.conftest import make_video
+from tests.ui.artifacts import save_screen
 
 
 def _show(panel: TablePanel, qtbot) -> TablePanel:
@@ -134,6 +135,31 @@ def test_proxy_checks_fill_in_live(
 
 
 # --- browser profiles -----------------------------------------------------------------------
+
+
+def test_proxy_errors_are_not_squeezed_to_a_letter(ctx: AppContext, qtbot) -> None:
+    """Issue 17 item 10: in a narrow window the error keeps its width (the table
+    scrolls sideways) and its full text is the tooltip; wide, it takes the spare room."""
+    services = ctx.services
+    proxy = services.proxies.add({"host": "127.0.0.1", "port": 9})
+    error = "Connection refused by 127.0.0.1:9 while opening the tunnel\n(after 3 tries)"
+    services.proxies.record_check(proxy.id, ok=False, latency_ms=None, exit_ip=None, error=error)
+    panel = ProxiesPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.resize(900, 600)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.model.total == 1)
+    column = [c.key for c in panel.model.columns].index("last_error")
+    header = panel.view.horizontalHeader()
+    qtbot.waitUntil(lambda: header.sectionSize(column) >= 280)
+    index = panel.model.index(0, column)
+    assert index.data() == (
+        "Connection refused by 127.0.0.1:9 while opening the tunnel (after 3 tries)"
+    )
+    assert index.data(Qt.ItemDataRole.ToolTipRole) == error
+    save_screen(panel, "proxies-narrow-error")
+    panel.resize(2400, 600)
+    qtbot.waitUntil(lambda: header.sectionSize(column) > 400)  # stretched again
 
 
 def test_profiles_from_template_edit_used_by(ctx: AppContext, qtbot) -> None:

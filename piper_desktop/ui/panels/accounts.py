@@ -21,7 +21,7 @@ from ...store.enums import AccountStatus, JobRoute
 from .. import formatting as fmt
 from ..browser_actions import BrowserActions
 from ..context import AppContext
-from ..dialogs import choose
+from ..dialogs import ProxyChoice, choose, pick_proxies
 from ..forms import FieldUI, FormDialog, ui_fields
 from ..import_dialog import ACCOUNTS as ACCOUNT_IMPORT
 from ..import_dialog import ImportDialog
@@ -48,6 +48,20 @@ def _window(row: dict[str, Any]) -> str:
     return f"{fmt.clock(row.get('window_start'))}–{fmt.clock(row.get('window_end'))}"
 
 
+def _proxy_health(row: dict[str, Any]) -> str | None:
+    """The proxy's last check in words: the full error of a dead one."""
+    if not row.get("proxy_id"):
+        return None
+    status = row.get("proxy_status")
+    when = fmt.when(row.get("proxy_checked_at")) if row.get("proxy_checked_at") else ""
+    if status == "error":
+        return f"Last check failed {when}: {row.get('proxy_error') or 'no answer'}".strip()
+    if status == "ok":
+        latency = row.get("proxy_latency_ms")
+        return f"Answered {when}" + (f" in {latency:.0f} ms" if latency is not None else "")
+    return "Not checked yet (Proxies → Check)"
+
+
 # the choices of the assignment drop-downs, by field: (label, value) pairs
 Choices = dict[str, list[tuple[str, Any]]]
 
@@ -66,6 +80,14 @@ COLUMNS = [
     Column("group", "Group", 90),
     Column("tags", "Tags", 120, fmt=lambda r: fmt.tags(r.get("tags")), sort=None),
     Column("proxy_label", "Proxy", 160),
+    Column(
+        "proxy_status",
+        "Proxy health",
+        120,
+        kind="badge",
+        fmt=lambda r: r.get("proxy_status") if r.get("proxy_id") else None,
+        tooltip=_proxy_health,
+    ),
     Column("profile_name", "Browser profile", 130),
     Column("timezone", "Time zone", 120),
     Column("window", "Posting window", 110, fmt=_window, sort=None, hidden=True),
@@ -315,6 +337,9 @@ class AccountsPanel(TablePanel):
         ids = self.selected_ids()
         if not ids:
             return
+        if key == "proxy_id":
+            self.ask_proxies(ids)
+            return
         labels = {
             "proxy_id": "Proxy",
             "profile_id": "Browser profile",
@@ -334,6 +359,39 @@ class AccountsPanel(TablePanel):
             )
 
         self._with_choices(show)
+
+    def ask_proxies(self, ids: list[int]) -> None:
+        services = self.ctx.services
+
+        def load() -> list[ProxyChoice]:
+            from ...domain.proxies import proxy_label
+
+            return [
+                ProxyChoice(p.id, p.name or proxy_label(p), p.status, p.last_error)
+                for p in services.proxies.list()
+            ]
+
+        def show(proxies: list[ProxyChoice]) -> None:
+            self.dialog = pick_proxies(
+                self,
+                f"Assign proxies to {fmt.count(len(ids), 'account')}",
+                proxies,
+                lambda proxy_ids, spread: self.spread_proxies(ids, proxy_ids, spread),
+                lambda: self.bulk_assign("proxy_id", None, ids),
+            )
+
+        run_task(load, show, lambda exc: self.ctx.error(str(exc)), owner=self)
+
+    def spread_proxies(self, ids: list[int], proxy_ids: list[int], spread: str) -> None:
+        services = self.ctx.services
+        self.run(
+            lambda: services.accounts.assign_proxies(ids, proxy_ids, spread),
+            lambda assigned: self.ctx.success(
+                f"{fmt.count(len(assigned), 'account')} now use "
+                f"{fmt.count(len(set(assigned.values())), 'proxy', 'proxies')}"
+            ),
+            changed=("accounts",),
+        )
 
     def bulk_assign(self, key: str, value: Any, ids: list[int] | None = None) -> None:
         ids = ids if ids is not None else self.selected_ids()

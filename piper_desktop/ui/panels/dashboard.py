@@ -262,7 +262,13 @@ class DashboardPanel(QWidget):
         self.calendar_scroll.setWidget(self.calendar)
         self.calendar_scroll.setMinimumHeight(440)
         self.calendar_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        week_layout.addWidget(self.calendar_scroll)
+        # the day headers stay put above the hours that scroll
+        self.day_header = self.calendar.frozen_header()
+        frozen = QVBoxLayout()
+        frozen.setSpacing(0)
+        frozen.addWidget(self.day_header)
+        frozen.addWidget(self.calendar_scroll)
+        week_layout.addLayout(frozen)
         self._scrolled_week: object = None
         self._scroll_to: int | None = None
         # the scroll range is known only once the calendar is laid out: apply then
@@ -330,7 +336,15 @@ class DashboardPanel(QWidget):
             owner=self,
         )
 
+    def _attention_count(self, counts: dict[str, int]) -> dict[str, int]:
+        """"Need attention" counts what the list below shows (jobs and accounts alike),
+        so the number and the list never disagree."""
+        if "needs_attention" in counts:
+            counts = {**counts, "needs_attention": len(self.attention_items)}
+        return counts
+
     def _results(self, counts: dict[str, int]) -> None:
+        counts = self._attention_count(counts)
         self.today.update(counts)
         for key, value in counts.items():
             self.metrics[key].set(value)
@@ -350,6 +364,8 @@ class DashboardPanel(QWidget):
     def _loaded(self, data: dict[str, Any], account_zone: str | None = None) -> None:
         self._week_loaded(data["week"], account_zone, data.get("density"))
         self.loads += 1
+        self.attention_items = data["attention"]
+        data = {**data, "today": self._attention_count(dict(data["today"]))}
         for key, metric in self.metrics.items():
             if key in data["today"]:
                 metric.set(data["today"][key])

@@ -440,6 +440,21 @@ class JobsPanel(TablePanel):
 
     def selection_changed(self, rows: list[dict[str, Any]]) -> None:
         self.details.show_job(rows[0]["id"] if len(rows) == 1 else None)
+        self._offer_actions(rows)
+
+    def _offer_actions(self, rows: list[dict[str, Any]]) -> None:
+        # an action is offered only when the life cycle allows it for some chosen job:
+        # a published job cannot be retried, cancelled or marked published again
+        statuses = {r.get("status") for r in rows}
+        for text, allowed in (
+            ("Retry", RETRYABLE),
+            ("Cancel", CANCELLABLE),
+            ("Retry even if it may be posted…", RETRYABLE),
+            ("Mark published…", MARKABLE),
+        ):
+            action = self.find_action(text)
+            if action.isEnabled() and not statuses & allowed:
+                action.setEnabled(False)
 
     def activated(self, row: dict[str, Any]) -> None:
         if row.get("post_url"):
@@ -468,6 +483,9 @@ class JobsPanel(TablePanel):
         ids, self._changed_ids = sorted(self._changed_ids), set()
         if ids:
             self.model.reload_ids(ids)
+            selected = self.selected_rows()
+            if any(r["id"] in ids for r in selected):
+                self._selection_changed()  # a chosen job moved on: offer what it allows now
         if self._new_rows and self.isVisible():
             self.model.refresh(keep=True)
         self._new_rows = False

@@ -34,6 +34,15 @@ COLUMNS = [
     Column("status", "Status", 120, kind="badge", tooltip=lambda r: r.get("last_error")),
     Column("name", "Name", 140),
     Column("host", "Address", 260, fmt=_address),
+    Column(
+        "last_error",
+        "Last error",
+        280,
+        fmt=lambda r: " ".join(str(r.get("last_error") or "").split()) or None,
+        tooltip=lambda r: r.get("last_error") or None,
+        sort=None,
+        stretch=True,
+    ),
     Column("kind", "Kind", 110, fmt=lambda r: fmt.status_text(r.get("kind"))),
     Column(
         "latency_ms", "Latency", 90, fmt=lambda r: fmt.latency(r.get("latency_ms")), align="right"
@@ -41,7 +50,6 @@ COLUMNS = [
     Column("exit_ip", "Exit IP", 130, sort=None),
     Column("last_check_at", "Checked", 130, fmt=lambda r: fmt.when(r.get("last_check_at"))),
     Column("accounts_count", "Used by", 80, align="right"),
-    Column("last_error", "Last error", 240, sort=None, stretch=True),
 ]
 
 FORM = [
