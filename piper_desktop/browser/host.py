@@ -41,6 +41,7 @@ from piper_desktop.browser.profile import (
     proxy_settings,
     redact_proxy,
 )
+from piper_desktop.browser.relay import SocksRelay, needs_relay
 from piper_desktop.browser.tempdirs import RunDir, temp_env
 from piper_desktop.logs import get_logger
 
@@ -326,16 +327,30 @@ class BrowserHost:
     ) -> BrowserContext:
         browser = await (self.visible_browser() if visible else self.browser())
         options = profile.context_options()
-        proxy = proxy_settings(proxy_url)
+        # Chromium cannot log in to a SOCKS5 proxy: such a context goes through its own
+        # local relay (relay.py), which holds the credentials and lives as long as it
+        relay = await SocksRelay.start(proxy_url) if proxy_url and needs_relay(proxy_url) else None
+        proxy = proxy_settings(relay.url if relay else proxy_url)
         if proxy:
             options["proxy"] = proxy
         if storage_state:
             options["storage_state"] = normalise_storage_state(storage_state)
-        context = await browser.new_context(**options)
+        try:
+            context = await browser.new_context(**options)
+        except BaseException:
+            if relay:
+                relay.stop()
+            raise
         context.set_default_timeout(30_000)
         self._contexts.add(context)
         self.peak_contexts = max(self.peak_contexts, len(self._contexts))
-        context.on("close", lambda _c: self._contexts.discard(context))
+
+        def closed(_context: BrowserContext) -> None:
+            self._contexts.discard(context)
+            if relay:
+                relay.stop()
+
+        context.on("close", closed)
         log.debug("context opened (proxy %s)", redact_proxy(proxy_url))
         return context
 

@@ -68,9 +68,19 @@ def build_http_client(
     )
 
 
+def request_left(exc: httpx.TransportError) -> bool:
+    """False when the failure came before any of the request was sent: the connection (to
+    the proxy, when there is one) was never made, or the proxy refused us (bad password,
+    destination refused). Then nothing can have reached the platform."""
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError)
+
+
 def describe_transport_error(exc: httpx.TransportError) -> str:
     """A message for a transport failure that names the kind, never the URL."""
     kind = type(exc).__name__
+    if isinstance(exc, httpx.ProxyError):
+        # httpcore's reason ("Invalid username/password", a SOCKS reply) quotes no secret
+        return f"the proxy refused the connection: {str(exc)[:120]} ({kind})"
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer in time ({kind})"
     return f"connection failed ({kind})"

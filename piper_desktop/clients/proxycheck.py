@@ -75,12 +75,22 @@ def check_proxy(spec: ProxySpec, check_url: str, timeout: float = 10) -> ProxyCh
     register_secret(password)
     started = time.perf_counter()
     try:
+        # SOCKS5 (with RFC 1929 credentials) goes through httpx's socksio transport
         with httpx.Client(proxy=spec.url, timeout=timeout, trust_env=False) as client:
             response = client.get(check_url)
     except httpx.ProxyError as exc:
         message = str(exc)
-        error = AUTH_FAILED if "407" in message else f"proxy error: {message}"
+        # an HTTP proxy answers 407; a SOCKS5 one refuses the username/password sub-negotiation
+        refused_login = "407" in message or "username/password" in message.lower()
+        error = AUTH_FAILED if refused_login else f"proxy error: {message}"
         return ProxyCheckResult(spec.id, False, error=error)
+    except ValueError:
+        # a scheme httpx cannot use (socks4://): this proxy's result says so, and the
+        # others are still checked (the message would quote the URL, so it is not shown)
+        scheme = urlsplit(spec.url).scheme
+        return ProxyCheckResult(spec.id, False, error=f"{scheme}:// proxies are not supported")
+    except ImportError:
+        return ProxyCheckResult(spec.id, False, error="SOCKS support is missing (httpx[socks])")
     except httpx.TimeoutException:
         return ProxyCheckResult(spec.id, False, error=f"timed out after {timeout:g}s")
     except httpx.HTTPError as exc:
