@@ -7,6 +7,7 @@ is the operator's per-account choice, and a stray HTTPS_PROXY must not reroute i
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 import threading
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -32,12 +33,33 @@ def shared_ssl_context() -> ssl.SSLContext:
         return _ssl_context
 
 
-def _install_library_log_filters() -> None:
-    # httpx logs every request URL at INFO; a Telegram URL holds the bot token.
+class _DropSocksAuth(logging.Filter):
+    """httpcore.socks logs the SOCKS5 login as `auth=(b'user', b'password')`; a bytes repr
+    escapes non-ASCII, so masking the plain password would miss it: cut the pair out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and " auth=" in record.msg:
+            record.msg = re.sub(r" auth=\(.*?\)(?= \w+=|$)", " auth=***", record.getMessage())
+            record.args = None
+        return True
+
+
+def install_library_log_filters() -> None:
+    # httpx logs every request URL at INFO; a Telegram URL holds the bot token. A
+    # logger's filters do not see its children's records, so each child is named.
     global _filters_installed
     if _filters_installed:
         return
-    for name in ("httpx", "httpcore"):
+    logging.getLogger("httpcore.socks").addFilter(_DropSocksAuth())
+    for name in (
+        "httpx",
+        "httpcore",
+        "httpcore.socks",
+        "httpcore.proxy",
+        "httpcore.connection",
+        "httpcore.http11",
+        "httpcore.http2",
+    ):
         logging.getLogger(name).addFilter(SecretMaskingFilter())
     _filters_installed = True
 
@@ -49,7 +71,7 @@ def build_http_client(
     timeout: httpx.Timeout | float | None = None,
     headers: dict[str, str] | None = None,
 ) -> httpx.Client:
-    _install_library_log_filters()
+    install_library_log_filters()
     if proxy_url:
         register_secret(proxy_url)
         password = httpx.URL(proxy_url).password

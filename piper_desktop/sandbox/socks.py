@@ -220,6 +220,4 @@ class LocalSocksProxy(SandboxServer):
             return list(self.httpd.records)
 
     def destinations_for(self, username: str | None) -> set[str]:
-        return {
-            r.destination for r in self.records if r.username == username and r.reply == _OK
-        }
+        return {r.destination for r in self.records if r.username == username and r.reply == _OK}
