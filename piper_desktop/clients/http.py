@@ -7,7 +7,6 @@ is the operator's per-account choice, and a stray HTTPS_PROXY must not reroute i
 from __future__ import annotations
 
 import logging
-import re
 import ssl
 import threading
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -38,8 +37,13 @@ class _DropSocksAuth(logging.Filter):
     escapes non-ASCII, so masking the plain password would miss it: cut the pair out."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and " auth=" in record.msg:
-            record.msg = re.sub(r" auth=\(.*?\)(?= \w+=|$)", " auth=***", record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not lose the record
+            message = str(record.msg)
+        if " auth=" in message:
+            # auth is the last of the traced arguments: everything after it goes
+            record.msg = message.split(" auth=", 1)[0] + " auth=***"
             record.args = None
         return True
 
