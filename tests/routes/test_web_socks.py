@@ -12,7 +12,7 @@ from piper_desktop.browser.host import BrowserHost
 from piper_desktop.browser.profile import ProfileSettings
 from piper_desktop.browser.relay import needs_relay
 from piper_desktop.browser.sites import SiteConfig
-from piper_desktop.routes.base import AccountRef, PostOptions, Receipt
+from piper_desktop.routes.base import AccountRef, PostOptions, PublishError, Receipt
 from piper_desktop.sandbox.socks import LocalSocksProxy
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
 from tests.browser import fixtures
@@ -81,3 +81,33 @@ def test_relay_listens_only_while_its_context_is_open(
     assert len(during) == 1 and after == []
     with pytest.raises(OSError):  # the relay's port is closed with its context
         socket.create_connection(("127.0.0.1", during[0]), timeout=5).close()
+
+
+@pytest.mark.parametrize("failure", ["dead", "wrong password"])
+def test_socks5_failure_on_the_web_route_is_a_certain_no_post_to_retry(
+    failure: str,
+    browser_host: BrowserHost,
+    studio: TikTokStudioSandbox,
+    site: SiteConfig,
+    states: StateBook,
+    video_file: Path,
+) -> None:
+    with LocalSocksProxy(users={USER: PASSWORD}) as socks:
+        url = socks.url_for(USER, PASSWORD if failure == "dead" else "not-it")
+    if failure == "wrong password":
+        socks = LocalSocksProxy(port=int(url.rsplit(":", 1)[1]), users={USER: PASSWORD})
+        socks.start()
+    try:
+        account = AccountRef(4, "tiktok", "dave", proxy_url=url)
+        login(studio, states, account)
+        request = make_request(video_file, caption="never sent", account=account)
+        with pytest.raises(PublishError) as caught:
+            publisher(browser_host, site, states).submit(request, lambda _r: None)
+    finally:
+        socks.stop()
+    # the relay answers Chromium before it reaches the proxy, so Chromium reads an empty
+    # answer rather than a proxy error: the upload page never opened, nothing was sent
+    assert caught.value.retryable and caught.value.certainly_not_posted
+    assert "could not open the upload page" in str(caught.value)
+    assert studio.posts == [] and PASSWORD not in str(caught.value)
+    assert browser_host.relay_ports == []
