@@ -41,6 +41,7 @@ from piper_desktop.browser.profile import (
     proxy_settings,
     redact_proxy,
 )
+from piper_desktop.browser.relay import SocksRelay, needs_relay
 from piper_desktop.browser.tempdirs import RunDir, temp_env
 from piper_desktop.logs import get_logger
 
@@ -127,6 +128,7 @@ class BrowserHost:
         self._launch_lock: asyncio.Lock | None = None
         self._run_dir: RunDir | None = None
         self._contexts: set[BrowserContext] = set()
+        self._relays: set[SocksRelay] = set()
         self.peak_contexts = 0
         self._state_lock = threading.Lock()
 
@@ -196,6 +198,8 @@ class BrowserHost:
         for context in list(self._contexts):
             with suppress(PlaywrightError):
                 await context.close()
+        for relay in list(self._relays):
+            self._stop_relay(relay)
         for browser in (self._visible, self._browser):
             if browser is not None:
                 with suppress(PlaywrightError):
@@ -326,16 +330,32 @@ class BrowserHost:
     ) -> BrowserContext:
         browser = await (self.visible_browser() if visible else self.browser())
         options = profile.context_options()
-        proxy = proxy_settings(proxy_url)
+        # Chromium cannot log in to a SOCKS5 proxy: such a context goes through its own
+        # local relay (relay.py), which holds the credentials and lives as long as it
+        relay = await SocksRelay.start(proxy_url) if proxy_url and needs_relay(proxy_url) else None
+        if relay:
+            self._relays.add(relay)
+        proxy = proxy_settings(relay.url if relay else proxy_url)
         if proxy:
             options["proxy"] = proxy
         if storage_state:
             options["storage_state"] = normalise_storage_state(storage_state)
-        context = await browser.new_context(**options)
+        try:
+            context = await browser.new_context(**options)
+        except BaseException:
+            if relay:
+                self._stop_relay(relay)
+            raise
         context.set_default_timeout(30_000)
         self._contexts.add(context)
         self.peak_contexts = max(self.peak_contexts, len(self._contexts))
-        context.on("close", lambda _c: self._contexts.discard(context))
+
+        def closed(_context: BrowserContext) -> None:
+            self._contexts.discard(context)
+            if relay:
+                self._stop_relay(relay)
+
+        context.on("close", closed)
         log.debug("context opened (proxy %s)", redact_proxy(proxy_url))
         return context
 
@@ -366,9 +386,18 @@ class BrowserHost:
                 if lease.state is not None and on_state is not None:
                     await self.on_caller(on_state, lease.state)
 
+    def _stop_relay(self, relay: SocksRelay) -> None:
+        relay.stop()
+        self._relays.discard(relay)
+
     @property
     def open_contexts(self) -> int:
         return len(self._contexts)
+
+    @property
+    def relay_ports(self) -> list[int]:
+        """The loopback ports of the SOCKS5 relays open now (one per such context)."""
+        return sorted(relay.port for relay in self._relays)
 
 
 async def capture_state(context: BrowserContext) -> dict[str, Any] | None:

@@ -117,7 +117,8 @@ def proxy_settings(proxy_url: str | None) -> dict[str, str] | None:
     proxy: dict[str, str] = {"server": f"{scheme}://{host}:{parts.port}"}
     if parts.username is not None:
         if scheme == "socks5":
-            raise ValueError("Chromium cannot authenticate to a SOCKS5 proxy; use an HTTP proxy")
+            # BrowserHost puts a local relay (relay.py) in front of such a proxy
+            raise ValueError("Chromium cannot authenticate to a SOCKS5 proxy; use a relay")
         password = unquote(parts.password or "")
         register_secret(password)
         proxy["username"] = unquote(parts.username)

@@ -22,7 +22,8 @@ class ApiError(Exception):
     - http_status: None when no answer arrived (timeout, connection lost)
     - log_id: the platform's request id, for support tickets
     - retry_after: seconds the platform asked us to wait (Retry-After), if any
-    - sent: True when the request may have reached the platform (its effect is unknown)
+    - sent: True when the request may have reached the platform (its effect is unknown);
+      False when it certainly did not (no connection made, the proxy refused us)
     """
 
     def __init__(

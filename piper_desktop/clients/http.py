@@ -32,12 +32,38 @@ def shared_ssl_context() -> ssl.SSLContext:
         return _ssl_context
 
 
-def _install_library_log_filters() -> None:
-    # httpx logs every request URL at INFO; a Telegram URL holds the bot token.
+class _DropSocksAuth(logging.Filter):
+    """httpcore.socks logs the SOCKS5 login as `auth=(b'user', b'password')`; a bytes repr
+    escapes non-ASCII, so masking the plain password would miss it: cut the pair out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not lose the record
+            message = str(record.msg)
+        if " auth=" in message:
+            # auth is the last of the traced arguments: everything after it goes
+            record.msg = message.split(" auth=", 1)[0] + " auth=***"
+            record.args = None
+        return True
+
+
+def install_library_log_filters() -> None:
+    # httpx logs every request URL at INFO; a Telegram URL holds the bot token. A
+    # logger's filters do not see its children's records, so each child is named.
     global _filters_installed
     if _filters_installed:
         return
-    for name in ("httpx", "httpcore"):
+    logging.getLogger("httpcore.socks").addFilter(_DropSocksAuth())
+    for name in (
+        "httpx",
+        "httpcore",
+        "httpcore.socks",
+        "httpcore.proxy",
+        "httpcore.connection",
+        "httpcore.http11",
+        "httpcore.http2",
+    ):
         logging.getLogger(name).addFilter(SecretMaskingFilter())
     _filters_installed = True
 
@@ -49,7 +75,7 @@ def build_http_client(
     timeout: httpx.Timeout | float | None = None,
     headers: dict[str, str] | None = None,
 ) -> httpx.Client:
-    _install_library_log_filters()
+    install_library_log_filters()
     if proxy_url:
         register_secret(proxy_url)
         password = httpx.URL(proxy_url).password
@@ -68,9 +94,19 @@ def build_http_client(
     )
 
 
+def request_left(exc: httpx.TransportError) -> bool:
+    """False when the failure came before any of the request was sent: the connection (to
+    the proxy, when there is one) was never made, or the proxy refused us (bad password,
+    destination refused). Then nothing can have reached the platform."""
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError)
+
+
 def describe_transport_error(exc: httpx.TransportError) -> str:
     """A message for a transport failure that names the kind, never the URL."""
     kind = type(exc).__name__
+    if isinstance(exc, httpx.ProxyError):
+        # httpcore's reason ("Invalid username/password", a SOCKS reply) quotes no secret
+        return f"the proxy refused the connection: {str(exc)[:120]} ({kind})"
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer in time ({kind})"
     return f"connection failed ({kind})"

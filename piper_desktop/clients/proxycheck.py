@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from piper_desktop.clients.http import install_library_log_filters
 from piper_desktop.logs import get_logger, register_secret
 
 log = get_logger("clients")
@@ -53,6 +54,7 @@ class ProxyCheckResult:
 
 
 AUTH_FAILED = "proxy authentication failed (407)"
+SOCKS_AUTH_FAILED = "proxy authentication failed (SOCKS5 login refused)"
 
 
 def _exit_ip(response: httpx.Response) -> str | None:
@@ -73,14 +75,29 @@ def _exit_ip(response: httpx.Response) -> str | None:
 def check_proxy(spec: ProxySpec, check_url: str, timeout: float = 10) -> ProxyCheckResult:
     password = urlsplit(spec.url).password
     register_secret(password)
+    install_library_log_filters()
     started = time.perf_counter()
     try:
+        # SOCKS5 (with RFC 1929 credentials) goes through httpx's socksio transport
         with httpx.Client(proxy=spec.url, timeout=timeout, trust_env=False) as client:
             response = client.get(check_url)
     except httpx.ProxyError as exc:
         message = str(exc)
-        error = AUTH_FAILED if "407" in message else f"proxy error: {message}"
+        if "407" in message:
+            error = AUTH_FAILED
+        elif "username/password" in message.lower() or "NO ACCEPTABLE METHODS" in message:
+            # a SOCKS5 proxy refused the RFC 1929 login (or wants one we did not offer)
+            error = SOCKS_AUTH_FAILED
+        else:
+            error = f"proxy error: {message}"
         return ProxyCheckResult(spec.id, False, error=error)
+    except ValueError:
+        # a scheme httpx cannot use (socks4://): this proxy's result says so, and the
+        # others are still checked (the message would quote the URL, so it is not shown)
+        scheme = urlsplit(spec.url).scheme
+        return ProxyCheckResult(spec.id, False, error=f"{scheme}:// proxies are not supported")
+    except ImportError:
+        return ProxyCheckResult(spec.id, False, error="SOCKS support is missing (httpx[socks])")
     except httpx.TimeoutException:
         return ProxyCheckResult(spec.id, False, error=f"timed out after {timeout:g}s")
     except httpx.HTTPError as exc:

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from piper_desktop.clients.errors import ApiError, OAuthError
-from piper_desktop.clients.http import build_http_client, describe_transport_error
+from piper_desktop.clients.http import build_http_client, describe_transport_error, request_left
 from piper_desktop.clients.ratelimit import RateLimits
 from piper_desktop.logs import get_logger, register_secret
 
@@ -265,9 +265,7 @@ class LoopbackRedirectListener:
         """The authorization code; OAuthError on refusal, mismatch or timeout."""
         if not self._done.wait(timeout):
             ignored = f" ({self._ignored} foreign requests ignored)" if self._ignored else ""
-            raise OAuthError(
-                f"no authorization answer arrived in time{ignored}", platform=PLATFORM
-            )
+            raise OAuthError(f"no authorization answer arrived in time{ignored}", platform=PLATFORM)
         if self._error or not self._code:
             raise OAuthError(self._error or "no code", platform=PLATFORM)
         return self._code
@@ -447,7 +445,9 @@ class TikTokClient:
             )
         except httpx.TransportError as exc:
             raise OAuthError(
-                f"token request ({grant}): {describe_transport_error(exc)}", platform=PLATFORM
+                f"token request ({grant}): {describe_transport_error(exc)}",
+                platform=PLATFORM,
+                sent=request_left(exc),
             ) from None
         payload = _json_or_empty(response)
         if response.status_code >= 400 or payload.get("error"):
@@ -490,7 +490,9 @@ class TikTokClient:
             )
         except httpx.TransportError as exc:
             raise ApiError(
-                f"{path}: {describe_transport_error(exc)}", platform=PLATFORM, sent=True
+                f"{path}: {describe_transport_error(exc)}",
+                platform=PLATFORM,
+                sent=request_left(exc),
             ) from None
         payload = _json_or_empty(response)
         error = _member(payload, "error")
@@ -628,6 +630,7 @@ class TikTokClient:
                     raise ApiError(
                         f"upload chunk {index + 1}/{len(ranges)}: {describe_transport_error(exc)}",
                         platform=PLATFORM,
+                        sent=request_left(exc),
                     ) from None
                 self._sleep(self._retry_delays[failures - 1])
                 continue

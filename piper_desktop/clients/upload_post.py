@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from piper_desktop.clients.errors import ApiError
-from piper_desktop.clients.http import build_http_client, describe_transport_error
+from piper_desktop.clients.http import build_http_client, describe_transport_error, request_left
 from piper_desktop.logs import get_logger, register_secret
 
 log = get_logger("clients")
@@ -92,7 +92,9 @@ class UploadPostClient:
             response = self._http.request(method, f"{self.base_url}{path}", **kwargs)
         except httpx.TransportError as exc:
             raise ApiError(
-                f"{method} {path}: {describe_transport_error(exc)}", platform=PLATFORM
+                f"{method} {path}: {describe_transport_error(exc)}",
+                platform=PLATFORM,
+                sent=request_left(exc),
             ) from None
         try:
             payload = response.json()

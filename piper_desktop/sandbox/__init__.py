@@ -12,6 +12,7 @@ from collections.abc import Callable
 from piper_desktop.sandbox.httpbase import SandboxServer
 from piper_desktop.sandbox.openrouter import OpenRouterSandbox
 from piper_desktop.sandbox.proxy import LocalProxy
+from piper_desktop.sandbox.socks import LocalSocksProxy
 from piper_desktop.sandbox.telegram import TelegramSandbox
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.sandbox.tiktok_studio import TikTokStudioSandbox
@@ -41,6 +42,7 @@ SANDBOXES: dict[str, Callable[[str], SandboxServer]] = {
     "telegram": lambda host: TelegramSandbox(host),
     "tiktok_web": lambda host: TikTokStudioSandbox(host),
     "proxy": lambda host: LocalProxy(host, users={"piper": "sandbox"}),
+    "socks5": lambda host: LocalSocksProxy(host, users={"piper": "sandbox"}),
 }
 API_SANDBOXES = ("tiktok_api", "upload_post", "openrouter", "telegram")
 

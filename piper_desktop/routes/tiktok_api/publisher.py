@@ -108,6 +108,8 @@ def map_api_error(exc: ApiError, *, before_upload: bool) -> PublishError:
     """An ApiError as the engine needs it: retryable, permanent, or needing a person."""
     code = exc.code or ""
     refused = exc.http_status is not None and exc.http_status < 500
+    # nothing left us (no connection, the proxy refused): as certain as a refusal
+    refused = refused or not exc.sent
     common: dict[str, Any] = {"code": code or None, "log_id": exc.log_id}
     if code.startswith("spam_risk"):
         return PublishError(

@@ -65,7 +65,7 @@ def _map_error(exc: ApiError, *, sent: bool) -> PublishError:
         return PublishError(
             f"Upload-Post is unavailable for now: {exc.message}",
             retryable=True,
-            certainly_not_posted=not sent and status == 429,
+            certainly_not_posted=not sent and (status == 429 or not exc.sent),
             retry_after=exc.retry_after or (60.0 if status == 429 else None),
             **common,
         )
@@ -168,7 +168,8 @@ class UploadPostPublisher:
                     tiktok=tiktok,
                 )
             except ApiError as exc:
-                if not (exc.no_answer or (exc.http_status or 0) >= 500):
+                # exc.sent False: nothing left us (no connection, the proxy refused)
+                if not exc.sent or not (exc.no_answer or (exc.http_status or 0) >= 500):
                     raise _map_error(exc, sent=False) from None
                 # the answer was lost: the upload may have arrived all the same
                 log.warning(
