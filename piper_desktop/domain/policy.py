@@ -32,12 +32,16 @@ whatever became of it, or at its slot while it waits).
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from .errors import ValidationError
 
 # an account that sets no cap of its own
 NO_CAP = 1000
@@ -177,6 +181,28 @@ def window_of(rules: AccountRules, day: date) -> tuple[datetime, datetime]:
     end_day = day if end_t > start_t else day + timedelta(days=1)
     end = datetime.combine(end_day, end_t, tzinfo=zone)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+_WINDOW_TEXT = re.compile(r"\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*")
+WINDOW_OFF = frozenset({"off", "none", "no"})
+
+
+def posting_window_fields(field: str, value: Any) -> dict[str, Any]:
+    """A posting window written as "09:00-21:00" (account's local time; the end may be
+    past midnight, "22:00-02:00"), or "off", as the account's window fields. Blank: {}."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return {}
+    if text.lower() in WINDOW_OFF:
+        return {"window_enabled": False}
+    match = _WINDOW_TEXT.fullmatch(text)
+    numbers = [int(part) for part in match.groups()] if match else [99] * 4
+    if max(numbers[0], numbers[2]) > 23 or max(numbers[1], numbers[3]) > 59:
+        raise ValidationError(field, f"must be HH:MM-HH:MM or off, got {text[:40]!r}")
+    start, end = time(numbers[0], numbers[1]), time(numbers[2], numbers[3])
+    if start == end:
+        raise ValidationError(field, "the window must not start and end at the same time")
+    return {"window_enabled": True, "window_start": start, "window_end": end}
 
 
 # --- the rules ---------------------------------------------------------------------------
