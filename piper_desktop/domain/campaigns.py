@@ -37,6 +37,7 @@ from .records import row_dict
 from .reslot import reslot_late_campaign_jobs
 from .slots import JITTER_KEY, CampaignSlots, account_calendar, global_caps, setting
 
+PRIVACY_KEY = "campaigns.default_privacy"
 PLACEHOLDERS = {"account", "display_name", "platform", "date", "hashtags", "caption", "title"}
 
 
@@ -273,6 +274,12 @@ class CampaignService:
             if campaign.status != CampaignStatus.DRAFT:
                 raise DomainError(f"campaign {campaign.name!r} is {campaign.status}, not draft")
             ids = []
+            # who can watch, unless the campaign says: the setting (not TikTok's "only me"
+            # by omission); the route still refuses a level the creator does not offer
+            options = {
+                "privacy_level": setting(session, PRIVACY_KEY),
+                **(campaign.options or {}),
+            }
             for planned in self.plan(campaign, session, now):
                 job = Job(
                     account_id=planned.account.id,
@@ -281,7 +288,7 @@ class CampaignService:
                     route=campaign.route,
                     status=lifecycle.INITIAL.value,
                     caption=planned.caption,
-                    options=dict(campaign.options or {}),
+                    options=dict(options),
                     scheduled_at=planned.scheduled_at,
                     next_attempt_at=planned.scheduled_at,
                     pinned_time=False,

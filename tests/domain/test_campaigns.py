@@ -192,3 +192,20 @@ def test_a_tokyo_accounts_slots_fall_in_its_window(services: Services, tmp_path:
     for row in plan:
         local = datetime.fromisoformat(row["scheduled_at"]).astimezone(tokyo)
         assert time(9) <= local.time() < time(21), local
+
+
+def test_privacy_defaults_to_the_setting_not_only_me(setup: tuple[Services, list[int]]) -> None:
+    services, media = setup
+    public = _create(services, media[:1], name="public")
+    ids = services.campaigns.start(public, now=START)
+    assert services.jobs.get(ids[0]).options["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    services.settings.set("campaigns.default_privacy", "FOLLOWER_OF_CREATOR")
+    followers = _create(services, media[1:2], name="followers")
+    ids = services.campaigns.start(followers, now=START)
+    assert services.jobs.get(ids[0]).options["privacy_level"] == "FOLLOWER_OF_CREATOR"
+    # the campaign's own choice wins
+    private = _create(services, media[2:3], name="mine", options={"privacy_level": "SELF_ONLY"})
+    ids = services.campaigns.start(private, now=START)
+    assert services.jobs.get(ids[0]).options["privacy_level"] == "SELF_ONLY"
+    with pytest.raises(ValidationError):
+        services.settings.set("campaigns.default_privacy", "EVERYBODY")
