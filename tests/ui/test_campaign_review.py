@@ -11,7 +11,7 @@ from PySide6.QtCore import QDateTime, Qt
 from piper_desktop.ui import formatting as fmt
 from piper_desktop.ui.context import AppContext
 from piper_desktop.ui.panels.campaigns import CampaignsPanel
-from tests.conftest import make_video
+from tests.conftest import REPO, make_video
 
 # 10:00 UTC is 19:00 in Tokyo; the Tokyo account's window opens at 01:00 its time, which
 # is 16:00 UTC: the same day for a machine on UTC, the next day in Tokyo
@@ -59,6 +59,10 @@ def test_review_says_tomorrow_for_a_tokyo_account(ctx: AppContext, qtbot, tmp_pa
     assert fmt.when(slot, "UTC", now=NOW).startswith("Today 16:")
     tip = model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole)
     assert "2030-01-08 01:" in tip and "Asia/Tokyo" in tip
+    # for people to look at (issue 17 asks for pictures of the changed screens)
+    shots = REPO / "test-artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    assert wizard.grab().save(str(shots / "campaign_review_tokyo.png"))
     wizard.reject()
 
 
