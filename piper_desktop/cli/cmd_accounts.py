@@ -10,6 +10,7 @@ from typing import Any
 
 from ..domain import accounts as acc
 from ..domain import importers
+from ..domain.policy import posting_window_fields
 from ..domain.textfiles import read_text_file
 from ..owner_only import write_private_text
 from .context import Commands, UsageError, open_services, secret_from_stdin
@@ -17,6 +18,15 @@ from .fieldopts import add_field_options, collect_fields
 from .output import emit
 
 LIST_COLUMNS = ["id", "platform", "username", "status", "group", "tags", "proxy_id", "timezone"]
+EDIT_COLUMNS = [
+    "id",
+    "username",
+    "group",
+    "timezone",
+    "window_enabled",
+    "window_start",
+    "window_end",
+]
 
 
 def register(commands: Commands) -> None:
@@ -43,8 +53,14 @@ def register(commands: Commands) -> None:
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_show)
 
-    edit = sub.add_parser("edit", help="change an account")
-    edit.add_argument("account")
+    edit = sub.add_parser("edit", help="change one account, several, or a group's")
+    edit.add_argument("account", nargs="*", help="ids, platform:username or usernames")
+    edit.add_argument("--of-group", metavar="GROUP", help="every account of this group")
+    edit.add_argument(
+        "--posting-window",
+        metavar="HH:MM-HH:MM",
+        help='posting window in the account\'s own time, e.g. "09:00-21:00", or "off"',
+    )
     add_field_options(edit, acc.FIELDS, secret_prefix="account")
     edit.add_argument("--json", action="store_true")
     edit.set_defaults(handler=cmd_edit)
@@ -125,10 +141,24 @@ def cmd_show(args: Namespace) -> int:
 
 def cmd_edit(args: Namespace) -> int:
     record = _record(args)
+    # checked before the vault opens: a bad window changes no account
+    record.update(posting_window_fields("posting_window", args.posting_window))
+    if not args.account and not args.of_group:
+        raise UsageError("name the accounts to change, or --of-group GROUP")
+    if not record:
+        raise UsageError("nothing to change: give a field such as --posting-window")
     services = open_services(args)
-    account = services.accounts.find(args.account, record.get("platform"))
-    account = services.accounts.edit(account.id, record)
-    emit(services.accounts.to_dict(account), as_json=args.json)
+    ids = [services.accounts.find(ref, record.get("platform")).id for ref in args.account]
+    if args.of_group:
+        members = [row["id"] for row in services.accounts.rows(group=args.of_group)]
+        if not members:
+            raise UsageError(f"group {args.of_group!r} has no accounts")
+        ids += [i for i in members if i not in ids]
+    changed = [services.accounts.to_dict(services.accounts.edit(i, record)) for i in ids]
+    if len(changed) == 1 and args.account and not args.of_group:
+        emit(changed[0], as_json=args.json)
+    else:
+        emit(changed, as_json=args.json, columns=EDIT_COLUMNS)
     return 0
 
 

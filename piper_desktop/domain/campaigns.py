@@ -35,8 +35,9 @@ from .jobs import CAPTION_MAX, add_event, parse_options
 from .lifecycle import Actor
 from .records import row_dict
 from .reslot import reslot_late_campaign_jobs
-from .slots import account_calendar, global_caps
+from .slots import JITTER_KEY, CampaignSlots, account_calendar, global_caps, setting
 
+PRIVACY_KEY = "campaigns.default_privacy"
 PLACEHOLDERS = {"account", "display_name", "platform", "date", "hashtags", "caption", "title"}
 
 
@@ -201,6 +202,11 @@ class CampaignService:
         # under the global caps too, so the plan shown is what the engine will do
         caps = global_caps(session)
         calendars = {a.id: account_calendar(session, a, caps) for a in accounts}
+        # the stagger between accounts (in `caps`) and a jitter per slot, seeded by the
+        # campaign (its seed, else its name: a draft has no id yet), so the wizard's
+        # preview and the start give the same slots
+        seed = campaign.seed if campaign.seed is not None else campaign.name
+        slots = CampaignSlots(calendars, int(setting(session, JITTER_KEY)), seed)
         usage: Counter[int] = Counter(
             dict(
                 session.execute(
@@ -224,9 +230,7 @@ class CampaignService:
             else:  # least_used: fewest jobs so far, ties broken by selection order
                 account = min(accounts, key=lambda a: (usage[a.id], accounts.index(a)))
             usage[account.id] += 1
-            calendar = calendars[account.id]
-            slot = calendar.next_free(start)
-            calendar.take(slot)
+            slot = slots.take_next(account.id, start)
             local = slot.astimezone(ZoneInfo(account.timezone or "UTC"))
             caption = render_caption(
                 template,
@@ -270,6 +274,12 @@ class CampaignService:
             if campaign.status != CampaignStatus.DRAFT:
                 raise DomainError(f"campaign {campaign.name!r} is {campaign.status}, not draft")
             ids = []
+            # who can watch, unless the campaign says: the setting (not TikTok's "only me"
+            # by omission); the route still refuses a level the creator does not offer
+            options = {
+                "privacy_level": setting(session, PRIVACY_KEY),
+                **(campaign.options or {}),
+            }
             for planned in self.plan(campaign, session, now):
                 job = Job(
                     account_id=planned.account.id,
@@ -278,7 +288,7 @@ class CampaignService:
                     route=campaign.route,
                     status=lifecycle.INITIAL.value,
                     caption=planned.caption,
-                    options=dict(campaign.options or {}),
+                    options=dict(options),
                     scheduled_at=planned.scheduled_at,
                     next_attempt_at=planned.scheduled_at,
                     pinned_time=False,

@@ -24,7 +24,9 @@ from . import accounts as acc
 from . import proxies as prx
 from .errors import ValidationError
 from .fields import Field, parse_record, shown
+from .policy import posting_window_fields
 from .records import plain
+from .slots import setting
 from .textfiles import (
     FileFormatError,
     first_line,
@@ -85,7 +87,15 @@ class RecordFile:
     list_keys: tuple[str, ...]
 
 
-ACCOUNT_FILE = RecordFile("accounts", acc.FIELDS, {"tag": "tags"}, None, ("items", "accounts"))
+# an account file may give the posting window in one column, "09:00-21:00" (or "off")
+ACCOUNT_IMPORT_FIELDS = {
+    **acc.FIELDS,
+    "posting_window": Field("posting_window", posting_window_fields),
+}
+WINDOW_KEY = "accounts.default_posting_window"
+ACCOUNT_FILE = RecordFile(
+    "accounts", ACCOUNT_IMPORT_FIELDS, {"tag": "tags"}, None, ("items", "accounts")
+)
 PROXY_FILE = RecordFile("proxies", prx.FIELDS, {}, prx.parse_proxy_line, ("items", "proxies"))
 
 
@@ -186,6 +196,8 @@ def import_accounts(db: Database, text: str, fmt: str | None = None) -> ImportRe
                 select(Account.id, Account.platform, Account.username)
             )
         }
+        # a new account posts in a daytime window of its own zone unless the file says
+        default_window = posting_window_fields(WINDOW_KEY, setting(session, WINDOW_KEY))
         batch = _Batch(
             Account,
             existing,
@@ -195,6 +207,7 @@ def import_accounts(db: Database, text: str, fmt: str | None = None) -> ImportRe
                 "status": "active",
                 "timezone": "UTC",
                 "window_enabled": False,
+                **default_window,
                 "min_spacing_minutes": 60,
                 "max_posts_per_day": 3,
             },
@@ -202,6 +215,7 @@ def import_accounts(db: Database, text: str, fmt: str | None = None) -> ImportRe
         seen: dict[tuple[str, str], str] = {}
         for row, values in parsed:
             number = row.line
+            values.update(values.pop("posting_window", None) or {})
             values["username"] = acc.normalise_username(values["username"])
             values["platform"] = values.get("platform") or "tiktok"
             key = (values["platform"], values["username"])

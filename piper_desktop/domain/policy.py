@@ -18,7 +18,11 @@ The rules, in the order they are asked, all in the account's own time zone:
    midnight;
 4. spacing: no other post closer than `min_spacing_minutes` (real elapsed time, on both
    sides: planned posts may lie ahead); held until the spacing after the latest one.
-   Pinned jobs (the operator chose the time) are not held for spacing when claimed.
+   Pinned jobs (the operator chose the time) are not held for spacing when claimed;
+5. stagger (planning a campaign only): no slot closer than `campaigns.stagger_minutes` to
+   another account's slot of the same campaign, so accounts do not post in bursts; held
+   until the stagger after the latest one. Only the campaign planner passes the other
+   accounts' slots (`others`); every other question has none, so this rule never holds.
 
 What a claim checks is a subset of what planning checks, so a slot the planner gave is
 never held back by the engine for the same facts (both count a post at its submission,
@@ -28,12 +32,16 @@ whatever became of it, or at its slot while it waits).
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from .errors import ValidationError
 
 # an account that sets no cap of its own
 NO_CAP = 1000
@@ -45,6 +53,7 @@ class Rule(StrEnum):
     WINDOW = "window"
     DAILY_CAP = "daily_cap"
     SPACING = "spacing"
+    STAGGER = "stagger"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +94,12 @@ class AccountRules:
 
 @dataclass(frozen=True, slots=True)
 class Caps:
-    """Limits over all accounts (the `engine.*` settings); None: no such limit."""
+    """Limits over all accounts (the `engine.*` and `campaigns.*` settings); None or 0:
+    no such limit."""
 
     daily_post_cap: int | None = None
+    # minutes between two accounts' slots of one campaign (`campaigns.stagger_minutes`)
+    stagger_minutes: int = 0
 
 
 NO_CAPS = Caps()
@@ -171,6 +183,28 @@ def window_of(rules: AccountRules, day: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+_WINDOW_TEXT = re.compile(r"\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*")
+WINDOW_OFF = frozenset({"off", "none", "no"})
+
+
+def posting_window_fields(field: str, value: Any) -> dict[str, Any]:
+    """A posting window written as "09:00-21:00" (account's local time; the end may be
+    past midnight, "22:00-02:00"), or "off", as the account's window fields. Blank: {}."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return {}
+    if text.lower() in WINDOW_OFF:
+        return {"window_enabled": False}
+    match = _WINDOW_TEXT.fullmatch(text)
+    numbers = [int(part) for part in match.groups()] if match else [99] * 4
+    if max(numbers[0], numbers[2]) > 23 or max(numbers[1], numbers[3]) > 59:
+        raise ValidationError(field, f"must be HH:MM-HH:MM or off, got {text[:40]!r}")
+    start, end = time(numbers[0], numbers[1]), time(numbers[2], numbers[3])
+    if start == end:
+        raise ValidationError(field, "the window must not start and end at the same time")
+    return {"window_enabled": True, "window_start": start, "window_end": end}
+
+
 # --- the rules ---------------------------------------------------------------------------
 
 
@@ -223,11 +257,29 @@ def spacing_hold(rules: AccountRules, book: PostBook, at: datetime) -> Held | No
     )
 
 
+def stagger_hold(caps: Caps, others: PostBook | None, at: datetime) -> Held | None:
+    """Not within the stagger of another account's slot of the same campaign."""
+    minutes = caps.stagger_minutes
+    if not minutes or others is None:
+        return None
+    stagger = timedelta(minutes=minutes)
+    clash = others.closest_before(at, stagger)
+    if clash is None:
+        return None
+    return Held(
+        as_utc(clash + stagger),
+        Rule.STAGGER,
+        f"keeps {minutes} min from another account's post of the campaign",
+    )
+
+
+_PLANNING = (Rule.COOLDOWN, Rule.WINDOW, Rule.DAILY_CAP, Rule.SPACING, Rule.STAGGER)
+
 # which rules a question asks, in order: (claim, pinned) -> rules
 ASKED: dict[tuple[bool, bool], tuple[Rule, ...]] = {
     # planning an automatic slot, or the operator moving a post in the week calendar
-    (False, False): (Rule.COOLDOWN, Rule.WINDOW, Rule.DAILY_CAP, Rule.SPACING),
-    (False, True): (Rule.COOLDOWN, Rule.WINDOW, Rule.DAILY_CAP, Rule.SPACING),
+    (False, False): _PLANNING,
+    (False, True): _PLANNING,
     # the claim pass, about to start a due automatic job
     (True, False): (Rule.COOLDOWN, Rule.DAILY_CAP, Rule.SPACING),
     # the claim pass, a job at the operator's explicit time
@@ -235,13 +287,22 @@ ASKED: dict[tuple[bool, bool], tuple[Rule, ...]] = {
 }
 
 
-def _ask(rule: Rule, rules: AccountRules, caps: Caps, book: PostBook, at: datetime) -> Held | None:
+def _ask(
+    rule: Rule,
+    rules: AccountRules,
+    caps: Caps,
+    book: PostBook,
+    at: datetime,
+    others: PostBook | None,
+) -> Held | None:
     if rule is Rule.DAILY_CAP:
         return cap_hold(rules, caps, book, at)
     if rule is Rule.SPACING:
         return spacing_hold(rules, book, at)
     if rule is Rule.COOLDOWN:
         return cooldown_hold(rules, at)
+    if rule is Rule.STAGGER:
+        return stagger_hold(caps, others, at)
     return window_hold(rules, at)
 
 
@@ -254,6 +315,7 @@ def decide(
     claim: bool = False,
     pinned: bool = False,
     only: Rule | None = None,
+    others: PostBook | None = None,
 ) -> Held | None:
     """None if the account may post at `at`, else the first rule that holds it.
 
@@ -264,13 +326,14 @@ def decide(
     it (its grace period, its retries) is not pushed to the next day. `book` holds the
     account's other posts (not the one asked about). `only` asks one rule of the set
     (the claim pass asks them one by one, with the duplicate guard in between).
+    `others` holds the other accounts' slots of the campaign being planned (the stagger).
     """
     # in UTC: arithmetic on a local time would be wall-clock time (wrong across DST)
     at = as_utc(at)
     for rule in ASKED[claim, pinned]:
         if only is not None and rule is not only:
             continue
-        held = _ask(rule, rules, caps, book, at)
+        held = _ask(rule, rules, caps, book, at, others)
         if held is not None:
             return held
     return None

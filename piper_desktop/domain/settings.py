@@ -190,6 +190,33 @@ DEFS: dict[str, SettingDef] = {
             f.integer(1, 1000),
             "Platform cap on posts per account per day",
         ),
+        SettingDef(
+            "campaigns.stagger_minutes",
+            7,
+            f.integer(0, 720),
+            "Minutes between two accounts' posts of one campaign (0: no stagger)",
+        ),
+        SettingDef(
+            "campaigns.jitter_minutes",
+            10,
+            f.integer(0, 720),
+            "Each campaign post goes up to this many minutes after its free slot, at random",
+        ),
+        SettingDef(
+            "campaigns.default_privacy",
+            "PUBLIC_TO_EVERYONE",
+            f.text(
+                40, pattern="PUBLIC_TO_EVERYONE|MUTUAL_FOLLOW_FRIENDS|FOLLOWER_OF_CREATOR|SELF_ONLY"
+            ),
+            "Who can watch a campaign's posts unless the campaign says (PUBLIC_TO_EVERYONE, "
+            "MUTUAL_FOLLOW_FRIENDS, FOLLOWER_OF_CREATOR, SELF_ONLY)",
+        ),
+        SettingDef(
+            "accounts.default_posting_window",
+            "09:00-22:00",
+            f.text(20, pattern=r"\d{1,2}:\d{2}-\d{1,2}:\d{2}"),
+            "Posting window (account's local time) for imported accounts that give none",
+        ),
         SettingDef("notifications.enabled", True, f.boolean(), "Desktop notifications"),
         SettingDef(
             "ui.theme",

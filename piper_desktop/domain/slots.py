@@ -4,13 +4,18 @@
 (`domain/policy.py`) and jumping to the time it holds the account until, so every slot
 it proposes is one the policy accepts, for planning and for the engine's claim. The
 loaders below read the policy's facts from the database: the account's rules, the
-global caps (`engine.daily_post_cap`) and the account's posts planned and posted.
+global caps (`engine.daily_post_cap`, `campaigns.stagger_minutes`) and the account's
+posts planned and posted. `CampaignSlots` plans one campaign over several calendars: the
+stagger between accounts (a policy rule) and a jitter per slot, seeded by the campaign so
+the wizard's preview and the start give the same slots.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -23,6 +28,8 @@ from .settings import DEFS
 
 MAX_DAYS_AHEAD = 400
 CAP_KEY = "engine.daily_post_cap"
+STAGGER_KEY = "campaigns.stagger_minutes"
+JITTER_KEY = "campaigns.jitter_minutes"
 
 # the account's own settings, under the name the planner has always used
 SlotRules = AccountRules
@@ -50,14 +57,25 @@ class AccountCalendar:
     def taken(self) -> list[datetime]:
         return self.book.times
 
-    def decide(self, at: datetime, *, claim: bool = False, pinned: bool = False) -> Held | None:
-        return decide(self.rules, self.caps, self.book, at, claim=claim, pinned=pinned)
+    def decide(
+        self,
+        at: datetime,
+        *,
+        claim: bool = False,
+        pinned: bool = False,
+        others: PostBook | None = None,
+    ) -> Held | None:
+        return decide(
+            self.rules, self.caps, self.book, at, claim=claim, pinned=pinned, others=others
+        )
 
-    def next_free(self, after: datetime) -> datetime:
+    def next_free(self, after: datetime, others: PostBook | None = None) -> datetime:
+        """The first moment from `after` the policy accepts; `others`: the other
+        accounts' slots of the campaign being planned (for the stagger)."""
         candidate = after.astimezone(UTC)
         limit = candidate + timedelta(days=MAX_DAYS_AHEAD)
         while candidate < limit:
-            held = self.decide(candidate)
+            held = self.decide(candidate, others=others)
             if held is None:
                 return candidate
             # every rule holds until a later moment, so the walk always moves on
@@ -67,6 +85,40 @@ class AccountCalendar:
 
     def take(self, moment: datetime) -> None:
         self.book.add(moment)
+
+
+class CampaignSlots:
+    """One campaign's slots over its accounts' calendars.
+
+    Each slot is the account's next free one (the stagger keeps it from the other
+    accounts' slots), then pushed later by a random jitter and walked forward again, so
+    the jitter can only move a slot to another one the policy accepts.
+    """
+
+    def __init__(
+        self, calendars: dict[int, AccountCalendar], jitter_minutes: int, seed: int | str | None
+    ) -> None:
+        self.calendars = calendars
+        self.jitter_seconds = max(jitter_minutes, 0) * 60
+        # its own stream: the strategy's random choices stay as they were
+        self.rng = random.Random(f"jitter:{seed}")
+        self.slots: dict[int, list[datetime]] = {key: [] for key in calendars}
+
+    def others(self, account_id: int) -> PostBook:
+        return PostBook(
+            moment for key, moments in self.slots.items() if key != account_id for moment in moments
+        )
+
+    def take_next(self, account_id: int, start: datetime) -> datetime:
+        calendar = self.calendars[account_id]
+        others = self.others(account_id)
+        slot = calendar.next_free(start, others)
+        jitter = self.rng.randint(0, self.jitter_seconds) if self.jitter_seconds else 0
+        if jitter:
+            slot = calendar.next_free(slot + timedelta(seconds=jitter), others)
+        calendar.take(slot)
+        self.slots[account_id].append(slot)
+        return slot
 
 
 # --- the facts, from the database -------------------------------------------------------
@@ -85,10 +137,18 @@ def account_rules(account: Account) -> AccountRules:
     )
 
 
+def setting(session: Session, key: str) -> Any:
+    """A stored setting, or its default (the planner's own reads, inside its session)."""
+    row = session.get(Setting, key)
+    return row.value if row is not None else DEFS[key].default
+
+
 def global_caps(session: Session) -> Caps:
     """The caps over all accounts, from the same settings the engine reads."""
-    row = session.get(Setting, CAP_KEY)
-    return Caps(daily_post_cap=int(row.value if row is not None else DEFS[CAP_KEY].default))
+    return Caps(
+        daily_post_cap=int(setting(session, CAP_KEY)),
+        stagger_minutes=int(setting(session, STAGGER_KEY)),
+    )
 
 
 def account_posts(session: Session, account_id: int, exclude: Iterable[int] = ()) -> list[datetime]:

@@ -45,11 +45,12 @@ from .table_model import Column, ListSource, PagedTableModel, TableSource
 from .tasks import run_task
 
 PRIVACY = [
-    ("Only me (private)", "SELF_ONLY"),
-    ("Friends", "MUTUAL_FOLLOW_FRIENDS"),
-    ("Followers", "FOLLOWER_OF_CREATOR"),
     ("Everyone", "PUBLIC_TO_EVERYONE"),
+    ("Followers", "FOLLOWER_OF_CREATOR"),
+    ("Friends", "MUTUAL_FOLLOW_FRIENDS"),
+    ("Only me (private)", "SELF_ONLY"),
 ]
+PRIVACY_KEY = "campaigns.default_privacy"
 ROUTES = [
     ("TikTok Content Posting API", JobRoute.TIKTOK_API.value),
     ("Upload-Post", JobRoute.UPLOAD_POST.value),
@@ -325,7 +326,7 @@ class CaptionPage(QWizardPage):
 
 
 class SchedulePage(QWizardPage):
-    def __init__(self) -> None:
+    def __init__(self, default_privacy: str = "PUBLIC_TO_EVERYONE") -> None:
         super().__init__()
         self.setTitle("Schedule and limits")
         self.setSubTitle(
@@ -357,6 +358,12 @@ class SchedulePage(QWizardPage):
         self.privacy.setObjectName("campaign_privacy")
         for label, value in PRIVACY:
             self.privacy.addItem(label, value)
+        # the setting's choice, shown (never "Only me" unless the operator made it so)
+        self.privacy.setCurrentIndex(max(self.privacy.findData(default_privacy), 0))
+        self.privacy.setToolTip(
+            f"Default from the setting {PRIVACY_KEY}. TikTok refuses a level the creator "
+            "does not offer, before anything is sent."
+        )
         form.addRow("Who can watch", self.privacy)
         self.no_comments = QCheckBox("Turn off comments")
         self.no_duet = QCheckBox("Turn off Duet")
@@ -411,13 +418,14 @@ class ReviewPage(QWizardPage):
                     "local",
                     "Account's time",
                     170,
-                    fmt=lambda r: f"{fmt.when(r['scheduled_at'], r['account_timezone'])}",
-                    tooltip=lambda r: r["account_timezone"],
+                    fmt=self.account_when,
+                    tooltip=lambda r: (
+                        f"{fmt.full_time(r['scheduled_at'], r['account_timezone'])} "
+                        f"({r['account_timezone']})"
+                    ),
                     sort=None,
                 ),
-                Column(
-                    "yours", "Your time", 140, fmt=lambda r: fmt.when(r["scheduled_at"]), sort=None
-                ),
+                Column("yours", "Your time", 140, fmt=self.your_when, sort=None),
                 Column("caption", "Caption", 280, sort=None, stretch=True),
             ],
             page_size=100_000,
@@ -428,6 +436,16 @@ class ReviewPage(QWizardPage):
         layout.addWidget(self.view, 1)
         self.planned: list[dict[str, Any]] = []
         self.problem: str | None = None
+        # the moment to plan from (None: now); a test sets it
+        self.now: datetime | None = None
+        self.planned_at = datetime.now(UTC)
+
+    def account_when(self, row: dict[str, Any]) -> str:
+        """ "Today"/"Tomorrow" as the account sees it: its own date, not this machine's."""
+        return fmt.when(row["scheduled_at"], row["account_timezone"], now=self.planned_at)
+
+    def your_when(self, row: dict[str, Any]) -> str:
+        return fmt.when(row["scheduled_at"], now=self.planned_at)
 
     def initializePage(self) -> None:
         self.planned = []
@@ -435,7 +453,11 @@ class ReviewPage(QWizardPage):
         self.summary.setText("Computing slots…")
         record = self.wizard_.record()
         planner = self.wizard_.ctx.planner
-        run_task(lambda: planner.preview_campaign(record), self._planned, self._failed, owner=self)
+        # the labels are judged at the moment the plan was made from
+        now = self.planned_at = self.now or datetime.now(UTC)
+        run_task(
+            lambda: planner.preview_campaign(record, now), self._planned, self._failed, owner=self
+        )
 
     def _planned(self, planned: list[dict[str, Any]]) -> None:
         self.planned = planned
@@ -449,7 +471,8 @@ class ReviewPage(QWizardPage):
             first, last = times[0], times[-1]
             self.summary.setText(
                 f"{fmt.count(len(planned), 'post')} across {fmt.count(accounts, 'account')}, "
-                f"from {fmt.when(first)} to {fmt.when(last)} (your time)."
+                f"from {fmt.when(first, now=self.planned_at)} to "
+                f"{fmt.when(last, now=self.planned_at)} (your time)."
             )
         self.completeChanged.emit()
 
@@ -484,7 +507,7 @@ class CampaignWizard(QWizard):
         self.media_page = MediaPage(ctx)
         self.accounts_page = AccountsPage(ctx)
         self.caption_page = CaptionPage(self.media_page, self.accounts_page)
-        self.schedule_page = SchedulePage()
+        self.schedule_page = SchedulePage(str(ctx.services.settings.get(PRIVACY_KEY)))
         self.review_page = ReviewPage(self)
         for page in (
             self.media_page,

@@ -146,3 +146,49 @@ def test_export_leaves_secrets_out_unless_asked(db: Database) -> None:
     assert (report.created, report.errors) == (0, [])
     report = importers.import_accounts(db, with_secrets)
     assert (report.created, report.errors) == (0, [])
+
+
+WINDOWS_CSV = """username,timezone,posting_window
+tokyo,Asia/Tokyo,09:00-21:00
+plain,America/New_York,
+owl,UTC,22:00-02:00
+anytime,UTC,off
+broken,UTC,25:00-10:00
+same,UTC,10:00-10:00
+"""
+
+
+def test_the_posting_window_column_and_the_default_window(db: Database) -> None:
+    from datetime import time
+
+    report = importers.import_accounts(db, WINDOWS_CSV)
+    assert report.created == 4
+    assert [(e.line, e.field) for e in report.errors] == [
+        (6, "posting_window"),
+        (7, "posting_window"),
+    ]
+    assert "HH:MM-HH:MM" in report.errors[0].reason
+    services = Services(db)
+
+    def window(name: str) -> tuple[bool, time | None, time | None]:
+        account = services.accounts.find(name)
+        return account.window_enabled, account.window_start, account.window_end
+
+    assert window("tokyo") == (True, time(9), time(21))
+    # no window in the file: the setting's daytime window, in the account's own zone
+    assert window("plain") == (True, time(9), time(22))
+    assert window("owl") == (True, time(22), time(2))
+    assert window("anytime")[0] is False
+
+
+def test_the_default_window_is_a_setting(db: Database) -> None:
+    from datetime import time
+
+    Services(db).settings.set("accounts.default_posting_window", "10:30-18:00")
+    importers.import_accounts(db, "username\nnew\n")
+    account = Services(db).accounts.find("new")
+    assert (account.window_enabled, account.window_start, account.window_end) == (
+        True,
+        time(10, 30),
+        time(18),
+    )

@@ -433,7 +433,7 @@ def test_the_architecture_doc_shows_the_rules_each_question_asks() -> None:
     text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
     section = text.split("## Account policy", 1)[1].split("\n## ", 1)[0]
     names = {"cooldown": Rule.COOLDOWN, "window": Rule.WINDOW}
-    names |= {"daily cap": Rule.DAILY_CAP, "spacing": Rule.SPACING}
+    names |= {"daily cap": Rule.DAILY_CAP, "spacing": Rule.SPACING, "stagger": Rule.STAGGER}
     shown: dict[tuple[bool, bool], set[Rule]] = {(False, False): set(), (True, False): set()}
     shown[True, True] = set()
     for line in section.splitlines():

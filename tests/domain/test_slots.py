@@ -4,8 +4,11 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from piper_desktop.domain.slots import AccountCalendar, SlotRules
+from piper_desktop.domain.policy import AccountRules, Caps
+from piper_desktop.domain.slots import AccountCalendar, CampaignSlots, SlotRules
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NY = ZoneInfo("America/New_York")
@@ -98,3 +101,67 @@ def test_cooldown_holds_slots_back() -> None:
     until = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
     cal = AccountCalendar(SlotRules("UTC", False, None, None, 0, 10, cooldown_until=until))
     assert cal.next_free(datetime(2026, 3, 10, 9, 0, tzinfo=UTC)) == until
+
+
+# --- a campaign over several accounts: stagger and jitter -------------------------------
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Lord_Howe"]
+
+
+@st.composite
+def campaigns(draw: st.DrawFn) -> tuple[CampaignSlots, list[int], datetime, int]:
+    """A few accounts with their own rules, a stagger, a jitter and a run of posts."""
+    clock = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
+    stagger = draw(st.integers(0, 30))
+    caps = Caps(daily_post_cap=draw(st.none() | st.integers(1, 6)), stagger_minutes=stagger)
+    calendars: dict[int, AccountCalendar] = {}
+    for key in range(draw(st.integers(1, 5))):
+        start, end = draw(clock), draw(clock)
+        rules = AccountRules(
+            draw(st.sampled_from(ZONES)),
+            window_enabled=draw(st.booleans()) and start != end,
+            window_start=start,
+            window_end=end,
+            min_spacing_minutes=draw(st.integers(0, 180)),
+            max_posts_per_day=draw(st.integers(1, 8)),
+        )
+        calendars[key] = AccountCalendar(rules, caps=caps)
+    slots = CampaignSlots(calendars, draw(st.integers(0, 30)), draw(st.integers(0, 2**31)))
+    order = draw(st.lists(st.sampled_from(sorted(calendars)), min_size=1, max_size=25))
+    begin = datetime(2026, 3, 27, tzinfo=UTC) + timedelta(minutes=draw(st.integers(0, 4 * 1440)))
+    return slots, order, begin, stagger
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(campaigns())
+def test_stagger_and_jitter_keep_accounts_apart_and_the_policy(
+    case: tuple[CampaignSlots, list[int], datetime, int],
+) -> None:
+    slots, order, begin, stagger = case
+    for key in order:
+        slots.take_next(key, begin)
+    placed = [(key, at) for key, moments in slots.slots.items() for at in moments]
+    for key, at in placed:
+        assert at >= begin
+        calendar = slots.calendars[key]
+        calendar.book.remove(at)  # asked as the engine and a re-plan would: without itself
+        for claim in (False, True):
+            others = None if claim else slots.others(key)
+            assert calendar.decide(at, claim=claim, others=others) is None, (key, at)
+        calendar.take(at)
+    for key, at in placed:
+        for other, moment in placed:
+            if other != key:
+                assert abs(at - moment) >= timedelta(minutes=stagger), (key, at, other, moment)
+
+
+def test_the_same_seed_gives_the_same_jitter() -> None:
+    def plan(seed: int) -> list[datetime]:
+        rules = SlotRules("UTC", min_spacing_minutes=60)
+        calendars = {key: AccountCalendar(rules, caps=Caps(stagger_minutes=7)) for key in range(3)}
+        slots = CampaignSlots(calendars, 20, seed)
+        start = datetime(2026, 3, 10, 9, tzinfo=UTC)
+        return [slots.take_next(key % 3, start) for key in range(9)]
+
+    assert plan(5) == plan(5)
+    assert plan(5) != plan(6)

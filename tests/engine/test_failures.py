@@ -275,6 +275,9 @@ def test_duplicate_guard_at_claim_and_caption_warning(
     alice = add_account(services, "alice")
     bob = add_account(services, "bob")
     media = add_media(services, tmp_path, "same.mp4", default_caption="same words")
+    # all three due in one claim pass: no stagger or jitter moving them apart
+    services.settings.set("campaigns.stagger_minutes", 0)
+    services.settings.set("campaigns.jitter_minutes", 0)
     # a campaign may plan the same video twice for one account; the engine refuses the
     # second when it comes up
     campaign = services.campaigns.create(

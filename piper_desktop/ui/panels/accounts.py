@@ -15,13 +15,14 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 from ...domain import accounts as acc
 from ...domain.errors import ValidationError
 from ...domain.importers import export_accounts
+from ...domain.policy import posting_window_fields
 from ...domain.textfiles import read_text_file
 from ...owner_only import write_private_text
 from ...store.enums import AccountStatus, JobRoute
 from .. import formatting as fmt
 from ..browser_actions import BrowserActions
 from ..context import AppContext
-from ..dialogs import ProxyChoice, choose, pick_proxies
+from ..dialogs import ProxyChoice, ask_text, choose, pick_proxies
 from ..forms import FieldUI, FormDialog, ui_fields
 from ..import_dialog import ACCOUNTS as ACCOUNT_IMPORT
 from ..import_dialog import ImportDialog
@@ -214,6 +215,7 @@ class AccountsPanel(TablePanel):
             ),
             "group": assign.addAction("Group…", lambda: self.ask_assign("group")),
             "tags": assign.addAction("Tags…", lambda: self.ask_assign("tags")),
+            "posting_window": assign.addAction("Posting window…", self.ask_posting_window),
         }
         self.assign_button = self.add_menu_button("Assign", "accounts", assign)
         for key, label in (
@@ -402,6 +404,32 @@ class AccountsPanel(TablePanel):
             success="Updated {result} account(s)",
             changed=("accounts",),
         )
+
+    def ask_posting_window(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        self.dialog = ask_text(
+            self,
+            f"Posting window of {fmt.count(len(ids), 'account')}",
+            "In each account's own time, e.g. 09:00-21:00 (or off)",
+            lambda text: self.set_posting_window(text, ids),
+        )
+
+    def set_posting_window(self, text: str, ids: list[int] | None = None) -> None:
+        ids = ids if ids is not None else self.selected_ids()
+        services = self.ctx.services
+
+        def apply() -> int:
+            # parsed before any account changes: a bad window changes none
+            fields = posting_window_fields("posting_window", text)
+            if not fields:
+                raise ValidationError("posting_window", "give a window such as 09:00-21:00")
+            for account_id in ids:
+                services.accounts.edit(account_id, fields)
+            return len(ids)
+
+        self.run(apply, success="Updated {result} account(s)", changed=("accounts",))
 
     # --- import / export ---------------------------------------------------------------------
     def import_file(self, path: str | None = None) -> ImportDialog:
