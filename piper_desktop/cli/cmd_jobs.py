@@ -6,6 +6,7 @@ import io
 from argparse import Namespace
 from typing import Any
 
+from ..domain.jobs import check_caption, default_caption
 from ..owner_only import write_private_text
 from .context import open_services
 from .fieldopts import privacy_help, privacy_type, status_help, status_list_type
@@ -143,6 +144,9 @@ def cmd_add(args: Namespace) -> int:
     services = open_services(args)
     account = services.accounts.find(args.account, args.platform)
     media = services.media.find_or_add(args.media)
+    # refused here, not at posting time ("title is required")
+    caption = args.caption if args.caption is not None else default_caption(media)
+    check_caption(args.route, caption, media)
     options: dict[str, Any] = {
         key: getattr(args, key)
         for key in (
@@ -201,6 +205,7 @@ def cmd_show(args: Namespace) -> int:
     services = open_services(args)
     job = services.jobs.get(args.job)
     data = services.jobs.to_dict(job)
+    data["account"] = services.accounts.names([job.account_id]).get(job.account_id)
     upload = services.jobs.upload(job.id)
     if upload is not None:
         # a terminal gets the one line; --json the figures too

@@ -72,13 +72,17 @@ LINE_SKIP = frozenset({"id", "job_id", "campaign_id"})
 def record_lines(data: dict[str, Any], indent: str = "") -> list[str]:
     """A record for people: `key  value` lines; a nested dict as an indented block, a
     list as one line per element; JSON only with --json."""
+    # what is not set is left out (--json keeps it)
+    data = {k: v for k, v in data.items() if v is not None}
     width = max((len(k) for k in data), default=0)
     lines: list[str] = []
     for key, value in data.items():
-        if isinstance(value, dict):
-            lines.append(f"{indent}{key}" + ("" if value else "  (none)"))
+        if isinstance(value, dict | list) and not value:
+            lines.append(f"{indent}{key.ljust(width)}  (none)")
+        elif isinstance(value, dict):
+            lines.append(f"{indent}{key}")
             lines.extend(record_lines(value, indent + "  "))
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
+        elif isinstance(value, list) and isinstance(value[0], dict):
             lines.append(f"{indent}{key}")
             lines.extend(f"{indent}  {_line(item)}" for item in value)
         elif isinstance(value, list):

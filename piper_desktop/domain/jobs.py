@@ -75,8 +75,16 @@ def privacy_level(value: str) -> str:
     return found
 
 
+def default_caption(media: MediaItem) -> str:
+    """A job's caption when none is given: the media's caption and hashtags."""
+    tags = " ".join(f"#{t}" for t in media.hashtags)
+    return " ".join(p for p in [media.default_caption or "", tags] if p)
+
+
 def check_caption(route: str, caption: str, media: MediaItem) -> None:
-    """Refuse, at creation, a job its route would fail for want of a caption."""
+    """Refuse, at creation, a job its route would fail for want of a caption (campaign
+    plans and the CLI's `jobs add` ask; JobService.add itself does not, so what the
+    engine and imports create is never refused after the fact)."""
     if route in CAPTION_REQUIRED_ROUTES and not caption.strip():
         name = media.title or media.path
         raise ValidationError(
@@ -169,15 +177,7 @@ class JobService:
                 if other is not None:
                     raise ValidationError("media", duplicate_message(other))
             if caption is None:
-                caption = " ".join(
-                    p
-                    for p in [
-                        media.default_caption or "",
-                        " ".join(f"#{t}" for t in media.hashtags),
-                    ]
-                    if p
-                )
-            check_caption(route, caption, media)
+                caption = default_caption(media)
             job = Job(
                 account_id=account.id,
                 media_id=media.id,
