@@ -26,7 +26,9 @@ def _platform(field: str, value: Any) -> str | None:
         return None
     parsed = parsed.lower()
     if parsed not in PLATFORMS:
-        raise ValidationError(field, f"must be one of {', '.join(PLATFORMS)}, got {f.shown(value)}")
+        raise ValidationError(
+            field, f"must be one of {', '.join(PLATFORMS)}, got {f.shown(value)}"
+        )
     return parsed
 
 

@@ -306,10 +306,8 @@ class JobService:
                 job_id,
                 "operator_retry",
                 Actor.OPERATOR,
-                lambda s: (
-                    f"job {s.id} is {s.status}; only failed, needs_attention or "
-                    "cancelled jobs can be retried"
-                ),
+                lambda s: f"job {s.id} is {s.status}; only failed, needs_attention or "
+                "cancelled jobs can be retried",
             )
             if not force and self._maybe_posted(session, state):
                 raise DomainError(
@@ -354,10 +352,8 @@ class JobService:
                 job_id,
                 "mark_published",
                 Actor.OPERATOR,
-                lambda s: (
-                    f"job {s.id} is {s.status}; only failed or needs_attention jobs "
-                    "can be marked published"
-                ),
+                lambda s: f"job {s.id} is {s.status}; only failed or needs_attention jobs "
+                "can be marked published",
             )
             moved = change.move(
                 state,
@@ -386,9 +382,7 @@ class JobService:
             raise NotFound("job", job_id)
         return job
 
-    def bulk_retry(
-        self, *, status: str = JobStatus.FAILED.value, **filters: Any
-    ) -> builtins.list[int]:
+    def bulk_retry(self, *, status: str = JobStatus.FAILED.value, **filters: Any) -> builtins.list[int]:
         done = []
         for job in self.list(status=status, **filters):
             try:
