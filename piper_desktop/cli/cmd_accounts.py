@@ -39,11 +39,15 @@ def register(commands: Commands) -> None:
     add.set_defaults(handler=cmd_add)
 
     lst = sub.add_parser("list", help="list accounts")
-    lst.add_argument("--status")
-    lst.add_argument("--group")
-    lst.add_argument("--tag")
+    lst.add_argument(
+        "--status",
+        help="only accounts in this status: active, needs_login, needs_attention, cooldown,"
+        " disabled",
+    )
+    lst.add_argument("--group", help="only this group (any case)")
+    lst.add_argument("--tag", help="only accounts with this tag")
     lst.add_argument("--platform")
-    lst.add_argument("--search")
+    lst.add_argument("--search", help="text in the username, display name, e-mail or notes")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=cmd_list)
 
@@ -71,7 +75,7 @@ def register(commands: Commands) -> None:
     rm.set_defaults(handler=cmd_rm)
 
     imp = sub.add_parser("import", help="import accounts from CSV or JSON")
-    imp.add_argument("file")
+    imp.add_argument("file", help="the CSV or JSON file to read")
     imp.add_argument("--format", choices=["csv", "json"])
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=cmd_import)
@@ -79,7 +83,9 @@ def register(commands: Commands) -> None:
     connect = sub.add_parser("connect", help="connect an account to a publishing route")
     connect.add_argument("account")
     connect.add_argument("--platform")
-    connect.add_argument("--route", required=True, choices=["tiktok_api", "upload_post"])
+    connect.add_argument(
+        "--route", required=True, choices=["tiktok_api", "upload_post"], help="%(choices)s"
+    )
     connect.add_argument("--profile", help="upload_post: the Upload-Post profile name")
     connect.add_argument(
         "--refresh-token-stdin",

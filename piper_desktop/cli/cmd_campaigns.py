@@ -7,9 +7,12 @@ from typing import Any
 
 from ..domain.fields import string_list
 from .context import Commands, open_services
+from .fieldopts import privacy_help, privacy_type
 from .output import emit
 
-LIST_COLUMNS = ["id", "name", "status", "route", "strategy", "start_at"]
+LIST_COLUMNS = ["id", "name", "status", "route", "strategy", "start_at", "jobs", "failed"]
+JSON_HELP = "print JSON (the model's field names) instead of text"
+CAMPAIGN_HELP = "the campaign's name or id"
 
 
 def register(commands: Commands) -> None:
@@ -17,34 +20,52 @@ def register(commands: Commands) -> None:
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     create = sub.add_parser("create", help="create a campaign (draft)")
-    create.add_argument("name")
-    create.add_argument("--route", required=True, choices=["tiktok_api", "upload_post", "browser"])
-    create.add_argument("--media", nargs="+", required=True, help="media ids, sha256 or paths")
+    create.add_argument("name", help="a name of your choice, unique")
+    create.add_argument(
+        "--route",
+        required=True,
+        choices=["tiktok_api", "upload_post", "browser"],
+        help="how it is posted: %(choices)s",
+    )
+    create.add_argument(
+        "--media",
+        nargs="+",
+        required=True,
+        help="media ids, sha256, video files or folders (their videos are added to the library)",
+    )
     create.add_argument("--accounts", nargs="*", default=[], help="platform:username or username")
-    create.add_argument("--group")
+    create.add_argument("--group", help="every active account of this group (any case)")
     create.add_argument("--tags", help="accounts with any of these tags (comma separated)")
     create.add_argument(
         "--caption-template",
         help="placeholders: {account} {date} {hashtags} {caption} {title} {display_name} {platform}",
     )
-    create.add_argument("--hashtags")
-    create.add_argument("--strategy", choices=["round_robin", "random", "least_used"])
+    create.add_argument("--hashtags", help="added to every post (comma or space separated)")
+    create.add_argument(
+        "--strategy",
+        choices=["round_robin", "random", "least_used"],
+        help="which account gets the next media: %(choices)s",
+    )
     create.add_argument("--start-at", help="ISO 8601 (default: now)")
-    create.add_argument("--privacy", dest="privacy_level")
-    create.add_argument("--missed-policy", choices=["reslot", "missed"])
-    create.add_argument("--max-attempts", type=int)
+    create.add_argument("--privacy", dest="privacy_level", type=privacy_type, help=privacy_help())
+    create.add_argument(
+        "--missed-policy",
+        choices=["reslot", "missed"],
+        help="a slot missed while Piper was off: reslot it, or mark it missed",
+    )
+    create.add_argument("--max-attempts", type=int, help="tries per job before it fails")
     create.add_argument("--seed", type=int, help="for the random strategy: repeatable choices")
     create.add_argument("--start", action="store_true", help="start it at once")
-    create.add_argument("--json", action="store_true")
+    create.add_argument("--json", action="store_true", help=JSON_HELP)
     create.set_defaults(handler=cmd_create)
 
     lst = sub.add_parser("list", help="list campaigns")
-    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--json", action="store_true", help=JSON_HELP)
     lst.set_defaults(handler=cmd_list)
 
     show = sub.add_parser("show", help="a campaign with its progress per account")
-    show.add_argument("campaign", help="id or name")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("campaign", help=CAMPAIGN_HELP)
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
     show.set_defaults(handler=cmd_show)
 
     for action, text in [
@@ -54,19 +75,19 @@ def register(commands: Commands) -> None:
         ("cancel", "cancel the campaign and its queued jobs"),
     ]:
         p = sub.add_parser(action, help=text)
-        p.add_argument("campaign", help="id or name")
-        p.add_argument("--json", action="store_true")
+        p.add_argument("campaign", help=CAMPAIGN_HELP)
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
         p.set_defaults(handler=cmd_state, state_action=action)
 
 
 def cmd_create(args: Namespace) -> int:
     services = open_services(args)
-    media_ids = [services.media.find_or_add(ref).id for ref in args.media]
+    chosen = [item.id for item in services.media.find_or_add_all(args.media)]
     tags = string_list()("tags", args.tags) if args.tags else []
     record: dict[str, Any] = {
         "name": args.name,
         "route": args.route,
-        "media_ids": media_ids,
+        "media_ids": chosen,
         "account_selection": {"accounts": args.accounts, "group": args.group, "tags": tags},
     }
     for key in (
@@ -100,6 +121,10 @@ def cmd_list(args: Namespace) -> int:
     for campaign in services.campaigns.list():
         row = services.campaigns.to_dict(campaign)
         row["progress"] = services.campaigns.progress(campaign.id)
+        if not args.json:
+            row["status"] = status_text(row["status"], row["progress"])
+            row["jobs"] = row["progress"]["total"]
+            row["failed"] = row["progress"]["by_status"].get("failed", 0)
         rows.append(row)
     emit(rows, as_json=args.json, columns=LIST_COLUMNS)
     return 0
@@ -110,8 +135,19 @@ def cmd_show(args: Namespace) -> int:
     campaign = services.campaigns.find(args.campaign)
     data = services.campaigns.to_dict(campaign)
     data["progress"] = services.campaigns.progress(campaign.id)
+    if not args.json:
+        data["status"] = status_text(data["status"], data["progress"])
     emit(data, as_json=args.json)
     return 0
+
+
+def status_text(status: str, progress: dict[str, Any]) -> str:
+    """What a person reads: a campaign whose jobs failed never looks plainly done."""
+    failed = progress["by_status"].get("failed", 0)
+    if failed and status == "completed":
+        total = progress["total"]
+        return f"completed with {failed} failed" + (" (all)" if failed == total else "")
+    return status
 
 
 def cmd_state(args: Namespace) -> int:

@@ -17,10 +17,10 @@ def register(commands: Commands) -> None:
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     add = sub.add_parser("add", help="add video files or folders")
-    add.add_argument("paths", nargs="+")
-    add.add_argument("--caption", dest="default_caption")
-    add.add_argument("--hashtags")
-    add.add_argument("--title")
+    add.add_argument("paths", nargs="+", help="video files, or folders of videos")
+    add.add_argument("--caption", dest="default_caption", help="the default caption of posts of it")
+    add.add_argument("--hashtags", help="hashtags added to its posts (comma or space separated)")
+    add.add_argument("--title", help="its name in the library (default: the file name)")
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_add)
 
@@ -40,7 +40,7 @@ def register(commands: Commands) -> None:
     check.set_defaults(handler=cmd_check)
 
     lst = sub.add_parser("list", help="list media")
-    lst.add_argument("--search")
+    lst.add_argument("--search", help="text in the title or path")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=cmd_list)
 

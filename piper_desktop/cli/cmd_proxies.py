@@ -40,7 +40,7 @@ def register(commands: Commands) -> None:
     add.set_defaults(handler=cmd_add)
 
     lst = sub.add_parser("list", help="list proxies")
-    lst.add_argument("--status")
+    lst.add_argument("--status", help="only proxies in this status: unchecked, ok, error")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=cmd_list)
 
@@ -49,7 +49,7 @@ def register(commands: Commands) -> None:
     rm.set_defaults(handler=cmd_rm)
 
     imp = sub.add_parser("import", help="import proxies (CSV, JSON or one per line)")
-    imp.add_argument("file")
+    imp.add_argument("file", help="the file to read")
     imp.add_argument("--format", choices=["csv", "json", "lines"])
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=cmd_import)
@@ -60,7 +60,7 @@ def register(commands: Commands) -> None:
     check.set_defaults(handler=cmd_check)
 
     exp = sub.add_parser("export", help="export proxies")
-    exp.add_argument("file", nargs="?")
+    exp.add_argument("file", nargs="?", help="the file to write (default: standard output)")
     exp.add_argument("--format", choices=["csv", "json"], default="csv")
     exp.add_argument("--include-secrets", action="store_true")
     exp.set_defaults(handler=cmd_export)

@@ -2,7 +2,8 @@
 
 `piper run` publishes on schedule until SIGINT/SIGTERM, then stops in stages (no new
 jobs; jobs in flight finish or are parked; leases released). `piper run --once`
-processes everything due now, follows it to a final or waiting state and exits 0.
+processes everything due now, follows it to a final or waiting state and exits 0, or 1
+when it ran jobs and every one of them failed (a script must not read that as success).
 Progress goes to stdout, one line per event (`--json`: one JSON object per line).
 """
 
@@ -25,9 +26,18 @@ QUIET_KINDS = frozenset({"progress", "wake", "verifying"})
 
 
 def register(commands: Commands) -> None:
-    run = commands.add_parser("run", help="publish due jobs (until stopped, or --once)")
+    run = commands.add_parser(
+        "run",
+        help="publish due jobs (until stopped, or --once)",
+        description="Publish due jobs until stopped (SIGINT/SIGTERM), or with --once what"
+        " is due now.",
+        epilog="exit status of --once: 0 when it is done (published, nothing due, or jobs"
+        " left waiting); 1 when jobs ran and every one of them failed, after the summary.",
+    )
     run.add_argument(
-        "--once", action="store_true", help="process what is due now, follow it, then exit"
+        "--once",
+        action="store_true",
+        help="process what is due now, follow it, then exit (1 if every job run failed)",
     )
     run.add_argument("--json", action="store_true", help="events as JSON lines")
     run.add_argument(
@@ -72,9 +82,10 @@ def cmd_run(args: Namespace) -> int:
     # a long-running service: what start-up loaded (libraries, ORM mappings) is never
     # garbage, so keep it out of the collector's full passes
     gc.freeze()
+    counts: dict[str, int] = {}
     try:
         if args.once:
-            engine.run_once()
+            counts = engine.run_once()
         else:
             engine.start()
             while not stop.wait(1.0):
@@ -97,4 +108,17 @@ def cmd_run(args: Namespace) -> int:
         )
         sys.stdout.flush()
         os._exit(0)
+    return _once_status(counts) if args.once else 0
+
+
+def _once_status(counts: dict[str, int]) -> int:
+    """1 when `run --once` ran jobs and none got out: each one failed."""
+    failed = counts.get("failed", 0)
+    if failed and not counts.get("published", 0):
+        print(
+            f"piper: every job run failed ({failed}); see `piper jobs list --status failed`",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
     return 0

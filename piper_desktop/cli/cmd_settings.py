@@ -16,16 +16,18 @@ def register(commands: Commands) -> None:
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     get = sub.add_parser("get", help="print one setting (secrets masked unless --reveal)")
-    get.add_argument("key")
-    get.add_argument("--reveal", action="store_true")
+    get.add_argument("key", help="the setting, e.g. engine.max_workers (`piper settings list`)")
+    get.add_argument("--reveal", action="store_true", help="print a secret in full")
     get.add_argument("--json", action="store_true")
     get.set_defaults(handler=cmd_get)
 
     put = sub.add_parser(
         "set", help="set a setting; a secret from --stdin, or asked for when VALUE is left out"
     )
-    put.add_argument("key")
-    put.add_argument("value", nargs="?")
+    put.add_argument("key", help="the setting, e.g. engine.max_workers (`piper settings list`)")
+    put.add_argument(
+        "value", nargs="?", help="the new value (a secret: leave it out, or use --stdin)"
+    )
     put.add_argument("--stdin", action="store_true", help="read the value from stdin")
     put.add_argument("--unset", action="store_true", help="back to the default")
     put.add_argument(

@@ -21,19 +21,19 @@ def register(commands: Commands) -> None:
     lst.set_defaults(handler=cmd_scheduled)
 
     edit = sub.add_parser("edit", help="move a scheduled post or change its title")
-    edit.add_argument("job_id")
+    edit.add_argument("job_id", help="Upload-Post's job id (`piper upload-post scheduled`)")
     edit.add_argument("--at", dest="scheduled_date", help="new ISO 8601 time")
-    edit.add_argument("--title")
+    edit.add_argument("--title", help="the new title (the caption)")
     edit.add_argument("--json", action="store_true")
     edit.set_defaults(handler=cmd_edit)
 
     cancel = sub.add_parser("cancel", help="cancel a scheduled post")
-    cancel.add_argument("job_id")
+    cancel.add_argument("job_id", help="Upload-Post's job id (`piper upload-post scheduled`)")
     cancel.set_defaults(handler=cmd_cancel)
 
     history = sub.add_parser("history", help="recent uploads")
-    history.add_argument("--page", type=int, default=1)
-    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("--page", type=int, default=1, help="page number (default 1)")
+    history.add_argument("--limit", type=int, default=20, help="uploads per page (default 20)")
     history.add_argument("--json", action="store_true")
     history.set_defaults(handler=cmd_history)
 

@@ -51,7 +51,7 @@ def register(commands: Commands) -> None:
     keychain = commands.add_parser(
         "keychain", help="remember the master password in the OS keychain"
     )
-    keychain.add_argument("action", choices=["remember", "forget"])
+    keychain.add_argument("action", choices=["remember", "forget"], help="%(choices)s")
     keychain.set_defaults(handler=cmd_keychain)
 
     vault = commands.add_parser("vault", help="check, back up or restore the database file")

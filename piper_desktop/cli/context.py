@@ -18,7 +18,8 @@ from ..domain.errors import DomainError
 from ..domain.services import Services
 from ..logs import configure_logging, register_secret
 from ..paths import default_data_dir
-from ..store.vault import keychain_password, unlock_vault
+from ..store.db import DB_FILENAME
+from ..store.vault import VaultNotFound, keychain_password, unlock_vault
 
 # what each command module's register() adds its sub-command to (argparse's own type;
 # a string because argparse's classes are generic in the stubs only)
@@ -111,6 +112,9 @@ def read_new_password(args: Namespace, current: str) -> str:
 
 def open_services(args: Namespace) -> Services:
     directory = data_dir(args)
+    if not (directory / DB_FILENAME).exists():
+        # before asking for a password that could open nothing
+        raise VaultNotFound(directory)
     configure_logging(directory, verbose=getattr(args, "verbose", False))
     db = unlock_vault(directory, read_password(args))
     return Services(db)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -112,7 +113,33 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         module.register(commands)
     _accept_global_options_everywhere(parser)
+    _describe_common_options(parser)
     return parser
+
+
+# help for options many commands share, given once here (a command's own help wins)
+COMMON_HELP = {
+    "json": "print JSON (the model's field names) instead of text",
+    "platform": "the account's platform, when its username is on several",
+    "account": "the account: username (any case), platform:username or id",
+    "accounts": "accounts: usernames, platform:username or ids",
+    "include_secrets": "include passwords (the file written is owner-only)",
+    "format": "file format",
+}
+
+
+def _describe_common_options(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                _describe_common_options(sub)
+        elif action.help is None and action.dest in COMMON_HELP:
+            text = COMMON_HELP[action.dest]
+            if action.choices:
+                text += ": %(choices)s"
+            if action.default not in (None, False):
+                text += " (default %(default)s)"
+            action.help = text
 
 
 _GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
@@ -174,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        return _reader_went_away()
     except Exception as exc:
         # anything else: a fault of the database file if it is one (a full disk in the
         # middle of an import), else one line and the details (masked) in the log
@@ -185,7 +214,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # at info: the file log takes it, the console (warnings and up) keeps to one line
         log.info("internal error in 'piper %s'", args.command, exc_info=exc)
         return _fail(f"internal error ({one_line(exc)}); details in the log file", EXIT_INTERNAL)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
     return int(result or 0)
+
+
+def _reader_went_away() -> int:
+    """`piper accounts list | head`: the reader closed the pipe. Not an error worth a
+    line; point stdout at /dev/null so the interpreter's own final flush is quiet too."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

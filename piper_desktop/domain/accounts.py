@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -196,6 +197,12 @@ class AccountService:
             if platform:
                 query = query.where(Account.platform == platform.lower())
             matches = list(session.scalars(query.limit(2)))
+            if not matches:
+                # usernames are case-insensitive on the platforms: `Alice` finds `alice`
+                query = select(Account).where(func.lower(Account.username) == username.lower())
+                if platform:
+                    query = query.where(Account.platform == platform.lower())
+                matches = list(session.scalars(query.limit(2)))
         if not matches:
             raise NotFound("account", account_key(platform, username))
         if len(matches) > 1:
@@ -208,7 +215,8 @@ class AccountService:
         if filters.get("status"):
             query = query.where(Account.status == filters["status"])
         if filters.get("group"):
-            query = query.where(Account.group == filters["group"])
+            # `--group clientb` is the group "ClientB"
+            query = query.where(func.lower(Account.group) == str(filters["group"]).lower())
         if filters.get("platform"):
             query = query.where(Account.platform == filters["platform"])
         if filters.get("tag"):
@@ -379,6 +387,15 @@ class AccountService:
                     select(RouteCredential.route).where(RouteCredential.account_id == account_id)
                 )
             )
+
+    def names(self, ids: Iterable[int]) -> dict[int, str]:
+        """Account id -> username (`platform:username` off TikTok), for lists people read."""
+        wanted = sorted(set(ids))
+        with self.db.session() as session:
+            rows = session.execute(
+                select(Account.id, Account.platform, Account.username).where(Account.id.in_(wanted))
+            ).all()
+        return {i: u if p == "tiktok" else f"{p}:{u}" for i, p, u in rows}
 
     def to_dict(self, account: Account, *, include_secrets: bool = False) -> dict[str, Any]:
         omit = frozenset() if include_secrets else SECRETS

@@ -31,7 +31,7 @@ from . import lifecycle
 from .accounts import has_tag, normalise_username
 from .errors import DomainError, NotFound, ValidationError
 from .events import EngineEvents, EventKind
-from .jobs import CAPTION_MAX, add_event, parse_options
+from .jobs import CAPTION_MAX, add_event, check_caption, parse_options
 from .lifecycle import Actor
 from .records import row_dict
 from .reslot import reslot_late_campaign_jobs
@@ -132,6 +132,8 @@ class CampaignService:
             campaign = Campaign(**{k: v for k, v in values.items() if v is not None})
             session.add(campaign)
             session.flush()
+            # refused now, not at posting time: a caption the route needs, a length
+            self.plan(campaign, session)
             return campaign
 
     def _select_accounts(self, session: Session, selection: dict[str, Any]) -> list[Account]:
@@ -142,10 +144,13 @@ class CampaignService:
             for ref in refs:
                 platform, _, username = ref.rpartition(":")
                 account = session.scalar(
-                    select(Account).where(
-                        Account.username == normalise_username(username),
-                        Account.platform == (platform or "tiktok"),
+                    select(Account)
+                    .where(
+                        func.lower(Account.username) == normalise_username(username).lower(),
+                        Account.platform == (platform or "tiktok").lower(),
                     )
+                    .order_by(Account.username != normalise_username(username))
+                    .limit(1)
                 )
                 if account is None:
                     raise ValidationError("account_selection", f"no account {ref}")
@@ -155,7 +160,9 @@ class CampaignService:
             found += [
                 a
                 for a in session.scalars(
-                    query.where(Account.group == selection["group"]).order_by(Account.id)
+                    query.where(
+                        func.lower(Account.group) == str(selection["group"]).strip().lower()
+                    ).order_by(Account.id)
                 ).unique()
                 if a not in found
             ]
@@ -179,6 +186,10 @@ class CampaignService:
             return self.get(int(ref))
         with self.db.session() as session:
             campaign = session.scalar(select(Campaign).where(Campaign.name == ref))
+            if campaign is None:
+                campaign = session.scalar(
+                    select(Campaign).where(func.lower(Campaign.name) == ref.lower()).limit(1)
+                )
         if campaign is None:
             raise NotFound("campaign", ref)
         return campaign
@@ -246,6 +257,7 @@ class CampaignService:
             )
             if len(caption) > CAPTION_MAX:
                 raise ValidationError("caption_template", f"caption for {item.title} is too long")
+            check_caption(campaign.route, caption, item)
             planned.append(PlannedJob(account, item, slot, caption))
         return planned
 

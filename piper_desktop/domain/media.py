@@ -142,9 +142,33 @@ class MediaService:
         try:
             return self.find(ref)
         except NotFound:
-            if Path(ref).expanduser().is_file():
+            path = Path(ref).expanduser()
+            if path.is_file():
                 return self.add(ref)[0]
+            if path.is_dir():
+                raise ValidationError(
+                    "media", f"{ref} is a folder; a job posts one video (a campaign takes folders)"
+                ) from None
             raise
+
+    def find_or_add_all(self, refs: list[str]) -> list[MediaItem]:
+        """Campaign media as the operator gives them: ids, sha256, files, and folders
+        (their videos, added to the library as `media add` would), in order, once each."""
+        items: list[MediaItem] = []
+        seen: set[int] = set()
+        for ref in refs:
+            if Path(ref).expanduser().is_dir():
+                videos = self.expand_paths([ref])
+                if not videos:
+                    raise ValidationError("media", f"no videos in the folder {ref}")
+                found = [self.add(video)[0] for video in videos]
+            else:
+                found = [self.find_or_add(ref)]
+            for item in found:
+                if item.id not in seen:
+                    seen.add(item.id)
+                    items.append(item)
+        return items
 
     def list(
         self, *, search: str | None = None, offset: int = 0, limit: int | None = None

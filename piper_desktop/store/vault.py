@@ -28,7 +28,7 @@ class VaultError(Exception):
 
 class VaultNotFound(VaultError):
     def __init__(self, data_dir: Path) -> None:
-        super().__init__(f"no Piper database in {data_dir} (run 'piper init' first)")
+        super().__init__(f"no vault here yet ({data_dir}): run `piper init` first")
 
 
 class VaultExists(VaultError):

@@ -220,7 +220,7 @@ def test_jobs_mark_published_takes_the_operator_s_word(ready: Path, tmp_path: Pa
     clip = make_video(tmp_path, "mark.mp4")
     job = piper(
         ready, "jobs", "add", "--account", "marker", "--media", str(clip),
-        "--route", "upload_post", "--json",
+        "--route", "upload_post", "--caption", "checked", "--json",
     )  # fmt: skip
     assert job.returncode == 0, job.stderr
     job_id = str(json.loads(job.stdout)["id"])

@@ -187,6 +187,7 @@ def _campaign(services: Services, tmp_path: Path, media_count: int = 1) -> tuple
             "media_ids": media,
             "account_selection": {"accounts": ["solo"]},
             "start_at": NOW.isoformat(),
+            "caption_template": "{title}",  # Upload-Post needs a caption
         }
     )
     return campaign.id, services.campaigns.start(campaign.id, now=NOW)

@@ -130,6 +130,7 @@ def test_piper_jobs_add_at_auto_keeps_the_global_cap(
         services.jobs.add(account_id=account.id, media_id=m, route="upload_post", at=now, now=now)
     sha = services.media.get(media[15]).sha256
     args = ["jobs", "add", "--account", "busy", "--media", sha, "--route", "upload_post"]
+    args += ["--caption", "clip 15"]  # Upload-Post needs one
     result = subprocess.run(
         [*piper_cmd(), *args, "--at", "auto", "--json"],
         capture_output=True,
