@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from argparse import Namespace
 from typing import Any
 
 from ..domain.fields import string_list
+from ..domain.services import Services
 from .context import Commands, open_services
 from .output import emit
 
@@ -83,6 +85,7 @@ def cmd_create(args: Namespace) -> int:
             record[key] = value
     if args.privacy_level:
         record["options"] = {"privacy_level": args.privacy_level}
+    _require_connected(services, args.route, record["account_selection"])
     campaign = services.campaigns.create(record)
     data = services.campaigns.to_dict(campaign)
     if args.start:
@@ -92,6 +95,14 @@ def cmd_create(args: Namespace) -> int:
         data["preview"] = services.campaigns.preview(campaign.id)
     emit(data, as_json=args.json)
     return 0
+
+
+def _require_connected(services: Services, route: str, selection: dict[str, Any]) -> None:
+    """Refuse (or warn, per jobs.require_connected) accounts not connected to the route."""
+    from ..routes.connected import require_connected
+
+    ids = services.campaigns.selected_account_ids(selection)
+    require_connected(services, route, ids, warn=lambda line: print(line, file=sys.stderr))
 
 
 def cmd_list(args: Namespace) -> int:
@@ -120,6 +131,7 @@ def cmd_state(args: Namespace) -> int:
     action = args.state_action
     result: dict[str, Any] = {"id": campaign.id, "name": campaign.name}
     if action == "start":
+        _require_connected(services, campaign.route, campaign.account_selection or {})
         result["job_ids"] = services.campaigns.start(campaign.id)
     elif action == "pause":
         services.campaigns.pause(campaign.id)

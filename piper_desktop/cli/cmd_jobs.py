@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import sys
 from argparse import Namespace
 from typing import Any
 
 from ..owner_only import write_private_text
+from ..routes.connected import require_connected
 from .context import open_services
 from .output import emit
 
@@ -122,6 +124,7 @@ def cmd_add(args: Namespace) -> int:
         options["mode"] = "inbox"
     if args.video_url:
         options["source"] = "url"
+    require_connected(services, args.route, [account.id], warn=_warn)
     job = services.jobs.add(
         account_id=account.id,
         media_id=media.id,
@@ -134,6 +137,10 @@ def cmd_add(args: Namespace) -> int:
     )
     emit(services.jobs.to_dict(job), as_json=args.json)
     return 0
+
+
+def _warn(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def cmd_list(args: Namespace) -> int:

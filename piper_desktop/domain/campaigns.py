@@ -133,6 +133,11 @@ class CampaignService:
             session.flush()
             return campaign
 
+    def selected_account_ids(self, selection: dict[str, Any]) -> builtins.list[int]:
+        """The accounts a selection (list, group, tags) picks, as `create` would."""
+        with self.db.session() as session:
+            return [a.id for a in self._select_accounts(session, selection)]
+
     def _select_accounts(self, session: Session, selection: dict[str, Any]) -> list[Account]:
         query = select(Account).where(Account.status != AccountStatus.DISABLED.value)
         refs = selection.get("accounts") or []

@@ -190,6 +190,12 @@ DEFS: dict[str, SettingDef] = {
             f.integer(1, 1000),
             "Platform cap on posts per account per day",
         ),
+        SettingDef(
+            "jobs.require_connected",
+            True,
+            f.boolean(),
+            "Refuse jobs for accounts not connected to the route (off: only warn)",
+        ),
         SettingDef("notifications.enabled", True, f.boolean(), "Desktop notifications"),
         SettingDef(
             "ui.theme",
