@@ -11,7 +11,8 @@ from ..domain.services import Services
 from .context import Commands, open_services
 from .output import emit
 
-LIST_COLUMNS = ["id", "name", "status", "route", "strategy", "start_at"]
+# state: the status as people read it (domain/campaigns.py campaign_state)
+LIST_COLUMNS = ["id", "name", "state", "route", "strategy", "start_at"]
 
 
 def register(commands: Commands) -> None:
@@ -111,6 +112,7 @@ def cmd_list(args: Namespace) -> int:
     for campaign in services.campaigns.list():
         row = services.campaigns.to_dict(campaign)
         row["progress"] = services.campaigns.progress(campaign.id)
+        row["state"] = row["progress"]["state"]
         rows.append(row)
     emit(rows, as_json=args.json, columns=LIST_COLUMNS)
     return 0

@@ -81,6 +81,15 @@ def register(commands: Any) -> None:
     )
     retry.set_defaults(handler=cmd_retry)
 
+    edit = sub.add_parser("edit", help="change a job before it is claimed")
+    edit.add_argument("job", type=int)
+    edit.add_argument(
+        "--route", required=True, choices=["tiktok_api", "upload_post", "browser"],
+        help="post it through this route instead",
+    )  # fmt: skip
+    edit.add_argument("--json", action="store_true")
+    edit.set_defaults(handler=cmd_edit)
+
     mark = sub.add_parser(
         "mark-published", help="a failed / needs-attention job you checked went out after all"
     )
@@ -135,6 +144,15 @@ def cmd_add(args: Namespace) -> int:
         max_attempts=args.max_attempts,
         allow_duplicate=args.allow_duplicate,
     )
+    emit(services.jobs.to_dict(job), as_json=args.json)
+    return 0
+
+
+def cmd_edit(args: Namespace) -> int:
+    services = open_services(args)
+    job = services.jobs.get(args.job)
+    require_connected(services, args.route, [job.account_id], warn=_warn)
+    job = services.jobs.change_route(args.job, args.route)
     emit(services.jobs.to_dict(job), as_json=args.json)
     return 0
 

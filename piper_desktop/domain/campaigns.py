@@ -6,6 +6,7 @@ import builtins
 import random
 import string
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -102,6 +103,27 @@ def _hashtags(*groups: list[str]) -> str:
             if tag and tag not in seen:
                 seen.append(tag)
     return " ".join(f"#{t}" for t in seen)
+
+
+# how a campaign reads beside its stored status (campaign_state)
+WAITING_ON_OPERATOR = "needs_attention"
+COMPLETED_WITH_PROBLEMS = "completed_with_problems"
+
+
+def campaign_state(status: str, counts: Mapping[str, int]) -> str:
+    """The campaign's status as people should read it, from its stored status and its
+    jobs' counts by status: a running (or paused) campaign whose every open job waits
+    for the operator says so instead of "running" (nothing will move until they act);
+    a completed one with failed jobs says it completed with problems."""
+    total = sum(counts.values())
+    failed = counts.get(JobStatus.FAILED.value, 0)
+    if status in (CampaignStatus.RUNNING, CampaignStatus.PAUSED) and total:
+        open_jobs = total - sum(counts.get(s.value, 0) for s in FINAL_JOB_STATUSES)
+        if open_jobs and counts.get(JobStatus.NEEDS_ATTENTION.value, 0) == open_jobs:
+            return WAITING_ON_OPERATOR
+    if status == CampaignStatus.COMPLETED and failed:
+        return COMPLETED_WITH_PROBLEMS
+    return status
 
 
 class CampaignService:
@@ -360,6 +382,7 @@ class CampaignService:
         total = sum(by_status.values())
         done = sum(by_status[s] for s in FINAL_JOB_STATUSES)
         return {
+            "state": campaign_state(campaign.status, by_status),
             "total": total,
             "by_status": dict(by_status),
             "per_account": per_account,

@@ -258,3 +258,30 @@ def test_jobs_mark_published_takes_the_operator_s_word(ready: Path, tmp_path: Pa
     assert data["status"] == "published" and data["post_url"] == url
     shown = json.loads(piper(ready, "jobs", "show", job_id, "--json").stdout)
     assert shown["events"][-1]["kind"] == "published"
+
+
+def test_jobs_edit_route_before_the_claim(ready: Path, tmp_path: Path) -> None:
+    assert piper(ready, "accounts", "add", "switcher").returncode == 0
+    connect = ("accounts", "connect", "switcher", "--route", "upload_post", "--profile", "sw")
+    assert piper(ready, *connect).returncode == 0
+    clip = make_video(tmp_path, "edit.mp4")
+    job = piper(
+        ready, "jobs", "add", "--account", "switcher", "--media", str(clip),
+        "--route", "upload_post", "--at", "auto", "--json",
+    )  # fmt: skip
+    assert job.returncode == 0, job.stderr
+    job_id = str(json.loads(job.stdout)["id"])
+    # the browser route has no session for the account: refused, the route stays
+    refused = piper(ready, "jobs", "edit", job_id, "--route", "browser")
+    assert refused.returncode == 1 and "not connected to Browser" in refused.stderr
+    assert "piper browser open switcher" in refused.stderr
+    assert piper(ready, "settings", "set", "jobs.require_connected", "false").returncode == 0
+    edited = piper(ready, "jobs", "edit", job_id, "--route", "browser", "--json")
+    assert edited.returncode == 0, edited.stderr
+    assert json.loads(edited.stdout)["route"] == "browser"
+    assert "warning: 1 account is not connected" in edited.stderr
+    bad = piper(ready, "jobs", "edit", job_id, "--route", "fax")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert piper(ready, "jobs", "cancel", job_id).returncode == 0
+    late = piper(ready, "jobs", "edit", job_id, "--route", "upload_post")
+    assert late.returncode == 1 and "only before it is claimed" in late.stderr

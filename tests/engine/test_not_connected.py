@@ -66,3 +66,41 @@ def test_connected_asks_each_route(
     ids = [linked.id, bare.id]
     for route in ("tiktok_api", "upload_post", "browser"):
         assert [m.username for m in not_connected(services, route, ids)] == ["bare_one"], route
+
+
+def test_a_campaign_whose_jobs_all_wait_says_so_not_running(
+    services: Services, clock: ManualClock, tiktok: TikTokApiSandbox, tmp_path: Path
+) -> None:
+    use_tiktok(services, tiktok)
+    for name in ("crew_a", "crew_b"):
+        add_account(services, name, group="crew", routes=["tiktok_api"])
+    media = [add_media(services, tmp_path, f"c{i}.mp4").id for i in range(2)]
+    campaign = services.campaigns.create(
+        {
+            "name": "nobody connected",
+            "route": "tiktok_api",
+            "media_ids": media,
+            "account_selection": {"group": "crew"},
+            "start_at": clock.now().isoformat(),
+        }
+    )
+    ids = services.campaigns.start(campaign.id, now=clock.now())
+    engine = make_engine(services, clock)
+    for _ in ids:
+        clock.advance(24 * 3600)
+        engine.run_once()
+    assert {services.jobs.get(i).status for i in ids} == {"needs_attention"}
+    progress = services.campaigns.progress(campaign.id)
+    assert services.campaigns.get(campaign.id).status == "running"
+    assert progress["state"] == "needs_attention"
+
+
+def test_campaign_state_rules() -> None:
+    from piper_desktop.domain.campaigns import campaign_state
+
+    assert campaign_state("running", {"needs_attention": 3, "failed": 2}) == "needs_attention"
+    assert campaign_state("running", {"needs_attention": 3, "queued": 1}) == "running"
+    assert campaign_state("paused", {"needs_attention": 1}) == "needs_attention"
+    assert campaign_state("completed", {"published": 4, "failed": 1}) == "completed_with_problems"
+    assert campaign_state("completed", {"published": 4}) == "completed"
+    assert campaign_state("running", {}) == "running"
