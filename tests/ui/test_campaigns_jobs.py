@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QLabel, QWizard
 
 from piper_desktop.sandbox.demo import gradient_png
 from piper_desktop.store.models import Artifact, Job, JobUpload
@@ -92,6 +92,20 @@ def test_campaign_wizard_reviews_slots_then_creates_and_starts(
     wizard.next()
     review = wizard.review_page
     assert review.problem is None
+    # nobody is connected to Upload-Post: refused, named, and one click from connecting
+    assert not review.isComplete()
+    assert "2 accounts are not connected to Upload-Post" in review.connection.text()
+    assert "@anna, @ben" in review.connection.text()
+    assert review.connect_button.isVisible()
+    review.connect_button.click()
+    for name in ("anna", "ben"):
+        dialog = review.flow.dialog
+        qtbot.waitUntil(lambda d=dialog: d is not None and d.isVisible())
+        assert f"@{name}" in dialog.findChild(QLabel).text()
+        dialog.edit.setText(f"{name}-profile")
+        dialog.accept()
+    assert ctx.services.accounts.load(1, "upload_post") == {"profile": "anna-profile"}
+    qtbot.waitUntil(lambda: not review.connect_button.isVisible())
     assert len(review.planned) == 3 and review.isComplete()
     assert "3 posts across 2 accounts" in review.summary.text()
     planned = [(p["account_id"], p["media_id"], p["scheduled_at"]) for p in review.planned]
@@ -106,6 +120,30 @@ def test_campaign_wizard_reviews_slots_then_creates_and_starts(
     assert [(j.account_id, j.media_id, j.scheduled_at) for j in jobs] == planned
     assert panel.model.total == 1 and panel.selected_ids() == [campaign.id]
     assert panel.model.row(0)["jobs_total"] == 3
+
+
+def test_campaign_review_only_warns_when_the_setting_says_so(
+    ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    _library(ctx, tmp_path)
+    ctx.services.settings.set("jobs.require_connected", False)
+    panel = _show(CampaignsPanel(ctx), qtbot)
+    wizard = panel.new_campaign()
+    wizard.media_page.name.setText("Warned")
+    wizard.media_page.view.selectAll()
+    route = wizard.media_page.route
+    route.setCurrentIndex(route.findData("browser"))
+    wizard.next()
+    wizard.accounts_page.by_group.setChecked(True)
+    for _ in range(3):
+        wizard.next()
+    review = wizard.review_page
+    qtbot.waitUntil(lambda: review.connection.isVisible())
+    assert review.connection.text().startswith("Warning: 2 accounts are not connected to Browser")
+    assert review.isComplete()
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert wizard.created is not None
+    wizard.reject()
 
 
 def test_campaign_review_names_an_impossible_plan(ctx: AppContext, qtbot, tmp_path: Path) -> None:
