@@ -335,3 +335,41 @@ def test_jobs_mark_published_asks_for_the_url(ctx: AppContext, qtbot, tmp_path: 
     dialog.accept()
     qtbot.waitUntil(lambda: ctx.services.jobs.get(failed).status == "published")
     assert ctx.services.jobs.get(failed).post_url == "https://www.tiktok.com/@acct/video/7"
+
+
+def test_jobs_change_route_and_resolve_by_reason(ctx: AppContext, qtbot, tmp_path: Path) -> None:
+    _failed, done, waiting = _job_with_evidence(ctx, tmp_path)
+    services = ctx.services
+    panel = _show(JobsPanel(ctx), qtbot)
+    # a waiting job: another route, while nobody holds it
+    _select(panel, waiting)
+    panel.find_action("Change route…").trigger()
+    dialog = panel.resolver.dialog
+    assert dialog.combo.findData("tiktok_api") < 0
+    dialog.choose("upload_post")
+    dialog.accept()
+    qtbot.waitUntil(lambda: services.jobs.get(waiting).route == "upload_post")
+    # a published one keeps its route, and says why
+    _select(panel, done)
+    panel.find_action("Change route…").trigger()
+    panel.resolver.dialog.choose("browser")
+    panel.resolver.dialog.accept()
+    qtbot.waitUntil(
+        lambda: any("only before it is claimed" in m for m, _ in ctx.messages)  # type: ignore[attr-defined]
+    )
+    assert services.jobs.get(done).route == "upload_post"
+    # not connected: Resolve opens the route's connect flow, not a browser login
+    with services.db.write() as session:
+        row = session.get(Job, waiting)
+        assert row is not None
+        row.status = "needs_attention"
+        row.attention_reason = "not ready: no Upload-Post profile; not connected to Upload-Post"
+    panel.reload()
+    qtbot.waitUntil(lambda: panel.model.position_of(waiting) is not None)
+    _select(panel, waiting)
+    panel.find_action("Resolve…").trigger()
+    flow = panel.resolver.flow
+    assert flow is not None and flow.dialog.windowTitle() == "Connect Upload-Post"
+    flow.dialog.edit.setText("ben-main")
+    flow.dialog.accept()
+    qtbot.waitUntil(lambda: services.jobs.get(waiting).status == "queued")
