@@ -462,7 +462,8 @@ class ReviewPage(QWizardPage):
             required = bool(services.settings.get("jobs.require_connected"))
             return not_connected(services, record["route"], ids), required
 
-        run_task(check, self._checked, owner=self)
+        # a selection that names no account is the plan's problem, said above
+        run_task(check, self._checked, lambda _exc: None, owner=self)
 
     def _checked(self, result: tuple[list[NotConnected], bool]) -> None:
         self.missing, required = result

@@ -178,8 +178,16 @@ def test_campaign_pause_resume_cancel_and_progress(ctx: AppContext, qtbot, tmp_p
     panel = _show(CampaignsPanel(ctx), qtbot)
     _select(panel, campaign.id)
     assert panel.start_action.isEnabled() and not panel.pause_action.isEnabled()
+    # nobody is connected to the TikTok API: the draft does not start, and says who
+    panel.start_action.trigger()
+    qtbot.waitUntil(lambda: any(level == "error" for _, level in ctx.messages))  # type: ignore[attr-defined]
+    error = next(m for m, level in ctx.messages if level == "error")  # type: ignore[attr-defined]
+    assert "2 accounts are not connected to TikTok Content Posting API" in error
+    assert services.campaigns.get(campaign.id).status == "draft"
+    services.settings.set("jobs.require_connected", False)  # only warn
     panel.start_action.trigger()
     assert services.campaigns.get(campaign.id).status == "running"
+    assert any(level == "warning" for _, level in ctx.messages)  # type: ignore[attr-defined]
     assert panel.pause_action.isEnabled()
     assert panel.per_account.rowCount() == 2
     assert "0 of 3 done" in panel.detail_title.text()

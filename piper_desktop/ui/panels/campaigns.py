@@ -276,7 +276,32 @@ class CampaignsPanel(TablePanel):
         )
 
     def start_selected(self) -> None:
-        self._campaign_call("start", "started")
+        """Start a draft; accounts not connected to its route refuse it (or only warn,
+        per jobs.require_connected), as in the wizard and the CLI."""
+        from ...routes.connected import require_connected
+
+        row = self.current_row()
+        if row is None:
+            return
+        services = self.ctx.services
+        warnings: list[str] = []
+
+        def start() -> list[int]:
+            ids = services.campaigns.selected_account_ids(row["account_selection"] or {})
+            require_connected(services, row["route"], ids, warn=warnings.append)
+            return services.campaigns.start(row["id"])
+
+        def started(_jobs: list[int]) -> None:
+            if warnings:
+                self.ctx.warn(f"Campaign {row['name']!r} started; {warnings[0]}")
+
+        self.run(
+            start,
+            started,
+            success=f"Campaign {row['name']!r} started",
+            changed=("campaigns", "jobs"),
+            error_prefix=f"{row['name']}: ",
+        )
 
     def pause_selected(self) -> None:
         self._campaign_call("pause", "paused")
