@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import webbrowser
 from argparse import Namespace
 from collections.abc import Callable
@@ -187,6 +188,8 @@ def cmd_connect(args: Namespace) -> int:
             open_url=None if refresh else _url_opener(args.no_browser),
             timeout=args.timeout,
         )
+        if result.get("warning"):
+            print(f"warning: {result['warning']}", file=sys.stderr)
     emit(result, as_json=args.json)
     return 0
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from argparse import Namespace
 from typing import Any
 
 from ..domain.fields import string_list
+from ..domain.services import Services
 from .context import Commands, open_services
 from .fieldopts import privacy_help, privacy_type
 from .output import emit
 
-LIST_COLUMNS = ["id", "name", "status", "route", "strategy", "start_at", "jobs", "failed"]
+# state: the status as people read it (domain/campaigns.py campaign_state)
+LIST_COLUMNS = ["id", "name", "status", "state", "route", "strategy", "start_at", "jobs", "failed"]
 JSON_HELP = "print JSON (the model's field names) instead of text"
 CAMPAIGN_HELP = "the campaign's name or id"
 
@@ -104,6 +107,7 @@ def cmd_create(args: Namespace) -> int:
             record[key] = value
     if args.privacy_level:
         record["options"] = {"privacy_level": args.privacy_level}
+    _require_connected(services, args.route, record["account_selection"])
     campaign = services.campaigns.create(record)
     data = services.campaigns.to_dict(campaign)
     if args.start:
@@ -115,12 +119,21 @@ def cmd_create(args: Namespace) -> int:
     return 0
 
 
+def _require_connected(services: Services, route: str, selection: dict[str, Any]) -> None:
+    """Refuse (or warn, per jobs.require_connected) accounts not connected to the route."""
+    from ..routes.connected import require_connected
+
+    ids = services.campaigns.selected_account_ids(selection)
+    require_connected(services, route, ids, warn=lambda line: print(line, file=sys.stderr))
+
+
 def cmd_list(args: Namespace) -> int:
     services = open_services(args)
     rows = []
     for campaign in services.campaigns.list():
         row = services.campaigns.to_dict(campaign)
         row["progress"] = services.campaigns.progress(campaign.id)
+        row["state"] = row["progress"]["state"]
         if not args.json:
             row["status"] = status_text(row["status"], row["progress"])
             row["jobs"] = row["progress"]["total"]
@@ -156,6 +169,7 @@ def cmd_state(args: Namespace) -> int:
     action = args.state_action
     result: dict[str, Any] = {"id": campaign.id, "name": campaign.name}
     if action == "start":
+        _require_connected(services, campaign.route, campaign.account_selection or {})
         result["job_ids"] = services.campaigns.start(campaign.id)
     elif action == "pause":
         services.campaigns.pause(campaign.id)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import sys
 from argparse import Namespace
 from typing import Any
 
 from ..domain.jobs import check_caption, default_caption
 from ..owner_only import write_private_text
+from ..routes.connected import require_connected
 from .context import open_services
 from .fieldopts import privacy_help, privacy_type, status_help, status_list_type
 from .output import emit
@@ -119,6 +121,15 @@ def register(commands: Any) -> None:
     )
     retry.set_defaults(handler=cmd_retry)
 
+    edit = sub.add_parser("edit", help="change a job before it is claimed")
+    edit.add_argument("job", type=int)
+    edit.add_argument(
+        "--route", required=True, choices=["tiktok_api", "upload_post", "browser"],
+        help="post it through this route instead",
+    )  # fmt: skip
+    edit.add_argument("--json", action="store_true")
+    edit.set_defaults(handler=cmd_edit)
+
     mark = sub.add_parser(
         "mark-published", help="a failed / needs-attention job you checked went out after all"
     )
@@ -167,6 +178,7 @@ def cmd_add(args: Namespace) -> int:
         options["mode"] = "inbox"
     if args.video_url:
         options["source"] = "url"
+    require_connected(services, args.route, [account.id], warn=_warn)
     job = services.jobs.add(
         account_id=account.id,
         media_id=media.id,
@@ -179,6 +191,19 @@ def cmd_add(args: Namespace) -> int:
     )
     emit(services.jobs.to_dict(job), as_json=args.json)
     return 0
+
+
+def cmd_edit(args: Namespace) -> int:
+    services = open_services(args)
+    job = services.jobs.get(args.job)
+    require_connected(services, args.route, [job.account_id], warn=_warn)
+    job = services.jobs.change_route(args.job, args.route)
+    emit(services.jobs.to_dict(job), as_json=args.json)
+    return 0
+
+
+def _warn(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def cmd_list(args: Namespace) -> int:

@@ -6,6 +6,7 @@ import builtins
 import random
 import string
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -105,6 +106,27 @@ def _hashtags(*groups: list[str]) -> str:
     return " ".join(f"#{t}" for t in seen)
 
 
+# how a campaign reads beside its stored status (campaign_state)
+WAITING_ON_OPERATOR = "needs_attention"
+COMPLETED_WITH_PROBLEMS = "completed_with_problems"
+
+
+def campaign_state(status: str, counts: Mapping[str, int]) -> str:
+    """The campaign's status as people should read it, from its stored status and its
+    jobs' counts by status: a running (or paused) campaign whose every open job waits
+    for the operator says so instead of "running" (nothing will move until they act);
+    a completed one with failed jobs says it completed with problems."""
+    total = sum(counts.values())
+    failed = counts.get(JobStatus.FAILED.value, 0)
+    if status in (CampaignStatus.RUNNING, CampaignStatus.PAUSED) and total:
+        open_jobs = total - sum(counts.get(s.value, 0) for s in FINAL_JOB_STATUSES)
+        if open_jobs and counts.get(JobStatus.NEEDS_ATTENTION.value, 0) == open_jobs:
+            return WAITING_ON_OPERATOR
+    if status == CampaignStatus.COMPLETED and failed:
+        return COMPLETED_WITH_PROBLEMS
+    return status
+
+
 class CampaignService:
     def __init__(self, db: Database, events: EngineEvents | None = None) -> None:
         self.db = db
@@ -135,6 +157,11 @@ class CampaignService:
             # refused now, not at posting time: a caption the route needs, a length
             self.plan(campaign, session)
             return campaign
+
+    def selected_account_ids(self, selection: dict[str, Any]) -> builtins.list[int]:
+        """The accounts a selection (list, group, tags) picks, as `create` would."""
+        with self.db.session() as session:
+            return [a.id for a in self._select_accounts(session, selection)]
 
     def _select_accounts(self, session: Session, selection: dict[str, Any]) -> list[Account]:
         query = select(Account).where(Account.status != AccountStatus.DISABLED.value)
@@ -377,6 +404,7 @@ class CampaignService:
         total = sum(by_status.values())
         done = sum(by_status[s] for s in FINAL_JOB_STATUSES)
         return {
+            "state": campaign_state(campaign.status, by_status),
             "total": total,
             "by_status": dict(by_status),
             "per_account": per_account,

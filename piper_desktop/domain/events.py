@@ -47,6 +47,7 @@ class EventKind(StrEnum):
     CREATED = "created"
     CANCELLED = "cancelled"
     REQUEUED = "retry"
+    ROUTE_CHANGED = "route_changed"
 
 
 # Events an operator is told about (tray, Telegram).

@@ -325,6 +325,42 @@ class JobService:
             self._moved(moved)
             return self._reloaded(session, job_id)
 
+    def change_route(self, job_id: int, route: str) -> Job:
+        """Put the job on another route, before it is claimed (the life cycle's
+        change_route). A job the platform may have (a receipt, an outcome nobody knows)
+        keeps its route: posting it elsewhere could post it twice."""
+        try:
+            new_route = JobRoute(route).value
+        except ValueError:
+            names = ", ".join(r.value for r in JobRoute)
+            raise ValidationError("route", f"{route!r} is not one of {names}") from None
+        with lifecycle.committed(self.db, self.bus) as (session, change):
+            state = change.state_for(
+                job_id,
+                "change_route",
+                Actor.OPERATOR,
+                lambda s: f"job {s.id} is {s.status}; its route can change only before it "
+                "is claimed",
+            )
+            if state.route == new_route:
+                return self._reloaded(session, job_id)
+            if self._maybe_posted(session, state):
+                raise DomainError(
+                    f"job {job_id} may already be on the platform (receipt "
+                    f"{state.receipt or 'unknown'}): check the account before posting it "
+                    "another way"
+                )
+            moved = change.move(
+                state,
+                "change_route",
+                Actor.OPERATOR,
+                f"route {state.route} → {new_route} (the operator)",
+                data={"from": state.route, "to": new_route},
+                route=new_route,
+            )
+            self._moved(moved)
+            return self._reloaded(session, job_id)
+
     @staticmethod
     def _maybe_posted(session: Session, state: lifecycle.JobState) -> bool:
         """Whether the platform may have the job: a receipt, a submission, or an attempt

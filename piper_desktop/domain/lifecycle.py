@@ -182,6 +182,10 @@ MOVES: tuple[Move, ...] = (
     _move("operator_retry", [S.FAILED, S.NEEDS_ATTENTION, S.CANCELLED], [S.QUEUED], [OP],
           Guard.ANY, Lease.RELEASE, EventKind.REQUEUED, sql.MOVE_REQUEUE,
           "the operator queues it again, now", Attempts.RESET),
+    # before the claim only: once claimed, a route may have started sending
+    _move("change_route", [S.DRAFT, S.QUEUED, S.RETRYING, S.NEEDS_ATTENTION], None, [OP],
+          Guard.FREE, Lease.KEEP, EventKind.ROUTE_CHANGED, sql.MOVE_CHANGE_ROUTE,
+          "the operator picks another route for a job nobody holds"),
 )  # fmt: skip
 TABLE: dict[str, Move] = {move.name: move for move in MOVES}
 # Why a job went to needs_attention when nobody knows whether its post went out (the

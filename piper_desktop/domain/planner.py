@@ -39,12 +39,18 @@ WEEK_POST_LIMIT = 400
 class AttentionItem:
     """One thing the operator should look at, with the action that resolves it."""
 
-    kind: str  # captcha | login | unknown_outcome | readiness | attention | account
+    # captcha | login | not_connected | wrong_route | unknown_outcome | readiness |
+    # attention | account
+    kind: str
     title: str
     reason: str
     job_id: int | None = None
     account_id: int | None = None
-    action: str = "open"  # resolve (open the account's browser) | check | retry | open
+    # resolve (the account's browser: log in, or the job's hand-off) | connect (the
+    # route's connect flow) | change_route | check (the profile, then mark published) |
+    # retry | open
+    action: str = "open"
+    route: str | None = None  # the job's
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -58,6 +64,10 @@ CODE_KINDS = {
     "unknown_outcome": ("unknown_outcome", "check"),
     "verify_timeout": ("unknown_outcome", "check"),
     "not_ready": ("readiness", "open"),
+    # an API login is renewed by connecting again, not in a browser window
+    "not_connected": ("not_connected", "connect"),
+    "refresh_expired": ("not_connected", "connect"),
+    "route_not_configured": ("wrong_route", "change_route"),
 }
 
 
@@ -66,9 +76,11 @@ def classify_attention(
 ) -> tuple[str, str]:
     """(kind, action) for a job that needs the operator: by the engine's code when it
     gave one, else from the stated reason."""
+    text = reason.lower()
+    if "not connected to" in text:  # also a readiness hold ("not ready: ...")
+        return CODE_KINDS["not_connected"]
     if code in CODE_KINDS:
         return CODE_KINDS[code]
-    text = reason.lower()
     if "captcha" in text:
         return "captcha", "resolve"
     if any(word in text for word in ("login", "session", "2fa", "two-factor", "verification")):
@@ -128,6 +140,7 @@ class PlannerService:
                     Job.submitted_at,
                     Job.account_id,
                     Account.username,
+                    Job.route,
                 )
                 .join(Account, Account.id == Job.account_id)
                 .where(Job.status == JobStatus.NEEDS_ATTENTION.value)
@@ -145,7 +158,7 @@ class PlannerService:
                 ):
                     if isinstance(data, dict) and data.get("code"):
                         codes[job_id] = str(data["code"])
-            for job_id, reason, error, receipt, submitted, account_id, username in jobs:
+            for job_id, reason, error, receipt, submitted, account_id, username, route in jobs:
                 text = reason or error or "needs attention"
                 kind, action = classify_attention(
                     text,
@@ -155,7 +168,13 @@ class PlannerService:
                 )
                 items.append(
                     AttentionItem(
-                        kind, f"Job #{job_id} · @{username}", text, job_id, account_id, action
+                        kind,
+                        f"Job #{job_id} · @{username}",
+                        text,
+                        job_id,
+                        account_id,
+                        action,
+                        route,
                     )
                 )
             accounts = session.execute(

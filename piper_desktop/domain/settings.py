@@ -217,6 +217,12 @@ DEFS: dict[str, SettingDef] = {
             f.text(20, pattern=r"\d{1,2}:\d{2}-\d{1,2}:\d{2}"),
             "Posting window (account's local time) for imported accounts that give none",
         ),
+        SettingDef(
+            "jobs.require_connected",
+            True,
+            f.boolean(),
+            "Refuse jobs for accounts not connected to the route (off: only warn)",
+        ),
         SettingDef("notifications.enabled", True, f.boolean(), "Desktop notifications"),
         SettingDef(
             "ui.theme",

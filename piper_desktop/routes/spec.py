@@ -9,6 +9,8 @@ which settings), plus the OPTIONAL capabilities the engine asks for when they ar
   engine's scheduler
 - `handoff`: hand a job that needs a person to the operator and carry on after them
 - `probe`: walk the platform's page without posting and report what it found
+- `connected`: is the account connected to the route at all (a stored token pair, a
+  profile, a session)? Asked before jobs are made, without the network (routes/connected.py)
 
 Reconciliation after a crash is `Publisher.reconcile`, which every route answers (a
 route that cannot tell raises `PublishError(needs_attention=True)`).
@@ -90,7 +92,10 @@ def problem_or_raise(exc: PublishError) -> RouteProblem:
     means "cannot ask now" (retryable, nobody needs to act)."""
     if exc.retryable and not exc.needs_attention:
         raise exc
-    # a login or access problem is the account's; a refused option is this job's
+    # a login or access problem is the account's; a refused option is this job's, and so
+    # is a route the account was never connected to (its other routes still work)
+    if exc.code == "not_connected":
+        return RouteProblem(exc.reason, "job")
     scope = "account" if exc.account_status or exc.needs_attention else "job"
     return RouteProblem(exc.reason, scope)
 
@@ -204,3 +209,7 @@ class RouteSpec:
     probe: Probe | None = None
     # the platform's cap on post starts per account: (count, seconds); None: no cap
     post_rate: tuple[int, float] | None = None
+    # why the account is not connected to this route (None: it is); no network
+    connected: Callable[[Services, int], str | None] | None = None
+    # how a person connects an account to it ({user}: the account), for refusals
+    connect_hint: str = ""

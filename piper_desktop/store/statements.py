@@ -330,6 +330,8 @@ MOVE_PARK = Statement(
     ),
 )
 MOVE_CANCEL = Statement("MOVE_CANCEL", _move(next_attempt_at=None, **RELEASED))
+# the operator's other route for a job nobody holds; status, time and attempts stay
+MOVE_CHANGE_ROUTE = Statement("MOVE_CHANGE_ROUTE", _move(route=bindparam("route")))
 _FORCE = bindparam("force", type_=Boolean())
 MOVE_REQUEUE = Statement(
     "MOVE_REQUEUE",

@@ -35,8 +35,10 @@ from ..domain import campaigns as camp
 from ..domain.errors import DomainError, ValidationError
 from ..domain.tables import TableQuery
 from ..logs import mask
+from ..routes.connected import NotConnected, describe, not_connected, require_connected
 from ..store.enums import CampaignStrategy, JobRoute, MissedPolicy
 from . import formatting as fmt
+from .connect_flow import ConnectFlow
 from .context import AppContext
 from .delegates import CellDelegate
 from .forms import set_invalid
@@ -434,8 +436,24 @@ class ReviewPage(QWizardPage):
         self.view = _table(self.model, "wizard_review")
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         layout.addWidget(self.view, 1)
+        # accounts not connected to the chosen route: refused (or a warning, per
+        # jobs.require_connected), with the route's connect flow one click away
+        connect_row = QHBoxLayout()
+        self.connection = QLabel("")
+        self.connection.setObjectName("wizard_not_connected")
+        self.connection.setWordWrap(True)
+        self.connection.hide()
+        self.connect_button = QPushButton("Connect them…")
+        self.connect_button.setObjectName("wizard_connect")
+        self.connect_button.hide()
+        self.connect_button.clicked.connect(self.connect_missing)
+        connect_row.addWidget(self.connection, 1)
+        connect_row.addWidget(self.connect_button)
+        layout.addLayout(connect_row)
         self.planned: list[dict[str, Any]] = []
         self.problem: str | None = None
+        self.missing: list[NotConnected] = []
+        self.flow: ConnectFlow | None = None
         # the moment to plan from (None: now); a test sets it
         self.now: datetime | None = None
         self.planned_at = datetime.now(UTC)
@@ -450,6 +468,7 @@ class ReviewPage(QWizardPage):
     def initializePage(self) -> None:
         self.planned = []
         self.problem = None
+        self.missing = []
         self.summary.setText("Computing slots…")
         record = self.wizard_.record()
         planner = self.wizard_.ctx.planner
@@ -458,6 +477,44 @@ class ReviewPage(QWizardPage):
         run_task(
             lambda: planner.preview_campaign(record, now), self._planned, self._failed, owner=self
         )
+        services = self.wizard_.ctx.services
+
+        def check() -> tuple[list[NotConnected], bool]:
+            ids = services.campaigns.selected_account_ids(record["account_selection"])
+            required = bool(services.settings.get("jobs.require_connected"))
+            return not_connected(services, record["route"], ids), required
+
+        # a selection that names no account is the plan's problem, said above
+        run_task(check, self._checked, lambda _exc: None, owner=self)
+
+    def _checked(self, result: tuple[list[NotConnected], bool]) -> None:
+        self.missing, required = result
+        self.connection.setVisible(bool(self.missing))
+        self.connect_button.setVisible(bool(self.missing))
+        if self.missing:
+            line = describe(self.wizard_.record()["route"], self.missing)
+            if required:
+                self.connection.setText(f"{line}. Connect them to create the campaign.")
+            else:
+                self.connection.setText(f"Warning: {line}; their posts will wait for you.")
+        self.completeChanged.emit()
+
+    def blocked(self) -> bool:
+        """Accounts are not connected and the setting says refuse."""
+        return bool(self.missing) and bool(
+            self.wizard_.ctx.services.settings.get("jobs.require_connected")
+        )
+
+    def connect_missing(self) -> None:
+        route = self.wizard_.record()["route"]
+        self.flow = ConnectFlow(
+            self.wizard_.ctx,
+            self,
+            route,
+            [(m.account_id, m.username) for m in self.missing],
+            self.initializePage,  # ask again: the button goes once all are connected
+        )
+        self.flow.start()
 
     def _planned(self, planned: list[dict[str, Any]]) -> None:
         self.planned = planned
@@ -486,7 +543,12 @@ class ReviewPage(QWizardPage):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return bool(self.planned) and self.problem is None and not self.wizard_.saving
+        return (
+            bool(self.planned)
+            and self.problem is None
+            and not self.blocked()
+            and not self.wizard_.saving
+        )
 
 
 class CampaignWizard(QWizard):
@@ -549,6 +611,9 @@ class CampaignWizard(QWizard):
         services = self.ctx.services
 
         def create() -> tuple[Any, int]:
+            # asked again: an account may have lost its connection since the review
+            ids = services.campaigns.selected_account_ids(record["account_selection"])
+            require_connected(services, record["route"], ids, warn=lambda _line: None)
             campaign = services.campaigns.create(record)
             jobs = services.campaigns.start(campaign.id) if start else []
             return campaign, len(jobs)

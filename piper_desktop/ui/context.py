@@ -60,6 +60,10 @@ class AppContext(QObject):
     def error(self, text: str) -> None:
         self.message.emit(text, "error")
 
+    def warn(self, text: str) -> None:
+        """Done, but the operator should look (e.g. a login of another creator)."""
+        self.message.emit(text, "warning")
+
     def open_url(self, url: str) -> None:
         if self.sandbox and not _local(url):
             # try-out posts exist only in the local stand-ins: a platform link would

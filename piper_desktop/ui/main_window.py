@@ -276,10 +276,12 @@ class MainWindow(QMainWindow):
     # --- status -------------------------------------------------------------------------
     def show_message(self, text: str, level: str = "info") -> None:
         palette = theme.current()
-        colour = {"error": palette.danger, "success": "#1B8F4F"}.get(level, palette.muted)
+        colour = {"error": palette.danger, "success": "#1B8F4F", "warning": "#A3670F"}.get(
+            level, palette.muted
+        )
         self.message.setStyleSheet(f"color: {colour};")
         self.message.setText(text)
-        self._clear_message.start(12_000 if level == "error" else 6_000)
+        self._clear_message.start(12_000 if level in ("error", "warning") else 6_000)
 
     def set_engine_state(self, state: str) -> None:
         self.engine_state = state

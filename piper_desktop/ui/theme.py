@@ -78,6 +78,7 @@ STATUS_TONE = {
     "ok": "good",
     "published": "good",
     "completed": "good",
+    "completed_with_problems": "warn",
     "running": "busy",
     "needs_login": "bad",
     "needs_attention": "bad",

@@ -112,22 +112,20 @@ def test_proxies_media_jobs_and_settings(ready: Path, tmp_path: Path) -> None:
     assert len(media[0]["sha256"]) == 64 and media[0]["created"] is True
 
     assert piper(ready, "accounts", "add", "alice", "--max-posts-per-day", "2").returncode == 0
-    job = piper(
-        ready,
-        "jobs",
-        "add",
-        "--account",
-        "alice",
-        "--media",
-        media[0]["sha256"],
-        "--route",
-        "upload_post",
-        "--at",
-        "auto",
-        "--caption",
-        "hi #fyp",
-        "--json",
-    )
+    add_job = (
+        "jobs", "add", "--account", "alice", "--media", media[0]["sha256"],
+        "--route", "upload_post", "--at", "auto", "--caption", "hi #fyp", "--json",
+    )  # fmt: skip
+    # never connected to Upload-Post: refused in one line saying how, nothing stored
+    refused = piper(ready, *add_job)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.count("\n") == 1
+    assert "not connected to Upload-Post" in refused.stderr and "@alice" in refused.stderr
+    assert "piper accounts connect alice --route upload_post --profile NAME" in refused.stderr
+    assert json.loads(piper(ready, "jobs", "list", "--json").stdout) == []
+    connect = ("accounts", "connect", "alice", "--route", "upload_post", "--profile", "alice")
+    assert piper(ready, *connect).returncode == 0
+    job = piper(ready, *add_job)
     assert job.returncode == 0, job.stderr
     job_data = json.loads(job.stdout)
     assert job_data["status"] == "queued" and job_data["caption"] == "hi #fyp"
@@ -170,9 +168,23 @@ def test_campaign_lifecycle(ready: Path, tmp_path: Path) -> None:
         "spring",
         "--json",
     )
+    # no browser sessions: refused, naming both accounts
+    assert created.returncode == 1 and "Traceback" not in created.stderr
+    assert "2 accounts are not connected to Browser" in created.stderr
+    assert "@a1, @a2" in created.stderr
+    assert json.loads(piper(ready, "campaigns", "list", "--json").stdout) == []
+    # the setting turns the refusal into a warning
+    assert piper(ready, "settings", "set", "jobs.require_connected", "false").returncode == 0
+    created = piper(ready, *created.args[len(piper_cmd()) :])
     assert created.returncode == 0, created.stderr
+    assert created.stderr.startswith("warning: 2 accounts are not connected")
     data = json.loads(created.stdout)
     assert len(data["preview"]) == 4 and data["status"] == "draft"
+    # `start` asks again: with the setting back on, the draft does not start
+    assert piper(ready, "settings", "set", "jobs.require_connected", "true").returncode == 0
+    refused = piper(ready, "campaigns", "start", "spring")
+    assert refused.returncode == 1 and "not connected to Browser" in refused.stderr
+    assert piper(ready, "settings", "set", "jobs.require_connected", "false").returncode == 0
     started = json.loads(piper(ready, "campaigns", "start", "spring", "--json").stdout)
     assert len(started["job_ids"]) == 4
     assert (
@@ -217,6 +229,8 @@ def test_jobs_mark_published_takes_the_operator_s_word(ready: Path, tmp_path: Pa
     from piper_desktop.store.vault import unlock_vault
 
     assert piper(ready, "accounts", "add", "marker").returncode == 0
+    connect = ("accounts", "connect", "marker", "--route", "upload_post", "--profile", "m")
+    assert piper(ready, *connect).returncode == 0
     clip = make_video(tmp_path, "mark.mp4")
     job = piper(
         ready, "jobs", "add", "--account", "marker", "--media", str(clip),
@@ -244,3 +258,30 @@ def test_jobs_mark_published_takes_the_operator_s_word(ready: Path, tmp_path: Pa
     assert data["status"] == "published" and data["post_url"] == url
     shown = json.loads(piper(ready, "jobs", "show", job_id, "--json").stdout)
     assert shown["events"][-1]["kind"] == "published"
+
+
+def test_jobs_edit_route_before_the_claim(ready: Path, tmp_path: Path) -> None:
+    assert piper(ready, "accounts", "add", "switcher").returncode == 0
+    connect = ("accounts", "connect", "switcher", "--route", "upload_post", "--profile", "sw")
+    assert piper(ready, *connect).returncode == 0
+    clip = make_video(tmp_path, "edit.mp4")
+    job = piper(
+        ready, "jobs", "add", "--account", "switcher", "--media", str(clip),
+        "--route", "upload_post", "--at", "auto", "--json",
+    )  # fmt: skip
+    assert job.returncode == 0, job.stderr
+    job_id = str(json.loads(job.stdout)["id"])
+    # the browser route has no session for the account: refused, the route stays
+    refused = piper(ready, "jobs", "edit", job_id, "--route", "browser")
+    assert refused.returncode == 1 and "not connected to Browser" in refused.stderr
+    assert "piper browser open switcher" in refused.stderr
+    assert piper(ready, "settings", "set", "jobs.require_connected", "false").returncode == 0
+    edited = piper(ready, "jobs", "edit", job_id, "--route", "browser", "--json")
+    assert edited.returncode == 0, edited.stderr
+    assert json.loads(edited.stdout)["route"] == "browser"
+    assert "warning: 1 account is not connected" in edited.stderr
+    bad = piper(ready, "jobs", "edit", job_id, "--route", "fax")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert piper(ready, "jobs", "cancel", job_id).returncode == 0
+    late = piper(ready, "jobs", "edit", job_id, "--route", "upload_post")
+    assert late.returncode == 1 and "only before it is claimed" in late.stderr

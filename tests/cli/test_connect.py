@@ -174,3 +174,30 @@ def test_caption_suggestions_are_only_printed(
     suggestions = json.loads(result.stdout)
     assert len(suggestions) == 2 and all(isinstance(s, str) and s for s in suggestions)
     assert services.media.get(item.id).default_caption is None  # nothing chosen for the operator
+
+
+def test_connect_as_another_creator_warns_and_records_it(
+    services: Services, data_dir: Path, tiktok: TikTokApiSandbox
+) -> None:
+    _prepare(services)
+    tokens = tiktok.issue_tokens("other_creator")
+    result = subprocess.run(
+        [*piper_cmd(), "accounts", "connect", "creator1", "--route", "tiktok_api",
+         "--refresh-token-stdin", "--json"],
+        input=tokens["refresh_token"] + "\n",
+        capture_output=True,
+        text=True,
+        env=_env(data_dir, tiktok),
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1
+    assert "@creator1" in warning[0] and "@other_creator" in warning[0]
+    assert json.loads(result.stdout)["creator_username"] == "other_creator"
+    db = unlock_vault(data_dir, MASTER_PASSWORD)
+    try:
+        creds = Services(db).accounts.load(Services(db).accounts.find("creator1").id, "tiktok_api")
+    finally:
+        db.close()
+    assert creds["identity_mismatch"] is True and creds["creator_username"] == "other_creator"

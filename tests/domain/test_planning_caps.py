@@ -124,6 +124,7 @@ def test_piper_jobs_add_at_auto_keeps_the_global_cap(
     services: Services, tmp_path: Path, data_dir: Path
 ) -> None:
     account = _account(services)
+    services.accounts.save(account.id, "upload_post", {"profile": "busy"})  # connected
     media = _media(services, tmp_path, 16)
     now = datetime.now(UTC)
     for m in media[:15]:

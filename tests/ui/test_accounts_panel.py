@@ -384,3 +384,32 @@ def test_assign_proxies_domain_rules(ctx: AppContext) -> None:
         services.accounts.assign_proxies(ids, [proxy.id], "by_country")
     with pytest.raises(ValidationError, match="at least one"):
         services.accounts.assign_proxies(ids, [])
+
+
+def test_connect_tiktok_api_as_another_creator_warns_and_records_it(
+    panel: AccountsPanel, ctx: AppContext, tiktok: TikTokApiSandbox, qtbot
+) -> None:
+    services = ctx.services
+    services.settings.set("tiktok.client_key", tiktok.client_key)
+    services.settings.set("tiktok.client_secret", tiktok.client_secret)
+    services.settings.set("tiktok.api_base", tiktok.base_url)
+    services.settings.set("tiktok.auth_url", tiktok.auth_url)
+    account = services.accounts.add({"username": "brand_main"})
+    tiktok.authorize_as("someone_else")
+
+    def browser(url: str) -> None:
+        with httpx.Client(trust_env=False, timeout=30) as client:
+            client.get(url, follow_redirects=True)
+
+    ctx.url_opener = browser
+    panel.reload()
+    _select(panel, account.id)
+    panel.find_action("Connect TikTok API").trigger()
+    messages = ctx.messages  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: any(level == "warning" for _, level in messages), timeout=30_000)
+    warning = next(m for m, level in messages if level == "warning")
+    assert "@brand_main" in warning and "@someone_else" in warning
+    assert not any(level == "success" for _, level in messages)
+    credentials = services.accounts.load(account.id, "tiktok_api")
+    assert credentials["identity_mismatch"] is True
+    assert credentials["creator_username"] == "someone_else"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QLabel, QWizard
 
 from piper_desktop.sandbox.demo import gradient_png
 from piper_desktop.store.models import Artifact, Job, JobUpload
@@ -93,6 +93,20 @@ def test_campaign_wizard_reviews_slots_then_creates_and_starts(
     wizard.next()
     review = wizard.review_page
     assert review.problem is None
+    # nobody is connected to Upload-Post: refused, named, and one click from connecting
+    assert not review.isComplete()
+    assert "2 accounts are not connected to Upload-Post" in review.connection.text()
+    assert "@anna, @ben" in review.connection.text()
+    assert review.connect_button.isVisible()
+    review.connect_button.click()
+    for name in ("anna", "ben"):
+        dialog = review.flow.dialog
+        qtbot.waitUntil(lambda d=dialog: d is not None and d.isVisible())
+        assert f"@{name}" in dialog.findChild(QLabel).text()
+        dialog.edit.setText(f"{name}-profile")
+        dialog.accept()
+    assert ctx.services.accounts.load(1, "upload_post") == {"profile": "anna-profile"}
+    qtbot.waitUntil(lambda: not review.connect_button.isVisible())
     assert len(review.planned) == 3 and review.isComplete()
     assert "3 posts across 2 accounts" in review.summary.text()
     planned = [(p["account_id"], p["media_id"], p["scheduled_at"]) for p in review.planned]
@@ -107,6 +121,30 @@ def test_campaign_wizard_reviews_slots_then_creates_and_starts(
     assert [(j.account_id, j.media_id, j.scheduled_at) for j in jobs] == planned
     assert panel.model.total == 1 and panel.selected_ids() == [campaign.id]
     assert panel.model.row(0)["jobs_total"] == 3
+
+
+def test_campaign_review_only_warns_when_the_setting_says_so(
+    ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    _library(ctx, tmp_path)
+    ctx.services.settings.set("jobs.require_connected", False)
+    panel = _show(CampaignsPanel(ctx), qtbot)
+    wizard = panel.new_campaign()
+    wizard.media_page.name.setText("Warned")
+    wizard.media_page.view.selectAll()
+    route = wizard.media_page.route
+    route.setCurrentIndex(route.findData("browser"))
+    wizard.next()
+    wizard.accounts_page.by_group.setChecked(True)
+    for _ in range(3):
+        wizard.next()
+    review = wizard.review_page
+    qtbot.waitUntil(lambda: review.connection.isVisible())
+    assert review.connection.text().startswith("Warning: 2 accounts are not connected to Browser")
+    assert review.isComplete()
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert wizard.created is not None
+    wizard.reject()
 
 
 def test_campaign_review_names_an_impossible_plan(ctx: AppContext, qtbot, tmp_path: Path) -> None:
@@ -141,8 +179,16 @@ def test_campaign_pause_resume_cancel_and_progress(ctx: AppContext, qtbot, tmp_p
     panel = _show(CampaignsPanel(ctx), qtbot)
     _select(panel, campaign.id)
     assert panel.start_action.isEnabled() and not panel.pause_action.isEnabled()
+    # nobody is connected to the TikTok API: the draft does not start, and says who
+    panel.start_action.trigger()
+    qtbot.waitUntil(lambda: any(level == "error" for _, level in ctx.messages))  # type: ignore[attr-defined]
+    error = next(m for m, level in ctx.messages if level == "error")  # type: ignore[attr-defined]
+    assert "2 accounts are not connected to TikTok Content Posting API" in error
+    assert services.campaigns.get(campaign.id).status == "draft"
+    services.settings.set("jobs.require_connected", False)  # only warn
     panel.start_action.trigger()
     assert services.campaigns.get(campaign.id).status == "running"
+    assert any(level == "warning" for _, level in ctx.messages)  # type: ignore[attr-defined]
     assert panel.pause_action.isEnabled()
     assert panel.per_account.rowCount() == 2
     assert "0 of 3 done" in panel.detail_title.text()
@@ -304,3 +350,41 @@ def test_jobs_mark_published_asks_for_the_url(ctx: AppContext, qtbot, tmp_path: 
     dialog.accept()
     qtbot.waitUntil(lambda: ctx.services.jobs.get(failed).status == "published")
     assert ctx.services.jobs.get(failed).post_url == "https://www.tiktok.com/@acct/video/7"
+
+
+def test_jobs_change_route_and_resolve_by_reason(ctx: AppContext, qtbot, tmp_path: Path) -> None:
+    _failed, done, waiting = _job_with_evidence(ctx, tmp_path)
+    services = ctx.services
+    panel = _show(JobsPanel(ctx), qtbot)
+    # a waiting job: another route, while nobody holds it
+    _select(panel, waiting)
+    panel.find_action("Change route…").trigger()
+    dialog = panel.resolver.dialog
+    assert dialog.combo.findData("tiktok_api") < 0
+    dialog.choose("upload_post")
+    dialog.accept()
+    qtbot.waitUntil(lambda: services.jobs.get(waiting).route == "upload_post")
+    # a published one keeps its route, and says why
+    _select(panel, done)
+    panel.find_action("Change route…").trigger()
+    panel.resolver.dialog.choose("browser")
+    panel.resolver.dialog.accept()
+    qtbot.waitUntil(
+        lambda: any("only before it is claimed" in m for m, _ in ctx.messages)  # type: ignore[attr-defined]
+    )
+    assert services.jobs.get(done).route == "upload_post"
+    # not connected: Resolve opens the route's connect flow, not a browser login
+    with services.db.write() as session:
+        row = session.get(Job, waiting)
+        assert row is not None
+        row.status = "needs_attention"
+        row.attention_reason = "not ready: no Upload-Post profile; not connected to Upload-Post"
+    panel.reload()
+    qtbot.waitUntil(lambda: panel.model.position_of(waiting) is not None)
+    _select(panel, waiting)
+    panel.find_action("Resolve…").trigger()
+    flow = panel.resolver.flow
+    assert flow is not None and flow.dialog.windowTitle() == "Connect Upload-Post"
+    flow.dialog.edit.setText("ben-main")
+    flow.dialog.accept()
+    qtbot.waitUntil(lambda: services.jobs.get(waiting).status == "queued")

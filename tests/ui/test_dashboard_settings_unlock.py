@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QLabel
 
 from piper_desktop.domain.services import Services
 from piper_desktop.store import vault
@@ -116,11 +117,70 @@ def test_dashboard_attention_and_today(
     assert kinds == ["unknown_outcome"]
     button = dashboard.attention_view.indexWidget(dashboard.attention.index(0, 3))
     assert button is not None and button.text() == "Check"
-    targets: list[tuple[str, object]] = []
-    ctx.navigate.connect(lambda key, target: targets.append((key, target)))
-    button.click()
-    assert targets == [("jobs", {"job_id": first})]
     assert dashboard.upcoming.rowCount() == 1  # the other post is still waiting
+    # Check: the account's profile opens, and the post's address marks it published
+    button.click()
+    assert ctx.opened_urls == ["https://www.tiktok.com/@tokyo"]  # type: ignore[attr-defined]
+    dialog = dashboard.resolver.dialog
+    assert dialog.isVisible() and "paste its address" in dialog.findChild(QLabel).text()
+    dialog.edit.setText("https://www.tiktok.com/@tokyo/video/7")
+    dialog.accept()
+    qtbot.waitUntil(lambda: services.jobs.get(first).status == "published")
+
+
+def _waiting(services: Services, job_id: int, reason: str, code: str) -> None:
+    """The job as the engine leaves it for the operator (the reason and its code)."""
+    from piper_desktop.domain import lifecycle
+    from piper_desktop.domain.events import EngineEvents
+
+    with lifecycle.committed(services.db, EngineEvents()) as (_session, change):
+        change.move(job_id, "hold_for_operator", lifecycle.Actor.ENGINE, reason,
+                    data={"code": code}, reason=reason)  # fmt: skip
+
+
+def test_resolve_not_connected_connects_then_queues_again(
+    dashboard: DashboardPanel, ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    services = ctx.services
+    first, _second, _base = _posts(services, tmp_path)
+    _waiting(services, first, "not ready: no Upload-Post profile", "not_connected")
+    dashboard.show()
+    qtbot.waitUntil(lambda: dashboard.loads > 0)
+    assert [i.kind for i in dashboard.attention_items] == ["not_connected"]
+    button = dashboard.attention_view.indexWidget(dashboard.attention.index(0, 3))
+    assert button.text() == "Connect"
+    button.click()
+    # the route's own connect flow (an Upload-Post profile), never a browser login
+    dialog = dashboard.resolver.flow.dialog
+    assert dialog.windowTitle() == "Connect Upload-Post"
+    dialog.edit.setText("tokyo-profile")
+    dialog.accept()
+    qtbot.waitUntil(lambda: services.jobs.get(first).status == "queued")
+    assert services.accounts.load(services.jobs.get(first).account_id, "upload_post") == {
+        "profile": "tokyo-profile"
+    }
+    assert services.accounts.get(services.jobs.get(first).account_id).status == "active"
+    assert not any("active again" in m for m, _ in ctx.messages)  # type: ignore[attr-defined]
+
+
+def test_resolve_unavailable_route_changes_the_job_s_route(
+    dashboard: DashboardPanel, ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    services = ctx.services
+    first, _second, _base = _posts(services, tmp_path)
+    _waiting(services, first, "the Upload-Post route needs upload_post.api_key",
+             "route_not_configured")  # fmt: skip
+    dashboard.show()
+    qtbot.waitUntil(lambda: dashboard.loads > 0)
+    button = dashboard.attention_view.indexWidget(dashboard.attention.index(0, 3))
+    assert button.text() == "Change route"
+    button.click()
+    dialog = dashboard.resolver.dialog
+    assert dialog.combo.findData("upload_post") < 0  # not the one that cannot be used
+    dialog.choose("browser")
+    dialog.accept()
+    qtbot.waitUntil(lambda: services.jobs.get(first).route == "browser")
+    assert services.jobs.get(first).status == "queued"
 
 
 def test_week_day_headers_stay_in_view_when_scrolled(

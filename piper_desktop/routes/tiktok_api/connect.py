@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...clients.tiktok import TikTokClient, TokenSet
+from ...domain.accounts import normalise_username
 from ...domain.errors import ValidationError
 from ...domain.proxies import proxy_url
 from ...domain.services import Services
@@ -50,14 +51,46 @@ def connect_tiktok(
             raise ValidationError(
                 "refresh_token", "give a refresh token or a way to open the browser"
             )
-        services.accounts.save(account.id, JobRoute.TIKTOK_API.value, tokens.to_credentials())
+        route = JobRoute.TIKTOK_API.value
+        services.accounts.save(account.id, route, tokens.to_credentials())
         creator = client.creator_info(tokens.access_token)
-    return {
+        mismatch = identity_mismatch(account.username, creator.username)
+        # kept beside the tokens: who the pair posts as, and whether that was a surprise
+        services.accounts.save(
+            account.id,
+            route,
+            {
+                **tokens.to_credentials(),
+                "creator_username": creator.username,
+                "identity_mismatch": mismatch is not None,
+            },
+        )
+    result: dict[str, Any] = {
         "account": f"{account.platform}:{account.username}",
-        "route": JobRoute.TIKTOK_API.value,
+        "route": route,
         "open_id": tokens.open_id,
         "scope": tokens.scope,
         "creator_username": creator.username,
         "privacy_level_options": list(creator.privacy_level_options),
         "max_video_post_duration_sec": creator.max_video_post_duration_sec,
     }
+    if mismatch is not None:
+        result["warning"] = mismatch
+    return result
+
+
+def identity_mismatch(username: str, creator_username: str | None) -> str | None:
+    """A warning when the TikTok login belongs to another creator than the account's
+    name says (posts would go out under that creator), else None."""
+    if not creator_username:
+        return None
+    ours = normalise_username(username).casefold()
+    theirs = normalise_username(creator_username).casefold()
+    if ours == theirs:
+        return None
+    return (
+        f"@{normalise_username(username)} is now connected to the TikTok creator "
+        f"@{normalise_username(creator_username)}: posts will go out as "
+        f"@{normalise_username(creator_username)}; if that is wrong, connect it again "
+        "signed in as the right creator"
+    )

@@ -244,7 +244,8 @@ class TikTokApiPublisher:
                     code="not_connected",
                     certainly_not_posted=True,
                     needs_attention=True,
-                    account_status="needs_login",
+                    # no account_status: the account may be fine on its other routes, and
+                    # a browser login would not connect it (the operator connects it)
                 )
             expires_at = float(creds.get("access_expires_at") or 0)
             if token != stale and expires_at - self.settings.refresh_margin > self._clock():

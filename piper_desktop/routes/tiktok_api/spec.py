@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ...clients.ratelimit import RateLimits
 from ...clients.tiktok import DEFAULT_LIMITS, MB, CreatorInfo
 from ...domain.media_limits import TIKTOK_API
+from ...domain.services import Services
 from ...logs import get_logger
 from ...store.enums import AccountStatus, JobRoute
 from ...store.models import Account, RouteCredential
@@ -132,6 +133,14 @@ def refresh_tokens(ctx: DutyContext) -> int:
     return refreshed
 
 
+def not_connected(services: Services, account_id: int) -> str | None:
+    """The account has no stored token pair (the publisher's `_access_token` needs both)."""
+    creds = services.accounts.load(account_id, ROUTE)
+    if creds.get("access_token") and creds.get("refresh_token"):
+        return None
+    return "not connected to the TikTok API"
+
+
 SPEC = RouteSpec(
     name=ROUTE,
     label="TikTok Content Posting API",
@@ -148,4 +157,6 @@ SPEC = RouteSpec(
     duties=(RouteDuty("token_refresh", 1800.0, refresh_tokens, misfire_grace=300),),
     # video/init allows 6 requests a minute per user token
     post_rate=(6, 60.0),
+    connected=not_connected,
+    connect_hint="piper accounts connect {user} --route tiktok_api (GUI: Accounts → Connect TikTok API)",
 )

@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 
 from ...clients.errors import ApiError
 from ...clients.upload_post import UploadPostClient
+from ...domain.services import Services
 from ...logs import get_logger
 from ...store.enums import JobRoute
 from ..base import Publisher, PublishError, PublishRequest, RouteNotConfigured
@@ -77,6 +78,13 @@ class UploadPostReadiness:
         return problem
 
 
+def not_connected(services: Services, account_id: int) -> str | None:
+    """No Upload-Post profile is stored for the account (`piper accounts connect`)."""
+    if services.accounts.load(account_id, ROUTE).get("profile"):
+        return None
+    return "no Upload-Post profile"
+
+
 SPEC = RouteSpec(
     name=ROUTE,
     label="Upload-Post",
@@ -84,4 +92,6 @@ SPEC = RouteSpec(
     build=build,
     close_on_replace=True,
     readiness=UploadPostReadiness,
+    connected=not_connected,
+    connect_hint="piper accounts connect {user} --route upload_post --profile NAME (GUI: Accounts → Connect Upload-Post)",
 )

@@ -226,6 +226,15 @@ class WebHandoffs:
         return _web(publisher).resume_after_handoff(request, on_receipt, handoff)
 
 
+def not_connected(services: Services, account_id: int) -> str | None:
+    """No stored browser session (whether it is still logged in is readiness's question,
+    which needs the browser)."""
+    state = services.accounts.storage_state(account_id)
+    if state and state.get("cookies"):
+        return None
+    return "no browser session"
+
+
 SPEC = RouteSpec(
     name=ROUTE,
     label="Browser (TikTok Studio)",
@@ -242,4 +251,6 @@ SPEC = RouteSpec(
     duties=(RouteDuty("selector_probe", 6 * 3600.0, probe_selectors, misfire_grace=600),),
     handoff=WebHandoffs(),
     probe=probe,
+    connected=not_connected,
+    connect_hint="piper browser open {user} and log in, or piper browser cookies import {user} FILE (GUI: Accounts → Open browser)",
 )

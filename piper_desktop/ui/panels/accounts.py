@@ -501,9 +501,15 @@ class AccountsPanel(TablePanel):
             return
         ctx = self.ctx
         ctx.info(f"Connecting @{row['username']} to the TikTok API: consent in your browser…")
+        def done(result: dict[str, Any]) -> None:
+            if result.get("warning"):
+                ctx.warn(f"Connected, but {result['warning']}")
+            else:
+                ctx.success(f"@{row['username']} connected to the TikTok API")
+
         self.run(
             lambda: connect_tiktok(ctx.services, row["id"], ctx.request_url),
-            success=f"@{row['username']} connected to the TikTok API",
+            done,
             changed=("accounts",),
             error_prefix="TikTok connection failed: ",
         )

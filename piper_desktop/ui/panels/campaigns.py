@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...domain.campaigns import campaign_state
 from ...store.enums import FINAL_JOB_STATUSES, IN_FLIGHT_JOB_STATUSES, CampaignStatus, JobRoute
 from .. import formatting as fmt
 from ..campaign_wizard import CampaignWizard
@@ -57,9 +58,27 @@ def _results(row: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def _state(row: dict[str, Any]) -> str:
+    """The status as people read it: "needs attention" when every open job waits for
+    the operator, "completed with problems" when some failed (campaign_state)."""
+    total = row.get("jobs_total") or 0
+    done = row.get("jobs_done") or 0
+    failed = row.get("jobs_failed") or 0
+    published = row.get("jobs_published") or 0
+    attention = row.get("jobs_attention") or 0
+    counts = {
+        "published": published,
+        "failed": failed,
+        "cancelled": done - failed - published,
+        "needs_attention": attention,
+        "queued": total - done - attention,
+    }
+    return campaign_state(str(row.get("status") or ""), counts)
+
+
 COLUMNS = [
     Column("name", "Campaign", 200),
-    Column("status", "Status", 120, kind="badge"),
+    Column("status", "Status", 170, kind="badge", fmt=_state),
     Column("route", "Route", 110, fmt=lambda r: fmt.route(r.get("route"))),
     Column(
         "media", "Videos", 70, fmt=lambda r: len(r.get("media_ids") or []), sort=None, align="right"
@@ -257,7 +276,32 @@ class CampaignsPanel(TablePanel):
         )
 
     def start_selected(self) -> None:
-        self._campaign_call("start", "started")
+        """Start a draft; accounts not connected to its route refuse it (or only warn,
+        per jobs.require_connected), as in the wizard and the CLI."""
+        from ...routes.connected import require_connected
+
+        row = self.current_row()
+        if row is None:
+            return
+        services = self.ctx.services
+        warnings: list[str] = []
+
+        def start() -> list[int]:
+            ids = services.campaigns.selected_account_ids(row["account_selection"] or {})
+            require_connected(services, row["route"], ids, warn=warnings.append)
+            return services.campaigns.start(row["id"])
+
+        def started(_jobs: list[int]) -> None:
+            if warnings:
+                self.ctx.warn(f"Campaign {row['name']!r} started; {warnings[0]}")
+
+        self.run(
+            start,
+            started,
+            success=f"Campaign {row['name']!r} started",
+            changed=("campaigns", "jobs"),
+            error_prefix=f"{row['name']}: ",
+        )
 
     def pause_selected(self) -> None:
         self._campaign_call("pause", "paused")

@@ -33,6 +33,7 @@ from ..context import AppContext
 from ..delegates import CellDelegate
 from ..engine_bridge import JobEvent
 from ..icons import icon
+from ..resolve import JobResolver
 from ..table_model import Column, ListSource, PagedTableModel
 from ..tasks import run_task
 from ..week_calendar import WeekCalendar
@@ -42,10 +43,19 @@ ATTENTION_LABELS = {
     "login": "Login needed",
     "unknown_outcome": "Outcome unknown",
     "readiness": "Readiness check",
+    "not_connected": "Not connected",
+    "wrong_route": "Route unavailable",
     "attention": "Needs attention",
     "account": "Account",
 }
-ACTION_LABELS = {"resolve": "Resolve", "check": "Check", "retry": "Retry", "open": "Open"}
+ACTION_LABELS = {
+    "resolve": "Resolve",
+    "connect": "Connect",
+    "change_route": "Change route",
+    "check": "Check",
+    "retry": "Retry",
+    "open": "Open",
+}
 
 
 def card(title: str) -> tuple[QFrame, QVBoxLayout]:
@@ -114,6 +124,7 @@ class DashboardPanel(QWidget):
         super().__init__()
         self.ctx = ctx
         self.browser = browser or BrowserActions(ctx.services)
+        self.resolver = JobResolver(ctx, self, self.browser)
         self.attention_items: list[AttentionItem] = []
         self.today: dict[str, int] = {}
         self.loads = 0
@@ -507,7 +518,9 @@ class DashboardPanel(QWidget):
 
     # --- attention actions ------------------------------------------------------------------------
     def act(self, item: AttentionItem) -> None:
-        if item.action == "resolve" and item.account_id is not None:
+        if self.resolver.handles(item):
+            self.resolver.resolve(item)  # by the reason: connect, another route, mark
+        elif item.action == "resolve" and item.account_id is not None:
             self.resolve(item)
         elif item.job_id is not None:
             self.ctx.navigate.emit("jobs", {"job_id": item.job_id})

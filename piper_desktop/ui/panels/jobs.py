@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ...domain import lifecycle
 from ...domain.errors import DomainError
+from ...domain.planner import AttentionItem, classify_attention
 from ...owner_only import write_private_bytes
 from ...store.enums import IN_FLIGHT_JOB_STATUSES, WAITING_JOB_STATUSES, JobRoute, JobStatus
 from .. import formatting as fmt
@@ -37,6 +38,7 @@ from ..context import AppContext
 from ..delegates import CellDelegate
 from ..dialogs import ask_text, confirm
 from ..engine_bridge import JobEvent
+from ..resolve import JobResolver
 from ..table_model import Column, ListSource, PagedTableModel
 from ..table_panel import FilterDef, TablePanel
 from ..tasks import run_task
@@ -437,6 +439,49 @@ class JobsPanel(TablePanel):
             "Retry even if it may be posted…", self.force_retry, icon_name="warning", needs="one"
         )
         self.add_action("Mark published…", self.mark_published, icon_name="link", needs="one")
+        self.add_action("Resolve…", self.resolve_selected, icon_name="warning", needs="one")
+        self.add_action("Change route…", self.change_route, icon_name="link", needs="one")
+
+    def _resolver(self) -> JobResolver:
+        resolver: JobResolver | None = getattr(self, "resolver", None)
+        if resolver is None:
+            resolver = self.resolver = JobResolver(self.ctx, self)
+        return resolver
+
+    def _item(self, row: dict[str, Any], kind: str, action: str) -> AttentionItem:
+        return AttentionItem(
+            kind,
+            f"Job #{row['id']} · @{row['account_username']}",
+            _problem(row),
+            row["id"],
+            row["account_id"],
+            action,
+            row["route"],
+        )
+
+    def resolve_selected(self) -> None:
+        """What the job's reason needs (ui/resolve.py); a login or a captcha is the
+        Dashboard's (the account's browser window)."""
+        rows = self.selected_rows()
+        if len(rows) != 1 or rows[0]["status"] != JobStatus.NEEDS_ATTENTION:
+            self.ctx.info("Resolve is for a job that needs attention")
+            return
+        row = rows[0]
+        kind, action = classify_attention(
+            _problem(row), submitted=bool(row.get("submitted_at")), has_receipt=bool(row["receipt"])
+        )
+        item = self._item(row, kind, action)
+        if self._resolver().handles(item):
+            self._resolver().resolve(item)
+        else:
+            self.ctx.navigate.emit("dashboard", {})
+            self.ctx.info(f"Job #{row['id']}: resolve it from the Dashboard's attention list")
+
+    def change_route(self) -> None:
+        """Another route for the job, while nobody has claimed it (JobService.change_route)."""
+        rows = self.selected_rows()
+        if len(rows) == 1:
+            self._resolver().change_route(self._item(rows[0], "wrong_route", "change_route"))
 
     def selection_changed(self, rows: list[dict[str, Any]]) -> None:
         self.details.show_job(rows[0]["id"] if len(rows) == 1 else None)
