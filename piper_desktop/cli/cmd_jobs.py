@@ -122,12 +122,12 @@ def register(commands: Any) -> None:
     retry.set_defaults(handler=cmd_retry)
 
     edit = sub.add_parser("edit", help="change a job before it is claimed")
-    edit.add_argument("job", type=int)
+    edit.add_argument("job", type=int, help="the job's id")
     edit.add_argument(
         "--route", required=True, choices=["tiktok_api", "upload_post", "browser"],
         help="post it through this route instead",
     )  # fmt: skip
-    edit.add_argument("--json", action="store_true")
+    edit.add_argument("--json", action="store_true", help="print the job as JSON")
     edit.set_defaults(handler=cmd_edit)
 
     mark = sub.add_parser(

@@ -267,7 +267,7 @@ def test_jobs_edit_route_before_the_claim(ready: Path, tmp_path: Path) -> None:
     clip = make_video(tmp_path, "edit.mp4")
     job = piper(
         ready, "jobs", "add", "--account", "switcher", "--media", str(clip),
-        "--route", "upload_post", "--at", "auto", "--json",
+        "--route", "upload_post", "--at", "auto", "--caption", "switch", "--json",
     )  # fmt: skip
     assert job.returncode == 0, job.stderr
     job_id = str(json.loads(job.stdout)["id"])

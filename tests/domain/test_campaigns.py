@@ -185,7 +185,11 @@ def test_a_tokyo_accounts_slots_fall_in_its_window(services: Services, tmp_path:
     # 19:53 UTC is 04:53 in Tokyo: the time issue 17 saw a post go out
     now = datetime(2026, 12, 7, 19, 53, tzinfo=UTC)
     campaign_id = _create(
-        services, media, account_selection={"group": "jp"}, start_at=now.isoformat()
+        services,
+        media,
+        account_selection={"group": "jp"},
+        start_at=now.isoformat(),
+        caption_template="{title}",
     )
     plan = services.campaigns.preview(campaign_id, now=now)
     tokyo = ZoneInfo("Asia/Tokyo")
