@@ -15,6 +15,7 @@ from piper_desktop.engine.runner import next_route, retry_delay
 from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
+from piper_desktop.store.models import Job
 from tests.engine.helpers import (
     EventLog,
     add_account,
@@ -119,8 +120,14 @@ def test_permanent_refusal_fails_at_once_with_the_platforms_reason(
         at=clock.now(),
         caption="bad",
         now=clock.now(),
-        options={"platforms": ["tiktok"], "privacy_level": "NOBODY_AT_ALL"},
+        options={"platforms": ["tiktok"]},
     )
+    # a value Piper's own check now refuses at `jobs add`, written as a stored job of
+    # an older version would have it: the platform's refusal is what is tested
+    with services.db.write() as session:
+        row = session.get(Job, job.id)
+        assert row is not None
+        row.options = {"platforms": ["tiktok"], "privacy_level": "NOBODY_AT_ALL"}
     make_engine(services, clock).run_once()
     done = services.jobs.get(job.id)
     assert done.status == "failed" and done.attempts == 1

@@ -39,6 +39,9 @@ def live_upload_post() -> Iterator[UploadPostSandbox]:
 def configure(services: Services, sandbox: UploadPostSandbox) -> None:
     services.settings.set("upload_post.api_key", sandbox.api_key)
     services.settings.set("engine.check_seconds", 1)
+    # everything due at once: these runs test caps and crashes, not a campaign's spread
+    services.settings.set("campaigns.stagger_minutes", 0)
+    services.settings.set("campaigns.jitter_minutes", 0)
 
 
 def env_for(data_dir: Path, sandbox: UploadPostSandbox) -> dict[str, str]:
