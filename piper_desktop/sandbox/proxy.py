@@ -61,17 +61,13 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-class ProxyHTTPServer(SandboxHTTPServer):
-    def __init__(self, address: tuple[str, int], handler: type[SandboxHandler]) -> None:
-        super().__init__(address, handler)
-        self.users: dict[str, str] = {}
-        self.exit_address: str | None = None
-        self.records: list[ProxyRecord] = []
-        self._live: set[socket.socket] = set()
+class TunnelServer(SandboxHTTPServer):
+    """A sandbox server whose handlers open tunnels (CONNECT, SOCKS): it knows their
+    upstream sockets, so that stopping it ends them."""
 
-    def add_record(self, record: ProxyRecord) -> None:
-        with self.lock:
-            self.records.append(record)
+    def __init__(self, address: tuple[str, int], handler: Any) -> None:
+        super().__init__(address, handler)
+        self._live: set[socket.socket] = set()
 
     def track(self, sock: socket.socket) -> None:
         with self.lock:
@@ -89,6 +85,45 @@ class ProxyHTTPServer(SandboxHTTPServer):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
         super().server_close()
+
+
+def pipe(rfile: Any, connection: socket.socket, upstream: socket.socket, name: str) -> None:
+    """Copy bytes both ways between a handler's client and `upstream` until both ends
+    are done (each direction half-closes the other when its side ends)."""
+
+    def client_to_upstream() -> None:
+        try:
+            while data := rfile.read1(_BLOCK):
+                upstream.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                upstream.shutdown(socket.SHUT_WR)
+
+    pump = threading.Thread(target=client_to_upstream, name=name, daemon=True)
+    pump.start()
+    try:
+        while data := upstream.recv(_BLOCK):
+            connection.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_WR)
+    pump.join(timeout=30)
+
+
+class ProxyHTTPServer(TunnelServer):
+    def __init__(self, address: tuple[str, int], handler: type[SandboxHandler]) -> None:
+        super().__init__(address, handler)
+        self.users: dict[str, str] = {}
+        self.exit_address: str | None = None
+        self.records: list[ProxyRecord] = []
+
+    def add_record(self, record: ProxyRecord) -> None:
+        with self.lock:
+            self.records.append(record)
 
     def state_snapshot(self) -> Any:
         with self.lock:
@@ -187,33 +222,7 @@ class ProxyHandler(SandboxHandler):
         self.close_connection = True
 
     def _pipe(self, upstream: socket.socket) -> None:
-        def client_to_upstream() -> None:
-            try:
-                while True:
-                    data = self.rfile.read1(_BLOCK)
-                    if not data:
-                        break
-                    upstream.sendall(data)
-            except OSError:
-                pass
-            finally:
-                with contextlib.suppress(OSError):
-                    upstream.shutdown(socket.SHUT_WR)
-
-        pump = threading.Thread(target=client_to_upstream, name="proxy-pump", daemon=True)
-        pump.start()
-        try:
-            while True:
-                data = upstream.recv(_BLOCK)
-                if not data:
-                    break
-                self.connection.sendall(data)
-        except OSError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_WR)
-        pump.join(timeout=30)
+        pipe(self.rfile, self.connection, upstream, "proxy-pump")
 
     # --- plain HTTP forwarding ----------------------------------------------------------
     def _dispatch(self) -> None:

@@ -10,21 +10,18 @@ username presented (never the password), whether it was authorised and the desti
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import ipaddress
 import socket
 import socketserver
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from piper_desktop.sandbox.httpbase import SandboxHTTPServer, SandboxServer
-from piper_desktop.sandbox.proxy import is_loopback_host
+from piper_desktop.sandbox.httpbase import SandboxServer
+from piper_desktop.sandbox.proxy import TunnelServer, is_loopback_host, pipe
 
-_BLOCK = 65536
 _NO_AUTH, _USER_PASS, _NO_METHOD = 0x00, 0x02, 0xFF
 # reply codes (RFC 1928 section 6)
 _OK, _FAILURE, _NOT_ALLOWED, _REFUSED, _CMD_UNSUPPORTED, _ATYP_UNSUPPORTED = 0, 1, 2, 5, 7, 8
@@ -39,14 +36,13 @@ class SocksRecord:
     at: float
 
 
-class SocksServer(SandboxHTTPServer):
-    """A threading TCP server (the sandbox's base, for its lock and lifecycle)."""
+class SocksServer(TunnelServer):
+    """A threading TCP server (the sandbox's base, for its lock, lifecycle and tunnels)."""
 
     def __init__(self, address: tuple[str, int], handler: Any) -> None:
         super().__init__(address, handler)
         self.users: dict[str, str] = {}
         self.records: list[SocksRecord] = []
-        self._live: set[socket.socket] = set()
 
     @property
     def base_url(self) -> str:
@@ -56,23 +52,6 @@ class SocksServer(SandboxHTTPServer):
     def add_record(self, record: SocksRecord) -> None:
         with self.lock:
             self.records.append(record)
-
-    def track(self, sock: socket.socket) -> None:
-        with self.lock:
-            self._live.add(sock)
-
-    def untrack(self, sock: socket.socket) -> None:
-        with self.lock:
-            self._live.discard(sock)
-
-    def server_close(self) -> None:
-        # open tunnels would keep their threads (and sockets) alive after stop
-        with self.lock:
-            live = list(self._live)
-        for sock in live:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        super().server_close()
 
 
 class SocksHandler(socketserver.StreamRequestHandler):
@@ -169,27 +148,7 @@ class SocksHandler(socketserver.StreamRequestHandler):
             upstream.close()
 
     def _pipe(self, upstream: socket.socket) -> None:
-        def client_to_upstream() -> None:
-            try:
-                while data := self.rfile.read1(_BLOCK):
-                    upstream.sendall(data)
-            except OSError:
-                pass
-            finally:
-                with contextlib.suppress(OSError):
-                    upstream.shutdown(socket.SHUT_WR)
-
-        pump = threading.Thread(target=client_to_upstream, name="socks-pump", daemon=True)
-        pump.start()
-        try:
-            while data := upstream.recv(_BLOCK):
-                self.connection.sendall(data)
-        except OSError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_WR)
-        pump.join(timeout=30)
+        pipe(self.rfile, self.connection, upstream, "socks-pump")
 
 
 class LocalSocksProxy(SandboxServer):
