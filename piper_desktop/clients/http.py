@@ -101,9 +101,23 @@ def request_left(exc: httpx.TransportError) -> bool:
     return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError)
 
 
-def describe_transport_error(exc: httpx.TransportError) -> str:
-    """A message for a transport failure that names the kind, never the URL."""
+def shown_proxy(proxy_url: str | None) -> str | None:
+    """The proxy as messages may name it: scheme, user, host and port, no password."""
+    if not proxy_url:
+        return None
+    url = httpx.URL(proxy_url)
+    user = f"{url.username}@" if url.username else ""
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{user}{url.host}{port}"
+
+
+def describe_transport_error(exc: httpx.TransportError, proxy: str | None = None) -> str:
+    """A message for a transport failure that names the kind, never the URL. With a proxy
+    (`shown_proxy`) every connection goes to it first, so a connection that could not be
+    made is the proxy's: the message says so rather than blame the platform."""
     kind = type(exc).__name__
+    if proxy and isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return f"the proxy {proxy} does not answer ({kind})"
     if isinstance(exc, httpx.ProxyError):
         # httpcore's reason ("Invalid username/password", a SOCKS reply) quotes no secret
         return f"the proxy refused the connection: {str(exc)[:120]} ({kind})"

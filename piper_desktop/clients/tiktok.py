@@ -24,7 +24,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from piper_desktop.clients.errors import ApiError, OAuthError
-from piper_desktop.clients.http import build_http_client, describe_transport_error, request_left
+from piper_desktop.clients.http import (
+    build_http_client,
+    describe_transport_error,
+    request_left,
+    shown_proxy,
+)
 from piper_desktop.clients.ratelimit import RateLimits
 from piper_desktop.logs import get_logger, register_secret
 
@@ -358,6 +363,7 @@ class TikTokClient:
         self._clock = clock
         self._retry_delays = upload_retry_delays
         self._sleep = sleeper
+        self._proxy = shown_proxy(proxy_url)
         self._http = build_http_client(proxy_url=proxy_url, timeout=timeout)
 
     def close(self) -> None:
@@ -445,7 +451,7 @@ class TikTokClient:
             )
         except httpx.TransportError as exc:
             raise OAuthError(
-                f"token request ({grant}): {describe_transport_error(exc)}",
+                f"token request ({grant}): {describe_transport_error(exc, self._proxy)}",
                 platform=PLATFORM,
                 sent=request_left(exc),
             ) from None
@@ -490,7 +496,7 @@ class TikTokClient:
             )
         except httpx.TransportError as exc:
             raise ApiError(
-                f"{path}: {describe_transport_error(exc)}",
+                f"{path}: {describe_transport_error(exc, self._proxy)}",
                 platform=PLATFORM,
                 sent=request_left(exc),
             ) from None
@@ -627,8 +633,9 @@ class TikTokClient:
             except httpx.TransportError as exc:
                 failures += 1
                 if failures > len(self._retry_delays):
+                    why = describe_transport_error(exc, self._proxy)
                     raise ApiError(
-                        f"upload chunk {index + 1}/{len(ranges)}: {describe_transport_error(exc)}",
+                        f"upload chunk {index + 1}/{len(ranges)}: {why}",
                         platform=PLATFORM,
                         sent=request_left(exc),
                     ) from None

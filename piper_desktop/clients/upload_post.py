@@ -15,7 +15,12 @@ from typing import Any
 import httpx
 
 from piper_desktop.clients.errors import ApiError
-from piper_desktop.clients.http import build_http_client, describe_transport_error, request_left
+from piper_desktop.clients.http import (
+    build_http_client,
+    describe_transport_error,
+    request_left,
+    shown_proxy,
+)
 from piper_desktop.logs import get_logger, register_secret
 
 log = get_logger("clients")
@@ -74,6 +79,7 @@ class UploadPostClient:
     ) -> None:
         register_secret(api_key)
         self.base_url = base_url.rstrip("/")
+        self._proxy = shown_proxy(proxy_url)
         self._http = build_http_client(
             proxy_url=proxy_url, timeout=timeout, headers={"Authorization": f"Apikey {api_key}"}
         )
@@ -92,7 +98,7 @@ class UploadPostClient:
             response = self._http.request(method, f"{self.base_url}{path}", **kwargs)
         except httpx.TransportError as exc:
             raise ApiError(
-                f"{method} {path}: {describe_transport_error(exc)}",
+                f"{method} {path}: {describe_transport_error(exc, self._proxy)}",
                 platform=PLATFORM,
                 sent=request_left(exc),
             ) from None

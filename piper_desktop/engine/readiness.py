@@ -8,9 +8,13 @@ For every queued job due within that horizon (once per job per horizon):
   the browser session is still logged in).
 
 A failure flags the job needs_attention with the reason at once, and the account too
-when the problem is the account's (proxy, login), with an event for the operator — so a
-dead proxy is found half an hour before the slot, not at it. A question that could not
-be asked right now (network trouble) flags nothing; it is asked again next time.
+when the problem is the account's (login), with an event for the operator. A proxy that
+does not answer is different: proxies (residential ones most of all) drop out and come
+back by themselves, so the job stays queued and the operator is warned once per proxy
+and pass — a dead proxy is found half an hour before the slot, and if it is still dead
+at the slot the publisher's own "not sent" error retries the job like any outage. A
+question that could not be asked right now (network trouble) flags nothing; it is asked
+again next time.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ class Problem:
     job_id: int
     account_id: int
     reason: str
-    # "job": only this job waits; "account": the account waits too
+    # "job": only this job waits; "account": the account waits too; "proxy": nobody
+    # waits, the operator is warned (the job retries at its slot if the proxy is still down)
     scope: str
 
 
@@ -151,6 +156,7 @@ class ReadinessChecker:
         checks = RouteReadiness(self.factory)
         proxies: dict[int, str | None] = {}
         bad_accounts: set[int] = set()
+        warned_proxies: set[int] = set()
         problems: list[Problem] = []
         for job, account, media in self.due_jobs(now, horizon):
             last = self._checked.get(job.id)
@@ -170,6 +176,11 @@ class ReadinessChecker:
             if problem is None:
                 continue
             problems.append(problem)
+            if problem.scope == "proxy":
+                if account.proxy_id is not None and account.proxy_id not in warned_proxies:
+                    warned_proxies.add(account.proxy_id)
+                    self._warn_proxy(problem)
+                continue
             if problem.scope == "account":
                 bad_accounts.add(account.id)
             self.ledger.flag_not_ready(
@@ -201,7 +212,7 @@ class ReadinessChecker:
                 proxies[account.proxy.id] = self._proxy_problem(account)
             reason = proxies[account.proxy.id]
             if reason:
-                return Problem(job.id, account.id, reason, "account")
+                return Problem(job.id, account.id, reason, "proxy")
         try:
             publisher = self.factory.get(job.route)
         except PublishError as exc:
@@ -243,6 +254,19 @@ class ReadinessChecker:
         if result.ok:
             return None
         return f"proxy {proxy_label(proxy)} does not answer: {result.error}"
+
+    def _warn_proxy(self, problem: Problem) -> None:
+        self.ledger.events.emit(
+            EngineEvent(
+                EventKind.WARNING,
+                f"{problem.reason}; its jobs stay queued and retry at their slot if it is "
+                "still down",
+                job_id=problem.job_id,
+                timestamp=self.clock.now(),
+                account_id=problem.account_id,
+                data={"code": "proxy_down"},
+            )
+        )
 
     def forget(self, job_id: int) -> None:
         self._checked.pop(job_id, None)

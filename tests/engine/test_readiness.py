@@ -28,7 +28,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_dead_proxy_flags_job_and_account_before_the_slot(
+def test_dead_proxy_warns_before_the_slot_and_the_job_retries_at_it(
     services: Services, clock: ManualClock, upload_post: UploadPostSandbox, tmp_path: Path
 ) -> None:
     use_upload_post(services, upload_post)
@@ -36,31 +36,40 @@ def test_dead_proxy_flags_job_and_account_before_the_slot(
         {"host": "127.0.0.1", "port": closed_port(), "username": "u", "password": "proxy-secret-pw"}
     )
     account = add_account(services, "proxied", proxy_id=proxy.id)
-    job = services.jobs.add(
-        account_id=account.id,
-        media_id=add_media(services, tmp_path, "x.mp4").id,
-        route="upload_post",
-        at=clock.now() + timedelta(minutes=20),
-        caption="later",
-        now=clock.now(),
-    )
+    media = add_media(services, tmp_path, "x.mp4")
+    jobs = [
+        services.jobs.add(
+            account_id=account.id,
+            media_id=media.id,
+            route="upload_post",
+            at=clock.now() + timedelta(minutes=20 + n),
+            caption=f"later {n}",
+            now=clock.now(),
+            allow_duplicate=True,
+        )
+        for n in range(2)
+    ]
     engine = make_engine(services, clock)
     log = EventLog()
     engine.events.subscribe(log)
 
     problems = engine.check_readiness()
 
-    assert [p.job_id for p in problems] == [job.id]
-    flagged = services.jobs.get(job.id)
-    assert flagged.status == "needs_attention"
-    assert "does not answer" in (flagged.attention_reason or "")
-    assert services.accounts.get(account.id).status == "needs_attention"
+    assert sorted(p.job_id for p in problems) == sorted(j.id for j in jobs)
+    # proxies come back by themselves: nobody waits for a person, the operator is warned once
+    assert {services.jobs.get(j.id).status for j in jobs} == {"queued"}
+    assert services.accounts.get(account.id).status == "active"
     assert services.proxies.get(proxy.id).status == "error"
-    assert [e.job_id for e in log.of("needs_attention")] == [job.id]
+    warnings = [e for e in log.events if e.data.get("code") == "proxy_down"]
+    assert len(warnings) == 1 and "does not answer" in warnings[0].message
+    assert log.of("needs_attention") == []
     assert "proxy-secret-pw" not in " ".join(e.message for e in log.events)
-    # nothing was sent, and the slot never runs
-    clock.advance(30 * 60)
+    # still dead at the slot: nothing is sent and the job retries, the proxy named
+    clock.advance(21 * 60)
     engine.run_once()
+    first = services.jobs.get(jobs[0].id)
+    assert first.status == "retrying", first.last_error
+    assert "proxy" in (first.last_error or "") and "proxy-secret-pw" not in (first.last_error or "")
     assert upload_post.uploads == []
 
 

@@ -1,6 +1,7 @@
 """A job whose account's SOCKS5 proxy (with a password) is down: the readiness check sees
-it through httpx's SOCKS support and holds the job with the proxy named; nothing is sent,
-and no "outcome unknown". (The publisher's own mapping of a dead proxy, retryable and
+it through httpx's SOCKS support and warns; at the slot the publisher cannot reach the
+proxy either, so the job retries with the proxy named; nothing is sent, and no "outcome
+unknown". (The publisher's own mapping of a dead proxy, retryable and
 certainly not posted, is tests/routes/test_socks_proxy.py.)"""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from piper_desktop.sandbox.upload_post import UploadPostSandbox
 from tests.engine.helpers import add_account, add_media, make_engine, use_upload_post
 
 
-def test_dead_socks_proxy_holds_the_job_before_anything_is_sent(
+def test_dead_socks_proxy_retries_the_job_before_anything_is_sent(
     services: Services, clock: ManualClock, upload_post: UploadPostSandbox, tmp_path: Path
 ) -> None:
     use_upload_post(services, upload_post)
@@ -47,7 +48,7 @@ def test_dead_socks_proxy_holds_the_job_before_anything_is_sent(
         engine.run_once()
         gc.collect()
     held = services.jobs.get(job.id)
-    assert held.status == "needs_attention" and held.receipt is None
+    assert held.status == "retrying" and held.receipt is None
     assert f"proxy socks5://acct@127.0.0.1:{port} does not answer" in (held.last_error or "")
     assert "pw s0cks" not in (held.last_error or "")
     assert upload_post.requests == []
