@@ -16,6 +16,8 @@ apt_packages=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
   libxcb-randr0 libxcb-render-util0 libxcb-image0 libnss3 fonts-dejavu-core
 )
+# the tests run the team store on a throwaway PostgreSQL cluster (sandbox/postgres.py)
+[ -n "$extras" ] && apt_packages+=(postgresql)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

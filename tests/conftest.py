@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections.abc import Iterator
@@ -25,9 +26,15 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:
 # keyring must never touch a real keychain during tests
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
+from sqlalchemy import create_engine, text  # noqa: E402
+
 from piper_desktop.domain.services import Services  # noqa: E402
 from piper_desktop.sandbox.media import write_video  # noqa: E402
+from piper_desktop.sandbox.postgres import ThrowawayPostgres  # noqa: E402
+from piper_desktop.sandbox.postgres import available as postgres_available  # noqa: E402
 from piper_desktop.store.db import Database  # noqa: E402
+from piper_desktop.store.migrate import upgrade  # noqa: E402
+from piper_desktop.store.pg import PgDatabase  # noqa: E402
 from piper_desktop.store.vault import create_vault  # noqa: E402
 
 MASTER_PASSWORD = "correct horse battery staple"
@@ -46,6 +53,52 @@ def db(data_dir: Path) -> Iterator[Database]:
     database = create_vault(data_dir, MASTER_PASSWORD)
     yield database
     database.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[ThrowawayPostgres]:
+    """One throwaway PostgreSQL cluster for the run (Debian's postgresql package), with a
+    migrated template database that each test's database is cloned from. CI installs
+    the package, so there a missing server fails the run instead of skipping."""
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed (scripts/setup.sh --test installs it)")
+        pytest.skip("PostgreSQL is not installed (Debian package: postgresql)")
+    with ThrowawayPostgres() as cluster:
+        admin = create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE piper_template"))
+        admin.dispose()
+        template = PgDatabase(cluster.url("piper_template"), Path(cluster.root))
+        upgrade(template)
+        template.close()
+        yield cluster
+
+
+_pg_databases = itertools.count(1)
+
+
+@pytest.fixture
+def pg_db(postgres: ThrowawayPostgres, data_dir: Path) -> Iterator[PgDatabase]:
+    """A fresh team database on the run's cluster, migrated (a copy of the template)."""
+    name = f"piper_test_{next(_pg_databases)}"
+    admin = create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE piper_template"))
+    database = PgDatabase(postgres.url(name), data_dir)
+    yield database
+    database.close()
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlcipher", "postgresql"])
+def any_services(request: pytest.FixtureRequest) -> Services:
+    """Services on each store in turn: the local SQLCipher file, then a team's PostgreSQL
+    (team mode). A test taking this one holds on both."""
+    name = "db" if request.param == "sqlcipher" else "pg_db"
+    return Services(request.getfixturevalue(name))
 
 
 @pytest.fixture

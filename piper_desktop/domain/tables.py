@@ -19,13 +19,10 @@ from sqlalchemy import (
     String,
     case,
     cast,
-    column,
     func,
     literal,
-    literal_column,
     or_,
     select,
-    table,
     union,
 )
 from sqlalchemy.sql import ColumnElement, SQLColumnExpression
@@ -42,6 +39,7 @@ from ..store.models import (
     Proxy,
     RouteCredential,
 )
+from ..store.search import TRIGRAM, job_text_matches, text_contains
 from .accounts import has_tag
 from .errors import ValidationError
 
@@ -77,15 +75,9 @@ class TableSpec:
     joins: dict[str, Callable[[RowsSelect], RowsSelect]] = field(default_factory=dict)
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _search(*columns: SQLColumnExpression[str | None]) -> Callable[[str], ColumnElement[bool]]:
     def condition(text: str) -> ColumnElement[bool]:
-        pattern = _like(text)
-        return or_(*(column.like(pattern, escape="\\") for column in columns))
+        return or_(*(text_contains(column, text) for column in columns))
 
     return condition
 
@@ -442,25 +434,17 @@ def _jobs_base() -> RowsSelect:
     )
 
 
-# the trigram index over jobs(caption, receipt, last_error), migration 0004
-_jobs_fts = table("jobs_fts", column("rowid"))
-_TRIGRAM = 3  # shorter text has no trigram to look up
-
-
 def _job_search(text: str) -> ColumnElement[bool]:
     # the account by a subquery, not a join per job: one pass over the jobs
-    pattern = _like(text)
-    accounts = select(Account.id).where(Account.username.like(pattern, escape="\\"))
-    if len(text) < _TRIGRAM:
+    accounts = select(Account.id).where(text_contains(Account.username, text))
+    if len(text) < TRIGRAM:
         return or_(
-            Job.caption.like(pattern, escape="\\"),
-            Job.receipt.like(pattern, escape="\\"),
-            Job.last_error.like(pattern, escape="\\"),
+            text_contains(Job.caption, text),
+            text_contains(Job.receipt, text),
+            text_contains(Job.last_error, text),
             Job.account_id.in_(accounts),
         )
-    # one quoted FTS5 string: a case-insensitive substring, no query syntax
-    phrase = '"' + text.replace('"', '""') + '"'
-    by_text = select(_jobs_fts.c.rowid).where(literal_column("jobs_fts").op("MATCH")(phrase))
+    by_text = select(Job.id).where(job_text_matches(text))
     by_account = select(Job.id).where(Job.account_id.in_(accounts))
     # a set of ids looked up by primary key instead of a test on every job
     return Job.id.in_(union(by_text, by_account))

@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from ..logs import get_logger
 from .copies import copy_name
 from .db import Database
+from .pg import PgDatabase
 
 log = get_logger("store")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -25,6 +26,8 @@ def include_name(
     name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames
 ) -> bool:
     """Alembic's `include_name` hook: leave the full-text index out of comparisons."""
+    if type_ == "index" and name == "jobs_text_trgm":  # its PostgreSQL form
+        return False
     return not (type_ == "table" and (name or "").startswith(SEARCH_INDEX_PREFIX))
 
 
@@ -40,18 +43,19 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(db: Database) -> str | None:
+def current_revision(db: Database | PgDatabase) -> str | None:
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(db: Database, target: str = "head") -> bool:
+def upgrade(db: Database | PgDatabase, target: str = "head") -> bool:
     """Bring the schema to `target`. Returns True if anything was applied."""
     current = current_revision(db)
     wanted = head_revision() if target == "head" else target
     if current == wanted:
         return False
-    if current is not None:
+    if current is not None and isinstance(db, Database):
+        # a team server's backups are its administrator's (pg_dump), not a file here
         backup = backup_file(db, reason=f"before-upgrade-{current}")
         log.info("database at %s, upgrading to %s (backup %s)", current, wanted, backup.name)
     config = alembic_config()

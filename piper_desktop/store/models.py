@@ -198,8 +198,20 @@ class Job(TimestampMixin, Base):
         Index("ix_jobs_account_sched", "account_id", "scheduled_at"),
         Index("ix_jobs_campaign", "campaign_id"),
         # partial, for "published/failed today" and "failed since" (migration 0005)
-        Index("ix_jobs_published", "status", "published_at", sqlite_where=text(PUBLISHED_ONLY)),
-        Index("ix_jobs_failed", "status", "updated_at", sqlite_where=text(FAILED_ONLY)),
+        Index(
+            "ix_jobs_published",
+            "status",
+            "published_at",
+            sqlite_where=text(PUBLISHED_ONLY),
+            postgresql_where=text(PUBLISHED_ONLY),
+        ),
+        Index(
+            "ix_jobs_failed",
+            "status",
+            "updated_at",
+            sqlite_where=text(FAILED_ONLY),
+            postgresql_where=text(FAILED_ONLY),
+        ),
         Index("ix_jobs_scheduled", "scheduled_at"),
     )
 

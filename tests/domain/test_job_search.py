@@ -36,7 +36,10 @@ def _jobs(services: Services, tmp_path: Path, captions: list[str]) -> list[int]:
     ]
 
 
-def test_substrings_of_any_case_and_with_query_syntax(services: Services, tmp_path: Path) -> None:
+def test_substrings_of_any_case_and_with_query_syntax(
+    any_services: Services, tmp_path: Path
+) -> None:
+    services = any_services
     a, b, c = _jobs(
         services, tmp_path, ['Sunset over the "Bay" #travel', "100% real_deal", "Nothing here"]
     )

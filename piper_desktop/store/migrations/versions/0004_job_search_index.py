@@ -11,11 +11,16 @@ trigrams) kept in step by triggers, and lives in the same encrypted file.
 
 A later migration that recreates `jobs` (batch "move and copy") drops these triggers
 with the old table: it must create them again.
+
+On PostgreSQL (team mode) the same search is ILIKE over the three columns, answered by a
+pg_trgm GIN index on their concatenation (store/search.py repeats the expression).
 """
 
 from __future__ import annotations
 
 from alembic import op
+
+from piper_desktop.store.search import JOB_TEXT_SQL
 
 revision = "0004"
 down_revision = "0003"
@@ -28,6 +33,11 @@ _NEW = "new.caption, new.receipt, new.last_error"
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        # pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may add it
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute(f"CREATE INDEX jobs_text_trgm ON jobs USING gin ({JOB_TEXT_SQL} gin_trgm_ops)")
+        return
     op.execute(
         f"CREATE VIRTUAL TABLE jobs_fts USING fts5({_COLUMNS},"
         " content='jobs', content_rowid='id', tokenize='trigram')"
@@ -54,6 +64,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX jobs_text_trgm")
+        return
     op.execute("DROP TRIGGER jobs_fts_update")
     op.execute("DROP TRIGGER jobs_fts_delete")
     op.execute("DROP TRIGGER jobs_fts_insert")

@@ -35,12 +35,14 @@ def upgrade() -> None:
         "jobs",
         ["status", "published_at"],
         sqlite_where=sa.text("status = 'published'"),
+        postgresql_where=sa.text("status = 'published'"),
     )
     op.create_index(
         "ix_jobs_failed",
         "jobs",
         ["status", "updated_at"],
         sqlite_where=sa.text("status = 'failed'"),
+        postgresql_where=sa.text("status = 'failed'"),
     )
 
 
