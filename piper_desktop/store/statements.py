@@ -578,7 +578,10 @@ CHECKS = Statement(
     )
     .where(jobs.status == JobStatus.VERIFYING.value, LEASE_FREE)
     .order_by(jobs.next_attempt_at, jobs.id)
-    .limit(bindparam("limit")),
+    .limit(bindparam("limit"))
+    # PostgreSQL (team mode): another desktop's pass skips the rows this one reads; SQLite
+    # renders nothing, its BEGIN IMMEDIATE already lets one pass run at a time
+    .with_for_update(skip_locked=True, of=Job.__table__),
 )
 _other = Job.__table__.alias("other")
 DUE_JOBS = Statement(
@@ -627,7 +630,12 @@ DUE_JOBS = Statement(
         ),
     )
     .order_by(jobs.next_attempt_at, jobs.id)
-    .limit(bindparam("limit")),
+    .limit(bindparam("limit"))
+    # PostgreSQL (team mode): the job and its account stay locked until this pass
+    # commits, and another desktop's pass skips both, so an account's one-post-at-a-time
+    # rule, caps and spacing are decided by one desktop at a time. SQLite renders
+    # nothing: BEGIN IMMEDIATE already lets one pass run at a time.
+    .with_for_update(skip_locked=True, of=(Job.__table__, Account.__table__)),
 )
 RECENT_POSTS_MAX = 64  # accounts per statement (a pass reads a few: free workers × 2 + 2)
 

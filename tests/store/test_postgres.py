@@ -91,3 +91,41 @@ def test_a_guarded_move_has_one_winner_across_connections(
     for thread in threads:
         thread.join()
     assert sorted(won) == [0, 1]
+
+
+def test_a_second_desktop_s_claim_pass_skips_what_the_first_one_reads(
+    pg_db: PgDatabase, tmp_path: Path
+) -> None:
+    """DUE_JOBS locks each job it returns and the job's account (FOR UPDATE ... SKIP
+    LOCKED): while one desktop's pass is open, another's sees neither that job nor any
+    other job of that account, so one desktop at a time decides an account's posts."""
+    services = Services(pg_db)  # type: ignore[arg-type]
+    media, _ = services.media.add(make_video(tmp_path, "d.mp4"))
+    first = services.accounts.add({"username": "first"})
+    second = services.accounts.add({"username": "second"})
+    due = [
+        services.jobs.add(
+            account_id=account.id,
+            media_id=media.id,
+            route="upload_post",
+            at=NOW,
+            caption=f"{account.username} {n}",
+            now=NOW,
+            allow_duplicate=True,
+        ).id
+        for account in (first, first, second)
+        for n in range(1)
+    ]
+    later = datetime(2026, 5, 5, tzinfo=UTC)
+
+    def due_ids(tx: Tx, limit: int) -> list[int]:
+        rows = tx.run(statements.DUE_JOBS, now=later, limit=limit, status="queued")
+        return [row.id for row in rows]
+
+    with pg_db.transaction() as one:
+        assert due_ids(one, 1) == [due[0]]  # the first account's first job, locked
+        with pg_db.transaction() as other:
+            # the first account's other job is skipped with its locked account
+            assert due_ids(other, 10) == [due[2]]
+    with pg_db.transaction() as after:
+        assert due_ids(after, 10) == due  # the locks went with the first transaction
