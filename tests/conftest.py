@@ -38,6 +38,8 @@ from piper_desktop.store.pg import PgDatabase  # noqa: E402
 from piper_desktop.store.vault import create_vault  # noqa: E402
 
 MASTER_PASSWORD = "correct horse battery staple"
+TEAM_PASSPHRASE = "team passphrase of the tests"
+TEST_SCRYPT_N = 2**12
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -71,6 +73,8 @@ def postgres() -> Iterator[ThrowawayPostgres]:
         admin.dispose()
         template = PgDatabase(cluster.url("piper_template"), Path(cluster.root))
         upgrade(template)
+        # a cheap scrypt for the tests (the passphrase's cost is not what they test)
+        template.create_team_key(TEAM_PASSPHRASE, scrypt_n=TEST_SCRYPT_N)
         template.close()
         yield cluster
 
@@ -86,6 +90,7 @@ def pg_db(postgres: ThrowawayPostgres, data_dir: Path) -> Iterator[PgDatabase]:
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name} TEMPLATE piper_template"))
     database = PgDatabase(postgres.url(name), data_dir)
+    database.unlock(TEAM_PASSPHRASE)
     yield database
     database.close()
     with admin.connect() as conn:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import String
+from sqlalchemy.types import TypeEngine
 
 from ..logs import get_logger
 from .copies import copy_name
 from .db import Database
 from .pg import PgDatabase
+from .sealed import SealedText
 
 log = get_logger("store")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -29,6 +33,26 @@ def include_name(
     if type_ == "index" and name == "jobs_text_trgm":  # its PostgreSQL form
         return False
     return not (type_ == "table" and (name or "").startswith(SEARCH_INDEX_PREFIX))
+
+
+def compare_type(
+    context: MigrationContext,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_type: TypeEngine[Any],
+    metadata_type: TypeEngine[Any],
+) -> bool | None:
+    """Alembic's `compare_type` hook: a sealed column's stored type is the one its
+    dialect gets (`load_dialect_impl`: VARCHAR in the local file, TEXT on a server),
+    which Alembic does not ask for; every other column is Alembic's own comparison."""
+    if not isinstance(metadata_type, SealedText):
+        return None
+    wanted = metadata_type.load_dialect_impl(context.dialect)
+    same_kind = type(inspected_type).__name__.upper() == type(wanted).__name__.upper() or (
+        isinstance(inspected_type, String) and isinstance(wanted, String)
+    )
+    same_length = getattr(inspected_type, "length", None) == getattr(wanted, "length", None)
+    return not (same_kind and same_length)
 
 
 def alembic_config() -> Config:

@@ -1,7 +1,8 @@
 """SQLAlchemy 2.x models: everything Piper keeps, in one encrypted database.
 
-Secrets (account passwords, browser storage state, route credentials, secret settings,
-proxy passwords) are ordinary columns: the whole file is encrypted by SQLCipher.
+Secrets (account passwords, browser storage state, route credentials, settings, proxy
+passwords, upload URLs) have the sealed types of store/sealed.py: plain in the local file,
+which SQLCipher encrypts whole; sealed with the team's key on a team's PostgreSQL.
 Column names are the field names the CLI's JSON and the import/export formats use.
 """
 
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -36,10 +38,16 @@ from .enums import (
     ProxyScheme,
     ProxyStatus,
 )
+from .sealed import SealedJSON, SealedText
 from .types import JSONText, UTCDateTime
 
 PUBLISHED_ONLY = f"status = '{JobStatus.PUBLISHED.value}'"
 FAILED_ONLY = f"status = '{JobStatus.FAILED.value}'"
+
+
+# byte counts: PostgreSQL's INTEGER stops at 2 GiB (TikTok takes 4 GB videos); SQLite's
+# INTEGER is 64-bit already, and its schema keeps the type it was made with
+BYTES = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
@@ -66,7 +74,9 @@ class Proxy(TimestampMixin, Base):
     port: Mapped[int] = mapped_column(Integer)
     # "" rather than NULL so that the unique constraint also holds for proxies without auth
     username: Mapped[str] = mapped_column(String(255), default="")
-    password: Mapped[str | None] = mapped_column(String(255))
+    password: Mapped[str | None] = mapped_column(
+        SealedText("proxies.password", local_length=255)
+    )
     kind: Mapped[str] = mapped_column(String(20), default=ProxyKind.DATACENTER.value)
     status: Mapped[str] = mapped_column(String(20), default=ProxyStatus.UNCHECKED.value)
     latency_ms: Mapped[float | None] = mapped_column(Float)
@@ -108,7 +118,7 @@ class Account(TimestampMixin, Base):
     username: Mapped[str] = mapped_column(String(120))
     display_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(255))
-    password: Mapped[str | None] = mapped_column(Text)
+    password: Mapped[str | None] = mapped_column(SealedText("accounts.password"))
     status: Mapped[str] = mapped_column(String(20), default=AccountStatus.ACTIVE.value)
     status_reason: Mapped[str | None] = mapped_column(Text)
     cooldown_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -128,7 +138,9 @@ class Account(TimestampMixin, Base):
     # Publishing routes in order of preference, e.g. ["tiktok_api", "browser"].
     routes: Mapped[list[str]] = mapped_column(JSONText(), default=list)
     # Browser session (cookies + local storage) as Playwright storage state: secret.
-    storage_state: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    storage_state: Mapped[dict[str, Any] | None] = mapped_column(
+        SealedJSON("accounts.storage_state")
+    )
     notes: Mapped[str | None] = mapped_column(Text)
 
     proxy: Mapped[Proxy | None] = relationship(lazy="selectin")
@@ -144,7 +156,19 @@ class RouteCredential(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     route: Mapped[str] = mapped_column(String(20))
-    data: Mapped[dict[str, Any]] = mapped_column(JSONText(), default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(SealedJSON("route_credentials.data"), default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class TeamKey(Base):
+    """The team's data key, wrapped by the team passphrase's key (store/sealed.py); one
+    row on a team server, none in a local file (migration 0007)."""
+
+    __tablename__ = "team_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wrapped: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
@@ -152,7 +176,8 @@ class Setting(Base):
     __tablename__ = "settings"
 
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    value: Mapped[Any] = mapped_column(JSONText())
+    # every value sealed on a team server (is_secret is another column; one rule is safer)
+    value: Mapped[Any] = mapped_column(SealedJSON("settings.value"))
     is_secret: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -163,7 +188,7 @@ class MediaItem(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BYTES)
     duration_sec: Mapped[float | None] = mapped_column(Float)
     title: Mapped[str | None] = mapped_column(String(300))
     default_caption: Mapped[str | None] = mapped_column(Text)
@@ -265,13 +290,13 @@ class JobUpload(Base):
     # the process sending the bytes (a lease owner): only it records acks, and another
     # takes the upload over only once it is gone (or the URL's hour is over)
     holder: Mapped[str | None] = mapped_column(String(80))
-    url: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(SealedText("job_uploads.url"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    total_bytes: Mapped[int] = mapped_column(Integer)
-    chunk_size: Mapped[int] = mapped_column(Integer)
+    total_bytes: Mapped[int] = mapped_column(BYTES)
+    chunk_size: Mapped[int] = mapped_column(BYTES)
     chunk_count: Mapped[int] = mapped_column(Integer)
     chunks_acked: Mapped[int] = mapped_column(Integer, default=0)
-    bytes_acked: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_acked: Mapped[int] = mapped_column(BYTES, default=0)
     # how often a restart continued it, and how many earlier uploads of the job were
     # abandoned for a fresh publish (what the job details show across restarts)
     resumes: Mapped[int] = mapped_column(Integer, default=0)

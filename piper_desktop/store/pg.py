@@ -6,6 +6,10 @@ them: psycopg 3 under SQLAlchemy's pool, no file to key, and transactions that n
 (`WHERE status = :source AND lease_owner IS NOT DISTINCT FROM :holder`) re-check their
 condition on the locked row, so two desktops moving one job cannot both win.
 
+Its secrets are sealed with the team's data key (store/sealed.py): `create_team_key`
+once for the team, then `unlock(passphrase)` on every desktop before secrets are read
+or written; `change_passphrase` re-wraps the key.
+
 Not yet wired to `piper init` / `piper team` (issue 19 in progress): the tests and
 benches open it directly on a throwaway cluster (sandbox/postgres.py).
 """
@@ -17,11 +21,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, select
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import sealed
 from .db import Tx
 from .faults import StoreFault
+from .models import TeamKey
+from .sealed import SCRYPT_N, SealedValueDamaged, SecretBox, TeamLocked, WrappedKey
 
 POOL_SIZE = 8
 
@@ -46,6 +54,39 @@ class PgDatabase:
         )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    # --- the team key ---------------------------------------------------------------------
+    def create_team_key(self, passphrase: str, *, scrypt_n: int = SCRYPT_N) -> None:
+        """Make the team's data key and keep it wrapped by `passphrase`; opens it here."""
+        box = SecretBox.new()
+        wrapped = box.wrap(passphrase, n=scrypt_n)
+        with self.write() as session:
+            if session.scalar(select(TeamKey.id)) is not None:
+                raise ValueError("this team database already has its key")
+            session.add(TeamKey(id=1, wrapped=wrapped.as_json()))
+        sealed.attach(self.engine, box)
+
+    def _wrapped(self) -> WrappedKey:
+        with self.session() as session:
+            text = session.scalar(select(TeamKey.wrapped).where(TeamKey.id == 1))
+        if text is None:
+            raise LookupError("this database has no team key: it was not made by piper team")
+        return WrappedKey.from_json(text)
+
+    def unlock(self, passphrase: str) -> None:
+        """Open the team's data key (WrongTeamPassphrase if it does not)."""
+        sealed.attach(self.engine, SecretBox.unwrap(self._wrapped(), passphrase))
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Re-wrap the data key under `new`; the sealed values stay as they are."""
+        wrapped = self._wrapped()
+        box = SecretBox.unwrap(wrapped, old)
+        rewrapped = box.wrap(new, n=wrapped.kdf.n)
+        with self.write() as session:
+            key = session.get(TeamKey, 1)
+            assert key is not None
+            key.wrapped = rewrapped.as_json()
+        sealed.attach(self.engine, box)
+
     @property
     def data_dir(self) -> Path:
         return self._data_dir
@@ -54,13 +95,24 @@ class PgDatabase:
         return None
 
     @contextmanager
+    def _faults(self) -> Iterator[None]:
+        # SQLAlchemy wraps what a column type raises while binding: the sealing's own
+        # errors (locked, damaged) come out as themselves, one line, no SQL
+        try:
+            yield
+        except StatementError as exc:
+            if isinstance(exc.orig, TeamLocked | SealedValueDamaged):
+                raise exc.orig from None
+            raise
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as session:
+        with self._faults(), self._sessions() as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+        with self._faults(), self._sessions() as session, session.begin():
             yield session
 
     @contextmanager
@@ -102,4 +154,5 @@ class PgDatabase:
             yield Tx(conn, self.engine.dialect)
 
     def close(self) -> None:
+        sealed.detach(self.engine)
         self.engine.dispose()

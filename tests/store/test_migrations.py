@@ -49,7 +49,9 @@ def test_models_match_migrations(db: Database) -> None:
     from piper_desktop.store.models import Base
 
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_name": migrate.include_name})
+        context = MigrationContext.configure(
+            conn, opts={"include_name": migrate.include_name, "compare_type": migrate.compare_type}
+        )
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 

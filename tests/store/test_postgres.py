@@ -34,7 +34,9 @@ def test_models_match_migrations_on_postgresql(pg_db: PgDatabase) -> None:
 
     assert migrate.current_revision(pg_db) == migrate.head_revision()
     with pg_db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_name": migrate.include_name})
+        context = MigrationContext.configure(
+            conn, opts={"include_name": migrate.include_name, "compare_type": migrate.compare_type}
+        )
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 

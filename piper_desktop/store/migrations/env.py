@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from piper_desktop.store.migrate import include_name
+from piper_desktop.store.migrate import compare_type, include_name
 from piper_desktop.store.models import Base
 
 config = context.config
@@ -16,7 +16,7 @@ context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=True,  # SQLite alters tables by copy
-    compare_type=True,
+    compare_type=compare_type,
     include_name=include_name,  # autogenerate must not drop the full-text index
 )
 with context.begin_transaction():

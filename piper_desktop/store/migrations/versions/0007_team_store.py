@@ -1,0 +1,53 @@
+"""team store: the wrapped team key, and columns that fit a PostgreSQL server
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-07
+
+Team mode keeps the store on a shared PostgreSQL. Its secrets are sealed on the desktop
+(store/sealed.py) under a data key that `team_keys` holds wrapped by the team
+passphrase's key; a sealed value is longer than the plain one, so the proxies' password
+becomes TEXT (PostgreSQL enforces VARCHAR lengths, SQLite does not). Byte counts become
+BIGINT: PostgreSQL's INTEGER stops at 2 GiB and TikTok takes 4 GB videos. On the local
+file the table stays empty and the column changes are only declarations.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "team_keys",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("wrapped", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.Column("updated_at", sa.String(32), nullable=False),
+    )
+    if op.get_bind().dialect.name != "postgresql":
+        # SQLite: no length enforced, INTEGER is 64-bit; and a batch "move and copy" of
+        # proxies or media_items would fire their foreign keys' ON DELETE on the way
+        return
+    op.alter_column("proxies", "password", type_=sa.Text(), existing_type=sa.String(255))
+    op.alter_column("media_items", "size", type_=sa.BigInteger(), existing_type=sa.Integer())
+    for name in _BYTE_COLUMNS:
+        op.alter_column("job_uploads", name, type_=sa.BigInteger(), existing_type=sa.Integer())
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for name in _BYTE_COLUMNS:
+            op.alter_column("job_uploads", name, type_=sa.Integer(), existing_type=sa.BigInteger())
+        op.alter_column("media_items", "size", type_=sa.Integer(), existing_type=sa.BigInteger())
+        op.alter_column("proxies", "password", type_=sa.String(255), existing_type=sa.Text())
+    op.drop_table("team_keys")
+
+
+_BYTE_COLUMNS = ("total_bytes", "chunk_size", "bytes_acked")
