@@ -18,6 +18,7 @@ moved meanwhile by anyone else is left alone.
 
 from __future__ import annotations
 
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -170,19 +171,22 @@ class Compiled:
 
 
 class Statement:
-    """A Core statement built once; compiled on first use per dialect."""
+    """A Core statement built once; compiled on first use per engine's dialect (not per
+    dialect name: a sealed column's converters belong to one engine's team key)."""
 
     __slots__ = ("_compiled", "construct", "name")
 
     def __init__(self, name: str, construct: ClauseElement) -> None:
         self.name = name
         self.construct = construct
-        self._compiled: dict[str, Compiled] = {}
+        self._compiled: weakref.WeakKeyDictionary[Dialect, Compiled] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def compiled(self, dialect: Dialect) -> Compiled:
-        done = self._compiled.get(dialect.name)
+        done = self._compiled.get(dialect)
         if done is None:
-            done = self._compiled[dialect.name] = Compiled(self.construct, dialect)
+            done = self._compiled[dialect] = Compiled(self.construct, dialect)
         return done
 
     def __repr__(self) -> str:

@@ -36,10 +36,7 @@ def _jobs(services: Services, tmp_path: Path, captions: list[str]) -> list[int]:
     ]
 
 
-def test_substrings_of_any_case_and_with_query_syntax(
-    any_services: Services, tmp_path: Path
-) -> None:
-    services = any_services
+def test_substrings_of_any_case_and_with_query_syntax(services: Services, tmp_path: Path) -> None:
     a, b, c = _jobs(
         services, tmp_path, ['Sunset over the "Bay" #travel', "100% real_deal", "Nothing here"]
     )
@@ -87,6 +84,8 @@ def test_index_follows_edits_and_deletes(services: Services, tmp_path: Path) -> 
     # removing the account deletes its jobs by cascade: their text leaves the index
     services.accounts.remove(1)
     assert _found(tables, "renamed") == []
+    if services.db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL keeps its own GIN index; the FTS5 table is SQLite's
     with services.db.engine.connect() as conn:
         check = "INSERT INTO jobs_fts(jobs_fts, rank) VALUES ('integrity-check', 1)"
         conn.execute(text(check))  # raises if the index and the jobs disagree

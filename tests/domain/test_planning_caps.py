@@ -120,6 +120,7 @@ def test_jobs_add_at_auto_puts_at_most_the_global_cap_on_one_day(
     assert times[15] == datetime(2030, 1, 7, 23, 0, tzinfo=UTC)  # Berlin's midnight
 
 
+@pytest.mark.local_store  # `piper jobs add` opens the data dir's file
 def test_piper_jobs_add_at_auto_keeps_the_global_cap(
     services: Services, tmp_path: Path, data_dir: Path
 ) -> None:

@@ -4,10 +4,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from piper_desktop.domain.services import Services
 from piper_desktop.engine import ManualClock
 from piper_desktop.sandbox.telegram import TelegramSandbox
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
+from tests.conftest import STORES, store_services
 from tests.engine.helpers import MADE_ENGINES
 
 
@@ -41,3 +43,10 @@ def tiktok(clock: ManualClock) -> Iterator[TikTokApiSandbox]:
 def telegram() -> Iterator[TelegramSandbox]:
     with TelegramSandbox() as sandbox:
         yield sandbox  # type: ignore[misc]
+
+
+@pytest.fixture(params=STORES)
+def services(request: pytest.FixtureRequest) -> Services:
+    """The engine's tests run on both stores: the local SQLCipher file and a team's
+    PostgreSQL (tests/conftest.py `store_services`)."""
+    return store_services(request)

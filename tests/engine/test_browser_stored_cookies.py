@@ -53,6 +53,7 @@ def _with_bad_cookies(state: dict[str, Any]) -> dict[str, Any]:
     return {**state, "cookies": [*BAD, *state["cookies"]]}
 
 
+@pytest.mark.local_store  # `piper browser check` opens the data dir's file
 def test_browser_check_answers_despite_a_bad_stored_cookie(
     services: Services, data_dir: Path, studio: TikTokStudioSandbox
 ) -> None:

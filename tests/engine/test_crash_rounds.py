@@ -32,6 +32,10 @@ from tests.conftest import make_video, piper_cmd, piper_env
 from tests.engine.helpers import add_account, connect_tiktok, use_tiktok
 from tests.engine.test_piper_run import LineReader
 
+# `piper run` subprocesses killed and restarted on the data dir's file (the same on a
+# team server: issue 19's two-desktop tests)
+pytestmark = pytest.mark.local_store
+
 CHUNK = 5 * MB
 SIZE = 3 * CHUNK + 654_321  # three chunks, the last one longer
 

@@ -25,7 +25,8 @@ from piper_desktop.sandbox.upload_post import UploadPostSandbox
 from tests.conftest import piper_cmd, piper_env
 from tests.engine.helpers import add_account, add_media
 
-pytestmark = pytest.mark.slow
+# `piper run` subprocesses open the data dir's file
+pytestmark = [pytest.mark.slow, pytest.mark.local_store]
 UPLOAD = r"^/api/upload$"
 
 
