@@ -50,6 +50,8 @@ from .scheduler import Duty, build_scheduler
 from .wake import ClockJumpDetector, LogindSleepWatcher, NetworkWatcher
 
 log = get_logger("engine")
+# a team server's changes that can make work due now (store/pg_listen.py)
+WAKING_TABLES = frozenset({"jobs", "accounts", "campaigns", "settings"})
 # run_once waits for a followed job's next status check only this far ahead (seconds)
 FOLLOW_HORIZON = 60.0
 
@@ -105,6 +107,7 @@ class Engine:
         self._network = NetworkWatcher(lambda: self.wake("network back", recheck=True))
         self._logind = LogindSleepWatcher(lambda: self.wake("system resumed", recheck=True))
         self._watch_system = watch_system
+        self._listener: Any = None  # a team server's change listener, while running
         self._last_renew = float("-inf")
         self._captions = CaptionBook()
         # (known, earliest next status check): lets passes skip reading the checks; our
@@ -138,6 +141,9 @@ class Engine:
         self._scheduler.start()
         if self._watch_system:
             self._logind.start()
+        listen = getattr(self.services.db, "listen", None)
+        if listen is not None:  # a team server: another desktop's changes wake us at once
+            self._listener = listen(self._heard)
 
     def stop(self, timeout: float | None = None) -> list[int]:
         """Stop in stages; returns the ids of jobs still running when time was up."""
@@ -150,6 +156,9 @@ class Engine:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
         self._logind.stop()
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -209,6 +218,10 @@ class Engine:
         self._paused = False
         self._set_state("running", "running again")
         self.wake("resumed by the operator")
+
+    def _heard(self, tables: frozenset[str]) -> None:
+        if tables & WAKING_TABLES:
+            self.wake("changed at another desktop: " + ", ".join(sorted(tables)))
 
     def wake(self, reason: str, *, recheck: bool = False) -> None:
         """Re-check what is due now (and, with recheck, settle jobs left mid-flight)."""

@@ -16,7 +16,8 @@ benches open it directly on a throwaway cluster (sandbox/postgres.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from . import sealed
 from .db import Tx
 from .faults import StoreFault
 from .models import TeamKey
+from .pg_listen import ChangeListener
 from .sealed import SCRYPT_N, SealedValueDamaged, SecretBox, TeamLocked, WrappedKey
 
 POOL_SIZE = 8
@@ -43,8 +45,12 @@ class PgDatabase:
     def __init__(self, url: str, data_dir: Path) -> None:
         self.url = url
         self._data_dir = data_dir
+        # this database's connections sign their changes with it (application_name), so
+        # its own listener can leave them out (store/pg_listen.py)
+        self.writer_name = f"piper-{secrets.token_hex(6)}"
         self.engine: Engine = create_engine(
             url,
+            connect_args={"application_name": self.writer_name},
             pool_size=POOL_SIZE,
             max_overflow=POOL_SIZE,
             # a desktop's connections outlive a server restart or a sleeping laptop
@@ -86,6 +92,13 @@ class PgDatabase:
             assert key is not None
             key.wrapped = rewrapped.as_json()
         sealed.attach(self.engine, box)
+
+    def listen(self, on_change: Callable[[frozenset[str]], None]) -> ChangeListener:
+        """A started listener that calls `on_change(tables)` when other desktops (or
+        other processes here) commit changes to those tables."""
+        listener = ChangeListener(self.url, self.writer_name, on_change)
+        listener.start()
+        return listener
 
     @property
     def data_dir(self) -> Path:

@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from piper_desktop.domain.services import Services
 from piper_desktop.store import migrate, statements
 from piper_desktop.store.db import Tx
 from piper_desktop.store.pg import PgDatabase
 from piper_desktop.store.statements import Statement
-from tests.conftest import make_video
+from tests.conftest import TEAM_PASSPHRASE, make_video
 
 NOW = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 ALL = list(statements.all_statements())
@@ -131,3 +132,53 @@ def test_a_second_desktop_s_claim_pass_skips_what_the_first_one_reads(
             assert due_ids(other, 10) == [due[2]]
     with pg_db.transaction() as after:
         assert due_ids(after, 10) == due  # the locks went with the first transaction
+
+
+def test_other_writers_changes_are_heard_and_its_own_are_not(
+    pg_db: PgDatabase, tmp_path: Path
+) -> None:
+    """A job added at one desktop wakes the others (LISTEN/NOTIFY); a desktop does not
+    hear itself, and a lease renewal wakes nobody."""
+    heard: list[frozenset[str]] = []
+    arrived = threading.Event()
+
+    def on_change(tables: frozenset[str]) -> None:
+        heard.append(tables)
+        arrived.set()
+
+    listener = pg_db.listen(on_change)
+    other = PgDatabase(pg_db.url, tmp_path)  # another desktop
+    other.unlock(TEAM_PASSPHRASE)
+    try:
+        assert listener.listening.wait(10)
+        mine = Services(pg_db)  # type: ignore[arg-type]
+        account = mine.accounts.add({"username": "own"})  # this desktop: not heard
+        theirs = Services(other)  # type: ignore[arg-type]
+        media, _ = theirs.media.add(make_video(tmp_path, "n.mp4"))
+        job = theirs.jobs.add(
+            account_id=account.id, media_id=media.id, route="upload_post", caption="hi"
+        )
+
+        def hear(table: str) -> frozenset[str]:
+            # notifications come in commit order: once `table` is heard, all before it are
+            while not any(table in tables for tables in heard):
+                assert arrived.wait(10), f"{table} not heard; heard {heard}"
+                arrived.clear()
+            everything = frozenset().union(*heard)
+            heard.clear()
+            return everything
+
+        assert hear("jobs") >= {"jobs", "media_items"}
+        assert "accounts" not in frozenset().union(*heard)  # its own change: not heard
+        with other.transaction() as tx:
+            tx.run(statements.RENEW_LEASE, job=job.id, owner="nobody", lease_end=NOW)
+        theirs.settings.set("engine.max_attempts", 4)  # a fence after the renewal
+        assert hear("settings") == {"settings"}  # the renewal said nothing
+        with other.write() as session:
+            session.execute(
+                text("UPDATE jobs SET caption = 'changed' WHERE id = :id"), {"id": job.id}
+            )
+        assert hear("jobs") == {"jobs"}
+    finally:
+        listener.stop()
+        other.close()

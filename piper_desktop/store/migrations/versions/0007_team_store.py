@@ -10,6 +10,11 @@ passphrase's key; a sealed value is longer than the plain one, so the proxies' p
 becomes TEXT (PostgreSQL enforces VARCHAR lengths, SQLite does not). Byte counts become
 BIGINT: PostgreSQL's INTEGER stops at 2 GiB and TikTok takes 4 GB videos. On the local
 file the table stays empty and the column changes are only declarations.
+
+On PostgreSQL, statement-level triggers NOTIFY channel `piper_changes` with the table
+and the writer's application_name when what a desktop shows or schedules changes
+(store/pg_listen.py wakes the engines and GUIs of the others). A lease renewal touches
+no column they watch, so it wakes nobody.
 """
 
 from __future__ import annotations
@@ -39,10 +44,24 @@ def upgrade() -> None:
     op.alter_column("media_items", "size", type_=sa.BigInteger(), existing_type=sa.Integer())
     for name in _BYTE_COLUMNS:
         op.alter_column("job_uploads", name, type_=sa.BigInteger(), existing_type=sa.Integer())
+    op.execute(
+        "CREATE FUNCTION piper_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN PERFORM pg_notify('piper_changes',"
+        " TG_TABLE_NAME || ' ' || current_setting('application_name'));"
+        " RETURN NULL; END $$"
+    )
+    for table, what in _WATCHED.items():
+        op.execute(
+            f"CREATE TRIGGER piper_changes AFTER INSERT OR DELETE OR UPDATE{what} ON {table}"
+            " FOR EACH STATEMENT EXECUTE FUNCTION piper_notify_change()"
+        )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        for table in _WATCHED:
+            op.execute(f"DROP TRIGGER piper_changes ON {table}")
+        op.execute("DROP FUNCTION piper_notify_change()")
         for name in _BYTE_COLUMNS:
             op.alter_column("job_uploads", name, type_=sa.Integer(), existing_type=sa.BigInteger())
         op.alter_column("media_items", "size", type_=sa.Integer(), existing_type=sa.BigInteger())
@@ -51,3 +70,18 @@ def downgrade() -> None:
 
 
 _BYTE_COLUMNS = ("total_bytes", "chunk_size", "bytes_acked")
+# the tables whose changes other desktops hear of; jobs only when a column the engines
+# or the screens act on changes (not a lease renewal)
+_JOB_COLUMNS = (
+    "status, next_attempt_at, scheduled_at, route, caption, campaign_id, account_id,"
+    " lease_owner, receipt, post_url"
+)
+_WATCHED = {
+    "jobs": f" OF {_JOB_COLUMNS}",
+    "accounts": "",
+    "campaigns": "",
+    "proxies": "",
+    "media_items": "",
+    "browser_profiles": "",
+    "settings": "",
+}
