@@ -29,9 +29,7 @@ def _fresh(data_dir: Path) -> Services:
     return Services(unlock_vault(data_dir, MASTER_PASSWORD))
 
 
-def test_connect_group_to_upload_post_profiles_by_name(
-    services: Services, data_dir: Path
-) -> None:
+def test_connect_group_to_upload_post_profiles_by_name(services: Services, data_dir: Path) -> None:
     for name, group in (("anna", "ClientB"), ("Ben", "ClientB"), ("carl", "ClientB"),
                         ("dora", "other")):  # fmt: skip
         services.accounts.add({"username": name, "group": group})

@@ -141,7 +141,10 @@ def test_no_browser_is_said_and_the_link_copies(
     first_link = dialog.link
     assert _follow(first_link) == 200
     qtbot.waitUntil(lambda: dialog.link != first_link and bool(dialog.link), timeout=10_000)
-    assert dialog.rows[0].state == "connected as @someone_else — another creator!" and dialog.rows[0].flagged
+    assert (
+        dialog.rows[0].state == "connected as @someone_else — another creator!"
+        and dialog.rows[0].flagged
+    )
     assert dialog.rows[1].state == "waiting for consent"
     assert "@brand_two" in dialog.browser_note.text()
     save_screen(dialog, "bulk-connect")
@@ -190,9 +193,7 @@ def test_upload_post_profiles_matched_by_name(ctx: AppContext, qtbot) -> None:
     assert dialog.summary.text() == "Done: 3 connected, 1 skipped"
 
 
-def test_upload_post_without_a_key_says_so_and_lets_a_name_be_typed(
-    ctx: AppContext, qtbot
-) -> None:
+def test_upload_post_without_a_key_says_so_and_lets_a_name_be_typed(ctx: AppContext, qtbot) -> None:
     accounts = _accounts(ctx, "solo")
     dialog = _dialog(ctx, qtbot, "upload_post", accounts)
     dialog.start()

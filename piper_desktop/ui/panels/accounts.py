@@ -523,6 +523,7 @@ class AccountsPanel(TablePanel):
             return
         ctx = self.ctx
         ctx.info(f"Connecting @{row['username']} to the TikTok API: consent in your browser…")
+
         def done(result: dict[str, Any]) -> None:
             if result.get("warning"):
                 ctx.warn(f"Connected, but {result['warning']}")
