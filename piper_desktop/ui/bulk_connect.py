@@ -463,6 +463,10 @@ class BulkConnectDialog(QDialog):
         warning = result.get("warning")
         state = f"connected as @{creator}" + (" — another creator!" if warning else "")
         self._set(row, state, warning or "", flagged=bool(warning))
+        if warning:
+            self.ctx.warn(f"Connected, but {warning}")
+        else:
+            self.ctx.success(f"@{row.username} connected to the TikTok API")
         self._next_sign_in()
 
     def _sign_in_failed(self, row: ConnectRow, exc: BaseException) -> None:

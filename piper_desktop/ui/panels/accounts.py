@@ -516,26 +516,10 @@ class AccountsPanel(TablePanel):
         )
 
     def connect_tiktok(self) -> None:
-        from ..route_connect import connect_tiktok
-
-        row = self.current_row()
-        if row is None:
-            return
-        ctx = self.ctx
-        ctx.info(f"Connecting @{row['username']} to the TikTok API: consent in your browser…")
-
-        def done(result: dict[str, Any]) -> None:
-            if result.get("warning"):
-                ctx.warn(f"Connected, but {result['warning']}")
-            else:
-                ctx.success(f"@{row['username']} connected to the TikTok API")
-
-        self.run(
-            lambda: connect_tiktok(ctx.services, row["id"], ctx.request_url),
-            done,
-            changed=("accounts",),
-            error_prefix="TikTok connection failed: ",
-        )
+        """One account through the same dialog as many: its link to copy or open, the
+        wait's limit shown, Cancel."""
+        if self.current_row() is not None:
+            self.bulk_connect("tiktok_api")
 
     def ask_upload_post(self) -> None:
         from ..dialogs import ask_text
