@@ -168,6 +168,6 @@ def test_profiles_lists_the_key_s_profiles() -> None:
         with UploadPostClient(server.api_key, base_url=server.api_base, timeout=10) as c:  # type: ignore[attr-defined]
             assert [p.username for p in c.profiles()] == ["Anna", "brand_main"]
             assert c.profiles()[0].social_accounts["tiktok"]["username"] == "Anna"
-        with UploadPostClient("wrong", base_url=server.api_base, timeout=10) as c:  # type: ignore[attr-defined]
-            with pytest.raises(ApiError, match="profiles: Invalid or missing API key"):
-                c.profiles()
+        wrong = UploadPostClient("wrong", base_url=server.api_base, timeout=10)  # type: ignore[attr-defined]
+        with wrong, pytest.raises(ApiError, match="profiles: Invalid or missing API key"):
+            wrong.profiles()
