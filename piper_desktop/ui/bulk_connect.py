@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..clients.errors import ApiError, OAuthCancelled
+from ..domain.errors import ValidationError
 from ..domain.name_match import Named
 from ..routes.registry import default_routes
 from ..store.enums import JobRoute
@@ -475,6 +476,10 @@ class BulkConnectDialog(QDialog):
             self._set(row, SKIPPED if self._skip and not self.cancelled else CANCELLED)
         else:
             self._set(row, f"failed: {_reason(exc)}", str(exc))
+            if isinstance(exc, ValidationError):
+                # a setting is missing (the app's keys): every other sign-in would fail alike
+                for other in self._pending():
+                    self._set(other, row.state, str(exc))
         self._next_sign_in()
 
     # --- Upload-Post: profiles by name ----------------------------------------------------

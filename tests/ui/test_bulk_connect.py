@@ -265,3 +265,14 @@ def test_accounts_panel_opens_it_for_the_selected_accounts(ctx: AppContext, qtbo
     assert dialog.windowTitle() == "Connect accounts — Browser (TikTok Studio)"
     dialog.close_button.click()
     assert not dialog.isVisible()
+
+
+def test_tiktok_without_the_app_s_keys_fails_every_row_once(ctx: AppContext, qtbot) -> None:
+    accounts = _accounts(ctx, "one", "two")
+    dialog = _dialog(ctx, qtbot, "tiktok_api", accounts)
+    dialog.start()
+    assert dialog.done_walking
+    assert [r.state for r in dialog.rows] == [
+        "failed: tiktok.client_key: is not set: piper settings set tiktok.client_key --stdin"
+    ] * 2
+    assert ctx.opened_urls == []  # type: ignore[attr-defined]
