@@ -391,6 +391,7 @@ class BulkConnectDialog(QDialog):
         self._cancel = _Cancel()
         self.link = ""
         self.link_edit.clear()
+        self.status.clear()  # "Link copied." was the account before's
         self.browser_note.hide()
         self.link_title.setText(f"@{row.username}: preparing the sign-in link…")
         self.link_box.show()
