@@ -81,13 +81,29 @@ def register(commands: Commands) -> None:
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=cmd_import)
 
-    connect = sub.add_parser("connect", help="connect an account to a publishing route")
-    connect.add_argument("account")
+    connect = sub.add_parser(
+        "connect", help="connect an account (or --all, --group G) to a publishing route"
+    )
+    connect.add_argument("account", nargs="?", help="id, platform:username or username")
+    connect.add_argument(
+        "--all", action="store_true", help="every account not yet connected to the route"
+    )
+    connect.add_argument(
+        "--group", help="the accounts of this group (any case) not yet connected to the route"
+    )
+    connect.add_argument(
+        "--reconnect",
+        action="store_true",
+        help="with --all/--group: also the accounts already connected",
+    )
     connect.add_argument("--platform")
     connect.add_argument(
         "--route", required=True, choices=["tiktok_api", "upload_post"], help="%(choices)s"
     )
-    connect.add_argument("--profile", help="upload_post: the Upload-Post profile name")
+    connect.add_argument(
+        "--profile",
+        help="upload_post: the Upload-Post profile name (with --all/--group: matched by name)",
+    )
     connect.add_argument(
         "--refresh-token-stdin",
         action="store_true",
@@ -101,6 +117,14 @@ def register(commands: Commands) -> None:
     connect.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for sign-in")
     connect.add_argument("--json", action="store_true")
     connect.set_defaults(handler=cmd_connect)
+
+    cookies = sub.add_parser(
+        "import-cookies",
+        help="import browser sessions from a folder of <username>.json / <username>.txt files",
+    )
+    cookies.add_argument("folder", help="the folder of cookies files, one per account")
+    cookies.add_argument("--group", help="only the accounts of this group (any case)")
+    cookies.set_defaults(handler=cmd_import_cookies)
 
     exp = sub.add_parser("export", help="export accounts to CSV or JSON")
     exp.add_argument("file", nargs="?", help="output file (default: stdout)")
@@ -173,6 +197,15 @@ def cmd_connect(args: Namespace) -> int:
     from ..routes.tiktok_api.connect import connect_tiktok
     from ..routes.upload_post.connect import connect_upload_post
 
+    bulk = args.all or args.group is not None
+    if bulk == bool(args.account):
+        raise UsageError("name one account, or give --all or --group GROUP")
+    if bulk and (args.profile or args.refresh_token_stdin):
+        raise UsageError("--all/--group match Upload-Post profiles by name and sign in one by one")
+    if bulk:
+        from .accounts_connect import connect_many
+
+        return connect_many(args)
     refresh = secret_from_stdin(args) if args.refresh_token_stdin else None
     services = open_services(args)
     account = services.accounts.find(args.account, args.platform)
@@ -192,6 +225,12 @@ def cmd_connect(args: Namespace) -> int:
             print(f"warning: {result['warning']}", file=sys.stderr)
     emit(result, as_json=args.json)
     return 0
+
+
+def cmd_import_cookies(args: Namespace) -> int:
+    from .accounts_connect import import_cookies
+
+    return import_cookies(args)
 
 
 def _url_opener(print_only: bool) -> Callable[[str], object]:

@@ -71,3 +71,7 @@ class ApiError(Exception):
 
 class OAuthError(ApiError):
     """The OAuth flow failed: a refused or mismatched authorization, or a token error."""
+
+
+class OAuthCancelled(OAuthError):
+    """The person cancelled the sign-in while Piper waited for it."""

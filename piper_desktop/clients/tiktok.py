@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from piper_desktop.clients.errors import ApiError, OAuthError
+from piper_desktop.clients.errors import ApiError, OAuthCancelled, OAuthError
 from piper_desktop.clients.http import (
     build_http_client,
     describe_transport_error,
@@ -193,6 +193,7 @@ class LoopbackRedirectListener:
         self._code: str | None = None
         self._error: str | None = None
         self._ignored = 0  # requests whose state was not ours
+        self._cancelled = False
         self._lock = threading.Lock()
         listener = self
 
@@ -267,13 +268,23 @@ class LoopbackRedirectListener:
         return self
 
     def wait(self, timeout: float) -> str:
-        """The authorization code; OAuthError on refusal, mismatch or timeout."""
+        """The authorization code; OAuthError on refusal, mismatch or timeout,
+        OAuthCancelled when `cancel()` was called."""
         if not self._done.wait(timeout):
             ignored = f" ({self._ignored} foreign requests ignored)" if self._ignored else ""
             raise OAuthError(f"no authorization answer arrived in time{ignored}", platform=PLATFORM)
+        if self._cancelled:
+            raise OAuthCancelled("the sign-in was cancelled", platform=PLATFORM)
         if self._error or not self._code:
             raise OAuthError(self._error or "no code", platform=PLATFORM)
         return self._code
+
+    def cancel(self) -> None:
+        """End the wait now (from any thread): the person gave up on this sign-in."""
+        with self._lock:
+            if not self._done.is_set():
+                self._cancelled = True
+                self._done.set()
 
     def close(self) -> None:
         self._httpd.shutdown()
@@ -402,19 +413,16 @@ class TikTokClient:
     ) -> TokenSet:
         """The whole desktop flow: listen on loopback, let the person consent in a
         browser (`open_url`), check state, trade the code (with the PKCE verifier)."""
-        pkce = Pkce.new()
-        state = secrets.token_urlsafe(24)
-        with LoopbackRedirectListener(state, port=port) as listener:
-            url = self.authorize_url(
-                scopes=scopes,
-                redirect_uri=listener.redirect_uri,
-                state=state,
-                code_challenge=pkce.challenge,
-            )
-            open_url(url)
-            code = listener.wait(timeout)
-            redirect_uri = listener.redirect_uri
-        return self.exchange_code(code, pkce.verifier, redirect_uri)
+        with self.loopback_authorization(scopes=scopes, port=port) as sign_in:
+            open_url(sign_in.url)
+            return sign_in.wait(timeout)
+
+    def loopback_authorization(
+        self, *, scopes: tuple[str, ...] = SCOPES_DIRECT, port: int = 0
+    ) -> LoopbackAuthorization:
+        """The desktop flow in steps, for a caller that shows the link and may cancel
+        the wait: listening from here on; close it (or use `with`)."""
+        return LoopbackAuthorization(self, scopes, port)
 
     def exchange_code(self, code: str, code_verifier: str, redirect_uri: str) -> TokenSet:
         register_secret(code)
@@ -757,3 +765,37 @@ def _member(payload: dict[str, Any], key: str) -> dict[str, Any]:
     """The JSON object under `key`, or an empty one when it is missing or not an object."""
     value = payload.get(key)
     return value if isinstance(value, dict) else {}
+
+
+class LoopbackAuthorization:
+    """One sign-in: the loopback listener is up and `url` is the consent link; `wait`
+    trades the code for tokens; `cancel` (any thread) ends the wait at once."""
+
+    def __init__(self, client: TikTokClient, scopes: tuple[str, ...], port: int) -> None:
+        self._client = client
+        self._pkce = Pkce.new()
+        state = secrets.token_urlsafe(24)
+        self._listener = LoopbackRedirectListener(state, port=port).start()
+        self.redirect_uri = self._listener.redirect_uri
+        self.url = client.authorize_url(
+            scopes=scopes,
+            redirect_uri=self.redirect_uri,
+            state=state,
+            code_challenge=self._pkce.challenge,
+        )
+
+    def wait(self, timeout: float) -> TokenSet:
+        code = self._listener.wait(timeout)
+        return self._client.exchange_code(code, self._pkce.verifier, self.redirect_uri)
+
+    def cancel(self) -> None:
+        self._listener.cancel()
+
+    def close(self) -> None:
+        self._listener.close()
+
+    def __enter__(self) -> LoopbackAuthorization:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -51,6 +51,13 @@ class UploadStatus:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class UploadPostProfile:
+    username: str
+    # platform -> the connected account's details, or "" while it is not connected
+    social_accounts: dict[str, Any] = field(default_factory=dict)
+
+
 def normalise_results(value: Any) -> dict[str, dict[str, Any]]:
     """Results come as {platform: {...}} or as [{"platform": ..., ...}]; make them a dict."""
     if isinstance(value, dict):
@@ -191,6 +198,23 @@ class UploadPostClient:
             scheduled_date=payload.get("scheduled_date"),
             raw=payload,
         )
+
+    def profiles(self) -> list[UploadPostProfile]:
+        """GET /uploadposts/users: the profiles made under this API key."""
+        status, payload = self._request("GET", "/uploadposts/users")
+        if status >= 400 or payload.get("success") is False:
+            self._raise("profiles", status, payload)
+        found = payload.get("profiles")
+        out = []
+        for item in found if isinstance(found, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("username"), str):
+                social = item.get("social_accounts")
+                out.append(
+                    UploadPostProfile(
+                        item["username"], dict(social) if isinstance(social, dict) else {}
+                    )
+                )
+        return out
 
     def history(self, *, page: int = 1, limit: int = 20) -> dict[str, Any]:
         status, payload = self._request(

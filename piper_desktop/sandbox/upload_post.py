@@ -16,7 +16,8 @@ server (`/p/<platform>/<id>`), never at a real site.
 
 Controls (POST JSON): `/__sandbox__/fail_platform {"platform", "error"}` makes the next
 upload that includes that platform fail there; `/__sandbox__/configure
-{"polls_to_complete", "rate_limit": [count, seconds]}`.
+{"polls_to_complete", "rate_limit": [count, seconds], "profiles": [names] or null}`.
+`GET /api/uploadposts/users` lists the `profiles` (none while any name is accepted).
 """
 
 from __future__ import annotations
@@ -519,6 +520,26 @@ class UploadPostHandler(SandboxHandler):
 
         self._guarded(work)
 
+    def users(self, match: re.Match[str]) -> None:
+        """The profiles of the key (Upload-Post's "Get User Profiles"); with `profiles`
+        unset (any name accepted) none are listed."""
+
+        def work() -> None:
+            names = sorted(self.state.profiles or ())
+            profiles = [
+                {
+                    "username": name,
+                    "created_at": "2025-01-01T00:00:00",
+                    "social_accounts": {"tiktok": {"username": name, "display_name": name}},
+                }
+                for name in names
+            ]
+            self.send_json(
+                200, {"success": True, "plan": "sandbox", "limit": 100, "profiles": profiles}
+            )
+
+        self._guarded(work)
+
     def post_page(self, match: re.Match[str]) -> None:
         page = f"<!doctype html><title>sandbox post</title><p>{match.group(1)} post {match.group(2)}</p>"
         self.send_bytes(200, page.encode(), "text/html; charset=utf-8")
@@ -527,6 +548,7 @@ class UploadPostHandler(SandboxHandler):
         ("POST", r"/api/upload", upload),
         ("GET", r"/api/uploadposts/status", status),
         ("GET", r"/api/uploadposts/history", history),
+        ("GET", r"/api/uploadposts/users", users),
         ("GET", r"/api/uploadposts/schedule", schedule_list),
         ("DELETE", r"/api/uploadposts/schedule/(?P<job>[A-Za-z0-9_-]+)", schedule_delete),
         ("PATCH", r"/api/uploadposts/schedule/(?P<job>[A-Za-z0-9_-]+)", schedule_patch),
@@ -553,6 +575,9 @@ class UploadPostHTTPServer(SandboxHTTPServer):
         elif path == "/__sandbox__/configure":
             if "polls_to_complete" in data:
                 self.state.polls_to_complete = int(data["polls_to_complete"])
+            if "profiles" in data:
+                profiles = data["profiles"]
+                self.state.profiles = None if profiles is None else {str(p) for p in profiles}
             if "rate_limit" in data:
                 count, window = data["rate_limit"]
                 self.state.rate_limit = (int(count), float(window))

@@ -140,16 +140,10 @@ class BrowserActions:
         return logged_in
 
     def import_cookies(self, account_id: int, text: str) -> CookieResult:
-        from ..browser.cookies import parse_cookies, storage_state_with_cookies
+        from ..routes.web.cookie_files import import_cookie_text
 
-        parsed = parse_cookies(text)
-        state = self.services.accounts.storage_state(account_id)
-        merged = storage_state_with_cookies(parsed.cookies, state)
-        if parsed.cookies:
-            self.services.accounts.save_storage_state(account_id, merged)
-        return CookieResult(
-            len(parsed.cookies), [str(e) for e in parsed.errors], len(merged["cookies"])
-        )
+        result = import_cookie_text(self.services, account_id, text)
+        return CookieResult(result.imported, result.skipped, result.total)
 
     def export_cookies(self, account_id: int, fmt: str = "json") -> str:
         from ..browser.cookies import cookies_of, to_json, to_netscape

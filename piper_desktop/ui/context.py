@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from ..domain.planner import PlannerService
 from ..domain.services import Services
 from ..domain.tables import TableService
 from .engine_bridge import EngineBridge
 from .ui_state import UiState
+
+# Qt platforms without a screen: nothing could show a browser window
+HEADLESS_PLATFORMS = ("offscreen", "minimal")
 
 
 class AppContext(QObject):
@@ -64,13 +67,14 @@ class AppContext(QObject):
         """Done, but the operator should look (e.g. a login of another creator)."""
         self.message.emit(text, "warning")
 
-    def open_url(self, url: str) -> None:
+    def open_url(self, url: str) -> bool:
+        """False when no browser opened it (the caller says so and offers the link)."""
         if self.sandbox and not _local(url):
             # try-out posts exist only in the local stand-ins: a platform link would
             # lead to somebody else's page, or nowhere
             self.info(f"Try-out mode: {url} is a stand-in post; nothing was posted there")
-            return
-        self.url_opener(url)
+            return True
+        return self.url_opener(url) is not False
 
     def request_url(self, url: str) -> None:
         """Thread-safe `open_url` (worker threads, e.g. the OAuth flow)."""
@@ -78,6 +82,8 @@ class AppContext(QObject):
 
     @staticmethod
     def _open_in_browser(url: str) -> bool:
+        if QGuiApplication.platformName() in HEADLESS_PLATFORMS:
+            return False  # no screen, so no browser to show it
         return QDesktopServices.openUrl(QUrl(url))
 
 

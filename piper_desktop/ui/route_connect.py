@@ -11,7 +11,8 @@ from ..domain.services import Services
 from ..store.enums import JobRoute
 
 
-def _prefer(services: Services, account_id: int, route: str) -> None:
+def prefer_route(services: Services, account_id: int, route: str) -> None:
+    """Put `route` in the account's route list, so the engine uses it."""
     account = services.accounts.get(account_id)
     if route not in (account.routes or []):
         services.accounts.edit(account_id, {"routes": [*(account.routes or []), route]})
@@ -25,7 +26,7 @@ def connect_tiktok(
     result = connect(
         services, services.accounts.get(account_id), open_url=open_url, timeout=timeout
     )
-    _prefer(services, account_id, JobRoute.TIKTOK_API.value)
+    prefer_route(services, account_id, JobRoute.TIKTOK_API.value)
     return result
 
 
@@ -33,5 +34,5 @@ def connect_upload_post(services: Services, account_id: int, profile: str) -> di
     from ..routes.upload_post.connect import connect_upload_post as connect
 
     result = connect(services, services.accounts.get(account_id), profile)
-    _prefer(services, account_id, JobRoute.UPLOAD_POST.value)
+    prefer_route(services, account_id, JobRoute.UPLOAD_POST.value)
     return result

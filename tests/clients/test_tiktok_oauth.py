@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from piper_desktop.clients.errors import OAuthError
+from piper_desktop.clients.errors import OAuthCancelled, OAuthError
 from piper_desktop.clients.tiktok import (
     LoopbackRedirectListener,
     Pkce,
@@ -180,3 +180,19 @@ def test_authorize_page_never_redirects_off_loopback(
 def test_code_verifier_hash_is_not_plain(tiktok_client: TikTokClient) -> None:
     pkce = Pkce.new()
     assert pkce.challenge != hashlib.sha256(pkce.verifier.encode()).hexdigest()
+
+
+def test_a_cancelled_sign_in_ends_its_wait_and_refuses_a_late_answer(
+    tiktok_client: TikTokClient,
+) -> None:
+    """Issue 17, item 5: the wait for consent is cancellable from another thread."""
+    import threading
+
+    with tiktok_client.loopback_authorization() as sign_in:
+        state = parse_qs(urlsplit(sign_in.url).query)["state"][0]
+        threading.Thread(target=sign_in.cancel).start()
+        with pytest.raises(OAuthCancelled, match="cancelled"):
+            sign_in.wait(300)  # returns at the cancel, not after five minutes
+        with httpx.Client(timeout=10, trust_env=False) as browser:
+            late = browser.get(sign_in.redirect_uri, params={"code": "c", "state": state})
+        assert late.status_code == 400

@@ -161,3 +161,13 @@ def test_retry_reruns_only_failed_platforms(
     with pytest.raises(ApiError) as caught:
         client.retry(request_id="r-1")
     assert caught.value.http_status == 409
+
+
+def test_profiles_lists_the_key_s_profiles() -> None:
+    with UploadPostSandbox(profiles={"brand_main", "Anna"}) as server:
+        with UploadPostClient(server.api_key, base_url=server.api_base, timeout=10) as c:  # type: ignore[attr-defined]
+            assert [p.username for p in c.profiles()] == ["Anna", "brand_main"]
+            assert c.profiles()[0].social_accounts["tiktok"]["username"] == "Anna"
+        wrong = UploadPostClient("wrong", base_url=server.api_base, timeout=10)  # type: ignore[attr-defined]
+        with wrong, pytest.raises(ApiError, match="profiles: Invalid or missing API key"):
+            wrong.profiles()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel
-from PySide6.QtWidgets import QLabel, QWizard
+from PySide6.QtWidgets import QWizard
 
 from piper_desktop.sandbox.demo import gradient_png
 from piper_desktop.store.models import Artifact, Job, JobUpload
@@ -99,12 +99,13 @@ def test_campaign_wizard_reviews_slots_then_creates_and_starts(
     assert "@anna, @ben" in review.connection.text()
     assert review.connect_button.isVisible()
     review.connect_button.click()
-    for name in ("anna", "ben"):
-        dialog = review.flow.dialog
-        qtbot.waitUntil(lambda d=dialog: d is not None and d.isVisible())
-        assert f"@{name}" in dialog.findChild(QLabel).text()
-        dialog.edit.setText(f"{name}-profile")
-        dialog.accept()
+    dialog = review.flow.dialog
+    qtbot.waitUntil(lambda: dialog is not None and dialog.isVisible())
+    assert [row.username for row in dialog.rows] == ["anna", "ben"]
+    for row in dialog.rows:
+        dialog.set_profile(row.account_id, f"{row.username}-profile")
+    dialog.connect_button.click()
+    dialog.close_button.click()
     assert ctx.services.accounts.load(1, "upload_post") == {"profile": "anna-profile"}
     qtbot.waitUntil(lambda: not review.connect_button.isVisible())
     assert len(review.planned) == 3 and review.isComplete()
@@ -384,7 +385,9 @@ def test_jobs_change_route_and_resolve_by_reason(ctx: AppContext, qtbot, tmp_pat
     _select(panel, waiting)
     panel.find_action("Resolve…").trigger()
     flow = panel.resolver.flow
-    assert flow is not None and flow.dialog.windowTitle() == "Connect Upload-Post"
-    flow.dialog.edit.setText("ben-main")
-    flow.dialog.accept()
+    assert flow is not None and flow.dialog is not None
+    assert flow.dialog.windowTitle() == "Connect accounts — Upload-Post"
+    flow.dialog.set_profile(flow.dialog.rows[0].account_id, "ben-main")
+    flow.dialog.connect_button.click()
+    flow.dialog.close_button.click()
     qtbot.waitUntil(lambda: services.jobs.get(waiting).status == "queued")

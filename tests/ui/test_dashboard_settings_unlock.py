@@ -152,9 +152,11 @@ def test_resolve_not_connected_connects_then_queues_again(
     button.click()
     # the route's own connect flow (an Upload-Post profile), never a browser login
     dialog = dashboard.resolver.flow.dialog
-    assert dialog.windowTitle() == "Connect Upload-Post"
-    dialog.edit.setText("tokyo-profile")
-    dialog.accept()
+    assert dialog.windowTitle() == "Connect accounts — Upload-Post"
+    # no Upload-Post key here to list profiles: the name is given by hand
+    dialog.set_profile(dialog.rows[0].account_id, "tokyo-profile")
+    dialog.connect_button.click()
+    dialog.close_button.click()
     qtbot.waitUntil(lambda: services.jobs.get(first).status == "queued")
     assert services.accounts.load(services.jobs.get(first).account_id, "upload_post") == {
         "profile": "tokyo-profile"

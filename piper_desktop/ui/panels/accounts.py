@@ -206,6 +206,17 @@ class AccountsPanel(TablePanel):
             "Connect TikTok API", self.connect_tiktok, icon_name="link", needs="one", toolbar=True
         )
         self.add_action("Connect Upload-Post…", self.ask_upload_post, icon_name="link", needs="one")
+        # the selected accounts at once: the "Connect accounts" dialog (ui/bulk_connect.py)
+        connect = QMenu(self)
+        self.connect_actions = {
+            route: connect.addAction(label, partial(self.bulk_connect, route))
+            for route, label in (
+                ("tiktok_api", "TikTok API: sign in one after another…"),
+                ("upload_post", "Upload-Post: profiles by name…"),
+                ("browser", "Browser sessions: cookies folder…"),
+            )
+        }
+        self.connect_button = self.add_menu_button("Connect accounts", "link", connect)
         self.add_separator()
         assign = QMenu(self)
         self.assign_actions = {
@@ -244,6 +255,17 @@ class AccountsPanel(TablePanel):
 
     def selection_changed(self, rows: list[dict[str, Any]]) -> None:
         self.assign_button.setEnabled(bool(rows))
+        self.connect_button.setEnabled(bool(rows))
+
+    def bulk_connect(self, route: str) -> None:
+        from ..bulk_connect import open_bulk_connect
+
+        accounts = [(row["id"], row["username"]) for row in self.selected_rows()]
+        if accounts:
+            self.connect_dialog = open_bulk_connect(
+                self.ctx, self, route, accounts, lambda: self.ctx.changed("accounts"),
+                browser=self.browser,
+            )  # fmt: skip
 
     def activated(self, row: dict[str, Any]) -> None:
         self.edit(row)
@@ -494,25 +516,10 @@ class AccountsPanel(TablePanel):
         )
 
     def connect_tiktok(self) -> None:
-        from ..route_connect import connect_tiktok
-
-        row = self.current_row()
-        if row is None:
-            return
-        ctx = self.ctx
-        ctx.info(f"Connecting @{row['username']} to the TikTok API: consent in your browser…")
-        def done(result: dict[str, Any]) -> None:
-            if result.get("warning"):
-                ctx.warn(f"Connected, but {result['warning']}")
-            else:
-                ctx.success(f"@{row['username']} connected to the TikTok API")
-
-        self.run(
-            lambda: connect_tiktok(ctx.services, row["id"], ctx.request_url),
-            done,
-            changed=("accounts",),
-            error_prefix="TikTok connection failed: ",
-        )
+        """One account through the same dialog as many: its link to copy or open, the
+        wait's limit shown, Cancel."""
+        if self.current_row() is not None:
+            self.bulk_connect("tiktok_api")
 
     def ask_upload_post(self) -> None:
         from ..dialogs import ask_text
