@@ -1,7 +1,9 @@
 """Opening the vault for a command: where the master password comes from, in order.
 
 `--password-stdin` (first line of standard input), `PIPER_PASSWORD`, the OS keychain if
-the operator enabled it, then an interactive prompt when there is a terminal.
+the operator enabled it, then an interactive prompt when there is a terminal. A data dir
+that joined a team (domain/team.py) then opens the team's database, with the team
+passphrase from `--passphrase-stdin`, `PIPER_TEAM_PASSPHRASE` or a prompt.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from argparse import Namespace
 from pathlib import Path
 from typing import TypeAlias
 
+from ..domain import team
 from ..domain.errors import DomainError
 from ..domain.services import Services
 from ..logs import configure_logging, register_secret
 from ..paths import default_data_dir
-from ..store.db import DB_FILENAME
+from ..store.db import DB_FILENAME, Database
 from ..store.vault import VaultNotFound, keychain_password, unlock_vault
 
 # what each command module's register() adds its sub-command to (argparse's own type;
@@ -110,11 +113,41 @@ def read_new_password(args: Namespace, current: str) -> str:
     return new
 
 
-def open_services(args: Namespace) -> Services:
+def read_team_passphrase(args: Namespace, *, prompt: str = "Team passphrase: ") -> str:
+    """The team passphrase: `--passphrase-stdin` (the line after the master password when
+    both come on stdin), `PIPER_TEAM_PASSPHRASE`, or a prompt at a terminal."""
+    if getattr(args, "passphrase_stdin", False):
+        return stdin_line(1 if getattr(args, "password_stdin", False) else 0)
+    env = os.environ.get("PIPER_TEAM_PASSPHRASE")
+    if env:
+        register_secret(env)
+        return env
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "no team passphrase: use --passphrase-stdin, set PIPER_TEAM_PASSPHRASE,"
+            " or run in a terminal"
+        )
+    return prompt_secret(prompt)
+
+
+def open_local(args: Namespace) -> Database:
+    """This data dir's own vault (the SQLCipher file), whether or not it joined a team."""
     directory = data_dir(args)
     if not (directory / DB_FILENAME).exists():
         # before asking for a password that could open nothing
         raise VaultNotFound(directory)
     configure_logging(directory, verbose=getattr(args, "verbose", False))
-    db = unlock_vault(directory, read_password(args))
-    return Services(db)
+    return unlock_vault(directory, read_password(args))
+
+
+def open_services(args: Namespace) -> Services:
+    """The services of this data dir: its vault's, or its team's once it joined one."""
+    local = open_local(args)
+    member = team.membership(local)
+    if member is None:
+        return Services(local)
+    try:
+        shared = team.open_team(local, member, read_team_passphrase(args))
+    finally:
+        local.close()
+    return Services(shared)  # type: ignore[arg-type]  # a team store has the same face

@@ -72,6 +72,7 @@ COMMAND_MODULES = [
     "cmd_campaigns",
     "cmd_jobs",
     "cmd_settings",
+    "cmd_team",
     "cmd_uploadpost",
     "cmd_selftest",
     "cmd_playwright",
@@ -99,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the master password from stdin"
+    )
+    parser.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="team mode: read the team passphrase from stdin (after the master password)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     parser.add_argument("--sandbox", action="store_true", help="GUI: try Piper against the sandbox")
@@ -145,6 +151,7 @@ def _describe_common_options(parser: argparse.ArgumentParser) -> None:
 _GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--data-dir",), {}),
     (("--password-stdin",), {"action": "store_true"}),
+    (("--passphrase-stdin",), {"action": "store_true"}),
     (("-v", "--verbose"), {"action": "store_true"}),
 ]
 

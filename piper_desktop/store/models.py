@@ -172,6 +172,23 @@ class TeamKey(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class TeamDesktop(Base):
+    """A desktop that joined the team: who it is and when its engine last said so."""
+
+    __tablename__ = "team_desktops"
+
+    # random, made once per data dir (the local setting team.desktop_id)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    host: Mapped[str] = mapped_column(String(120))
+    operator: Mapped[str] = mapped_column(String(120))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # its engine: running / paused / stopped, and the lease owner its claims carry
+    engine_state: Mapped[str | None] = mapped_column(String(20))
+    engine_owner: Mapped[str | None] = mapped_column(String(80))
+
+
 class Setting(Base):
     __tablename__ = "settings"
 

@@ -4,7 +4,8 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-07
 
-Team mode keeps the store on a shared PostgreSQL. Its secrets are sealed on the desktop
+Team mode keeps the store on a shared PostgreSQL; `team_desktops` lists the desktops that
+joined it and their engines' last heartbeat. Its secrets are sealed on the desktop
 (store/sealed.py) under a data key that `team_keys` holds wrapped by the team
 passphrase's key; a sealed value is longer than the plain one, so the proxies' password
 becomes TEXT (PostgreSQL enforces VARCHAR lengths, SQLite does not). Byte counts become
@@ -36,6 +37,17 @@ def upgrade() -> None:
         sa.Column("created_at", sa.String(32), nullable=False),
         sa.Column("updated_at", sa.String(32), nullable=False),
     )
+    op.create_table(
+        "team_desktops",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("name", sa.String(120), nullable=False),
+        sa.Column("host", sa.String(120), nullable=False),
+        sa.Column("operator", sa.String(120), nullable=False),
+        sa.Column("joined_at", sa.String(32), nullable=False),
+        sa.Column("last_seen_at", sa.String(32), nullable=False),
+        sa.Column("engine_state", sa.String(20), nullable=True),
+        sa.Column("engine_owner", sa.String(80), nullable=True),
+    )
     if op.get_bind().dialect.name != "postgresql":
         # SQLite: no length enforced, INTEGER is 64-bit; and a batch "move and copy" of
         # proxies or media_items would fire their foreign keys' ON DELETE on the way
@@ -66,6 +78,7 @@ def downgrade() -> None:
             op.alter_column("job_uploads", name, type_=sa.Integer(), existing_type=sa.BigInteger())
         op.alter_column("media_items", "size", type_=sa.Integer(), existing_type=sa.BigInteger())
         op.alter_column("proxies", "password", type_=sa.String(255), existing_type=sa.Text())
+    op.drop_table("team_desktops")
     op.drop_table("team_keys")
 
 

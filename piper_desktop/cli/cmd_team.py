@@ -1,0 +1,182 @@
+"""`piper team create|join|status|passphrase|leave`: several desktops on one PostgreSQL.
+
+The URL names the team's PostgreSQL database (postgresql://user:password@host:5432/db;
+the password may also come from libpq's own PGPASSWORD). It is kept, encrypted, in this
+data dir's vault; every command of this data dir then works on the team's database.
+The team passphrase opens the team's secrets: a prompt, `--passphrase-stdin` or
+`PIPER_TEAM_PASSPHRASE`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from argparse import Namespace
+
+from ..domain import team
+from ..store.pg import PgDatabase
+from .context import (
+    Commands,
+    UsageError,
+    open_local,
+    prompt_secret,
+    read_team_passphrase,
+    stdin_line,
+)
+from .output import emit, print_table
+
+
+def register(commands: Commands) -> None:
+    group = commands.add_parser("team", help="team mode: several desktops share one PostgreSQL")
+    sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    for name, text in (
+        ("create", "make an empty PostgreSQL database this team's, and join it"),
+        ("join", "join a team another desktop created"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("url", help="postgresql://user[:password]@host:5432/database")
+        cmd.add_argument("--name", help="this desktop's name in the team (default: host name)")
+        cmd.add_argument("--operator", help="who works at this desktop (default: login name)")
+        cmd.add_argument("--json", action="store_true")
+        cmd.set_defaults(handler=cmd_create if name == "create" else cmd_join)
+
+    status = sub.add_parser("status", help="the team's desktops, their engines, what each holds")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_status)
+
+    passphrase = sub.add_parser("passphrase", help="change the team passphrase (re-wraps the key)")
+    passphrase.add_argument(
+        "--new-passphrase-stdin",
+        action="store_true",
+        help="read the new passphrase from stdin (the line after the current one)",
+    )
+    passphrase.set_defaults(handler=cmd_passphrase)
+
+    leave = sub.add_parser("leave", help="this data dir goes back to its own vault")
+    leave.set_defaults(handler=cmd_leave)
+
+
+def _new_passphrase(args: Namespace) -> str:
+    if getattr(args, "passphrase_stdin", False):
+        return read_team_passphrase(args)
+    env = os.environ.get("PIPER_TEAM_PASSPHRASE")
+    if env:
+        return read_team_passphrase(args)
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "no team passphrase: use --passphrase-stdin, set PIPER_TEAM_PASSPHRASE,"
+            " or run in a terminal"
+        )
+    first = prompt_secret("New team passphrase: ")
+    if prompt_secret("Repeat it: ") != first:
+        raise UsageError("the two passphrases differ")
+    return first
+
+
+def _report(args: Namespace, member: team.Membership | None, verb: str) -> int:
+    assert member is not None
+    if args.json:
+        emit(
+            {"team": team.shown_url(member.url), "desktop": member.name, "joined": True},
+            as_json=True,
+        )
+    else:
+        print(f"{verb} {team.shown_url(member.url)} as {member.name} ({member.operator})")
+    return 0
+
+
+def cmd_create(args: Namespace) -> int:
+    local = open_local(args)
+    try:
+        passphrase = _new_passphrase(args)
+        team.create_team(
+            args.url, passphrase, local, name=args.name, operator=args.operator
+        ).close()
+        member = team.membership(local)
+    finally:
+        local.close()
+    return _report(args, member, "created the team on")
+
+
+def cmd_join(args: Namespace) -> int:
+    local = open_local(args)
+    try:
+        passphrase = read_team_passphrase(args)
+        team.join_team(args.url, passphrase, local, name=args.name, operator=args.operator).close()
+        member = team.membership(local)
+    finally:
+        local.close()
+    return _report(args, member, "joined the team on")
+
+
+def _open(args: Namespace) -> tuple[team.Membership, PgDatabase, str]:
+    local = open_local(args)
+    try:
+        member = team.membership(local)
+        if member is None:
+            raise UsageError(
+                "this data dir is in no team: `piper team create` or `piper team join`"
+            )
+        passphrase = read_team_passphrase(args)
+        return member, team.open_team(local, member, passphrase), passphrase
+    finally:
+        local.close()
+
+
+def cmd_status(args: Namespace) -> int:
+    member, shared, _ = _open(args)
+    try:
+        rows = team.desktops(shared, member.desktop_id)
+    finally:
+        shared.close()
+    if args.json:
+        emit(
+            {"team": team.shown_url(member.url), "desktops": [r.as_dict() for r in rows]},
+            as_json=True,
+        )
+        return 0
+    print(f"team {team.shown_url(member.url)}")
+    print_table(
+        [
+            {
+                "desktop": r.name + (" (this one)" if r.this_desktop else ""),
+                "operator": r.operator,
+                "host": r.host,
+                "engine": r.engine_state or "-",
+                "last seen": r.last_seen_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "jobs held": r.jobs_held,
+            }
+            for r in rows
+        ],
+        ["desktop", "operator", "host", "engine", "last seen", "jobs held"],
+    )
+    return 0
+
+
+def cmd_passphrase(args: Namespace) -> int:
+    member, shared, current = _open(args)
+    try:
+        if args.new_passphrase_stdin:
+            # stdin: [master password] [current passphrase] new passphrase
+            index = int(getattr(args, "password_stdin", False))
+            new = stdin_line(index + int(getattr(args, "passphrase_stdin", False)))
+        elif os.environ.get("PIPER_NEW_TEAM_PASSPHRASE"):
+            new = os.environ["PIPER_NEW_TEAM_PASSPHRASE"]
+        else:
+            new = _new_passphrase(Namespace())
+        team.change_passphrase(shared, current, new)
+    finally:
+        shared.close()
+    print(f"the team passphrase of {team.shown_url(member.url)} changed; tell the others")
+    return 0
+
+
+def cmd_leave(args: Namespace) -> int:
+    local = open_local(args)
+    try:
+        left = team.forget(local)
+    finally:
+        local.close()
+    print("left the team: this data dir uses its own vault again" if left else "in no team")
+    return 0

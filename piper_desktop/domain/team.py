@@ -1,0 +1,294 @@
+"""Team mode: this desktop's membership of a team's PostgreSQL, and the team's desktops.
+
+The local vault (the SQLCipher file, opened with the master password) keeps whether this
+data dir belongs to a team: the server's URL (a secret: it may carry the database
+password), this desktop's id, name and operator, in one row that only this desktop
+reads (`team.membership`; not a team setting, so `piper settings` does not list it).
+Once a data dir has joined, every command and the GUI open the team's database instead
+(`open_team`), with the team passphrase opening its secrets (store/sealed.py).
+"""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from ..store import migrate
+from ..store.db import Database
+from ..store.models import Job, Setting, TeamDesktop
+from ..store.pg import PgDatabase
+from ..store.sealed import WrongTeamPassphrase
+from .errors import DomainError
+
+MEMBERSHIP_KEY = "team.membership"
+
+
+class TeamError(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class Membership:
+    url: str
+    desktop_id: str
+    name: str
+    operator: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "url": self.url,
+            "desktop_id": self.desktop_id,
+            "name": self.name,
+            "operator": self.operator,
+        }
+
+
+@dataclass(frozen=True)
+class DesktopStatus:
+    id: str
+    name: str
+    host: str
+    operator: str
+    last_seen_at: datetime
+    engine_state: str | None
+    jobs_held: int
+    this_desktop: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "host": self.host,
+            "operator": self.operator,
+            "last_seen_at": self.last_seen_at.isoformat(),
+            "engine_state": self.engine_state,
+            "jobs_held": self.jobs_held,
+            "this_desktop": self.this_desktop,
+        }
+
+
+def shown_url(url: str) -> str:
+    """The server as messages name it: no password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "the team server"
+    return parsed.render_as_string(hide_password=True).replace(":***@", "@")
+
+
+def check_url(url: str) -> str:
+    """A PostgreSQL URL SQLAlchemy can open with psycopg 3, or one line saying why not."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise TeamError("team URL: not a URL (postgresql://user@host:5432/database)") from None
+    if parsed.get_backend_name() != "postgresql":
+        raise TeamError("team URL: a PostgreSQL URL is needed (postgresql://user@host/db)")
+    if not parsed.database:
+        raise TeamError("team URL: name the database (postgresql://user@host:5432/DATABASE)")
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def membership(local: Database) -> Membership | None:
+    with local.session() as session:
+        row = session.get(Setting, MEMBERSHIP_KEY)
+        data = row.value if row is not None else None
+    if not isinstance(data, dict):
+        return None
+    return Membership(
+        str(data["url"]), str(data["desktop_id"]), str(data["name"]), str(data["operator"])
+    )
+
+
+def _remember(local: Database, member: Membership) -> None:
+    with local.write() as session:
+        row = session.get(Setting, MEMBERSHIP_KEY)
+        if row is None:
+            session.add(Setting(key=MEMBERSHIP_KEY, value=member.as_dict(), is_secret=True))
+        else:
+            row.value = member.as_dict()
+
+
+def forget(local: Database) -> bool:
+    """Leave the team (this data dir goes back to its local vault); True if it was in one."""
+    with local.write() as session:
+        row = session.get(Setting, MEMBERSHIP_KEY)
+        if row is None:
+            return False
+        session.delete(row)
+        return True
+
+
+def _connect(url: str, local: Database) -> PgDatabase:
+    team = PgDatabase(check_url(url), local.data_dir)
+    try:
+        with team.engine.connect():
+            pass
+    except OperationalError as exc:
+        team.close()
+        raise TeamError(f"cannot reach {shown_url(url)}: {_reason(exc)}") from None
+    return team
+
+
+def _reason(exc: OperationalError) -> str:
+    # libpq's first line ("connection to server at ... failed: Connection refused") names
+    # the host and port, never the password
+    original = exc.orig
+    text = str(original).strip().splitlines()[0] if original is not None else "no answer"
+    return text[:300]
+
+
+def _register(team: PgDatabase, member: Membership) -> None:
+    now = datetime.now(UTC)
+    with team.write() as session:
+        row = session.get(TeamDesktop, member.desktop_id)
+        if row is None:
+            row = TeamDesktop(id=member.desktop_id, joined_at=now)
+            session.add(row)
+        row.name = member.name
+        row.host = socket.gethostname()[:120]
+        row.operator = member.operator
+        row.last_seen_at = now
+
+
+def _new_membership(
+    url: str, local: Database, name: str | None, operator: str | None
+) -> Membership:
+    old = membership(local)
+    return Membership(
+        url=check_url(url),
+        desktop_id=old.desktop_id if old is not None else secrets.token_hex(8),
+        name=(name or socket.gethostname())[:120],
+        operator=(operator or getpass.getuser())[:120],
+    )
+
+
+def create_team(
+    url: str,
+    passphrase: str,
+    local: Database,
+    *,
+    name: str | None = None,
+    operator: str | None = None,
+    scrypt_n: int | None = None,
+) -> PgDatabase:
+    """Make an empty PostgreSQL database the team's: its schema, its key, this desktop."""
+    if not passphrase:
+        raise TeamError("team passphrase: it may not be empty")
+    team = _connect(url, local)
+    try:
+        if migrate.current_revision(team) is not None:
+            raise TeamError(f"{shown_url(url)} already holds a Piper team: use `piper team join`")
+        migrate.upgrade(team)
+        if scrypt_n is None:
+            team.create_team_key(passphrase)
+        else:
+            team.create_team_key(passphrase, scrypt_n=scrypt_n)
+        member = _new_membership(url, local, name, operator)
+        _register(team, member)
+        _remember(local, member)
+    except BaseException:
+        team.close()
+        raise
+    return team
+
+
+def join_team(
+    url: str,
+    passphrase: str,
+    local: Database,
+    *,
+    name: str | None = None,
+    operator: str | None = None,
+) -> PgDatabase:
+    """Join an existing team: its passphrase must open its key."""
+    team = _connect(url, local)
+    try:
+        if migrate.current_revision(team) is None:
+            raise TeamError(
+                f"{shown_url(url)} holds no Piper team yet: make it one with `piper team create`"
+            )
+        migrate.upgrade(team)
+        _unlock(team, passphrase)
+        member = _new_membership(url, local, name, operator)
+        _register(team, member)
+        _remember(local, member)
+    except BaseException:
+        team.close()
+        raise
+    return team
+
+
+def _unlock(team: PgDatabase, passphrase: str) -> None:
+    try:
+        team.unlock(passphrase)
+    except WrongTeamPassphrase:
+        raise TeamError("wrong team passphrase") from None
+    except LookupError as exc:
+        raise TeamError(str(exc)) from None
+
+
+def open_team(local: Database, member: Membership, passphrase: str) -> PgDatabase:
+    """The team's database for a data dir that joined it, its secrets open."""
+    team = _connect(member.url, local)
+    try:
+        if migrate.current_revision(team) != migrate.head_revision():
+            migrate.upgrade(team)
+        _unlock(team, passphrase)
+        _register(team, member)
+    except BaseException:
+        team.close()
+        raise
+    return team
+
+
+def change_passphrase(team: PgDatabase, old: str, new: str) -> None:
+    if not new:
+        raise TeamError("new team passphrase: it may not be empty")
+    try:
+        team.change_passphrase(old, new)
+    except WrongTeamPassphrase:
+        raise TeamError("wrong team passphrase") from None
+
+
+def heartbeat(team: PgDatabase, desktop_id: str, engine_state: str, owner: str | None) -> None:
+    with team.write() as session:
+        row = session.get(TeamDesktop, desktop_id)
+        if row is not None:
+            row.last_seen_at = datetime.now(UTC)
+            row.engine_state = engine_state
+            row.engine_owner = owner
+
+
+def desktops(team: PgDatabase, me: str | None) -> list[DesktopStatus]:
+    """The team's desktops, with the jobs each one's engine holds now."""
+    with team.session() as session:
+        held = dict(
+            session.execute(
+                select(Job.lease_owner, func.count())
+                .where(Job.lease_owner.is_not(None))
+                .group_by(Job.lease_owner)
+            ).all()
+        )
+        rows = session.scalars(select(TeamDesktop).order_by(TeamDesktop.name)).all()
+    return [
+        DesktopStatus(
+            id=row.id,
+            name=row.name,
+            host=row.host,
+            operator=row.operator,
+            last_seen_at=row.last_seen_at,
+            engine_state=row.engine_state,
+            jobs_held=int(held.get(row.engine_owner, 0)) if row.engine_owner else 0,
+            this_desktop=row.id == me,
+        )
+        for row in rows
+    ]
