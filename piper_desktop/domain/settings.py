@@ -126,9 +126,10 @@ DEFS: dict[str, SettingDef] = {
         ),
         SettingDef(
             "proxy.check_url",
-            "https://api.ipify.org?format=json",
+            "https://ipinfo.io/json",
             f.text(500),
-            "URL fetched through each proxy to check it",
+            "IP-info URL fetched through each proxy to check it: its answer gives the exit IP"
+            " and country (ipinfo.io, ip-api.com, ipapi.co shapes)",
             "PIPER_PROXY_CHECK_URL",
         ),
         SettingDef("proxy.check_concurrency", 8, f.integer(1, 64), "Proxies checked at once"),

@@ -55,12 +55,22 @@ def _proxy_health(row: dict[str, Any]) -> str | None:
         return None
     status = row.get("proxy_status")
     when = fmt.when(row.get("proxy_checked_at")) if row.get("proxy_checked_at") else ""
+    country = f"; exits in {row['proxy_country']}" if row.get("proxy_country") else ""
     if status == "error":
-        return f"Last check failed {when}: {row.get('proxy_error') or 'no answer'}".strip()
+        text = f"Last check failed {when}: {row.get('proxy_error') or 'no answer'}".strip()
+        return text + country
     if status == "ok":
         latency = row.get("proxy_latency_ms")
-        return f"Answered {when}" + (f" in {latency:.0f} ms" if latency is not None else "")
+        answered = f"Answered {when}" + (f" in {latency:.0f} ms" if latency is not None else "")
+        return answered + country
     return "Not checked yet (Proxies → Check)"
+
+
+def _proxy_text(row: dict[str, Any]) -> str | None:
+    """The proxy's name, with its exit country once a check told it."""
+    label = row.get("proxy_label")
+    country = row.get("proxy_country")
+    return f"{label} · {country}" if label and country else label
 
 
 # the choices of the assignment drop-downs, by field: (label, value) pairs
@@ -80,7 +90,7 @@ COLUMNS = [
     Column("display_name", "Name", 150, hidden=True),
     Column("group", "Group", 90),
     Column("tags", "Tags", 120, fmt=lambda r: fmt.tags(r.get("tags")), sort=None),
-    Column("proxy_label", "Proxy", 160),
+    Column("proxy_label", "Proxy", 160, fmt=_proxy_text),
     Column(
         "proxy_status",
         "Proxy health",
@@ -91,6 +101,7 @@ COLUMNS = [
     ),
     Column("profile_name", "Browser profile", 130),
     Column("timezone", "Time zone", 120),
+    Column("country", "Country", 70, hidden=True),
     Column("window", "Posting window", 110, fmt=_window, sort=None, hidden=True),
     Column("connections", "Connected", 150, fmt=_connections, sort=None, stretch=True),
     Column(

@@ -48,6 +48,7 @@ COLUMNS = [
         "latency_ms", "Latency", 90, fmt=lambda r: fmt.latency(r.get("latency_ms")), align="right"
     ),
     Column("exit_ip", "Exit IP", 130, sort=None),
+    Column("country", "Country", 70),
     Column("last_check_at", "Checked", 130, fmt=lambda r: fmt.when(r.get("last_check_at"))),
     Column("accounts_count", "Used by", 80, align="right"),
 ]

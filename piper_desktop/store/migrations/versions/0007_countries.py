@@ -1,0 +1,34 @@
+"""countries: a proxy's exit country (from its check) and an account's country
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-07
+
+Proxies are spread one per account by country (issue 17): a proxy's country comes
+from the IP-info service its check asks through it, an account's from its import file
+(else its time zone's country, computed, not stored).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("proxies") as batch:
+        batch.add_column(sa.Column("country", sa.String(2), nullable=True))
+    with op.batch_alter_table("accounts") as batch:
+        batch.add_column(sa.Column("country", sa.String(2), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("accounts") as batch:
+        batch.drop_column("country")
+    with op.batch_alter_table("proxies") as batch:
+        batch.drop_column("country")
