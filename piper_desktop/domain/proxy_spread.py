@@ -44,9 +44,7 @@ class Spread:
 
 def check_spread(how: str) -> str:
     if how not in SPREADS:
-        raise ValidationError(
-            "spread", f"must be one of {', '.join(SPREADS)}, got {shown(how)}"
-        )
+        raise ValidationError("spread", f"must be one of {', '.join(SPREADS)}, got {shown(how)}")
     return how
 
 

@@ -17,6 +17,7 @@ from ..store.db import Database
 from ..store.models import Setting
 from . import fields as f
 from .errors import ValidationError
+from .import_columns import parse_mappings
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,12 @@ DEFS: dict[str, SettingDef] = {
             "09:00-22:00",
             f.text(20, pattern=r"\d{1,2}:\d{2}-\d{1,2}:\d{2}"),
             "Posting window (account's local time) for imported accounts that give none",
+        ),
+        SettingDef(
+            "accounts.import_mappings",
+            {},
+            parse_mappings,
+            "Column mappings chosen when importing accounts, by header set (names only)",
         ),
         SettingDef(
             "jobs.require_connected",
