@@ -16,6 +16,7 @@ from ...domain import accounts as acc
 from ...domain.errors import ValidationError
 from ...domain.importers import export_accounts
 from ...domain.policy import posting_window_fields
+from ...domain.proxy_spread import Spread
 from ...domain.textfiles import read_text_file
 from ...owner_only import write_private_text
 from ...store.enums import AccountStatus, JobRoute
@@ -380,7 +381,7 @@ class AccountsPanel(TablePanel):
             from ...domain.proxies import proxy_label
 
             return [
-                ProxyChoice(p.id, p.name or proxy_label(p), p.status, p.last_error)
+                ProxyChoice(p.id, p.name or proxy_label(p), p.status, p.last_error, p.country)
                 for p in services.proxies.list()
             ]
 
@@ -397,12 +398,22 @@ class AccountsPanel(TablePanel):
 
     def spread_proxies(self, ids: list[int], proxy_ids: list[int], spread: str) -> None:
         services = self.ctx.services
-        self.run(
-            lambda: services.accounts.assign_proxies(ids, proxy_ids, spread),
-            lambda assigned: self.ctx.success(
+        def said(result: Spread) -> None:
+            assigned = result.assigned
+            text = (
                 f"{fmt.count(len(assigned), 'account')} now use "
                 f"{fmt.count(len(set(assigned.values())), 'proxy', 'proxies')}"
-            ),
+            )
+            if result.unmatched:
+                text += (
+                    f"; {fmt.count(len(result.unmatched), 'account')} had no live proxy of"
+                    " their country and got another"
+                )
+            self.ctx.success(text)
+
+        self.run(
+            lambda: services.accounts.spread_proxies(ids, proxy_ids, spread),
+            said,
             changed=("accounts",),
         )
 
