@@ -192,7 +192,7 @@ class ProxyPickerDialog(QDialog):
             if proxy.dead:
                 text = f"✕ dead — {text}: {proxy.error or 'last check failed'}"
             elif proxy.status == "ok":
-                text = f"✓ {proxy.label}"
+                text = f"✓ {text}"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, proxy.id)
             item.setToolTip(
