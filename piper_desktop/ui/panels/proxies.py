@@ -220,6 +220,7 @@ class ProxiesPanel(TablePanel):
                 "status": "ok" if result.ok else "error",
                 "latency_ms": result.latency_ms,
                 "exit_ip": result.exit_ip if result.ok else None,
+                **({"country": result.country} if result.ok and result.country else {}),
                 "last_error": None if result.ok else result.error,
             },
         )
