@@ -21,14 +21,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("proxies") as batch:
-        batch.add_column(sa.Column("country", sa.String(2), nullable=True))
-    with op.batch_alter_table("accounts") as batch:
-        batch.add_column(sa.Column("country", sa.String(2), nullable=True))
+    # ADD COLUMN in place (no table copy: see downgrade)
+    op.add_column("proxies", sa.Column("country", sa.String(2), nullable=True))
+    op.add_column("accounts", sa.Column("country", sa.String(2), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("accounts") as batch:
-        batch.drop_column("country")
-    with op.batch_alter_table("proxies") as batch:
-        batch.drop_column("country")
+    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+, PostgreSQL): a batch copy of
+    # `accounts` would drop the table, and with foreign keys on, its jobs with it
+    op.execute("ALTER TABLE accounts DROP COLUMN country")
+    op.execute("ALTER TABLE proxies DROP COLUMN country")
