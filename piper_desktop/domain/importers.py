@@ -112,6 +112,8 @@ def _proxy_address(field: str, value: Any) -> dict[str, Any] | None:
     by the proxy fields. The reason names the piece, never the cell: it holds a password."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, dict):
+        return _proxy_object(field, value)
     if not isinstance(value, str):
         raise ValidationError(field, f"must be text such as {prx.FORMS}")
     try:
@@ -122,6 +124,34 @@ def _proxy_address(field: str, value: Any) -> dict[str, Any] | None:
     if record.get("password"):
         register_secret(record["password"])
     return record
+
+
+# a proxy as a JSON object: GoLogin's profile `proxy` {mode, host, port, username,
+# password}, AdsPower's `user_proxy_config` {proxy_type, proxy_host, ...}
+_PROXY_OBJECT_KEYS = {
+    "scheme": ("scheme", "mode", "type", "protocol", "proxy_type"),
+    "host": ("host", "proxy_host", "ip"),
+    "port": ("port", "proxy_port"),
+    "username": ("username", "user", "login", "proxy_user"),
+    "password": ("password", "pass", "proxy_password"),
+}
+
+
+def _proxy_object(field: str, value: dict[str, Any]) -> dict[str, Any] | None:
+    record: dict[str, Any] = {}
+    for target, keys in _PROXY_OBJECT_KEYS.items():
+        found = next((value[k] for k in keys if value.get(k) not in (None, "")), None)
+        if found is not None:
+            record[target] = str(found).lower() if target == "scheme" else found
+    if record.get("scheme") in ("none", "no_proxy", "direct") or not record.get("host"):
+        return None  # a profile without a proxy
+    try:
+        parsed = parse_record(prx.FIELDS, record)
+    except ValidationError as exc:
+        raise ValidationError(field, f"the {exc.field} {exc.reason}") from None
+    if parsed.get("password"):
+        register_secret(parsed["password"])
+    return parsed
 
 
 def _cookies_cell(field: str, value: Any) -> str | None:

@@ -71,6 +71,42 @@ def test_proxy_addresses_become_deduplicated_proxy_rows(services: Services) -> N
     assert again.proxies_created == 0 and len(services.proxies.list()) == 4
 
 
+def test_json_export_with_proxy_objects(services: Services) -> None:
+    gologin = [
+        {
+            "name": "ann",
+            "proxy": {
+                "mode": "socks5",
+                "host": "127.0.0.1",
+                "port": 8301,
+                "username": "u",
+                "password": "pw",
+            },
+        },
+        {"name": "ben", "proxy": {"mode": "none", "host": "", "port": 0}},
+        {"name": "dan", "proxy": {"mode": "http", "host": "127.0.0.1", "port": "x"}},
+    ]
+    report = importers.import_accounts(services.db, json.dumps(gologin, indent=1))
+    assert [e.field for e in report.errors] == ["proxy"] and "port" in report.errors[0].reason
+    ann = services.accounts.find("ann")
+    proxy = services.proxies.get(ann.proxy_id)
+    assert (proxy.scheme, proxy.port, proxy.username) == ("socks5", 8301, "u")
+    assert services.accounts.find("ben").proxy_id is None
+    adspower = [
+        {
+            "username": "cat",
+            "user_proxy_config": {
+                "proxy_soft": "other",
+                "proxy_type": "http",
+                "proxy_host": "127.0.0.1",
+                "proxy_port": "8302",
+            },
+        }
+    ]
+    assert importers.import_accounts(services.db, json.dumps(adspower)).ok
+    assert services.proxies.get(services.accounts.find("cat").proxy_id).port == 8302
+
+
 def test_cookies_column_json_or_file_into_the_session(services: Services, tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "ben.txt").write_text(
