@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import webbrowser
 from argparse import Namespace
 from collections.abc import Callable
@@ -79,10 +80,13 @@ def register(commands: Commands) -> None:
     imp = sub.add_parser(
         "import",
         help="import accounts from CSV or JSON (with proxies and cookies)",
-        description="Import accounts from a CSV (header row) or JSON file. Columns other"
-        " tools name differently (AdsPower, GoLogin, Multilogin, Dolphin exports) are"
-        " recognised; map the rest with --map. The mapping is remembered for files with"
-        " the same columns.",
+        description=textwrap.fill(
+            "Import accounts from a CSV (header row) or JSON file. Columns other tools"
+            " name differently (AdsPower, GoLogin, Multilogin, Dolphin exports) are"
+            " recognised; map the rest with --map. The mapping is remembered for files"
+            " with the same columns.",
+            78,
+        ),
         epilog=import_columns_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
