@@ -421,6 +421,13 @@ def import_accounts(
     if mapping is None:
         mapping = guess_mapping(headers, ACCOUNT_FILE.fields)
     parsed, errors = _run_import(ACCOUNT_FILE, text, fmt, mapping)
+    # cookies files are read before the write transaction, not while holding it
+    completed: list[tuple[Row, dict[str, Any]]] = []
+    for row, values in parsed:
+        try:
+            completed.append((row, complete_account_row(values, context)))
+        except ValidationError as exc:
+            errors.append(LineError(row.line, exc.field, exc.reason, row.item))
     report = ImportReport(errors=errors)
     with db.write() as session:
         proxy_rows = {
@@ -457,31 +464,13 @@ def import_accounts(
         )
         seen: dict[tuple[str, str], str] = {}
         accepted: list[tuple[tuple[str, str], dict[str, Any], dict[str, Any] | None]] = []
-        for row, values in parsed:
+        for row, values in completed:
             number = row.line
             values.update(values.pop("posting_window", None) or {})
             values["username"] = acc.normalise_username(values["username"])
             values["platform"] = values.get("platform") or "tiktok"
             key = (values["platform"], values["username"])
-            problem = None
-            try:
-                complete_account_row(values, context)
-            except ValidationError as exc:
-                problem = (exc.field, exc.reason)
-            if problem:
-                pass
-            elif values.get("proxy_id") is not None and values["proxy_id"] not in proxy_ids:
-                problem = ("proxy_id", f"no proxy with id {values['proxy_id']}")
-            elif values.get("profile_id") is not None and values["profile_id"] not in profile_ids:
-                problem = ("profile_id", f"no browser profile with id {values['profile_id']}")
-            elif (
-                values.get("window_enabled")
-                and key not in existing
-                and (values.get("window_start") is None or values.get("window_end") is None)
-            ):
-                problem = ("window_start", "a posting window needs a start and an end")
-            elif key in seen:
-                problem = ("username", f"duplicate of {seen[key]} in this file")
+            problem = _account_problem(values, key, proxy_ids, profile_ids, existing, seen)
             if problem:
                 report.errors.append(LineError(number, *problem, row.item))
                 continue
@@ -506,6 +495,30 @@ def import_accounts(
         )
     report.errors.sort(key=lambda e: (e.line, e.item or 0))
     return report
+
+
+def _account_problem(
+    values: dict[str, Any],
+    key: tuple[str, str],
+    proxy_ids: set[int],
+    profile_ids: set[int],
+    existing: dict[tuple[str, str], int],
+    seen: dict[tuple[str, str], str],
+) -> tuple[str, str] | None:
+    """What the vault refuses in a parsed row: (field, reason), or None."""
+    if values.get("proxy_id") is not None and values["proxy_id"] not in proxy_ids:
+        return ("proxy_id", f"no proxy with id {values['proxy_id']}")
+    if values.get("profile_id") is not None and values["profile_id"] not in profile_ids:
+        return ("profile_id", f"no browser profile with id {values['profile_id']}")
+    if (
+        values.get("window_enabled")
+        and key not in existing
+        and (values.get("window_start") is None or values.get("window_end") is None)
+    ):
+        return ("window_start", "a posting window needs a start and an end")
+    if key in seen:
+        return ("username", f"duplicate of {seen[key]} in this file")
+    return None
 
 
 def _proxy_key(proxy: dict[str, Any]) -> tuple[str, str, int, str]:
