@@ -47,8 +47,11 @@ def _routes(field: str, value: Any) -> list[str] | None:
     return routes
 
 
+_COUNTRY_TEXT = f.text(10, single_line=True)
+
+
 def _country(field: str, value: Any) -> str | None:
-    parsed = f.text(10, single_line=True)(field, value)
+    parsed = _COUNTRY_TEXT(field, value)
     if parsed is None:
         return None
     code = country_code(parsed)

@@ -12,6 +12,7 @@ import io
 import json
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -28,6 +29,7 @@ from .fields import Field, parse_record, shown
 from .import_columns import (
     IGNORE,
     PROXY_PARTS,
+    guess_field,
     guess_mapping,
     remember_mapping,
     resolve_mapping,
@@ -243,6 +245,28 @@ def check_mapping(kind: RecordFile, mapping: dict[str, str]) -> dict[str, str]:
     return mapping
 
 
+def _key_plan(
+    keys: tuple[Any, ...],
+    aliases: dict[str, str],
+    ignore: set[str],
+    guessed: Callable[[str], str | None] | None,
+) -> list[tuple[Any, str]]:
+    """(key, the field it is read as) for a JSON item's keys, ignored ones left out; a
+    synonym never takes the place of a field the item gives by its own name."""
+    plan: list[tuple[Any, str]] = []
+    taken = {str(k) for k in keys}
+    for k in keys:
+        key = str(k)
+        if key in ignore:
+            continue
+        name = aliases.get(key) or (guessed(key) if guessed else None) or key
+        if name != key and name in taken:
+            name = key
+        taken.add(name)
+        plan.append((k, name))
+    return plan
+
+
 def read_rows(
     kind: RecordFile,
     text: str,
@@ -254,6 +278,10 @@ def read_rows(
     A problem with the whole file (its header, its JSON) raises FileFormatError."""
     text = text.lstrip("\ufeff")
     fmt = fmt or detect_format(text, kind)
+    # no mapping for an accounts file's JSON: each key is guessed (cached) as it comes
+    guess = mapping is None and kind is ACCOUNT_FILE
+    guessed = cache(partial(guess_field, fields=tuple(kind.fields)))
+    plans: dict[tuple[Any, ...], list[tuple[Any, str]]] = {}  # items share their keys
     mapping = check_mapping(kind, mapping or {})
     ignore = {c.strip() for c, target in mapping.items() if target == IGNORE}
     aliases = {
@@ -266,11 +294,13 @@ def read_rows(
         for item in json_items(text, kind.list_keys):
             number = item.item if item.shares_line else None
             if isinstance(item.value, dict):
-                record = {
-                    aliases.get(str(k), str(k)): v
-                    for k, v in item.value.items()
-                    if str(k) not in ignore
-                }
+                keys = tuple(item.value)
+                plan = plans.get(keys)
+                if plan is None:
+                    plan = plans[keys] = _key_plan(
+                        keys, aliases, ignore, guessed if guess else None
+                    )
+                record = {name: item.value[key] for key, name in plan}
                 rows.append(Row(item.line, record, number))
             else:
                 errors.append(
@@ -417,8 +447,10 @@ def import_accounts(
     if spread is not None:
         check_spread(spread)
     context = context or AccountFileContext()
-    headers = account_headers(text, fmt)
-    if mapping is None:
+    fmt = fmt or detect_format(text.lstrip("\ufeff"), ACCOUNT_FILE)
+    # a JSON file's keys are guessed while its items are read (one parse, not two)
+    headers = account_headers(text, fmt) if fmt != "json" or remember else []
+    if mapping is None and fmt != "json":
         mapping = guess_mapping(headers, ACCOUNT_FILE.fields)
     parsed, errors = _run_import(ACCOUNT_FILE, text, fmt, mapping)
     # cookies files are read before the write transaction, not while holding it
@@ -486,7 +518,7 @@ def import_accounts(
         report.created, report.updated = batch.write(session)
         if spread is not None:
             _spread_new(session, report, {key for key, _, _ in accepted}, spread)
-        if remember and headers:
+        if remember and headers and mapping is not None:
             remember_mapping(session, headers, mapping)
     if report.no_timezone:
         report.notes.append(
