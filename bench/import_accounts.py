@@ -38,6 +38,38 @@ def proxies_csv(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def profile_manager_csv(count: int) -> str:
+    # an AdsPower-like export: other column names, a proxy address per row (each proxy
+    # shared by two accounts), loopback only
+    lines = ["Name,Group Name,Proxy,TZ,Remark"]
+    for i in range(count):
+        n = i // 2
+        lines.append(
+            f"pm{i:05d},group{i % 20},http://u{n}:p{n}@127.1.{n // 250}.{n % 250 + 1}:8080,"
+            f"Asia/Tokyo,row {i}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def profile_manager_imports(count: int) -> None:
+    """Issue 17: a mapped export with proxy addresses, then spreading by country."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = create_vault(Path(tmp), "benchmark-password")
+        pm_text = profile_manager_csv(count)
+        report = timed(
+            f"import {count} mapped + proxy addr", lambda: importers.import_accounts(db, pm_text)
+        )
+        assert report.created == count and not report.errors, report.errors[:3]
+        assert report.proxies_created == count // 2
+        names = "username,timezone\n" + "".join(f"sp{i:05d},Asia/Tokyo\n" for i in range(count))
+        report = timed(
+            f"import {count} + spread by country",
+            lambda: importers.import_accounts(db, names, spread="country"),
+        )
+        assert report.spread == count, report.notes
+        db.close()
+
+
 def timed(label: str, fn):  # type: ignore[no-untyped-def]
     # time without tracing (tracemalloc slows Python down), then peak heap in a second run
     start = time.perf_counter()
@@ -90,6 +122,7 @@ def main() -> None:
         peak_heap(f"re-import {args.count} accounts", lambda: importers.import_accounts(db, a_text))
         peak_heap(f"list {args.count} accounts (rows)", lambda: services.accounts.rows())
         db.close()
+    profile_manager_imports(args.count)
     print(f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB")
 
 

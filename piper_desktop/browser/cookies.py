@@ -355,3 +355,13 @@ def find_cookie(
             continue
         return cookie
     return None
+
+
+def read_cookie_list(text: str) -> list[dict[str, Any]]:
+    """Every cookie of a JSON or cookies.txt text, or ValueError naming the first bad
+    one (by line and name, never its value): an accounts import takes a row's cookies
+    whole or not at all (`domain.importers.CookieReader`)."""
+    parsed = parse_cookies(text)
+    if parsed.errors:
+        raise ValueError(str(parsed.errors[0]))
+    return parsed.cookies

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+import textwrap
 import webbrowser
 from argparse import Namespace
 from collections.abc import Callable
@@ -75,10 +77,44 @@ def register(commands: Commands) -> None:
     rm.add_argument("--platform")
     rm.set_defaults(handler=cmd_rm)
 
-    imp = sub.add_parser("import", help="import accounts from CSV or JSON")
-    imp.add_argument("file", help="the CSV or JSON file to read")
-    imp.add_argument("--format", choices=["csv", "json"])
-    imp.add_argument("--json", action="store_true")
+    imp = sub.add_parser(
+        "import",
+        help="import accounts from CSV or JSON (with proxies and cookies)",
+        description=textwrap.fill(
+            "Import accounts from a CSV (header row) or JSON file. Columns other tools"
+            " name differently (AdsPower, GoLogin, Multilogin, Dolphin exports) are"
+            " recognised; map the rest with --map. The mapping is remembered for files"
+            " with the same columns.",
+            78,
+        ),
+        epilog=import_columns_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imp.add_argument("file", nargs="?", help="the CSV or JSON file to read")
+    imp.add_argument("--format", choices=["csv", "json"], help="csv or json (default: detected)")
+    imp.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="read the file's COLUMN as FIELD (one of the columns below), or COLUMN=ignore;"
+        " repeatable",
+    )
+    imp.add_argument(
+        "--spread",
+        choices=["round-robin", "country"],
+        help="give accounts without a proxy one each of the live proxies: round-robin, or"
+        " by country (the account's country, else its time zone's)",
+    )
+    imp.add_argument(
+        "--template",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="write a CSV template with every accepted column and an example row to FILE"
+        " (default: stdout) and stop",
+    )
+    imp.add_argument("--json", action="store_true", help="print the report as JSON")
     imp.set_defaults(handler=cmd_import)
 
     connect = sub.add_parser(
@@ -252,10 +288,61 @@ def cmd_rm(args: Namespace) -> int:
     return 0
 
 
+def import_columns_help() -> str:
+    from ..domain.import_columns import ACCOUNT_COLUMNS
+
+    width = max(len(c.name) for c in ACCOUNT_COLUMNS)
+    lines = ["accepted columns:"]
+    lines += [f"  {c.name.ljust(width)}  {c.meaning}" for c in ACCOUNT_COLUMNS]
+    return "\n".join(lines)
+
+
+def _mapping_options(values: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for value in values:
+        column, sep, target = value.partition("=")
+        if not sep or not column.strip() or not target.strip():
+            raise UsageError(f"--map takes COLUMN=FIELD, got {value!r}")
+        mapping[column.strip()] = target.strip().lower()
+    return mapping
+
+
 def cmd_import(args: Namespace) -> int:
+    from ..browser.cookies import read_cookie_list
+    from ..domain.import_columns import IGNORE
+
+    if args.template is not None:
+        template = importers.account_template()
+        write_output(None if args.template == "-" else args.template, template)
+        return 0
+    if not args.file:
+        raise UsageError("name the file to import, or --template to write one")
+    overrides = _mapping_options(args.map)
+    importers.check_mapping(importers.ACCOUNT_FILE, overrides)
     text = read_text_file(args.file)
     services = open_services(args)
-    report = importers.import_accounts(services.db, text, args.format)
+    mapping, remembered = importers.account_mapping(services.db, text, args.format, overrides)
+    if remembered and not args.json:
+        print("using the column mapping chosen before for these columns")
+    unknown = (
+        [h for h in importers.account_headers(text, args.format) if h not in mapping]
+        if (args.format or importers.detect_format(text, importers.ACCOUNT_FILE)) == "csv"
+        else []
+    )
+    if unknown:
+        raise UsageError(
+            f"unknown column {unknown[0]!r}: map it with --map {unknown[0]!r}=FIELD"
+            f" or --map {unknown[0]!r}={IGNORE} (the columns: see --help)"
+        )
+    report = importers.import_accounts(
+        services.db,
+        text,
+        args.format,
+        mapping=mapping,
+        context=importers.AccountFileContext(Path(args.file).resolve().parent, read_cookie_list),
+        spread=args.spread.replace("-", "_") if args.spread else None,
+        remember=bool(overrides),
+    )
     return print_report(report, args.json)
 
 
@@ -266,6 +353,10 @@ def print_report(report: importers.ImportReport, as_json: bool) -> int:
         emit(report.as_dict(), as_json=True)
     else:
         print(f"created {report.created}, updated {report.updated}, errors {len(report.errors)}")
+        if report.proxies_created:
+            print(f"proxies created {report.proxies_created}")
+        for note in report.notes:
+            print(note)
         for error in report.errors:
             print(str(error), file=sys.stderr)
     return 0 if report.ok else 1

@@ -24,6 +24,7 @@ LIST_COLUMNS = [
     "status",
     "latency_ms",
     "exit_ip",
+    "country",
 ]
 
 
@@ -133,6 +134,7 @@ def cmd_check(args: Namespace) -> int:
             ok=result.ok,
             latency_ms=result.latency_ms,
             exit_ip=result.exit_ip,
+            country=result.country,
             error=result.error,
         )
         rows.append(
@@ -142,10 +144,15 @@ def cmd_check(args: Namespace) -> int:
                 "ok": result.ok,
                 "latency_ms": result.latency_ms,
                 "exit_ip": result.exit_ip,
+                "country": result.country,
                 "error": result.error,
             }
         )
-    emit(rows, as_json=args.json, columns=["id", "proxy", "ok", "latency_ms", "exit_ip", "error"])
+    emit(
+        rows,
+        as_json=args.json,
+        columns=["id", "proxy", "ok", "latency_ms", "exit_ip", "country", "error"],
+    )
     return 0 if all(r["ok"] for r in rows) else 1
 
 

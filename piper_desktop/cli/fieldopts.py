@@ -21,6 +21,8 @@ FIELD_HELP: dict[tuple[str, str], str] = {
     ("account", "proxy_id"): "the proxy's id (`piper proxies list`)",
     ("account", "profile_id"): "the browser profile's id (`piper profiles list`)",
     ("account", "timezone"): "IANA time zone of the account's audience, e.g. Asia/Tokyo",
+    ("account", "country"): "two-letter country code (US, JP): spreading proxies by country"
+    " matches it, else the time zone's country",
     ("account", "window_enabled"): "post only inside the posting window: yes or no",
     ("account", "window_start"): "posting window start, HH:MM in the account's time zone",
     ("account", "window_end"): "posting window end, HH:MM in the account's time zone",

@@ -1,7 +1,8 @@
 """Proxy health: does each proxy answer, how fast, and which IP do sites see through it.
 
-Each proxy is asked for `check_url` (a setting: an "/ip"-style endpoint answering JSON
-like {"ip": "..."} or {"origin": "..."}, or the bare address as text), concurrently
+Each proxy is asked for `check_url` (a setting: an IP-info endpoint such as ipinfo.io's
+answering JSON with the address and its country, or an "/ip"-style one answering
+{"ip": "..."} / {"origin": "..."} or the bare address as text), concurrently
 with a bound. A wrong password is reported as such, not as a generic failure.
 """
 
@@ -51,25 +52,58 @@ class ProxyCheckResult:
     latency_ms: float | None = None
     exit_ip: str | None = None
     error: str | None = None
+    country: str | None = None  # of the exit IP, when the check URL's service says
 
 
 AUTH_FAILED = "proxy authentication failed (407)"
 SOCKS_AUTH_FAILED = "proxy authentication failed (SOCKS5 login refused)"
 
 
-def _exit_ip(response: httpx.Response) -> str | None:
-    text = response.text.strip()
+@dataclass(frozen=True)
+class ExitInfo:
+    ip: str | None
+    country: str | None  # ISO 3166 alpha-2, capitals
+
+
+# where IP-info services put the address and the country code: ipinfo.io
+# ({"ip", "country": "US"}), ip-api.com ({"query", "countryCode"}; its "country" is the
+# name), ipapi.co ({"ip", "country_code"}; "country" is the code too), ipify/httpbin
+# ({"ip"} / {"origin"}), ipwho.is and ipdata ({"ip", "country_code"})
+IP_KEYS = ("ip", "origin", "query", "address", "ip_addr")
+COUNTRY_KEYS = ("countryCode", "country_code", "country", "countryIso", "country_iso")
+
+
+def _country(data: dict[str, object]) -> str | None:
+    for key in COUNTRY_KEYS:
+        value = data.get(key)
+        if isinstance(value, dict):  # {"country": {"iso_code": "US"}}-style answers
+            value = value.get("iso_code") or value.get("code")
+        if isinstance(value, str) and len(value.strip()) == 2 and value.strip().isalpha():
+            return value.strip().upper()
+    return None
+
+
+def parse_exit_info(text: str) -> ExitInfo:
+    """The exit IP and its country from an IP-info answer: JSON of one of the shapes
+    above, a JSON string, or the bare address as text. Anything else gives Nones,
+    never an exception."""
+    text = text.strip()
     try:
         data = json.loads(text)
-    except ValueError:
-        return text[:64] or None
+    except (ValueError, RecursionError):
+        first = text.split(None, 1)[0] if text else ""
+        return ExitInfo(first[:64] or None, None)
     if isinstance(data, dict):
-        for key in ("ip", "origin", "query", "address"):
-            if data.get(key):
-                return str(data[key]).split(",")[0].strip()
+        ip = None
+        for key in IP_KEYS:
+            value = data.get(key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+                ip = str(value).split(",")[0].strip()[:64] or None
+                break
+        return ExitInfo(ip, _country(data))
     if isinstance(data, str):
-        return data
-    return None
+        return ExitInfo(data.strip()[:64] or None, None)
+    return ExitInfo(None, None)
 
 
 def check_proxy(spec: ProxySpec, check_url: str, timeout: float = 10) -> ProxyCheckResult:
@@ -109,7 +143,8 @@ def check_proxy(spec: ProxySpec, check_url: str, timeout: float = 10) -> ProxyCh
         return ProxyCheckResult(
             spec.id, False, latency, error=f"check URL answered HTTP {response.status_code}"
         )
-    return ProxyCheckResult(spec.id, True, round(latency, 1), _exit_ip(response))
+    exit = parse_exit_info(response.text)
+    return ProxyCheckResult(spec.id, True, round(latency, 1), exit.ip, country=exit.country)
 
 
 def check_proxies(

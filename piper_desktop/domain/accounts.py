@@ -11,10 +11,12 @@ from sqlalchemy import ColumnElement, Text, func, or_, select, type_coerce
 
 from ..logs import register_secret
 from ..store.db import Database
-from ..store.enums import AccountStatus, JobRoute
+from ..store.enums import AccountStatus, JobRoute, ProxyStatus
 from ..store.models import Account, BrowserProfile, Proxy, RouteCredential
 from . import fields as f
 from .errors import NotFound, ValidationError
+from .geo import country_code, country_of_zone
+from .proxy_spread import Spread, SpreadAccount, SpreadProxy, check_spread, spread_proxies
 from .records import row_dict
 
 PLATFORMS = ("tiktok", "instagram", "youtube", "facebook", "x", "linkedin", "threads", "pinterest")
@@ -45,6 +47,30 @@ def _routes(field: str, value: Any) -> list[str] | None:
     return routes
 
 
+_COUNTRY_TEXT = f.text(10, single_line=True)
+
+
+def _country(field: str, value: Any) -> str | None:
+    parsed = _COUNTRY_TEXT(field, value)
+    if parsed is None:
+        return None
+    code = country_code(parsed)
+    if code is None:
+        raise ValidationError(
+            field, f"must be a two-letter country code such as US or JP, got {f.shown(value)}"
+        )
+    return code
+
+
+def account_country(country: str | None, timezone: str | None) -> str | None:
+    """The account's country: its own, else its time zone's."""
+    return country or country_of_zone(timezone)
+
+
+def spread_proxy(proxy: Proxy) -> SpreadProxy:
+    return SpreadProxy(proxy.id, proxy.country, proxy.status == ProxyStatus.ERROR.value)
+
+
 FIELDS: dict[str, f.Field] = {
     field.name: field
     for field in [
@@ -63,6 +89,7 @@ FIELDS: dict[str, f.Field] = {
         f.Field("proxy_id", f.integer(1)),
         f.Field("profile_id", f.integer(1)),
         f.Field("timezone", f.timezone_name()),
+        f.Field("country", _country),
         f.Field("window_enabled", f.boolean()),
         f.Field("window_start", f.clock_time()),
         f.Field("window_end", f.clock_time()),
@@ -297,29 +324,38 @@ class AccountService:
         proxy_ids: builtins.list[int],
         spread: str = "round_robin",
     ) -> dict[int, int]:
-        """Give the accounts proxies: with spread="round_robin" the i-th account (by id)
-        gets proxy i mod len(proxy_ids), so N proxies over M accounts share the load
-        evenly; spread="same" gives every account the first proxy. Returns
-        {account_id: proxy_id}."""
-        if spread not in ("round_robin", "same"):
-            raise ValidationError("spread", f"must be round_robin or same, got {f.shown(spread)}")
+        """Give the accounts proxies by `proxy_spread`'s rule (round_robin, country,
+        same; dead proxies are skipped by the first two). Returns {account_id: proxy_id}."""
+        return self.spread_proxies(account_ids, proxy_ids, spread).assigned
+
+    def spread_proxies(
+        self,
+        account_ids: builtins.list[int],
+        proxy_ids: builtins.list[int],
+        spread: str = "round_robin",
+    ) -> Spread:
+        check_spread(spread)
         if not proxy_ids:
             raise ValidationError("proxy_ids", "choose at least one proxy")
         order = list(dict.fromkeys(proxy_ids))  # keep the operator's order, drop repeats
         with self.db.write() as session:
-            known = set(session.scalars(select(Proxy.id).where(Proxy.id.in_(order))))
-            missing = [p for p in order if p not in known]
+            rows = {
+                p.id: p for p in session.scalars(select(Proxy).where(Proxy.id.in_(order)))
+            }
+            missing = [p for p in order if p not in rows]
             if missing:
                 raise ValidationError("proxy_ids", f"no proxy with id {missing[0]}")
-            accounts = session.scalars(
-                select(Account).where(Account.id.in_(account_ids)).order_by(Account.id)
+            accounts = builtins.list(
+                session.scalars(select(Account).where(Account.id.in_(account_ids)))
             )
-            assigned: dict[int, int] = {}
-            for number, account in enumerate(accounts):
-                proxy_id = order[number % len(order)] if spread == "round_robin" else order[0]
-                account.proxy_id = proxy_id
-                assigned[account.id] = proxy_id
-            return assigned
+            result = spread_proxies(
+                [SpreadAccount(a.id, account_country(a.country, a.timezone)) for a in accounts],
+                [spread_proxy(rows[p]) for p in order],
+                spread,
+            )
+            for account in accounts:
+                account.proxy_id = result.assigned[account.id]
+            return result
 
     def set_status(
         self,

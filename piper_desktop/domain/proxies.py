@@ -271,7 +271,10 @@ class ProxyService:
         latency_ms: float | None,
         exit_ip: str | None,
         error: str | None,
+        country: str | None = None,
     ) -> None:
+        """Keep a check's outcome; a failed check keeps the last known exit IP and
+        country (the proxy's location did not change because it did not answer)."""
         with self.db.write() as session:
             proxy = session.get(Proxy, proxy_id)
             if proxy is None:
@@ -279,6 +282,8 @@ class ProxyService:
             proxy.status = ProxyStatus.OK.value if ok else ProxyStatus.ERROR.value
             proxy.latency_ms = latency_ms
             proxy.exit_ip = exit_ip if ok else proxy.exit_ip
+            if ok and country:
+                proxy.country = country
             proxy.last_error = None if ok else error
             proxy.last_check_at = utcnow()
 

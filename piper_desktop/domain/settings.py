@@ -17,6 +17,7 @@ from ..store.db import Database
 from ..store.models import Setting
 from . import fields as f
 from .errors import ValidationError
+from .import_columns import parse_mappings
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,10 @@ DEFS: dict[str, SettingDef] = {
         ),
         SettingDef(
             "proxy.check_url",
-            "https://api.ipify.org?format=json",
+            "https://ipinfo.io/json",
             f.text(500),
-            "URL fetched through each proxy to check it",
+            "IP-info URL fetched through each proxy to check it: its answer gives the exit IP"
+            " and country (ipinfo.io, ip-api.com, ipapi.co shapes)",
             "PIPER_PROXY_CHECK_URL",
         ),
         SettingDef("proxy.check_concurrency", 8, f.integer(1, 64), "Proxies checked at once"),
@@ -216,6 +218,12 @@ DEFS: dict[str, SettingDef] = {
             "09:00-22:00",
             f.text(20, pattern=r"\d{1,2}:\d{2}-\d{1,2}:\d{2}"),
             "Posting window (account's local time) for imported accounts that give none",
+        ),
+        SettingDef(
+            "accounts.import_mappings",
+            {},
+            parse_mappings,
+            "Column mappings chosen when importing accounts, by header set (names only)",
         ),
         SettingDef(
             "jobs.require_connected",

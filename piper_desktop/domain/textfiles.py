@@ -262,9 +262,15 @@ def _physical_lines(text: str) -> Iterator[str]:
     return iter(io.StringIO(text, newline="\n"))
 
 
-def read_csv(text: str, columns: Collection[str], aliases: dict[str, str]) -> CsvTable:
+def read_csv(
+    text: str,
+    columns: Collection[str],
+    aliases: dict[str, str],
+    ignore: Collection[str] = (),
+) -> CsvTable:
     """A CSV (or tab- or semicolon-separated) table with a header row naming known
-    columns (or their aliases). Line numbers count the header as line 1."""
+    columns (or their aliases); the columns named in `ignore` are read past. Line
+    numbers count the header as line 1."""
     text = text.lstrip("\ufeff")
     delimiter = sniff_delimiter(first_line(text))
     reader = csv.reader(_physical_lines(text), delimiter=delimiter)
@@ -284,7 +290,7 @@ def read_csv(text: str, columns: Collection[str], aliases: dict[str, str]) -> Cs
         if not any(c.strip() for c in cells):
             continue
         if header is None:
-            header = _check_header(cells, columns, aliases, start)
+            header = _check_header(cells, columns, aliases, start, ignore)
             table.header = header
             continue
         values: dict[str, str] = {}
@@ -303,18 +309,29 @@ def read_csv(text: str, columns: Collection[str], aliases: dict[str, str]) -> Cs
             )
             continue
         for name, cell in zip(header, cells, strict=False):
-            if name:
+            if name and name != IGNORED:
                 values[name] = _unescape(cell)
         table.rows.append(CsvRow(start, values))
     return table
 
 
+# a column the operator chose to leave out (an import's mapping)
+IGNORED = "\x00ignored"
+
+
 def _check_header(
-    cells: list[str], columns: Collection[str], aliases: dict[str, str], line: int
+    cells: list[str],
+    columns: Collection[str],
+    aliases: dict[str, str],
+    line: int,
+    ignore: Collection[str] = (),
 ) -> list[str]:
     header: list[str] = []
     for cell in cells:
         name = cell.strip()
+        if name and name in ignore:
+            header.append(IGNORED)
+            continue
         canonical = aliases.get(name, name)
         if name and canonical not in columns:
             raise UnknownColumn(name, sorted(columns), line)

@@ -314,6 +314,7 @@ class Engine:
                 ok=result.ok,
                 latency_ms=result.latency_ms,
                 exit_ip=result.exit_ip,
+                country=result.country,
                 error=result.error,
             )
         return len(results)

@@ -249,6 +249,7 @@ class ReadinessChecker:
             ok=result.ok,
             latency_ms=result.latency_ms,
             exit_ip=result.exit_ip,
+            country=result.country,
             error=result.error,
         )
         if result.ok:

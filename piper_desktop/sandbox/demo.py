@@ -98,6 +98,7 @@ def _check_proxies(services: Services, proxy_ids: list[int]) -> None:
             ok=result.ok,
             latency_ms=result.latency_ms,
             exit_ip=result.exit_ip,
+            country=result.country,
             error=result.error,
         )
 

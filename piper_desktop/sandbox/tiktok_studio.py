@@ -161,6 +161,8 @@ class StudioHTTPServer(SandboxHTTPServer):
         # username (or "*" for everyone) -> "load" | "post"
         self.captcha: dict[str, str] = {}
         self.captcha_solved = 0
+        # the country /api/ip reports for the exit IP (tests change it per server)
+        self.exit_country = "US"
         self._post_counter = 7_300_000_000_000_000_000
         self.changed = threading.Condition(self.lock)
 
@@ -421,7 +423,9 @@ class StudioHandler(SandboxHandler):
 
     # --- APIs ----------------------------------------------------------------------
     def api_ip(self, _m: re.Match[str]) -> None:
-        self.send_json(200, {"ip": self.client_address[0]})
+        # ipinfo.io's shape: the address and its country ("ZZ" would be honest for
+        # loopback; a real code lets spreading by country be tried end to end)
+        self.send_json(200, {"ip": self.client_address[0], "country": self.server.exit_country})
 
     def api_upload(self, _m: re.Match[str]) -> None:
         username = self.require_user_api()

@@ -81,6 +81,8 @@ class Proxy(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default=ProxyStatus.UNCHECKED.value)
     latency_ms: Mapped[float | None] = mapped_column(Float)
     exit_ip: Mapped[str | None] = mapped_column(String(64))
+    # ISO 3166 alpha-2 of the exit IP, as the check's IP-info service answered
+    country: Mapped[str | None] = mapped_column(String(2))
     last_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
@@ -129,6 +131,8 @@ class Account(TimestampMixin, Base):
         ForeignKey("browser_profiles.id", ondelete="SET NULL")
     )
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # ISO 3166 alpha-2 (from an import file); else the time zone's country is used
+    country: Mapped[str | None] = mapped_column(String(2))
     window_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     window_start: Mapped[time | None] = mapped_column(Time)
     window_end: Mapped[time | None] = mapped_column(Time)

@@ -152,6 +152,7 @@ class ProxyChoice:
     label: str
     status: str  # ProxyStatus value
     error: str | None = None
+    country: str | None = None  # of its exit IP, from its last good check
 
     @property
     def dead(self) -> bool:
@@ -160,6 +161,7 @@ class ProxyChoice:
 
 SPREADS = (
     ("One proxy per account (round-robin over the chosen)", "round_robin"),
+    ("One proxy per account, by country (the account's, else its time zone's)", "country"),
     ("The same proxy for every account", "same"),
 )
 
@@ -186,11 +188,11 @@ class ProxyPickerDialog(QDialog):
         self.list.setObjectName("proxies")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         for proxy in sorted(proxies, key=lambda p: p.dead):  # live ones first
-            text = proxy.label
+            text = f"{proxy.label} · {proxy.country}" if proxy.country else proxy.label
             if proxy.dead:
-                text = f"✕ dead — {proxy.label}: {proxy.error or 'last check failed'}"
+                text = f"✕ dead — {text}: {proxy.error or 'last check failed'}"
             elif proxy.status == "ok":
-                text = f"✓ {proxy.label}"
+                text = f"✓ {text}"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, proxy.id)
             item.setToolTip(
@@ -245,7 +247,9 @@ class ProxyPickerDialog(QDialog):
         dead = sum(1 for item in chosen if item.isSelected() and item.text().startswith("✕"))
         self.apply.setEnabled(bool(self.chosen_ids()))
         self.note.setText(
-            f"{dead} of the chosen proxies failed their last check." if dead else ""
+            f"{dead} of the chosen proxies failed their last check: spreading skips them."
+            if dead
+            else ""
         )
 
     def _clear(self) -> None:

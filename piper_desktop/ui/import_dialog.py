@@ -3,13 +3,17 @@ the good ones, then show the importer's report (created, updated, per-line error
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -19,22 +23,32 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from ..domain.errors import ValidationError
+from ..domain.import_columns import ACCOUNT_COLUMNS, IGNORE
 from ..domain.importers import (
     ACCOUNT_FILE,
     PROXY_FILE,
+    AccountFileContext,
     ImportReport,
     RecordFile,
+    account_headers,
+    account_mapping,
+    account_template,
+    complete_account_row,
     detect_format,
+    import_accounts,
     parse_row,
     read_rows,
 )
-from ..domain.textfiles import read_text_file
+from ..domain.textfiles import first_line, json_items, read_text_file, sniff_delimiter
 from ..logs import mask
+from ..owner_only import write_private_text
 from ..store.db import Database
 from .delegates import CellDelegate
 from .table_model import Column, ListSource, PagedTableModel
@@ -74,17 +88,23 @@ ACCOUNTS = ImportKind(
 PROXIES = ImportKind(PROXY_FILE, ("scheme", "host", "port", "username", "kind"), _import_proxies)
 
 
-def preview_rows(kind: ImportKind, text: str) -> tuple[str, list[dict[str, Any]], str | None]:
+def preview_rows(
+    kind: ImportKind,
+    text: str,
+    mapping: dict[str, str] | None = None,
+    context: AccountFileContext | None = None,
+) -> tuple[str, list[dict[str, Any]], str | None]:
     """(format, one row per line with `ok`/`problem`, a whole-file problem or None).
 
-    The importer's own reading and field checks (importers.read_rows, parse_row); checks
-    against the database (unknown proxy ids, duplicates) show in the report after
-    importing.
+    The importer's own reading and field checks (importers.read_rows, parse_row, and
+    for accounts complete_account_row: proxy pieces, cookies), with the column
+    `mapping`; checks against the database (unknown proxy ids, duplicates) show in the
+    report after importing.
     """
     if not text.strip():
         return "empty", [], "the file is empty"
     try:
-        fmt, records, errors = read_rows(kind.file, text)
+        fmt, records, errors = read_rows(kind.file, text, mapping=mapping)
     except ValidationError as exc:
         return detect_format(text, kind.file), [], f"{exc.field}: {exc.reason}"
     rows: list[dict[str, Any]] = [
@@ -98,7 +118,9 @@ def preview_rows(kind: ImportKind, text: str) -> tuple[str, list[dict[str, Any]]
             value = aliased.get(key)
             row[key] = ", ".join(map(str, value)) if isinstance(value, list) else value
         try:
-            parse_row(kind.file, record)
+            values = parse_row(kind.file, record)
+            if context is not None:
+                complete_account_row(values, context)
         except ValidationError as exc:
             row.update(ok=False, problem=f"{exc.field}: {exc.reason}")
         else:
@@ -144,6 +166,52 @@ def after_import(
     return marked, skipped
 
 
+SAMPLE_ROWS = 3
+# the spread choices for accounts a file gives no proxy (None: leave them)
+IMPORT_SPREADS = (
+    ("Accounts without a proxy: leave them without", None),
+    ("Accounts without a proxy: one live proxy each, round-robin", "round_robin"),
+    ("Accounts without a proxy: one live proxy each, by country", "country"),
+)
+CHOOSE = "— choose —"
+
+
+def sample_rows(text: str, headers: list[str], count: int = SAMPLE_ROWS) -> list[list[str]]:
+    """The first rows' cells under `headers`, as the file writes them (the mapping
+    step's preview; secrets in them are shown masked by the dialog)."""
+    if detect_format(text, ACCOUNT_FILE) == "json":
+        rows = []
+        for item in json_items(text.lstrip("\ufeff"), ACCOUNT_FILE.list_keys)[:count]:
+            value = item.value if isinstance(item.value, dict) else {}
+            rows.append(["" if value.get(h) is None else str(value.get(h)) for h in headers])
+        return rows
+    lines = [line for line in text.lstrip("\ufeff").splitlines() if line.strip()]
+    reader = csv.reader(lines[1 : count + 1], delimiter=sniff_delimiter(first_line(text)))
+    try:
+        return [row[: len(headers)] for row in reader]
+    except csv.Error:
+        return []
+
+
+@dataclass
+class Loaded:
+    """What reading a file gives the dialog: its text, columns, their mapping, and the
+    preview under that mapping."""
+
+    text: str
+    headers: list[str]
+    mapping: dict[str, str]
+    remembered: bool
+    samples: list[list[str]]
+    preview: tuple[str, list[dict[str, Any]], str | None]
+
+
+def _read_cookies(text: str) -> list[dict[str, Any]]:
+    from ..browser.cookies import read_cookie_list
+
+    return read_cookie_list(text)
+
+
 class ImportDialog(QDialog):
     imported = Signal(object)  # the ImportReport
 
@@ -187,7 +255,48 @@ class ImportDialog(QDialog):
         browse.clicked.connect(self._browse)
         chooser.addWidget(self.path_edit, 1)
         chooser.addWidget(browse)
+        self.accounts = kind.file is ACCOUNT_FILE
+        self.headers: list[str] = []
+        self.mapping: dict[str, str] = {}
+        self.path: str | None = None
+        if self.accounts:
+            self.template_button = QPushButton("Save template…")
+            self.template_button.setObjectName("save_template")
+            self.template_button.setToolTip("A CSV with every accepted column and an example row")
+            self.template_button.clicked.connect(self._ask_template)
+            chooser.addWidget(self.template_button)
         outer.addLayout(chooser)
+        if self.accounts:
+            columns_hint = QLabel(
+                "Accepted columns: " + ", ".join(c.name for c in ACCOUNT_COLUMNS) + "."
+            )
+            columns_hint.setObjectName("Muted")
+            columns_hint.setWordWrap(True)
+            columns_hint.setToolTip("\n".join(f"{c.name}: {c.meaning}" for c in ACCOUNT_COLUMNS))
+            self.columns_hint = columns_hint
+            outer.addWidget(columns_hint)
+            self.mapping_note = QLabel("")
+            self.mapping_note.setObjectName("Muted")
+            self.mapping_note.setWordWrap(True)
+            self.mapping_note.hide()
+            outer.addWidget(self.mapping_note)
+            # the mapping step: a drop-down per column over the first rows
+            self.mapping_table = QTableWidget(0, 0)
+            self.mapping_table.setObjectName("import_mapping")
+            self.mapping_table.verticalHeader().setVisible(False)
+            self.mapping_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            self.mapping_table.setMaximumHeight(150)
+            self.mapping_table.hide()
+            outer.addWidget(self.mapping_table)
+            self.spread = QComboBox()
+            self.spread.setObjectName("import_spread")
+            for text, value in IMPORT_SPREADS:
+                self.spread.addItem(text, value)
+            self.spread.setToolTip(
+                "Dead proxies (last check failed) are never given; by country matches the"
+                " account's country column, else its time zone's country"
+            )
+            outer.addWidget(self.spread)
 
         self.summary = QLabel("")
         self.summary.setObjectName("Banner")
@@ -257,16 +366,131 @@ class ImportDialog(QDialog):
         dialog.fileSelected.connect(self.load)
         dialog.open()
 
+    def _context(self) -> AccountFileContext:
+        folder = Path(self.path).resolve().parent if self.path else None
+        return AccountFileContext(folder, _read_cookies)
+
     def load(self, path: str) -> None:
+        self.path = path
         self.path_edit.setText(path)
         self.summary.setText("Reading…")
         self.summary.show()
+        if self.accounts:
+            db, context = self.db, self._context()
+
+            def read_accounts() -> Loaded:
+                text = read_text_file(path)
+                try:
+                    headers = account_headers(text) if text.strip() else []
+                except ValidationError:
+                    headers = []  # the preview says what is wrong with the file
+                mapping, remembered = account_mapping(db, text) if headers else ({}, False)
+                return Loaded(
+                    text,
+                    headers,
+                    mapping,
+                    remembered,
+                    sample_rows(text, headers) if headers else [],
+                    preview_rows(self.kind, text, mapping, context),
+                )
+
+            run_task(read_accounts, self._loaded, self._read_failed, owner=self)
+            return
 
         def read() -> tuple[str, tuple[str, list[dict[str, Any]], str | None]]:
             text = read_text_file(path)
             return text, preview_rows(self.kind, text)
 
         run_task(read, self._previewed, self._read_failed, owner=self)
+
+    # --- the mapping step (accounts) -------------------------------------------------
+    def _loaded(self, loaded: Loaded) -> None:
+        self.headers = loaded.headers
+        self.mapping = dict(loaded.mapping)
+        self._fill_mapping(loaded.samples)
+        if loaded.remembered:
+            self.mapping_note.setText(
+                "Using the mapping you chose last time for these columns; change any below."
+            )
+        else:
+            self.mapping_note.setText(
+                "Each column of the file is read as the field chosen above its values."
+            )
+        self.mapping_note.setVisible(bool(self.headers))
+        self._previewed((loaded.text, loaded.preview))
+
+    def _fill_mapping(self, samples: list[list[str]]) -> None:
+        table = self.mapping_table
+        table.clear()
+        table.setColumnCount(len(self.headers))
+        table.setRowCount(1 + len(samples))
+        table.setHorizontalHeaderLabels(self.headers)
+        secret = {"password", "proxy", "cookies", "proxy_password"}
+        for number, header in enumerate(self.headers):
+            box = QComboBox()
+            box.setObjectName(f"map:{header}")
+            box.addItem(CHOOSE, None)
+            box.addItem("ignore", IGNORE)
+            for name in ACCOUNT_FILE.fields:
+                box.addItem(name, name)
+            chosen = self.mapping.get(header)
+            box.setCurrentIndex(max(0, box.findData(chosen)) if chosen else 0)
+            box.currentIndexChanged.connect(partial(self._mapping_changed, header, box))
+            table.setCellWidget(0, number, box)
+            for row, cells in enumerate(samples, start=1):
+                value = cells[number] if number < len(cells) else ""
+                # a cell of a secret column is not shown, only that it has a value
+                if chosen in secret and value:
+                    value = "••••"
+                table.setItem(row, number, QTableWidgetItem(value))
+            table.setColumnWidth(number, 150)
+        table.setVisible(bool(self.headers))
+
+    def mapping_box(self, header: str) -> QComboBox:
+        box = self.mapping_table.cellWidget(0, self.headers.index(header))
+        assert isinstance(box, QComboBox)
+        return box
+
+    def _mapping_changed(self, header: str, box: QComboBox, _index: int) -> None:
+        value = box.currentData()
+        if value is None:
+            self.mapping.pop(header, None)
+        else:
+            self.mapping[header] = str(value)
+        self._repreview()
+
+    def _repreview(self) -> None:
+        text, mapping, context = self.text, dict(self.mapping), self._context()
+        self.summary.setText("Checking…")
+        run_task(
+            lambda: (text, preview_rows(self.kind, text, mapping, context)),
+            self._previewed,
+            self._read_failed,
+            owner=self,
+        )
+
+    # --- the template ------------------------------------------------------------------
+    def _ask_template(self) -> None:
+        dialog = QFileDialog(self, "Save accounts template")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(["CSV files (*.csv)"])
+        dialog.setDefaultSuffix("csv")
+        dialog.selectFile("piper-accounts-template.csv")
+        dialog.fileSelected.connect(self.save_template)
+        dialog.open()
+
+    def save_template(self, path: str) -> None:
+        def write() -> str:
+            write_private_text(Path(path), account_template())
+            return path
+
+        run_task(
+            write,
+            lambda done: self.summary.setText(f"Template saved: {done}"),
+            lambda exc: self.summary.setText(f"Cannot save the template: {mask(str(exc))}"),
+            owner=self,
+        )
+        self.summary.show()
 
     def _read_failed(self, exc: BaseException) -> None:
         self.summary.setText(f"Cannot read the file: {mask(str(exc))}")
@@ -294,6 +518,18 @@ class ImportDialog(QDialog):
         self.import_button.setEnabled(False)
         self.import_button.setText("Importing…")
         text = self.text
+        if self.accounts:
+            db, mapping, context = self.db, dict(self.mapping), self._context()
+            spread = self.spread.currentData()
+            run_task(
+                lambda: import_accounts(
+                    db, text, mapping=mapping, context=context, spread=spread, remember=True
+                ),
+                self._done,
+                self._import_failed,
+                owner=self,
+            )
+            return
         run_task(lambda: self.kind.run(self.db, text), self._done, self._import_failed, owner=self)
 
     def _import_failed(self, exc: BaseException) -> None:
@@ -316,6 +552,10 @@ class ImportDialog(QDialog):
         if skipped:
             shown = ", ".join(skipped[:8]) + (f" and {len(skipped) - 8:,} more" if len(skipped) > 8 else "")
             text += f"; {len(skipped):,} skipped: {shown} (listed first below)"
+        if report.proxies_created:
+            text += f". {report.proxies_created:,} proxies created"
+        if report.notes:
+            text += ". " + ". ".join(report.notes)
         self.summary.setText(text)
         self.summary.setToolTip("\n".join(skipped[:200]))
         self.import_button.setText("Imported")

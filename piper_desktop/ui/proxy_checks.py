@@ -36,6 +36,7 @@ def check(
                 ok=result.ok,
                 latency_ms=result.latency_ms,
                 exit_ip=result.exit_ip,
+                country=result.country,
                 error=result.error,
             )
             results.append(result)

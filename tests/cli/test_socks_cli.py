@@ -46,9 +46,11 @@ def test_proxies_check_socks5_good_and_wrong_password(
     assert result.returncode == 1, result.stderr  # one proxy failed
     rows = {r["id"]: r for r in json.loads(result.stdout)}
     assert rows[good.id]["ok"] and rows[good.id]["exit_ip"] == "127.0.0.1"
+    assert rows[good.id]["country"] == "US"  # from the IP-info answer, stored below
     assert not rows[bad.id]["ok"]
     assert rows[bad.id]["error"] == "proxy authentication failed (SOCKS5 login refused)"
     assert services.proxies.get(good.id).status == "ok"
+    assert services.proxies.get(good.id).country == "US"
     assert services.proxies.get(bad.id).status == "error"
     # the check really went through the SOCKS5 server, with each proxy's own login
     assert {(r.username, r.authorized) for r in records} == {("alice", True), ("mallory", False)}

@@ -22,7 +22,8 @@ def studio() -> Iterator[TikTokStudioSandbox]:
 def test_forwarding_auth_and_refusal(studio: TikTokStudioSandbox) -> None:
     with LocalProxy(users={"u1": "p1"}, exit_address="127.0.0.2") as proxy:
         with httpx.Client(proxy=proxy.url_for("u1", "p1"), trust_env=False) as client:
-            assert client.get(studio.base_url + "/api/ip").json() == {"ip": "127.0.0.2"}
+            answer = client.get(studio.base_url + "/api/ip").json()
+            assert answer == {"ip": "127.0.0.2", "country": "US"}  # ipinfo.io's shape
             refused = client.get("http://0.0.0.0:9/")
             assert refused.status_code == 403 and "loopback only" in refused.text
         with httpx.Client(proxy=proxy.url_for("u1", "nope"), trust_env=False) as client:
@@ -57,6 +58,7 @@ def test_connect_tunnel(studio: TikTokStudioSandbox) -> None:
 
 
 def test_check_proxies_reports_each(studio: TikTokStudioSandbox) -> None:
+    studio.httpd.exit_country = "JP"  # the echo stand-in's answer: the exit country
     with (
         LocalProxy(users={"a": "pa"}, exit_address="127.0.0.3") as good,
         LocalProxy(users={"b": "pb"}) as strict,
@@ -79,6 +81,7 @@ def test_check_proxies_reports_each(studio: TikTokStudioSandbox) -> None:
         )
     ok, wrong, unreachable = results
     assert ok.ok and ok.exit_ip == "127.0.0.3" and ok.latency_ms is not None
+    assert ok.country == "JP" and wrong.country is None
     assert (wrong.ok, wrong.error) == (False, "proxy authentication failed (407)")
     assert not unreachable.ok and unreachable.error
     assert "wrong" not in (wrong.error or "")

@@ -126,6 +126,8 @@ def test_proxy_checks_fill_in_live(
     )
     rows = {r["id"]: r for r in panel.model.rows()}
     assert rows[good.id]["latency_ms"] is not None and rows[good.id]["exit_ip"]
+    # the exit country, from the IP-info answer, shows live and is kept
+    assert rows[good.id]["country"] == "US" and services.proxies.get(good.id).country == "US"
     assert rows[wrong.id]["status"] == "error"
     assert "407" in rows[wrong.id]["last_error"]
     assert rows[dead.id]["status"] == "unchecked"  # not selected, not checked

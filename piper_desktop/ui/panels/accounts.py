@@ -16,6 +16,7 @@ from ...domain import accounts as acc
 from ...domain.errors import ValidationError
 from ...domain.importers import export_accounts
 from ...domain.policy import posting_window_fields
+from ...domain.proxy_spread import Spread
 from ...domain.textfiles import read_text_file
 from ...owner_only import write_private_text
 from ...store.enums import AccountStatus, JobRoute
@@ -55,12 +56,22 @@ def _proxy_health(row: dict[str, Any]) -> str | None:
         return None
     status = row.get("proxy_status")
     when = fmt.when(row.get("proxy_checked_at")) if row.get("proxy_checked_at") else ""
+    country = f"; exits in {row['proxy_country']}" if row.get("proxy_country") else ""
     if status == "error":
-        return f"Last check failed {when}: {row.get('proxy_error') or 'no answer'}".strip()
+        text = f"Last check failed {when}: {row.get('proxy_error') or 'no answer'}".strip()
+        return text + country
     if status == "ok":
         latency = row.get("proxy_latency_ms")
-        return f"Answered {when}" + (f" in {latency:.0f} ms" if latency is not None else "")
+        answered = f"Answered {when}" + (f" in {latency:.0f} ms" if latency is not None else "")
+        return answered + country
     return "Not checked yet (Proxies → Check)"
+
+
+def _proxy_text(row: dict[str, Any]) -> str | None:
+    """The proxy's name, with its exit country once a check told it."""
+    label = row.get("proxy_label")
+    country = row.get("proxy_country")
+    return f"{label} · {country}" if label and country else label
 
 
 # the choices of the assignment drop-downs, by field: (label, value) pairs
@@ -80,7 +91,7 @@ COLUMNS = [
     Column("display_name", "Name", 150, hidden=True),
     Column("group", "Group", 90),
     Column("tags", "Tags", 120, fmt=lambda r: fmt.tags(r.get("tags")), sort=None),
-    Column("proxy_label", "Proxy", 160),
+    Column("proxy_label", "Proxy", 160, fmt=_proxy_text),
     Column(
         "proxy_status",
         "Proxy health",
@@ -91,6 +102,7 @@ COLUMNS = [
     ),
     Column("profile_name", "Browser profile", 130),
     Column("timezone", "Time zone", 120),
+    Column("country", "Country", 70, hidden=True),
     Column("window", "Posting window", 110, fmt=_window, sort=None, hidden=True),
     Column("connections", "Connected", 150, fmt=_connections, sort=None, stretch=True),
     Column(
@@ -391,7 +403,7 @@ class AccountsPanel(TablePanel):
             from ...domain.proxies import proxy_label
 
             return [
-                ProxyChoice(p.id, p.name or proxy_label(p), p.status, p.last_error)
+                ProxyChoice(p.id, p.name or proxy_label(p), p.status, p.last_error, p.country)
                 for p in services.proxies.list()
             ]
 
@@ -408,12 +420,22 @@ class AccountsPanel(TablePanel):
 
     def spread_proxies(self, ids: list[int], proxy_ids: list[int], spread: str) -> None:
         services = self.ctx.services
-        self.run(
-            lambda: services.accounts.assign_proxies(ids, proxy_ids, spread),
-            lambda assigned: self.ctx.success(
+        def said(result: Spread) -> None:
+            assigned = result.assigned
+            text = (
                 f"{fmt.count(len(assigned), 'account')} now use "
                 f"{fmt.count(len(set(assigned.values())), 'proxy', 'proxies')}"
-            ),
+            )
+            if result.unmatched:
+                text += (
+                    f"; {fmt.count(len(result.unmatched), 'account')} had no live proxy of"
+                    " their country and got another"
+                )
+            self.ctx.success(text)
+
+        self.run(
+            lambda: services.accounts.spread_proxies(ids, proxy_ids, spread),
+            said,
             changed=("accounts",),
         )
 

@@ -48,6 +48,7 @@ COLUMNS = [
         "latency_ms", "Latency", 90, fmt=lambda r: fmt.latency(r.get("latency_ms")), align="right"
     ),
     Column("exit_ip", "Exit IP", 130, sort=None),
+    Column("country", "Country", 70),
     Column("last_check_at", "Checked", 130, fmt=lambda r: fmt.when(r.get("last_check_at"))),
     Column("accounts_count", "Used by", 80, align="right"),
 ]
@@ -219,6 +220,7 @@ class ProxiesPanel(TablePanel):
                 "status": "ok" if result.ok else "error",
                 "latency_ms": result.latency_ms,
                 "exit_ip": result.exit_ip if result.ok else None,
+                **({"country": result.country} if result.ok and result.country else {}),
                 "last_error": None if result.ok else result.error,
             },
         )
