@@ -166,7 +166,7 @@ class RouteCredential(Base):
 
 class TeamKey(Base):
     """The team's data key, wrapped by the team passphrase's key (store/sealed.py); one
-    row on a team server, none in a local file (migration 0007)."""
+    row on a team server, none in a local file (migration 0008)."""
 
     __tablename__ = "team_keys"
 

@@ -1,6 +1,6 @@
 """Hearing other desktops' changes on a team server: LISTEN/NOTIFY.
 
-Migration 0007's triggers NOTIFY `piper_changes` with "<table> <application_name>" when
+Migration 0008's triggers NOTIFY `piper_changes` with "<table> <application_name>" when
 a transaction changed what desktops show or schedule. A `ChangeListener` holds one
 connection of its own (autocommit, outside the pool), LISTENs, and calls `on_change`
 with the tables that other writers changed — its own database's writes carry its own
