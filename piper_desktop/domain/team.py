@@ -195,6 +195,7 @@ def create_team(
         member = _new_membership(url, local, name, operator)
         _register(team, member)
         _remember(local, member)
+        team.desktop_id = member.desktop_id
     except BaseException:
         team.close()
         raise
@@ -221,6 +222,7 @@ def join_team(
         member = _new_membership(url, local, name, operator)
         _register(team, member)
         _remember(local, member)
+        team.desktop_id = member.desktop_id
     except BaseException:
         team.close()
         raise
@@ -244,6 +246,7 @@ def open_team(local: Database, member: Membership, passphrase: str) -> PgDatabas
             migrate.upgrade(team)
         _unlock(team, passphrase)
         _register(team, member)
+        team.desktop_id = member.desktop_id
     except BaseException:
         team.close()
         raise

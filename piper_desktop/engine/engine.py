@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..domain import team
 from ..domain.events import EngineEvent, EngineEvents, EventKind
 from ..domain.services import Services
 from ..logs import get_logger
@@ -55,6 +56,7 @@ WAKING_TABLES = frozenset({"jobs", "accounts", "campaigns", "settings"})
 # run_once waits for a followed job's next status check only this far ahead (seconds)
 FOLLOW_HORIZON = 60.0
 
+
 class Engine:
     def __init__(
         self,
@@ -71,7 +73,8 @@ class Engine:
         self.clock = clock or SystemClock()
         # the services' bus by default: the operator's moves are announced on it too
         self.events = events or services.events
-        self.owner = LeaseOwner.new()
+        # a team server's desktop id where there is one (engine/leases.py says why)
+        self.owner = LeaseOwner.new(getattr(services.db, "desktop_id", None))
         self.factory = factory or PublisherFactory(services, self.clock)
         config = config or EngineConfig.from_settings(services.settings)
         # the routes' own caps on post starts (TikTok: 6 inits a minute); the config's win
@@ -241,6 +244,8 @@ class Engine:
             Duty("proxy_checks", c.proxy_check_every, self.check_proxies, misfire_grace=300),
             Duty("network", c.network_poll_every, self._network.poll, misfire_grace=30),
         ]
+        if getattr(self.services.db, "desktop_id", None) is not None:
+            duties.append(Duty("team_heartbeat", 30, self._heartbeat, misfire_grace=30))
         # what the routes need done now and then (token refresh, selector probe)
         for route, duty in route_duties(self.factory):
             context = self._duty_context(route)
@@ -253,6 +258,17 @@ class Engine:
                 )
             )
         return duties
+
+    def _heartbeat(self) -> None:
+        """On a team server: this desktop's engine state and owner, for `piper team status`
+        and the other desktops' screens. Never fails the engine."""
+        desktop = getattr(self.services.db, "desktop_id", None)
+        if desktop is None:
+            return
+        try:
+            team.heartbeat(self.services.db, desktop, self._state, str(self.owner))  # type: ignore[arg-type]
+        except Exception:
+            log.warning("team server: the heartbeat was not written", exc_info=True)
 
     def tick(self) -> None:
         jump = self._jump.observe(self.clock.time(), self.clock.monotonic())
@@ -531,6 +547,7 @@ class Engine:
 
     def _set_state(self, state: str, message: str, **data: Any) -> None:
         self._state = state
+        self._heartbeat()
         self.events.emit(
             EngineEvent(
                 EventKind.ENGINE,

@@ -51,7 +51,7 @@ def resolve_job(
     events = events or services.events
     clock = SystemClock()
     config = EngineConfig.from_settings(services.settings)
-    owner = str(LeaseOwner.new())
+    owner = str(LeaseOwner.new(getattr(services.db, "desktop_id", None)))
     # the operator's moves: the hand-off itself, and what the publisher finds after it
     ledger = Ledger(services.db, clock, owner, config, events, Actor.OPERATOR)
     own_factory = factory is None

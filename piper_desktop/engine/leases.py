@@ -3,6 +3,11 @@
 A lease owner is "host:pid:token". A lease whose time ran out is free; so is one held
 by a process on this host that no longer exists (after a kill -9 there is no need to
 wait out the lease). Either way the job is then *reconciled*, never blindly re-run.
+
+On a team server "host" is the desktop's id in the team (random per data dir), not the
+host name: two desktops cloned from one image share a host name, and a pid looked up
+on the wrong machine would take a live desktop's lease. A desktop only ever judges its
+own processes by pid; everyone else's lease runs out first.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ class LeaseOwner:
     token: str
 
     @classmethod
-    def new(cls) -> LeaseOwner:
-        return cls(socket.gethostname()[:40], os.getpid(), secrets.token_hex(4))
+    def new(cls, host: str | None = None) -> LeaseOwner:
+        """This process's owner; `host`: the team desktop's id on a team server."""
+        return cls((host or socket.gethostname())[:40], os.getpid(), secrets.token_hex(4))
 
     @classmethod
     def parse(cls, text: str | None) -> LeaseOwner | None:

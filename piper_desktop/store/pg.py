@@ -41,6 +41,9 @@ class PgDatabase:
     copies of media, the browser sessions it holds)."""
 
     damaged: StoreFault | None = None  # a server has no pages of ours to find damaged
+    # this desktop's id in the team, once it joined (domain/team.py sets it): lease
+    # owners and heartbeats carry it
+    desktop_id: str | None = None
 
     def __init__(self, url: str, data_dir: Path) -> None:
         self.url = url
