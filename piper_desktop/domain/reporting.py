@@ -109,6 +109,9 @@ def export_jobs(db: Database, *, since: datetime | None = None) -> list[dict[str
                         "status": event.status,
                         "message": event.message,
                         "data": event.data,
+                        # on a team server: which desktop and operator made it
+                        "desktop": event.desktop,
+                        "operator": event.operator,
                     }
                 )
             for artifact_id, job_id, name, content_type, size, created in session.execute(

@@ -195,7 +195,7 @@ def create_team(
         member = _new_membership(url, local, name, operator)
         _register(team, member)
         _remember(local, member)
-        team.desktop_id = member.desktop_id
+        team.identify(member.desktop_id, member.operator)
     except BaseException:
         team.close()
         raise
@@ -222,7 +222,7 @@ def join_team(
         member = _new_membership(url, local, name, operator)
         _register(team, member)
         _remember(local, member)
-        team.desktop_id = member.desktop_id
+        team.identify(member.desktop_id, member.operator)
     except BaseException:
         team.close()
         raise
@@ -246,7 +246,7 @@ def open_team(local: Database, member: Membership, passphrase: str) -> PgDatabas
             migrate.upgrade(team)
         _unlock(team, passphrase)
         _register(team, member)
-        team.desktop_id = member.desktop_id
+        team.identify(member.desktop_id, member.operator)
     except BaseException:
         team.close()
         raise

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -336,6 +337,12 @@ class JobEvent(Base):
     status: Mapped[str | None] = mapped_column(String(20))
     message: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    # who made it, on a team server: the desktop's id and its operator, stamped by the
+    # server from the writing connection's settings (migration 0008), so every writer
+    # of an event records them without being told
+    # (FetchedValue: the ORM leaves them out of its INSERT, so the server's default runs)
+    desktop: Mapped[str | None] = mapped_column(String(32), server_default=FetchedValue())
+    operator: Mapped[str | None] = mapped_column(String(120), server_default=FetchedValue())
 
 
 class Artifact(Base):

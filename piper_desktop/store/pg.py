@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +51,7 @@ class PgDatabase:
         # this database's connections sign their changes with it (application_name), so
         # its own listener can leave them out (store/pg_listen.py)
         self.writer_name = f"piper-{secrets.token_hex(6)}"
+        self._identity: tuple[str, str] | None = None
         self.engine: Engine = create_engine(
             url,
             connect_args={"application_name": self.writer_name},
@@ -62,6 +63,24 @@ class PgDatabase:
             hide_parameters=True,
         )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.engine, "do_connect", self._with_identity)
+
+    def _with_identity(
+        self, dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]
+    ) -> None:
+        # each connection tells the server who writes through it (job events' desktop
+        # and operator, migration 0008); libpq's options take backslash-escaped spaces
+        if self._identity is not None:
+            desktop, operator = (
+                v.replace("\\", "\\\\").replace(" ", "\\ ") for v in self._identity
+            )
+            cparams["options"] = f"-c piper.desktop={desktop} -c piper.operator={operator}"
+
+    def identify(self, desktop_id: str, operator: str) -> None:
+        """From now on this database's writes are this desktop's and operator's."""
+        self.desktop_id = desktop_id
+        self._identity = (desktop_id, operator)
+        self.engine.dispose()  # connections made before carry no identity
 
     # --- the team key ---------------------------------------------------------------------
     def create_team_key(self, passphrase: str, *, scrypt_n: int = SCRYPT_N) -> None:

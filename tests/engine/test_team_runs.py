@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from piper_desktop.domain.services import Services
 from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.postgres import ThrowawayPostgres
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
+from piper_desktop.store.models import JobEvent, TeamDesktop
 from piper_desktop.store.pg import PgDatabase
 from tests.conftest import piper_cmd, piper_env
 from tests.engine.helpers import add_account, add_media
@@ -174,6 +175,16 @@ def test_two_desktops_publish_fifty_jobs_each_exactly_once(
     assert {services.jobs.get(i).status for i in jobs} == {"published"}
     _posted_once(live_upload_post, set(jobs.values()))
     assert sum(split.values()) == len(jobs)
+    # who did what: every publish is stamped with the desktop (and operator) that made it
+    with services.db.session() as session:
+        stamped = session.execute(
+            select(JobEvent.desktop, func.count())
+            .where(JobEvent.kind == "published")
+            .group_by(JobEvent.desktop)
+        ).all()
+        names = dict(session.execute(select(TeamDesktop.id, TeamDesktop.name)).all())
+    assert {names.get(desktop) for desktop, _ in stamped} <= {"desk a", "desk b"}
+    assert sum(count for _, count in stamped) == len(jobs)
     print(f"published by desk a: {split['a']}, desk b: {split['b']}")
 
 

@@ -182,3 +182,29 @@ def test_other_writers_changes_are_heard_and_its_own_are_not(
     finally:
         listener.stop()
         other.close()
+
+
+def test_every_job_event_records_the_desktop_and_operator_that_made_it(
+    pg_db: PgDatabase, tmp_path: Path
+) -> None:
+    from piper_desktop.domain.reporting import export_jobs
+
+    pg_db.identify("desk0001", "Ana O'Brien \\ the lead")  # quotes, spaces, a backslash
+    services = Services(pg_db)  # type: ignore[arg-type]
+    account = services.accounts.add({"username": "stamped"})
+    media, _ = services.media.add(make_video(tmp_path, "s.mp4"))
+    job = services.jobs.add(
+        account_id=account.id, media_id=media.id, route="upload_post", caption="who"
+    )
+    services.jobs.cancel(job.id)  # a life-cycle move: the statements' path
+    other = PgDatabase(pg_db.url, tmp_path)  # a desktop that has not said who it is
+    other.unlock(TEAM_PASSPHRASE)
+    try:
+        Services(other).jobs.retry(job.id)  # type: ignore[arg-type]
+    finally:
+        other.close()
+    events = export_jobs(pg_db)[0]["events"]  # type: ignore[arg-type]
+    stamped = [(e["kind"], e["desktop"], e["operator"]) for e in events]
+    assert stamped[0] == ("created", "desk0001", "Ana O'Brien \\ the lead")
+    assert ("cancelled", "desk0001", "Ana O'Brien \\ the lead") in stamped
+    assert stamped[-1][1:] == (None, None)  # the unidentified desktop's retry

@@ -5,7 +5,8 @@ Revises: 0007
 Create Date: 2026-12-07
 
 Team mode keeps the store on a shared PostgreSQL; `team_desktops` lists the desktops that
-joined it and their engines' last heartbeat. Its secrets are sealed on the desktop
+joined it and their engines' last heartbeat, and each job event records the desktop and
+operator that made it (stamped by the server). Its secrets are sealed on the desktop
 (store/sealed.py) under a data key that `team_keys` holds wrapped by the team
 passphrase's key; a sealed value is longer than the plain one, so the proxies' password
 becomes TEXT (PostgreSQL enforces VARCHAR lengths, SQLite does not). Byte counts become
@@ -48,6 +49,9 @@ def upgrade() -> None:
         sa.Column("engine_state", sa.String(20), nullable=True),
         sa.Column("engine_owner", sa.String(80), nullable=True),
     )
+    # who made each event (a team's desktops): ADD COLUMN in place, no table copy
+    op.add_column("job_events", sa.Column("desktop", sa.String(32), nullable=True))
+    op.add_column("job_events", sa.Column("operator", sa.String(120), nullable=True))
     if op.get_bind().dialect.name != "postgresql":
         # SQLite: no length enforced, INTEGER is 64-bit; and a batch "move and copy" of
         # proxies or media_items would fire their foreign keys' ON DELETE on the way
@@ -62,6 +66,13 @@ def upgrade() -> None:
         " TG_TABLE_NAME || ' ' || current_setting('application_name'));"
         " RETURN NULL; END $$"
     )
+    # the server stamps who wrote an event from the connection's own settings
+    # (store/pg.py sets piper.desktop and piper.operator on every connection)
+    for column in ("desktop", "operator"):
+        op.execute(
+            f"ALTER TABLE job_events ALTER COLUMN {column}"
+            f" SET DEFAULT current_setting('piper.{column}', true)"
+        )
     for table, what in _WATCHED.items():
         op.execute(
             f"CREATE TRIGGER piper_changes AFTER INSERT OR DELETE OR UPDATE{what} ON {table}"
@@ -78,6 +89,8 @@ def downgrade() -> None:
             op.alter_column("job_uploads", name, type_=sa.Integer(), existing_type=sa.BigInteger())
         op.alter_column("media_items", "size", type_=sa.Integer(), existing_type=sa.BigInteger())
         op.alter_column("proxies", "password", type_=sa.String(255), existing_type=sa.Text())
+    op.execute("ALTER TABLE job_events DROP COLUMN operator")
+    op.execute("ALTER TABLE job_events DROP COLUMN desktop")
     op.drop_table("team_desktops")
     op.drop_table("team_keys")
 
