@@ -18,6 +18,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..domain.token_claims import RefreshClaim
+
 
 @dataclass(frozen=True)
 class PostOptions:
@@ -266,3 +268,22 @@ class CredentialStore(Protocol):
     def load(self, account_id: int, route: str) -> dict[str, Any]: ...
 
     def save(self, account_id: int, route: str, data: dict[str, Any]) -> None: ...
+
+
+class RefreshClaims(CredentialStore, Protocol):
+    """A credential store that lets one refresher at a time spend a refresh token, over
+    processes (domain/token_claims.py; the vault does it in a write transaction)."""
+
+    def claim_refresh(
+        self, account_id: int, route: str, refresh_token: str, holder: str, now: float,
+        hold_for: float = ...,
+    ) -> RefreshClaim: ...  # fmt: skip
+
+    def finish_refresh(
+        self,
+        account_id: int,
+        route: str,
+        refresh_token: str,
+        holder: str,
+        new: dict[str, Any] | None,
+    ) -> bool: ...

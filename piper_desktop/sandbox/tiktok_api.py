@@ -13,8 +13,11 @@ Defaults, chosen so the ordinary demo works out of the box:
   with `authorize_as`), and redirects only to loopback redirect URIs;
 - audited=True, so all four privacy levels are offered (audited=False offers only
   SELF_ONLY, like an unaudited app);
-- access tokens live 24 h, refresh tokens 365 days, upload URLs 1 h, auth codes 10 min;
-  refresh tokens rotate (the old one stops working once used);
+- access tokens live 2 h, refresh tokens 180 days (TikTok's current OAuth docs), upload
+  URLs 1 h, auth codes 10 min; refresh tokens rotate (every refresh answers a new one and
+  the old one is refused from then on); `token_refreshes` counts the refresh requests
+  that arrived, and `token_gate` (an Event: cleared, a refresh waits at the door until it is
+  set) lets a test hold a refresh in flight while another refresher comes along;
 - a post reaches its final status on the 2nd status poll after its bytes arrived;
 - verified domains for PULL_FROM_URL: 127.0.0.1 and localhost (nothing is fetched).
 
@@ -215,6 +218,9 @@ class TikTokState:
         self.posts: list[dict[str, Any]] = []
         self.fail_queue: deque[str] = deque()
         self.authorize_queue: deque[str] = deque()
+        self.token_gate = threading.Event()
+        self.token_gate.set()
+        self.token_refreshes = 0
         self._hits: dict[tuple[str, str], deque[float]] = {}
         self._counter = 0
 
@@ -234,22 +240,29 @@ class TikTokState:
             return list(user.settings.privacy_level_options)
         return list(ALL_PRIVACY) if self.audited else ["SELF_ONLY"]
 
-    def issue_tokens(self, open_id: str, scopes: set[str]) -> dict[str, Any]:
+    def issue_tokens(
+        self, open_id: str, scopes: set[str], refresh_expires_at: float | None = None
+    ) -> dict[str, Any]:
+        """A new pair; a refresh passes the spent refresh token's end, which the new one
+        keeps (only a new login starts another 180 days)."""
         now = self.clock()
+        refresh_ends = (
+            refresh_expires_at
+            if refresh_expires_at is not None
+            else now + self.refresh_token_lifetime
+        )
         access = "act." + secrets.token_urlsafe(40)
         refresh = "rft." + secrets.token_urlsafe(40)
         with self.lock:
             self.access_tokens[access] = _Grant(
                 open_id, set(scopes), now + self.access_token_lifetime
             )
-            self.refresh_tokens[refresh] = _Grant(
-                open_id, set(scopes), now + self.refresh_token_lifetime
-            )
+            self.refresh_tokens[refresh] = _Grant(open_id, set(scopes), refresh_ends)
         return {
             "access_token": access,
             "expires_in": int(self.access_token_lifetime),
             "open_id": open_id,
-            "refresh_expires_in": int(self.refresh_token_lifetime),
+            "refresh_expires_in": int(refresh_ends - now),
             "refresh_token": refresh,
             "scope": ",".join(sorted(scopes)),
             "token_type": "Bearer",
@@ -586,11 +599,15 @@ class TikTokApiHandler(SandboxHandler):
                 self.send_json(200, state.issue_tokens(code.open_id, code.scopes))
         elif grant_type == "refresh_token":
             with state.lock:
+                state.token_refreshes += 1  # counted on arrival, before the gate
+            state.token_gate.wait()
+            with state.lock:
                 grant = state.refresh_tokens.pop(form.get("refresh_token", ""), None)
             if grant is None or grant.expires_at <= state.clock():
                 self.oauth_error(400, "invalid_grant", "Refresh token is invalid or expired.")
             else:
-                self.send_json(200, state.issue_tokens(grant.open_id, grant.scopes))
+                answer = state.issue_tokens(grant.open_id, grant.scopes, grant.expires_at)
+                self.send_json(200, answer)
         else:
             self.oauth_error(400, "unsupported_grant_type", "grant_type is not supported.")
 
@@ -892,6 +909,7 @@ class TikTokApiHTTPServer(SandboxHTTPServer):
                 "audited",
                 "polls_to_complete",
                 "access_token_lifetime",
+                "refresh_token_lifetime",
                 "upload_url_lifetime",
                 "max_posts_per_day",
                 "chunk_delay",
@@ -928,8 +946,9 @@ class TikTokApiSandbox(SandboxServer):
         client_key: str = "sandbox-client-key",
         client_secret: str = "sandbox-client-secret",
         audited: bool = True,
-        access_token_lifetime: float = 86400.0,
-        refresh_token_lifetime: float = 365 * 86400.0,
+        # TikTok's current OAuth docs: access tokens 2 h, refresh tokens 180 days
+        access_token_lifetime: float = 2 * 3600.0,
+        refresh_token_lifetime: float = 180 * 86400.0,
         upload_url_lifetime: float = 3600.0,
         polls_to_complete: int = 2,
         verified_domains: tuple[str, ...] = ("127.0.0.1", "localhost"),

@@ -24,8 +24,11 @@ check maps TikTok's status to a CheckResult:
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
@@ -51,18 +54,19 @@ from piper_desktop.clients.tiktok import (
     plan_chunks,
 )
 from piper_desktop.domain.media_limits import TIKTOK_API
+from piper_desktop.domain.token_claims import CLAIM_KEY, CLAIM_SECONDS, Verdict
 from piper_desktop.logs import get_logger
 from piper_desktop.routes.base import (
     AccountRef,
     CheckResult,
     CheckState,
-    CredentialStore,
     NotPosted,
     ProgressCallback,
     PublishError,
     PublishRequest,
     Receipt,
     ReceiptCallback,
+    RefreshClaims,
     UploadPlan,
 )
 from piper_desktop.routes.media_check import refuse_unfit_media
@@ -72,6 +76,8 @@ log = get_logger("routes")
 T = TypeVar("T")
 
 SPAM_COOLDOWN = 24 * 3600.0
+# how often a refresher waiting for another one's rotation looks at the stored pair
+ROTATION_POLL = 0.2
 # an upload URL this close to its end is not worth a resume: its next chunk may outlive it
 URL_MARGIN = 60.0
 MEDIA_CHECKS = {
@@ -99,8 +105,10 @@ class TikTokApiSettings:
     auth_url: str = DEFAULT_AUTH_URL
     chunk_size: int = DEFAULT_CHUNK
     timeout: float | None = None
-    # refresh the access token when less than this is left of it
+    # refresh the access token when less than this is left of it (of its 2 h)
     refresh_margin: float = 300.0
+    # how long a refresher's claim on the refresh token holds (domain/token_claims.py)
+    refresh_claim: float = CLAIM_SECONDS
     upload_retry_delays: tuple[float, ...] = (1.0, 3.0, 10.0)
 
 
@@ -187,7 +195,7 @@ class TikTokApiPublisher:
 
     def __init__(
         self,
-        credentials: CredentialStore,
+        credentials: RefreshClaims,
         settings: TikTokApiSettings,
         *,
         clock: Callable[[], float] = time.time,
@@ -201,6 +209,8 @@ class TikTokApiPublisher:
         # shared by every client this publisher makes: TikTok counts per user token
         self.limits = limits or RateLimits(DEFAULT_LIMITS)
         self._refresh_locks: dict[int, threading.Lock] = {}
+        # who this publisher is in the store's refresh claims
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._locks_guard = threading.Lock()
         self._clients = ClientPool(self._new_client)
 
@@ -233,50 +243,96 @@ class TikTokApiPublisher:
     def _access_token(
         self, account: AccountRef, client: TikTokClient, *, stale: str | None = None
     ) -> str:
-        """A usable access token; refreshes (and saves at once) when it is near expiry or
-        when `stale` — a token the platform just refused — is still the stored one."""
+        """A usable access token; refreshes when it is near expiry or when `stale` — a
+        token the platform just refused — is still the stored one.
+
+        A refresh token works once (TikTok rotates it), so only one refresher may spend
+        it: the threading lock keeps this publisher's threads in turn, the store's claim
+        (domain/token_claims.py, a compare-and-swap in a write transaction) every other
+        publisher and process on the vault. The rotated pair is committed before the new
+        access token is returned."""
+        route = self.route.value
         with self._refresh_lock(account.id):
-            creds = self.credentials.load(account.id, self.route.value)
-            token = creds.get("access_token")
-            if not token or not creds.get("refresh_token"):
-                raise PublishError(
-                    "the account is not connected to the TikTok API; connect it first",
-                    code="not_connected",
-                    certainly_not_posted=True,
-                    needs_attention=True,
-                    # no account_status: the account may be fine on its other routes, and
-                    # a browser login would not connect it (the operator connects it)
+            while True:
+                creds = self.credentials.load(account.id, route)
+                token = creds.get("access_token")
+                if not token or not creds.get("refresh_token"):
+                    raise PublishError(
+                        "the account is not connected to the TikTok API; connect it first",
+                        code="not_connected",
+                        certainly_not_posted=True,
+                        needs_attention=True,
+                        # no account_status: the account may be fine on its other routes,
+                        # and a browser login would not connect it (the operator connects it)
+                    )
+                now = self._clock()
+                expires_at = float(creds.get("access_expires_at") or 0)
+                if token != stale and expires_at - self.settings.refresh_margin > now:
+                    return str(token)
+                refresh_expires = float(creds.get("refresh_expires_at") or 0)
+                if refresh_expires and refresh_expires <= now:
+                    raise PublishError(
+                        "the account's TikTok login ended (its refresh token lasts 180 days); "
+                        "connect it again",
+                        code="refresh_expired",
+                        certainly_not_posted=True,
+                        needs_attention=True,
+                        account_status="needs_login",
+                    )
+                refresh = str(creds["refresh_token"])
+                verdict = self.credentials.claim_refresh(
+                    account.id, route, refresh, self._holder, now, self.settings.refresh_claim
                 )
-            expires_at = float(creds.get("access_expires_at") or 0)
-            if token != stale and expires_at - self.settings.refresh_margin > self._clock():
-                return str(token)
-            refresh_expires = float(creds.get("refresh_expires_at") or 0)
-            if refresh_expires and refresh_expires <= self._clock():
+                if verdict.verdict is Verdict.ROTATED:
+                    # another refresher spent it and stored the new pair: look again
+                    log.info("account %s: another refresher rotated the token", account.id)
+                    stale = None
+                    continue
+                if verdict.verdict is Verdict.BUSY:
+                    self._wait_for_rotation(account, refresh, verdict.until)
+                    stale = None
+                    continue
+                return self._spend(account, client, creds, refresh)
+
+    def _wait_for_rotation(self, account: AccountRef, refresh: str, until: float) -> None:
+        """Another refresher holds the claim: wait until the stored pair changes or its
+        claim runs out (its holder died; the next claim finds out what it left)."""
+        while self._clock() < until:
+            if self.credentials.load(account.id, self.route.value).get("refresh_token") != refresh:
+                return
+            self._sleep(ROTATION_POLL)
+
+    def _spend(
+        self, account: AccountRef, client: TikTokClient, creds: dict[str, Any], refresh: str
+    ) -> str:
+        """Send the claimed refresh token and commit the rotated pair before use."""
+        route = self.route.value
+        try:
+            tokens = client.refresh(refresh)
+        except ApiError as exc:
+            self.credentials.finish_refresh(account.id, route, refresh, self._holder, None)
+            if isinstance(exc, OAuthError) and exc.code == "invalid_grant":
+                # the stored refresh token is spent or revoked: typically a refresh whose
+                # answer never reached the vault (Piper stopped in between); only a new
+                # login helps, so it is said once and never retried
                 raise PublishError(
-                    "the account's TikTok login expired (refresh token too old); connect it again",
-                    code="refresh_expired",
+                    "TikTok no longer accepts this account's stored login (its refresh token "
+                    "was already used or revoked, e.g. Piper stopped during a refresh); "
+                    "connect the account again",
+                    code="refresh_token_spent",
                     certainly_not_posted=True,
                     needs_attention=True,
                     account_status="needs_login",
-                )
-            try:
-                tokens = client.refresh(str(creds["refresh_token"]))
-            except ApiError as exc:
-                # Another process on this vault (the GUI and `piper run`; this lock is
-                # per process) may have used the refresh token a moment ago: its new
-                # pair is stored, and it is good.
-                latest = self.credentials.load(account.id, self.route.value)
-                if latest.get("access_token") and latest.get("refresh_token") not in (
-                    None,
-                    creds["refresh_token"],
-                ):
-                    log.info("account %s: another process refreshed the token", account.id)
-                    return str(latest["access_token"])
-                raise map_api_error(exc, before_upload=True) from None
-            # a refresh token works once: keep the new pair before anything else
-            self.credentials.save(account.id, self.route.value, creds | tokens.to_credentials())
-            log.info("refreshed the TikTok access token of account %s", account.id)
-            return tokens.access_token
+                    log_id=exc.log_id,
+                ) from None
+            raise map_api_error(exc, before_upload=True) from None
+        new = tokens.to_credentials()
+        if not self.credentials.finish_refresh(account.id, route, refresh, self._holder, new):
+            # cannot happen while our claim held; if the claim ran out and someone else
+            # stored a pair meanwhile, ours is the newest TikTok issued: keep it
+            self.credentials.save(account.id, route, creds | new)
+        log.info("refreshed the TikTok access token of account %s", account.id)
+        return tokens.access_token
 
     def _with_token(
         self,
@@ -331,6 +387,7 @@ class TikTokApiPublisher:
                 raise map_api_error(exc, before_upload=True) from None
         with self._refresh_lock(account.id):
             creds = self.credentials.load(account.id, self.route.value)
+            creds.pop(CLAIM_KEY, None)
             self.credentials.save(account.id, self.route.value, creds | tokens.to_credentials())
         log.info("connected account %s to the TikTok API (open_id %s)", account.id, tokens.open_id)
         return {

@@ -9,6 +9,8 @@ Both go through the publisher itself so that token refreshes share its per-accou
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from ...clients.ratelimit import RateLimits
@@ -36,8 +38,14 @@ from .publisher import TikTokApiPublisher, TikTokApiSettings, check_creator_allo
 log = get_logger("routes")
 
 ROUTE = JobRoute.TIKTOK_API.value
-# refresh access tokens that expire within this many seconds
+# refresh access tokens that expire within this many seconds. TikTok's access tokens
+# last 2 h and the duty runs every 30 min (5 min grace): a token is renewed between
+# 1 h and 25 min before its end, never after it
 REFRESH_WITHIN = 3600.0
+DUTY_EVERY = 1800.0
+# warn this long before a refresh token's 180 days end: only a new login renews it
+RECONNECT_WARN_DAYS = 14
+DAY = 86400.0
 
 
 def build(ctx: RouteContext, values: SettingsValues) -> Built:
@@ -96,8 +104,12 @@ class TikTokReadiness:
 
 
 def refresh_tokens(ctx: DutyContext) -> int:
-    """Refresh the access tokens that expire within REFRESH_WITHIN seconds; each new
-    pair is saved at once (under the publisher's lock)."""
+    """Refresh the access tokens that expire within REFRESH_WITHIN seconds (each new
+    pair committed before use, one refresher per account: the publisher and the store's
+    claim), and warn about refresh tokens near their 180-day end.
+
+    Accounts that need a login are left alone: their refresh token is spent or expired,
+    and sending it again would only be refused again."""
     now = ctx.clock.time()
     services = ctx.services
     with services.db.session() as session:
@@ -106,7 +118,11 @@ def refresh_tokens(ctx: DutyContext) -> int:
                 select(Account)
                 .join(RouteCredential, RouteCredential.account_id == Account.id)
                 .where(RouteCredential.route == ROUTE)
-                .where(Account.status != AccountStatus.DISABLED.value)
+                .where(
+                    Account.status.not_in(
+                        (AccountStatus.DISABLED.value, AccountStatus.NEEDS_LOGIN.value)
+                    )
+                )
             ).scalars()
         )
     if not accounts:
@@ -120,6 +136,7 @@ def refresh_tokens(ctx: DutyContext) -> int:
     refreshed = 0
     for account in accounts:
         creds = services.accounts.load(account.id, ROUTE)
+        warn_reconnect(ctx, account, creds, now)
         token = creds.get("access_token")
         if not token or float(creds.get("access_expires_at") or 0) - now > REFRESH_WITHIN:
             continue
@@ -131,6 +148,35 @@ def refresh_tokens(ctx: DutyContext) -> int:
                 ctx.account_status(account.id, exc.account_status, exc.reason)
             log.warning("token refresh for account %s failed: %s", account.id, exc.reason)
     return refreshed
+
+
+def reconnect_days_left(creds: dict[str, object], now: float) -> int | None:
+    """Whole days left of the refresh token when it ends within RECONNECT_WARN_DAYS."""
+    ends = float(str(creds.get("refresh_expires_at") or 0))
+    if not ends or ends - now > RECONNECT_WARN_DAYS * DAY:
+        return None
+    return max(int((ends - now) // DAY), 0)
+
+
+def warn_reconnect(
+    ctx: DutyContext, account: Account, creds: dict[str, object], now: float
+) -> None:
+    """Once a day: "reconnect @name within N days" (a refresh never extends the
+    refresh token's own 180 days)."""
+    days = reconnect_days_left(creds, now)
+    if days is None:
+        return
+    today = int(now // DAY)
+    if creds.get("reconnect_warned_day") == today:
+        return
+    ctx.services.accounts.note_credentials(account.id, ROUTE, {"reconnect_warned_day": today})
+    ends = datetime.fromtimestamp(float(str(creds["refresh_expires_at"])), UTC)
+    ctx.warn(
+        f"reconnect @{account.username} to the TikTok API within {days} days: its TikTok "
+        f"login ends on {ends:%Y-%m-%d %H:%M} UTC (piper accounts connect "
+        f"{account.username} --route tiktok_api)",
+        {"code": "reconnect_soon", "account_id": account.id, "days_left": days},
+    )
 
 
 def not_connected(services: Services, account_id: int) -> str | None:
@@ -154,7 +200,7 @@ SPEC = RouteSpec(
     build=build,
     close_on_replace=True,
     readiness=lambda _ctx: TikTokReadiness(),
-    duties=(RouteDuty("token_refresh", 1800.0, refresh_tokens, misfire_grace=300),),
+    duties=(RouteDuty("token_refresh", DUTY_EVERY, refresh_tokens, misfire_grace=300),),
     # video/init allows 6 requests a minute per user token
     post_rate=(6, 60.0),
     connected=not_connected,
