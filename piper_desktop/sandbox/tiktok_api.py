@@ -100,6 +100,8 @@ class CreatorSettings:
     duet_disabled: bool = False
     stitch_disabled: bool = False
     max_video_post_duration_sec: int = 600
+    # an unaudited app may post only to private accounts
+    private_account: bool = True
 
 
 @dataclass
@@ -323,6 +325,27 @@ class TikTokState:
         with self.lock:
             self._counter += 1
             return f"{prefix}~v2-1.{7_300_000_000_000_000_000 + self._counter}"
+
+    def check_unaudited(self, user: SandboxUser) -> None:
+        """An unaudited app's direct posts: the account must be private, and at most 5
+        users may post through the app in 24 hours (the Content Sharing Guidelines)."""
+        if self.audited:
+            return
+        if not user.settings.private_account:
+            raise ApiRefusal(
+                403,
+                "unaudited_client_can_only_post_to_private_accounts",
+                "Unaudited clients can only post to a private account.",
+            )
+        now = self.clock()
+        with self.lock:
+            posters = {p.open_id for p in self.publishes.values() if p.created_at > now - 86400}
+        if user.open_id not in posters and len(posters) >= 5:
+            raise ApiRefusal(
+                403,
+                "reached_active_user_cap",
+                "The daily quota for active publishing users from your client is reached.",
+            )
 
     # --- posts --------------------------------------------------------------------------
     def finish(self, publish: Publish) -> None:
@@ -649,6 +672,7 @@ class TikTokApiHandler(SandboxHandler):
         post_info: dict[str, Any] = {}
         if kind != "inbox":
             post_info = _check_post_info(state, user, body.get("post_info"))
+            state.check_unaudited(user)
         source_info = body.get("source_info")
         if not isinstance(source_info, dict):
             raise ApiRefusal(400, "invalid_params", "source_info is required.")

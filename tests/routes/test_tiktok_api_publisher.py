@@ -185,8 +185,9 @@ def test_creator_settings_refuse_before_init(
     ("reason", "retryable", "account_status", "says"),
     [
         ("internal", True, None, "internal"),
-        ("spam_risk_too_many_posts", False, "cooldown", "spam_risk_too_many_posts"),
-        ("spam_risk_user_banned_from_posting", False, "cooldown", "spam risk"),
+        ("spam_risk_too_many_posts", True, "cooldown", "spam_risk_too_many_posts"),
+        ("spam_risk_user_banned_from_posting", False, "needs_attention", "banned"),
+        ("spam_risk_text", False, "cooldown", "caption as spam"),
         ("auth_removed", False, "needs_login", "auth_removed"),
         ("duration_check_failed", False, None, "duration"),
         ("frame_rate_check_failed", False, None, "frame rate"),
@@ -283,7 +284,8 @@ def test_spam_risk_at_init_cools_the_account_down(
     with pytest.raises(PublishError) as caught:
         publisher.submit(make_request(job_id=2), receipts)
     assert caught.value.code == "spam_risk_too_many_posts"
-    assert caught.value.account_status == "cooldown" and not caught.value.retryable
+    assert caught.value.account_status == "cooldown" and caught.value.retryable
+    assert caught.value.retry_after == 24 * 3600  # after the cooldown
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,9 @@ check maps TikTok's status to a CheckResult:
 - PUBLISH_COMPLETE → PUBLISHED, with the post id and URL when TikTok gives one (it gives
   none for private posts)
 - SEND_TO_USER_INBOX → PUBLISHED (a draft in the creator's inbox, for inbox mode)
-- FAILED → FAILED: `internal` is retryable; spam_risk* never retries and cools the
-  account down; auth_removed asks for a new login; media checks name the check.
+- FAILED → FAILED, in the words of errors.py (the one table of TikTok's codes): `internal`
+  is retryable; spam_risk_too_many_posts retries after the cooldown, other spam_risk ones
+  never retry and cool the account down; auth_removed asks for a new login; media checks name the check.
 """
 
 from __future__ import annotations
@@ -70,31 +71,16 @@ from piper_desktop.routes.base import (
     UploadPlan,
 )
 from piper_desktop.routes.media_check import refuse_unfit_media
+from piper_desktop.routes.tiktok_api.errors import failed_status, map_api_error
 from piper_desktop.store.enums import JobRoute
 
 log = get_logger("routes")
 T = TypeVar("T")
 
-SPAM_COOLDOWN = 24 * 3600.0
 # how often a refresher waiting for another one's rotation looks at the stored pair
 ROTATION_POLL = 0.2
 # an upload URL this close to its end is not worth a resume: its next chunk may outlive it
 URL_MARGIN = 60.0
-MEDIA_CHECKS = {
-    "file_format_check_failed": "the file format",
-    "duration_check_failed": "the video's duration",
-    "frame_rate_check_failed": "the frame rate",
-    "picture_size_check_failed": "the picture size",
-    "video_pull_failed": "pulling the video from its URL",
-    "photo_pull_failed": "pulling the photos from their URLs",
-}
-# API error codes that are final: the platform's reason goes to the operator as it is.
-PERMANENT_CODES = {
-    "privacy_level_option_mismatch",
-    "url_ownership_unverified",
-    "invalid_params",
-    "scope_not_authorized",
-}
 
 
 @dataclass(frozen=True)
@@ -110,46 +96,6 @@ class TikTokApiSettings:
     # how long a refresher's claim on the refresh token holds (domain/token_claims.py)
     refresh_claim: float = CLAIM_SECONDS
     upload_retry_delays: tuple[float, ...] = (1.0, 3.0, 10.0)
-
-
-def map_api_error(exc: ApiError, *, before_upload: bool) -> PublishError:
-    """An ApiError as the engine needs it: retryable, permanent, or needing a person."""
-    code = exc.code or ""
-    refused = exc.http_status is not None and exc.http_status < 500
-    # nothing left us (no connection, the proxy refused): as certain as a refusal
-    refused = refused or not exc.sent
-    common: dict[str, Any] = {"code": code or None, "log_id": exc.log_id}
-    if code.startswith("spam_risk"):
-        return PublishError(
-            f"TikTok refused the post as spam risk ({code}): {exc.message}",
-            certainly_not_posted=before_upload and refused,
-            account_status="cooldown",
-            cooldown_seconds=SPAM_COOLDOWN,
-            **common,
-        )
-    if code == "access_token_invalid" or (isinstance(exc, OAuthError) and code == "invalid_grant"):
-        return PublishError(
-            "TikTok no longer accepts this account's login; connect the account again",
-            certainly_not_posted=before_upload and refused,
-            needs_attention=True,
-            account_status="needs_login",
-            **common,
-        )
-    if exc.retryable:
-        return PublishError(
-            f"TikTok is unavailable for now: {exc.message}",
-            retryable=True,
-            certainly_not_posted=before_upload and refused,
-            retry_after=exc.retry_after or (60.0 if exc.http_status == 429 else None),
-            **common,
-        )
-    if code in PERMANENT_CODES or refused:
-        return PublishError(
-            f"TikTok refused the post ({code or exc.http_status}): {exc.message}",
-            certainly_not_posted=before_upload and refused,
-            **common,
-        )
-    return PublishError(str(exc), retryable=False, **common)
 
 
 def check_creator_allows(request: PublishRequest, creator: CreatorInfo) -> None:
@@ -347,13 +293,17 @@ class TikTokApiPublisher:
             return call(token)
         except ApiError as exc:
             if exc.code != "access_token_invalid":
-                raise map_api_error(exc, before_upload=before_upload) from None
+                raise map_api_error(
+                    exc, before_upload=before_upload, username=account.username
+                ) from None
         # the platform refused a token we thought valid: refresh once and try again
         token = self._access_token(account, client, stale=token)
         try:
             return call(token)
         except ApiError as exc:
-            raise map_api_error(exc, before_upload=before_upload) from None
+            raise map_api_error(
+                exc, before_upload=before_upload, username=account.username
+            ) from None
 
     # --- checks before the slot ---------------------------------------------------------
     def creator_info(self, account: AccountRef) -> CreatorInfo:
@@ -683,35 +633,13 @@ class TikTokApiPublisher:
                 reason="sent to the creator's TikTok inbox as a draft; they finish posting in the app",
             )
         if status.status == "FAILED":
-            return self._failed(status.fail_reason or "unknown")
+            who = receipt.extra.get("creator_username") or account.username
+            return self._failed(status.fail_reason or "unknown", who)
         return CheckResult(CheckState.PENDING, next_check_in=30.0, reason=f"status {status.status}")
 
     @staticmethod
-    def _failed(reason: str) -> CheckResult:
-        if reason == "internal":
-            return CheckResult(
-                CheckState.FAILED, reason="TikTok failed internally (internal)", retryable=True
-            )
-        if reason.startswith("spam_risk"):
-            return CheckResult(
-                CheckState.FAILED,
-                reason=f"TikTok flagged the post as spam risk ({reason}); not retried",
-                account_status="cooldown",
-            )
-        if reason == "auth_removed":
-            return CheckResult(
-                CheckState.FAILED,
-                reason="the creator removed Piper's access on TikTok (auth_removed)",
-                account_status="needs_login",
-            )
-        if reason in MEDIA_CHECKS:
-            return CheckResult(
-                CheckState.FAILED,
-                reason=f"TikTok rejected {MEDIA_CHECKS[reason]} ({reason})",
-            )
-        if reason == "publish_cancelled":
-            return CheckResult(CheckState.FAILED, reason="the post was cancelled on TikTok")
-        return CheckResult(CheckState.FAILED, reason=f"TikTok could not publish ({reason})")
+    def _failed(reason: str, username: str | None = None) -> CheckResult:
+        return failed_status(reason, username)
 
     def reconcile(self, request: PublishRequest) -> Receipt | NotPosted | None:
         """No receipt was kept. With FILE_UPLOAD (direct or inbox) nothing can go live:
