@@ -30,6 +30,8 @@ from ..store.models import Account, Campaign, Job, MediaItem
 from . import fields as f
 from . import lifecycle
 from .accounts import has_tag, normalise_username
+from .compliance import SETTING as COMPLIANCE_SETTING
+from .compliance import default_privacy_for
 from .errors import DomainError, NotFound, ValidationError
 from .events import EngineEvents, EventKind
 from .jobs import CAPTION_MAX, add_event, check_caption, parse_options
@@ -39,6 +41,7 @@ from .reslot import reslot_late_campaign_jobs
 from .slots import JITTER_KEY, CampaignSlots, account_calendar, global_caps, setting
 
 PRIVACY_KEY = "campaigns.default_privacy"
+COMPLIANCE_KEY = COMPLIANCE_SETTING
 PLACEHOLDERS = {"account", "display_name", "platform", "date", "hashtags", "caption", "title"}
 
 
@@ -316,7 +319,12 @@ class CampaignService:
             # who can watch, unless the campaign says: the setting (not TikTok's "only me"
             # by omission); the route still refuses a level the creator does not offer
             options = {
-                "privacy_level": setting(session, PRIVACY_KEY),
+                # none on tiktok_api while compliance mode is on (domain/compliance.py)
+                **default_privacy_for(
+                    campaign.route,
+                    bool(setting(session, COMPLIANCE_KEY)),
+                    setting(session, PRIVACY_KEY),
+                ),
                 **(campaign.options or {}),
             }
             for planned in self.plan(campaign, session, now):

@@ -43,10 +43,14 @@ class PostOptions:
     # ISO 8601; when set, the platform (Upload-Post / TikTok web) schedules on its side
     scheduled_at: str | None = None
     timezone: str | None = None
+    # the stored options named a privacy level: the operator chose it (compliance mode
+    # posts nothing on a default, domain/compliance.py)
+    privacy_chosen: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> PostOptions:
         data = dict(data or {})
+        data["privacy_chosen"] = bool(data.get("privacy_level"))
         if "platforms" in data and data["platforms"] is not None:
             data["platforms"] = tuple(data["platforms"])
         known = {f for f in cls.__dataclass_fields__}

@@ -125,6 +125,7 @@ def test_too_many_posts_cools_the_account_down_and_retries_after_it(
         account_id=account.id,
         media_id=media.id,
         route="tiktok_api",
+        options={"privacy_level": "PUBLIC_TO_EVERYONE"},
         at=clock.now(),
         now=clock.now(),
     )

@@ -54,6 +54,7 @@ from piper_desktop.clients.tiktok import (
     UploadUrlExpired,
     plan_chunks,
 )
+from piper_desktop.domain.compliance import missing_reason, privacy_missing
 from piper_desktop.domain.media_limits import TIKTOK_API
 from piper_desktop.domain.token_claims import CLAIM_KEY, CLAIM_SECONDS, Verdict
 from piper_desktop.logs import get_logger
@@ -76,6 +77,7 @@ from piper_desktop.store.enums import JobRoute
 
 log = get_logger("routes")
 T = TypeVar("T")
+ROUTE_NAME = JobRoute.TIKTOK_API.value
 
 # how often a refresher waiting for another one's rotation looks at the stored pair
 ROTATION_POLL = 0.2
@@ -96,6 +98,30 @@ class TikTokApiSettings:
     # how long a refresher's claim on the refresh token holds (domain/token_claims.py)
     refresh_claim: float = CLAIM_SECONDS
     upload_retry_delays: tuple[float, ...] = (1.0, 3.0, 10.0)
+    # `tiktok.compliance_mode`: a post needs the operator's own privacy choice
+    compliance_mode: bool = True
+
+
+def refuse_unchosen_privacy(
+    request: PublishRequest, compliance: bool, creator: CreatorInfo | None = None
+) -> None:
+    """Compliance mode: nothing is sent for a post whose privacy nobody chose. The job
+    waits for the operator (needs_attention: they choose, then retry it); not failed,
+    since the post itself is fine, and no other route takes it (it would post on its own
+    default, the very thing compliance mode forbids)."""
+    options = request.options
+    if options.privacy_chosen or not privacy_missing(
+        ROUTE_NAME, {"mode": options.mode}, compliance
+    ):
+        return
+    allowed = creator.privacy_level_options if creator is not None else ()
+    raise PublishError(
+        missing_reason(allowed) + "; choose who can watch it, then retry the post",
+        code="privacy_not_chosen",
+        needs_attention=True,
+        # False on purpose: the engine falls back to another route only on this word
+        certainly_not_posted=False,
+    )
 
 
 def check_creator_allows(request: PublishRequest, creator: CreatorInfo) -> None:
@@ -375,6 +401,7 @@ class TikTokApiPublisher:
         options = request.options
         account = request.account
         username = account.username
+        refuse_unchosen_privacy(request, self.settings.compliance_mode)
         if options.mode != "inbox":
             if on_progress:
                 on_progress("checking creator settings", None)

@@ -33,7 +33,12 @@ from ..spec import (
     SettingsValues,
     problem_or_raise,
 )
-from .publisher import TikTokApiPublisher, TikTokApiSettings, check_creator_allows
+from .publisher import (
+    TikTokApiPublisher,
+    TikTokApiSettings,
+    check_creator_allows,
+    refuse_unchosen_privacy,
+)
 
 log = get_logger("routes")
 
@@ -60,6 +65,7 @@ def build(ctx: RouteContext, values: SettingsValues) -> Built:
         api_base=str(values["tiktok.api_base"]),
         auth_url=str(values["tiktok.auth_url"]),
         chunk_size=int(str(values.get("tiktok.chunk_size_mb") or 10)) * MB,
+        compliance_mode=values.get("tiktok.compliance_mode") is not False,
     )
     # one limiter set for every TikTok publisher of this factory: limits are per user
     # token, whatever object sends the request
@@ -92,6 +98,11 @@ class TikTokReadiness:
             if creator is None:
                 creator = publisher.creator_info(account)
                 self._creators[account.id] = creator
+            try:
+                refuse_unchosen_privacy(request, publisher.settings.compliance_mode, creator)
+            except PublishError as exc:
+                # this job's, not the account's; and no other route may post it instead
+                return RouteProblem(exc.reason, "job", fallback=False)
             if request.options.mode != "inbox":
                 # the creator's options, and the file against TikTok's limits with the
                 # creator's max_video_post_duration_sec
@@ -196,6 +207,7 @@ SPEC = RouteSpec(
         "tiktok.api_base",
         "tiktok.auth_url",
         "tiktok.chunk_size_mb",
+        "tiktok.compliance_mode",
     ),
     build=build,
     close_on_replace=True,
