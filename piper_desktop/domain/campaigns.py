@@ -242,7 +242,9 @@ class CampaignService:
         rng = random.Random(campaign.seed if campaign.seed is not None else campaign.id)
         # under the global caps too, so the plan shown is what the engine will do
         caps = global_caps(session)
-        calendars = {a.id: account_calendar(session, a, caps) for a in accounts}
+        calendars = {
+            a.id: account_calendar(session, a, caps, route=campaign.route) for a in accounts
+        }
         # the stagger between accounts (in `caps`) and a jitter per slot, seeded by the
         # campaign (its seed, else its name: a draft has no id yet), so the wizard's
         # preview and the start give the same slots

@@ -65,9 +65,7 @@ def require_privacy(
     """Refuse to create a tiktok_api job without an explicit privacy (compliance on)."""
     if not privacy_missing(route, options, compliance):
         return
-    levels = ", ".join(WORDS.get(level, level) for level in allowed) or ", ".join(
-        WORDS.values()
-    )
+    levels = ", ".join(WORDS.get(level, level) for level in allowed) or ", ".join(WORDS.values())
     raise ValidationError(
         "privacy",
         f"--privacy is required on tiktok_api while {SETTING} is on (TikTok's audit: no "

@@ -158,7 +158,7 @@ class JobService:
                 scheduled = now
             elif at == "auto":
                 # the global caps too: the slot shown is the one the engine will keep
-                calendar = account_calendar(session, account, global_caps(session))
+                calendar = account_calendar(session, account, global_caps(session), route=route)
                 scheduled = calendar.next_free(now)
                 pinned = False
             else:

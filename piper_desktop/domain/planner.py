@@ -356,7 +356,7 @@ class PlannerService:
 
     def _calendar_without(self, session: Any, job: Job, account: Account) -> AccountCalendar:
         """The account's calendar (under the global caps) without the post that moves."""
-        return account_calendar(session, account, global_caps(session), [job.id])
+        return account_calendar(session, account, global_caps(session), [job.id], job.route)
 
     def check_move(self, job_id: int, at: datetime, now: datetime | None = None) -> datetime | None:
         """None if the post may move to `at`, else the nearest free slot at or after it."""
