@@ -34,7 +34,7 @@ from .compliance import SETTING as COMPLIANCE_SETTING
 from .compliance import default_privacy_for
 from .errors import DomainError, NotFound, ValidationError
 from .events import EngineEvents, EventKind
-from .jobs import CAPTION_MAX, add_event, check_caption, parse_options
+from .jobs import CAPTION_MAX, add_event, caption_units, check_caption, parse_options
 from .lifecycle import Actor
 from .records import row_dict
 from .reslot import reslot_late_campaign_jobs
@@ -287,7 +287,7 @@ class CampaignService:
                     "title": item.title or "",
                 },
             )
-            if len(caption) > CAPTION_MAX:
+            if caption_units(caption) > CAPTION_MAX:
                 raise ValidationError("caption_template", f"caption for {item.title} is too long")
             check_caption(campaign.route, caption, item)
             planned.append(PlannedJob(account, item, slot, caption))

@@ -465,9 +465,10 @@ def _check_post_info(state: TikTokState, user: SandboxUser, post_info: Any) -> d
     ):
         raise ApiRefusal(400, "invalid_params", "post_info.brand_content_toggle is required.")
     title = post_info.get("title", "")
-    if not isinstance(title, str) or len(title) > 2200:
+    # TikTok counts the title in UTF-16 runes
+    if not isinstance(title, str) or len(title.encode("utf-16-le", "surrogatepass")) > 4400:
         raise ApiRefusal(
-            400, "invalid_params", "title must be a string of at most 2200 characters."
+            400, "invalid_params", "title must be a string of at most 2200 UTF-16 runes."
         )
     for key in (
         "disable_duet",
