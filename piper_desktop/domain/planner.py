@@ -67,6 +67,10 @@ CODE_KINDS = {
     # an API login is renewed by connecting again, not in a browser window
     "not_connected": ("not_connected", "connect"),
     "refresh_expired": ("not_connected", "connect"),
+    # a spent refresh token (a crash mid-refresh): only a new login helps
+    "refresh_token_spent": ("not_connected", "connect"),
+    # compliance mode: nothing was sent; the operator chooses a privacy, then retries
+    "privacy_not_chosen": ("readiness", "open"),
     "route_not_configured": ("wrong_route", "change_route"),
 }
 
