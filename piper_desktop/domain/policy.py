@@ -15,7 +15,9 @@ The rules, in the order they are asked, all in the account's own time zone:
    changes need no special case;
 3. daily cap: fewer posts on the local calendar day than the lower of the account's
    `max_posts_per_day` and the global `engine.daily_post_cap`; held until the next local
-   midnight;
+   midnight. A route with a cap of its own (`ROUTE_DAILY_CAP_KEYS`: TikTok's API, about
+   15 posts a creator a day) also counts that route's posts alone; held to the next
+   day's window;
 4. spacing: no other post closer than `min_spacing_minutes` (real elapsed time, on both
    sides: planned posts may lie ahead); held until the spacing after the latest one.
    Pinned jobs (the operator chose the time) are not held for spacing when claimed;
