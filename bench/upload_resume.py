@@ -81,6 +81,8 @@ def setup(directory: Path, sandbox: TikTokApiSandbox, size: int, chunk_mb: int) 
         route="tiktok_api",
         at=datetime.now(UTC),
         caption="one big clip",
+        # compliance mode: a TikTok API post carries the operator's privacy choice
+        options={"privacy_level": "SELF_ONLY"},
     )
     db.close()
     return job.id

@@ -107,6 +107,9 @@ def cmd_create(args: Namespace) -> int:
             record[key] = value
     if args.privacy_level:
         record["options"] = {"privacy_level": args.privacy_level}
+    from ..domain.compliance import SETTING, require_privacy
+
+    require_privacy(args.route, record.get("options"), bool(services.settings.get(SETTING)))
     _require_connected(services, args.route, record["account_selection"])
     campaign = services.campaigns.create(record)
     data = services.campaigns.to_dict(campaign)

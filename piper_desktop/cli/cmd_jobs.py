@@ -7,6 +7,8 @@ import sys
 from argparse import Namespace
 from typing import Any
 
+from ..domain.compliance import SETTING as COMPLIANCE_SETTING
+from ..domain.compliance import creator_levels, require_privacy
 from ..domain.jobs import check_caption, default_caption
 from ..owner_only import write_private_text
 from ..routes.connected import require_connected
@@ -178,6 +180,12 @@ def cmd_add(args: Namespace) -> int:
         options["mode"] = "inbox"
     if args.video_url:
         options["source"] = "url"
+    require_privacy(
+        args.route,
+        options,
+        bool(services.settings.get(COMPLIANCE_SETTING)),
+        creator_levels(services.accounts.load(account.id, args.route)),
+    )
     require_connected(services, args.route, [account.id], warn=_warn)
     job = services.jobs.add(
         account_id=account.id,

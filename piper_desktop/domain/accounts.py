@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Text, func, or_, select, type_coerce
+from sqlalchemy.orm import Session
 
 from ..logs import register_secret
 from ..store.db import Database
 from ..store.enums import AccountStatus, JobRoute, ProxyStatus
 from ..store.models import Account, BrowserProfile, Proxy, RouteCredential
 from . import fields as f
+from . import token_claims
 from .errors import NotFound, ValidationError
 from .geo import country_code, country_of_zone
 from .proxy_spread import Spread, SpreadAccount, SpreadProxy, check_spread, spread_proxies
@@ -28,9 +30,7 @@ def _platform(field: str, value: Any) -> str | None:
         return None
     parsed = parsed.lower()
     if parsed not in PLATFORMS:
-        raise ValidationError(
-            field, f"must be one of {', '.join(PLATFORMS)}, got {f.shown(value)}"
-        )
+        raise ValidationError(field, f"must be one of {', '.join(PLATFORMS)}, got {f.shown(value)}")
     return parsed
 
 
@@ -415,6 +415,70 @@ class AccountService:
                 session.add(RouteCredential(account_id=account_id, route=route, data=data))
             else:
                 row.data = data
+
+    def claim_refresh(
+        self,
+        account_id: int,
+        route: str,
+        refresh_token: str,
+        holder: str,
+        now: float,
+        hold_for: float = token_claims.CLAIM_SECONDS,
+    ) -> token_claims.RefreshClaim:
+        """Take the right to spend `refresh_token` (domain/token_claims.py), read and
+        written in one write transaction: two processes on this vault take turns here."""
+        with self.db.write() as session:
+            row = self._credential_row(session, account_id, route)
+            data = dict(row.data) if row is not None else {}
+            verdict, written = token_claims.claim(data, refresh_token, holder, now, hold_for)
+            if written is not None and row is not None:
+                row.data = written
+        self._register(verdict.stored)
+        return verdict
+
+    def finish_refresh(
+        self,
+        account_id: int,
+        route: str,
+        refresh_token: str,
+        holder: str,
+        new: dict[str, Any] | None,
+    ) -> bool:
+        """Store the rotated pair and drop the claim, committed before the caller uses
+        the new access token; False when the stored pair moved on meanwhile."""
+        if new is not None:
+            self._register(new)
+        with self.db.write() as session:
+            row = self._credential_row(session, account_id, route)
+            if row is None:
+                return False
+            written = token_claims.finish(dict(row.data), refresh_token, holder, new)
+            if written is None:
+                return False
+            row.data = written
+        return True
+
+    def note_credentials(self, account_id: int, route: str, notes: dict[str, Any]) -> None:
+        """Set a few bookkeeping keys beside the tokens (never the tokens themselves)."""
+        with self.db.write() as session:
+            row = self._credential_row(session, account_id, route)
+            if row is not None:
+                row.data = dict(row.data) | notes
+
+    @staticmethod
+    def _credential_row(session: Session, account_id: int, route: str) -> RouteCredential | None:
+        row: RouteCredential | None = session.scalar(
+            select(RouteCredential).where(
+                RouteCredential.account_id == account_id, RouteCredential.route == route
+            )
+        )
+        return row
+
+    @staticmethod
+    def _register(data: dict[str, Any]) -> None:
+        for key in ("access_token", "refresh_token"):
+            if data.get(key):
+                register_secret(str(data[key]))
 
     def connected_routes(self, account_id: int) -> builtins.list[str]:
         with self.db.session() as session:

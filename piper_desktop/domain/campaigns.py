@@ -30,15 +30,18 @@ from ..store.models import Account, Campaign, Job, MediaItem
 from . import fields as f
 from . import lifecycle
 from .accounts import has_tag, normalise_username
+from .compliance import SETTING as COMPLIANCE_SETTING
+from .compliance import default_privacy_for
 from .errors import DomainError, NotFound, ValidationError
 from .events import EngineEvents, EventKind
-from .jobs import CAPTION_MAX, add_event, check_caption, parse_options
+from .jobs import CAPTION_MAX, add_event, caption_units, check_caption, parse_options
 from .lifecycle import Actor
 from .records import row_dict
 from .reslot import reslot_late_campaign_jobs
 from .slots import JITTER_KEY, CampaignSlots, account_calendar, global_caps, setting
 
 PRIVACY_KEY = "campaigns.default_privacy"
+COMPLIANCE_KEY = COMPLIANCE_SETTING
 PLACEHOLDERS = {"account", "display_name", "platform", "date", "hashtags", "caption", "title"}
 
 
@@ -239,7 +242,9 @@ class CampaignService:
         rng = random.Random(campaign.seed if campaign.seed is not None else campaign.id)
         # under the global caps too, so the plan shown is what the engine will do
         caps = global_caps(session)
-        calendars = {a.id: account_calendar(session, a, caps) for a in accounts}
+        calendars = {
+            a.id: account_calendar(session, a, caps, route=campaign.route) for a in accounts
+        }
         # the stagger between accounts (in `caps`) and a jitter per slot, seeded by the
         # campaign (its seed, else its name: a draft has no id yet), so the wizard's
         # preview and the start give the same slots
@@ -282,7 +287,7 @@ class CampaignService:
                     "title": item.title or "",
                 },
             )
-            if len(caption) > CAPTION_MAX:
+            if caption_units(caption) > CAPTION_MAX:
                 raise ValidationError("caption_template", f"caption for {item.title} is too long")
             check_caption(campaign.route, caption, item)
             planned.append(PlannedJob(account, item, slot, caption))
@@ -316,7 +321,12 @@ class CampaignService:
             # who can watch, unless the campaign says: the setting (not TikTok's "only me"
             # by omission); the route still refuses a level the creator does not offer
             options = {
-                "privacy_level": setting(session, PRIVACY_KEY),
+                # none on tiktok_api while compliance mode is on (domain/compliance.py)
+                **default_privacy_for(
+                    campaign.route,
+                    bool(setting(session, COMPLIANCE_KEY)),
+                    setting(session, PRIVACY_KEY),
+                ),
                 **(campaign.options or {}),
             }
             for planned in self.plan(campaign, session, now):

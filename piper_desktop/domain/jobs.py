@@ -47,7 +47,14 @@ OPTION_FIELDS: dict[str, f.Field] = {
         f.Field("timezone", f.timezone_name()),
     ]
 }
+# TikTok counts a caption (its `title`) in UTF-16 code units: an emoji outside the BMP
+# takes two of the 2200
 CAPTION_MAX = 2200
+
+
+def caption_units(text: str) -> int:
+    """The caption's length as TikTok counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 # the operator's words for TikTok's privacy levels (`--privacy public`, the wizard)
 PRIVACY_ALIASES: dict[str, str] = {
@@ -142,8 +149,12 @@ class JobService:
     ) -> Job:
         if route not in [r.value for r in JobRoute]:
             raise ValidationError("route", f"must be one of {', '.join(r.value for r in JobRoute)}")
-        if caption is not None and len(caption) > CAPTION_MAX:
-            raise ValidationError("caption", f"is longer than {CAPTION_MAX} characters")
+        if caption is not None and caption_units(caption) > CAPTION_MAX:
+            raise ValidationError(
+                "caption",
+                f"is {caption_units(caption)} units long; TikTok takes at most {CAPTION_MAX} "
+                "(UTF-16 units: most emoji count 2)",
+            )
         opts = parse_options(options)
         now = now or datetime.now(UTC)
         with self.db.write() as session:
@@ -158,7 +169,7 @@ class JobService:
                 scheduled = now
             elif at == "auto":
                 # the global caps too: the slot shown is the one the engine will keep
-                calendar = account_calendar(session, account, global_caps(session))
+                calendar = account_calendar(session, account, global_caps(session), route=route)
                 scheduled = calendar.next_free(now)
                 pinned = False
             else:

@@ -67,6 +67,10 @@ CODE_KINDS = {
     # an API login is renewed by connecting again, not in a browser window
     "not_connected": ("not_connected", "connect"),
     "refresh_expired": ("not_connected", "connect"),
+    # a spent refresh token (a crash mid-refresh): only a new login helps
+    "refresh_token_spent": ("not_connected", "connect"),
+    # compliance mode: nothing was sent; the operator chooses a privacy, then retries
+    "privacy_not_chosen": ("readiness", "open"),
     "route_not_configured": ("wrong_route", "change_route"),
 }
 
@@ -356,7 +360,7 @@ class PlannerService:
 
     def _calendar_without(self, session: Any, job: Job, account: Account) -> AccountCalendar:
         """The account's calendar (under the global caps) without the post that moves."""
-        return account_calendar(session, account, global_caps(session), [job.id])
+        return account_calendar(session, account, global_caps(session), [job.id], job.route)
 
     def check_move(self, job_id: int, at: datetime, now: datetime | None = None) -> datetime | None:
         """None if the post may move to `at`, else the nearest free slot at or after it."""

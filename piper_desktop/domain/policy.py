@@ -15,7 +15,9 @@ The rules, in the order they are asked, all in the account's own time zone:
    changes need no special case;
 3. daily cap: fewer posts on the local calendar day than the lower of the account's
    `max_posts_per_day` and the global `engine.daily_post_cap`; held until the next local
-   midnight;
+   midnight. A route with a cap of its own (`ROUTE_DAILY_CAP_KEYS`: TikTok's API, about
+   15 posts a creator a day) also counts that route's posts alone; held to the next
+   day's window;
 4. spacing: no other post closer than `min_spacing_minutes` (real elapsed time, on both
    sides: planned posts may lie ahead); held until the spacing after the latest one.
    Pinned jobs (the operator chose the time) are not held for spacing when claimed;
@@ -41,6 +43,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..store.enums import JobRoute
 from .errors import ValidationError
 
 # an account that sets no cap of its own
@@ -100,9 +103,22 @@ class Caps:
     daily_post_cap: int | None = None
     # minutes between two accounts' slots of one campaign (`campaigns.stagger_minutes`)
     stagger_minutes: int = 0
+    # (route, cap): posts per account per local day on that route, counted on it alone
+    # (`ROUTE_DAILY_CAP_KEYS`: TikTok's API lets a creator post about 15 times a day)
+    route_daily_caps: tuple[tuple[str, int], ...] = ()
+
+    def route_cap(self, route: str | None) -> int | None:
+        for name, cap in self.route_daily_caps:
+            if name == route and cap > 0:
+                return cap
+        return None
 
 
 NO_CAPS = Caps()
+
+# route -> the setting holding its per-account daily cap (read by the planner's and the
+# engine's loaders alike, so both hold the same posts back)
+ROUTE_DAILY_CAP_KEYS: dict[str, str] = {JobRoute.TIKTOK_API.value: "tiktok.daily_posts_per_creator"}
 
 
 @lru_cache(maxsize=256)
@@ -242,6 +258,32 @@ def cap_hold(rules: AccountRules, caps: Caps, book: PostBook, at: datetime) -> H
     return Held(end, Rule.DAILY_CAP, f"daily cap of {cap} posts reached for {rules.who}")
 
 
+def route_cap_hold(
+    rules: AccountRules,
+    caps: Caps,
+    route: str | None,
+    route_book: PostBook | None,
+    at: datetime,
+) -> Held | None:
+    """The route's own daily cap (its posts only, on the account's local day): held to
+    the next day's window when the account has one, else to the next local midnight."""
+    cap = caps.route_cap(route)
+    if cap is None or route_book is None:
+        return None
+    start, end = day_bounds(rules, at)
+    if route_book.count(start, end) < cap:
+        return None
+    opens = window_hold(rules, end)
+    until = opens.until if opens is not None else end
+    return Held(
+        until,
+        Rule.DAILY_CAP,
+        f"{rules.who} has had {cap} {route} posts today, the most "
+        f"{ROUTE_DAILY_CAP_KEYS.get(str(route), 'its daily cap')} allows; "
+        "the next goes out the next day",
+    )
+
+
 def spacing_hold(rules: AccountRules, book: PostBook, at: datetime) -> Held | None:
     minutes = rules.min_spacing_minutes
     if not minutes:
@@ -294,9 +336,11 @@ def _ask(
     book: PostBook,
     at: datetime,
     others: PostBook | None,
+    route: str | None = None,
+    route_book: PostBook | None = None,
 ) -> Held | None:
     if rule is Rule.DAILY_CAP:
-        return cap_hold(rules, caps, book, at)
+        return cap_hold(rules, caps, book, at) or route_cap_hold(rules, caps, route, route_book, at)
     if rule is Rule.SPACING:
         return spacing_hold(rules, book, at)
     if rule is Rule.COOLDOWN:
@@ -316,6 +360,8 @@ def decide(
     pinned: bool = False,
     only: Rule | None = None,
     others: PostBook | None = None,
+    route: str | None = None,
+    route_book: PostBook | None = None,
 ) -> Held | None:
     """None if the account may post at `at`, else the first rule that holds it.
 
@@ -327,13 +373,15 @@ def decide(
     account's other posts (not the one asked about). `only` asks one rule of the set
     (the claim pass asks them one by one, with the duplicate guard in between).
     `others` holds the other accounts' slots of the campaign being planned (the stagger).
+    `route` / `route_book`: the post's route and the account's posts on it, for the
+    route's own daily cap (`Caps.route_daily_caps`), asked with the daily cap.
     """
     # in UTC: arithmetic on a local time would be wall-clock time (wrong across DST)
     at = as_utc(at)
     for rule in ASKED[claim, pinned]:
         if only is not None and rule is not only:
             continue
-        held = _ask(rule, rules, caps, book, at, others)
+        held = _ask(rule, rules, caps, book, at, others, route, route_book)
         if held is not None:
             return held
     return None

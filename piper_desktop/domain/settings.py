@@ -60,6 +60,19 @@ DEFS: dict[str, SettingDef] = {
         ),
         SettingDef("tiktok.chunk_size_mb", 10, f.integer(5, 64), "FILE_UPLOAD chunk size in MB"),
         SettingDef(
+            "tiktok.compliance_mode",
+            True,
+            f.boolean(),
+            "TikTok API posts need the operator's own privacy choice, never a default "
+            "(TikTok's audit; off: your own audited flow, campaigns may carry defaults)",
+        ),
+        SettingDef(
+            "tiktok.daily_posts_per_creator",
+            15,
+            f.integer(1, 1000),
+            "Most TikTok API posts per creator per day (the account's day); more wait",
+        ),
+        SettingDef(
             "upload_post.base",
             "https://api.upload-post.com/api",
             f.text(500),

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ..store.enums import SLOTTED_JOB_STATUSES
 from ..store.models import Account, Job, Setting
 from .errors import DomainError
-from .policy import NO_CAPS, AccountRules, Caps, Held, PostBook, decide
+from .policy import NO_CAPS, ROUTE_DAILY_CAP_KEYS, AccountRules, Caps, Held, PostBook, decide
 from .settings import DEFS
 
 MAX_DAYS_AHEAD = 400
@@ -48,10 +48,16 @@ class AccountCalendar:
         taken: Iterable[datetime] = (),
         caps: Caps = NO_CAPS,
         last_post_at: datetime | None = None,
+        route: str | None = None,
+        route_taken: Iterable[datetime] | None = None,
     ) -> None:
         self.rules = rules
         self.caps = caps
         self.book = PostBook(taken, last_post_at)
+        # the route of the posts being planned and the account's posts on it, for the
+        # route's own daily cap (None: no route cap is asked)
+        self.route = route
+        self.route_book = PostBook(route_taken) if route_taken is not None else None
 
     @property
     def taken(self) -> list[datetime]:
@@ -66,8 +72,9 @@ class AccountCalendar:
         others: PostBook | None = None,
     ) -> Held | None:
         return decide(
-            self.rules, self.caps, self.book, at, claim=claim, pinned=pinned, others=others
-        )
+            self.rules, self.caps, self.book, at, claim=claim, pinned=pinned, others=others,
+            route=self.route, route_book=self.route_book,
+        )  # fmt: skip
 
     def next_free(self, after: datetime, others: PostBook | None = None) -> datetime:
         """The first moment from `after` the policy accepts; `others`: the other
@@ -85,6 +92,8 @@ class AccountCalendar:
 
     def take(self, moment: datetime) -> None:
         self.book.add(moment)
+        if self.route_book is not None:
+            self.route_book.add(moment)
 
 
 class CampaignSlots:
@@ -148,18 +157,26 @@ def global_caps(session: Session) -> Caps:
     return Caps(
         daily_post_cap=int(setting(session, CAP_KEY)),
         stagger_minutes=int(setting(session, STAGGER_KEY)),
+        route_daily_caps=tuple(
+            (route, int(setting(session, key))) for route, key in ROUTE_DAILY_CAP_KEYS.items()
+        ),
     )
 
 
-def account_posts(session: Session, account_id: int, exclude: Iterable[int] = ()) -> list[datetime]:
-    """The account's posts planned and posted, leaving out the jobs in `exclude`.
+def account_posts(
+    session: Session, account_id: int, exclude: Iterable[int] = (), route: str | None = None
+) -> list[datetime]:
+    """The account's posts planned and posted (on `route` only, when given), leaving out
+    the jobs in `exclude`.
 
     A post that already went out counts at the time it went (as the engine counts it),
     one still waiting at its planned slot.
     """
     skip = set(exclude)
+    on_route = [Job.route == route] if route is not None else []
     rows = session.execute(
         select(Job.id, func.coalesce(Job.submitted_at, Job.scheduled_at)).where(
+            *on_route,
             Job.account_id == account_id,
             or_(
                 and_(
@@ -176,9 +193,19 @@ def account_posts(session: Session, account_id: int, exclude: Iterable[int] = ()
 
 
 def account_calendar(
-    session: Session, account: Account, caps: Caps, exclude: Iterable[int] = ()
+    session: Session,
+    account: Account,
+    caps: Caps,
+    exclude: Iterable[int] = (),
+    route: str | None = None,
 ) -> AccountCalendar:
     """The account's calendar with its posts, under the global caps (required: a plan
-    without them shows the operator posts the engine will hold back)."""
+    without them shows the operator posts the engine will hold back); `route`: the posts
+    planned go out on it, so its own daily cap is asked too."""
     posts = account_posts(session, account.id, exclude)
-    return AccountCalendar(account_rules(account), posts, caps, account.last_post_at)
+    route_posts = (
+        account_posts(session, account.id, exclude, route) if caps.route_cap(route) else None
+    )
+    return AccountCalendar(
+        account_rules(account), posts, caps, account.last_post_at, route, route_posts
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..domain.policy import ROUTE_DAILY_CAP_KEYS
 from ..domain.settings import SettingsService
 from ..store.enums import JobRoute
 
@@ -25,6 +26,8 @@ class EngineConfig:
     retry_base_seconds: float = 60.0
     lease_seconds: float = 900.0
     daily_post_cap: int = 15
+    # route -> posts per account per local day on it (domain/policy.ROUTE_DAILY_CAP_KEYS)
+    route_daily_caps: dict[str, int] = field(default_factory=dict)
     check_seconds: float = 15.0
     # a post still "processing" this long after its receipt needs a person
     verify_timeout_seconds: float = 6 * 3600.0
@@ -58,6 +61,7 @@ class EngineConfig:
             retry_base_seconds=float(get("engine.retry_base_seconds")),
             lease_seconds=float(get("engine.lease_seconds")),
             daily_post_cap=int(get("engine.daily_post_cap")),
+            route_daily_caps={r: int(get(key)) for r, key in ROUTE_DAILY_CAP_KEYS.items()},
             check_seconds=float(get("engine.check_seconds")),
         )
         # the caller's own values (CLI flags, tests) win over the settings

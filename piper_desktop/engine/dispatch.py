@@ -13,7 +13,9 @@ if the job is still as the pass read it). Rules, in order, for each due job:
    makes the account active again;
 4. the duplicate guard (same video, same account, within the window) refuses the job;
 5. the daily cap (the lower of the account's and `engine.daily_post_cap`) holds the job
-   until the account's next local midnight — held back, never failed;
+   until the account's next local midnight — held back, never failed; a route's own
+   daily cap (its posts alone, `policy.ROUTE_DAILY_CAP_KEYS`) holds it to the next day's
+   window;
 6. automatic (not pinned) jobs keep `min_spacing_minutes` from the account's last post;
 7. per-account platform rate (TikTok: 6 post inits a minute) holds the job briefly;
 8. route and global worker limits.
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -105,6 +107,13 @@ class PassResult:
     checks_read: bool = False
 
 
+def _time(value: object) -> time | None:
+    # SQLite hands a TIME column back as its text
+    if value is None or isinstance(value, time):
+        return value
+    return time.fromisoformat(str(value))
+
+
 @dataclass(slots=True)
 class DueJob:
     """A due job as the rules see it (with its account and campaign), from one row."""
@@ -129,6 +138,11 @@ class DueJob:
     campaign_status: str | None
     missed_policy: str | None
     row: Row  # as read (the life cycle's view of the job comes from it when needed)
+
+    @property
+    def window(self) -> tuple[bool, time | None, time | None]:
+        row = self.row
+        return bool(row.window_enabled), _time(row.window_start), _time(row.window_end)
 
     def state(self) -> JobState:
         """The job as the life cycle reads it (status, lease, attempts)."""
@@ -186,11 +200,26 @@ class AccountDay:
         self.rules = self.rules_of(due)
         self.posts = posts
         self.book = PostBook((at for _, at in posts), due.last_post_at)
+        # per route, for a route's own daily cap
+        self.route_books: dict[str, PostBook] = {}
+
+    def route_book(self, route: str) -> PostBook:
+        book = self.route_books.get(route)
+        if book is None:
+            book = PostBook(at for r, at in self.posts if r == route)
+            self.route_books[route] = book
+        return book
 
     @staticmethod
     def rules_of(due: DueJob) -> AccountRules:
+        enabled, start, end = due.window
         return AccountRules(
             timezone=due.timezone or "UTC",
+            # the claim never asks the window itself (policy.ASKED); a route's daily
+            # cap holds a job to the next day's window
+            window_enabled=enabled,
+            window_start=start,
+            window_end=end,
             min_spacing_minutes=due.min_spacing_minutes or 0,
             max_posts_per_day=due.max_posts_per_day,
             # a cooldown holds only while the account is in it (see _cooling_down)
@@ -206,6 +235,8 @@ class AccountDay:
     def add(self, route: str, at: datetime) -> None:
         self.posts.append((route, at))
         self.book.add(at)
+        if route in self.route_books:
+            self.route_books[route].add(at)
 
 
 def missed_action(pinned_time: bool, campaign_policy: str | None) -> str:
@@ -475,8 +506,15 @@ class ClaimPass:
         return True
 
     def _capped(self, job: DueJob, day: AccountDay) -> bool:
-        caps = Caps(daily_post_cap=self.config.daily_post_cap)
-        held = decide(day.rules, caps, day.book, self.now, claim=True, only=Rule.DAILY_CAP)
+        caps = Caps(
+            daily_post_cap=self.config.daily_post_cap,
+            route_daily_caps=tuple(self.config.route_daily_caps.items()),
+        )
+        route_book = day.route_book(job.route) if caps.route_cap(job.route) else None
+        held = decide(
+            day.rules, caps, day.book, self.now,
+            claim=True, only=Rule.DAILY_CAP, route=job.route, route_book=route_book,
+        )  # fmt: skip
         if held is None:
             return False
         self._hold(job, held.until, held.reason)

@@ -220,7 +220,7 @@ class ReadinessChecker:
         problem = checks.problem(job.route, publisher, request)
         if problem is None:
             return None
-        fallback = next_route(account.routes, job.route)
+        fallback = next_route(account.routes, job.route) if problem.fallback else None
         if fallback is not None:
             # the route cannot take it, another can: the job falls back at its slot
             self.ledger.events.emit(

@@ -18,6 +18,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..domain.token_claims import RefreshClaim
+
 
 @dataclass(frozen=True)
 class PostOptions:
@@ -41,10 +43,14 @@ class PostOptions:
     # ISO 8601; when set, the platform (Upload-Post / TikTok web) schedules on its side
     scheduled_at: str | None = None
     timezone: str | None = None
+    # the stored options named a privacy level: the operator chose it (compliance mode
+    # posts nothing on a default, domain/compliance.py)
+    privacy_chosen: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> PostOptions:
         data = dict(data or {})
+        data["privacy_chosen"] = bool(data.get("privacy_level"))
         if "platforms" in data and data["platforms"] is not None:
             data["platforms"] = tuple(data["platforms"])
         known = {f for f in cls.__dataclass_fields__}
@@ -266,3 +272,22 @@ class CredentialStore(Protocol):
     def load(self, account_id: int, route: str) -> dict[str, Any]: ...
 
     def save(self, account_id: int, route: str, data: dict[str, Any]) -> None: ...
+
+
+class RefreshClaims(CredentialStore, Protocol):
+    """A credential store that lets one refresher at a time spend a refresh token, over
+    processes (domain/token_claims.py; the vault does it in a write transaction)."""
+
+    def claim_refresh(
+        self, account_id: int, route: str, refresh_token: str, holder: str, now: float,
+        hold_for: float = ...,
+    ) -> RefreshClaim: ...  # fmt: skip
+
+    def finish_refresh(
+        self,
+        account_id: int,
+        route: str,
+        refresh_token: str,
+        holder: str,
+        new: dict[str, Any] | None,
+    ) -> bool: ...

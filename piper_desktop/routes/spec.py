@@ -85,6 +85,9 @@ class RouteProblem:
     reason: str
     # "job": this job's options; "account": the account's access to the route
     scope: str
+    # may the account's next route take the job instead? (not when the problem is a
+    # choice only the operator can make)
+    fallback: bool = True
 
 
 def problem_or_raise(exc: PublishError) -> RouteProblem:

@@ -13,8 +13,11 @@ Defaults, chosen so the ordinary demo works out of the box:
   with `authorize_as`), and redirects only to loopback redirect URIs;
 - audited=True, so all four privacy levels are offered (audited=False offers only
   SELF_ONLY, like an unaudited app);
-- access tokens live 24 h, refresh tokens 365 days, upload URLs 1 h, auth codes 10 min;
-  refresh tokens rotate (the old one stops working once used);
+- access tokens live 2 h, refresh tokens 180 days (TikTok's current OAuth docs), upload
+  URLs 1 h, auth codes 10 min; refresh tokens rotate (every refresh answers a new one and
+  the old one is refused from then on); `token_refreshes` counts the refresh requests
+  that arrived, and `token_gate` (an Event: cleared, a refresh waits at the door until it is
+  set) lets a test hold a refresh in flight while another refresher comes along;
 - a post reaches its final status on the 2nd status poll after its bytes arrived;
 - verified domains for PULL_FROM_URL: 127.0.0.1 and localhost (nothing is fetched).
 
@@ -97,6 +100,8 @@ class CreatorSettings:
     duet_disabled: bool = False
     stitch_disabled: bool = False
     max_video_post_duration_sec: int = 600
+    # an unaudited app may post only to private accounts
+    private_account: bool = True
 
 
 @dataclass
@@ -215,6 +220,9 @@ class TikTokState:
         self.posts: list[dict[str, Any]] = []
         self.fail_queue: deque[str] = deque()
         self.authorize_queue: deque[str] = deque()
+        self.token_gate = threading.Event()
+        self.token_gate.set()
+        self.token_refreshes = 0
         self._hits: dict[tuple[str, str], deque[float]] = {}
         self._counter = 0
 
@@ -234,22 +242,29 @@ class TikTokState:
             return list(user.settings.privacy_level_options)
         return list(ALL_PRIVACY) if self.audited else ["SELF_ONLY"]
 
-    def issue_tokens(self, open_id: str, scopes: set[str]) -> dict[str, Any]:
+    def issue_tokens(
+        self, open_id: str, scopes: set[str], refresh_expires_at: float | None = None
+    ) -> dict[str, Any]:
+        """A new pair; a refresh passes the spent refresh token's end, which the new one
+        keeps (only a new login starts another 180 days)."""
         now = self.clock()
+        refresh_ends = (
+            refresh_expires_at
+            if refresh_expires_at is not None
+            else now + self.refresh_token_lifetime
+        )
         access = "act." + secrets.token_urlsafe(40)
         refresh = "rft." + secrets.token_urlsafe(40)
         with self.lock:
             self.access_tokens[access] = _Grant(
                 open_id, set(scopes), now + self.access_token_lifetime
             )
-            self.refresh_tokens[refresh] = _Grant(
-                open_id, set(scopes), now + self.refresh_token_lifetime
-            )
+            self.refresh_tokens[refresh] = _Grant(open_id, set(scopes), refresh_ends)
         return {
             "access_token": access,
             "expires_in": int(self.access_token_lifetime),
             "open_id": open_id,
-            "refresh_expires_in": int(self.refresh_token_lifetime),
+            "refresh_expires_in": int(refresh_ends - now),
             "refresh_token": refresh,
             "scope": ",".join(sorted(scopes)),
             "token_type": "Bearer",
@@ -310,6 +325,27 @@ class TikTokState:
         with self.lock:
             self._counter += 1
             return f"{prefix}~v2-1.{7_300_000_000_000_000_000 + self._counter}"
+
+    def check_unaudited(self, user: SandboxUser) -> None:
+        """An unaudited app's direct posts: the account must be private, and at most 5
+        users may post through the app in 24 hours (the Content Sharing Guidelines)."""
+        if self.audited:
+            return
+        if not user.settings.private_account:
+            raise ApiRefusal(
+                403,
+                "unaudited_client_can_only_post_to_private_accounts",
+                "Unaudited clients can only post to a private account.",
+            )
+        now = self.clock()
+        with self.lock:
+            posters = {p.open_id for p in self.publishes.values() if p.created_at > now - 86400}
+        if user.open_id not in posters and len(posters) >= 5:
+            raise ApiRefusal(
+                403,
+                "reached_active_user_cap",
+                "The daily quota for active publishing users from your client is reached.",
+            )
 
     # --- posts --------------------------------------------------------------------------
     def finish(self, publish: Publish) -> None:
@@ -429,9 +465,10 @@ def _check_post_info(state: TikTokState, user: SandboxUser, post_info: Any) -> d
     ):
         raise ApiRefusal(400, "invalid_params", "post_info.brand_content_toggle is required.")
     title = post_info.get("title", "")
-    if not isinstance(title, str) or len(title) > 2200:
+    # TikTok counts the title in UTF-16 runes
+    if not isinstance(title, str) or len(title.encode("utf-16-le", "surrogatepass")) > 4400:
         raise ApiRefusal(
-            400, "invalid_params", "title must be a string of at most 2200 characters."
+            400, "invalid_params", "title must be a string of at most 2200 UTF-16 runes."
         )
     for key in (
         "disable_duet",
@@ -586,11 +623,15 @@ class TikTokApiHandler(SandboxHandler):
                 self.send_json(200, state.issue_tokens(code.open_id, code.scopes))
         elif grant_type == "refresh_token":
             with state.lock:
+                state.token_refreshes += 1  # counted on arrival, before the gate
+            state.token_gate.wait()
+            with state.lock:
                 grant = state.refresh_tokens.pop(form.get("refresh_token", ""), None)
             if grant is None or grant.expires_at <= state.clock():
                 self.oauth_error(400, "invalid_grant", "Refresh token is invalid or expired.")
             else:
-                self.send_json(200, state.issue_tokens(grant.open_id, grant.scopes))
+                answer = state.issue_tokens(grant.open_id, grant.scopes, grant.expires_at)
+                self.send_json(200, answer)
         else:
             self.oauth_error(400, "unsupported_grant_type", "grant_type is not supported.")
 
@@ -632,6 +673,7 @@ class TikTokApiHandler(SandboxHandler):
         post_info: dict[str, Any] = {}
         if kind != "inbox":
             post_info = _check_post_info(state, user, body.get("post_info"))
+            state.check_unaudited(user)
         source_info = body.get("source_info")
         if not isinstance(source_info, dict):
             raise ApiRefusal(400, "invalid_params", "source_info is required.")
@@ -892,6 +934,7 @@ class TikTokApiHTTPServer(SandboxHTTPServer):
                 "audited",
                 "polls_to_complete",
                 "access_token_lifetime",
+                "refresh_token_lifetime",
                 "upload_url_lifetime",
                 "max_posts_per_day",
                 "chunk_delay",
@@ -928,8 +971,9 @@ class TikTokApiSandbox(SandboxServer):
         client_key: str = "sandbox-client-key",
         client_secret: str = "sandbox-client-secret",
         audited: bool = True,
-        access_token_lifetime: float = 86400.0,
-        refresh_token_lifetime: float = 365 * 86400.0,
+        # TikTok's current OAuth docs: access tokens 2 h, refresh tokens 180 days
+        access_token_lifetime: float = 2 * 3600.0,
+        refresh_token_lifetime: float = 180 * 86400.0,
         upload_url_lifetime: float = 3600.0,
         polls_to_complete: int = 2,
         verified_domains: tuple[str, ...] = ("127.0.0.1", "localhost"),

@@ -609,6 +609,10 @@ DUE_JOBS = Statement(
         accounts.max_posts_per_day,
         accounts.min_spacing_minutes,
         accounts.last_post_at,
+        # the posting window: where a route's daily cap holds the job to (policy.py)
+        accounts.window_enabled,
+        accounts.window_start,
+        accounts.window_end,
         campaigns.status.label("campaign_status"),
         campaigns.missed_policy,
     )

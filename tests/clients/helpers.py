@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from piper_desktop.domain import token_claims
 from piper_desktop.sandbox.media import write_video
 
 MB = 1024 * 1024
@@ -40,13 +41,51 @@ class DictCredentialStore:
     def __init__(self) -> None:
         self.data: dict[tuple[int, str], dict[str, Any]] = {}
         self.saves: list[tuple[int, str, dict[str, Any]]] = []
+        self._lock = threading.Lock()
 
     def load(self, account_id: int, route: str) -> dict[str, Any]:
         return dict(self.data.get((account_id, route), {}))
 
     def save(self, account_id: int, route: str, data: dict[str, Any]) -> None:
-        self.data[(account_id, route)] = dict(data)
-        self.saves.append((account_id, route, dict(data)))
+        with self._lock:
+            self.data[(account_id, route)] = dict(data)
+            self.saves.append((account_id, route, dict(data)))
+
+    # the refresh claim (domain/token_claims.py) under a lock, as the vault does it in a
+    # write transaction
+    def claim_refresh(
+        self,
+        account_id: int,
+        route: str,
+        refresh_token: str,
+        holder: str,
+        now: float,
+        hold_for: float = token_claims.CLAIM_SECONDS,
+    ) -> token_claims.RefreshClaim:
+        with self._lock:
+            data = self.data.get((account_id, route), {})
+            verdict, written = token_claims.claim(data, refresh_token, holder, now, hold_for)
+            if written is not None:
+                self.data[(account_id, route)] = written
+            return verdict
+
+    def finish_refresh(
+        self,
+        account_id: int,
+        route: str,
+        refresh_token: str,
+        holder: str,
+        new: dict[str, Any] | None,
+    ) -> bool:
+        with self._lock:
+            data = self.data.get((account_id, route), {})
+            written = token_claims.finish(data, refresh_token, holder, new)
+            if written is None:
+                return False
+            self.data[(account_id, route)] = written
+            if new is not None:
+                self.saves.append((account_id, route, dict(written)))
+            return True
 
 
 def sparse_file(path: Path, size: int) -> Path:

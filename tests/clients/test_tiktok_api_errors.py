@@ -27,7 +27,7 @@ def test_unknown_and_expired_tokens(
     assert (error.code, error.http_status) == ("access_token_invalid", 401)
     token = tiktok_sandbox.issue_tokens()["access_token"]
     assert tiktok_client.creator_info(token).privacy_level_options
-    clock.advance(86400 + 1)
+    clock.advance(2 * 3600 + 1)  # access tokens live 2 h
     assert _code(lambda: tiktok_client.creator_info(token)).code == "access_token_invalid"
 
 

@@ -31,8 +31,8 @@ def test_pkce_round_trip_through_loopback(
 ) -> None:
     tiktok_sandbox.authorize_as("alice_creates")
     tokens = tiktok_client.authorize_with_loopback(_browser, timeout=10)
-    assert tokens.access_expires_at == pytest.approx(clock() + 86400)
-    assert tokens.refresh_expires_at == pytest.approx(clock() + 365 * 86400)
+    assert tokens.access_expires_at == pytest.approx(clock() + 2 * 3600)
+    assert tokens.refresh_expires_at == pytest.approx(clock() + 180 * 86400)
     assert "video.publish" in tokens.scope
     # the tokens work
     assert tiktok_client.creator_info(tokens.access_token).username == "alice_creates"

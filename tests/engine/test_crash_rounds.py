@@ -74,6 +74,7 @@ def tiktok_jobs(
                 account_id=account.id,
                 media_id=media.id,
                 route="tiktok_api",
+                options={"privacy_level": "PUBLIC_TO_EVERYONE"},
                 at=now,
                 caption=f"creator{number} clip {round_}",
                 now=now,

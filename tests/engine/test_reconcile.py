@@ -62,6 +62,7 @@ def _job(services: Services, clock: ManualClock, tmp_path: Path, name: str, rout
         route=route,
         at=clock.now(),
         caption=f"{name} clip",
+        options={"privacy_level": "PUBLIC_TO_EVERYONE"} if route == "tiktok_api" else None,
         now=clock.now(),
     )
 
@@ -144,7 +145,11 @@ def test_pull_from_url_without_receipt_stays_unknown(
         route="tiktok_api",
         at=clock.now(),
         caption="pulled clip",
-        options={"source": "url", "video_url": "http://127.0.0.1:9/pulled.mp4"},
+        options={
+            "privacy_level": "PUBLIC_TO_EVERYONE",
+            "source": "url",
+            "video_url": "http://127.0.0.1:9/pulled.mp4",
+        },
         now=clock.now(),
     )
     connect_tiktok(services, tiktok, services.accounts.get(account.id), clock.time())

@@ -101,6 +101,7 @@ def job(services: Services, clock: ManualClock, tiktok: TikTokApiSandbox, tmp_pa
         account_id=account.id,
         media_id=media.id,
         route="tiktok_api",
+        options={"privacy_level": "PUBLIC_TO_EVERYONE"},
         at=clock.now(),
         caption="a long clip",
         now=clock.now(),

@@ -80,6 +80,8 @@ def make_request(tmp_path: Path) -> MakeRequest:
         path = sparse_file(tmp_path / f"clip-{size}.mp4", size)
         duration = options.pop("duration", 30.0)
         job_id = options.pop("job_id", 1)
+        # the operator's choice, as compliance mode wants one (None: none was chosen)
+        options.setdefault("privacy_level", "SELF_ONLY")
         return PublishRequest(
             job_id=job_id,
             idempotency_key=f"piper-job-{job_id}-{hashlib.sha256(str(tmp_path).encode()).hexdigest()[:8]}",

@@ -29,7 +29,8 @@ def _request(path: Path, **options: object) -> PublishRequest:
         media_size=path.stat().st_size,
         media_sha256="",
         caption="a post",
-        options=PostOptions.from_dict(dict(options)),
+        # the operator's privacy choice, as compliance mode wants one
+        options=PostOptions.from_dict({"privacy_level": "SELF_ONLY", **options}),
     )
 
 

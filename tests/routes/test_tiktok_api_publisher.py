@@ -86,13 +86,13 @@ def test_expired_access_token_is_refreshed_and_saved(
     receipts: Receipts,
 ) -> None:
     old = connect(tiktok, store, clock)
-    clock.advance(86400 + 60)  # the stored access token has expired
+    clock.advance(2 * 3600 + 60)  # the stored access token (2 h) has expired
     publisher.submit(make_request(), receipts)
     [(account_id, route, saved)] = store.saves
     assert (account_id, route) == (ACCOUNT.id, "tiktok_api")
     assert saved["access_token"] != old["access_token"]
     assert saved["refresh_token"] != old["refresh_token"]
-    assert saved["access_expires_at"] == pytest.approx(clock() + 86400)
+    assert saved["access_expires_at"] == pytest.approx(clock() + 2 * 3600)
     assert saved["open_id"] == old["open_id"]
     token_calls = [r for r in tiktok.requests if r.path == "/v2/oauth/token/"]
     assert len(token_calls) == 1
@@ -185,8 +185,9 @@ def test_creator_settings_refuse_before_init(
     ("reason", "retryable", "account_status", "says"),
     [
         ("internal", True, None, "internal"),
-        ("spam_risk_too_many_posts", False, "cooldown", "spam_risk_too_many_posts"),
-        ("spam_risk_user_banned_from_posting", False, "cooldown", "spam risk"),
+        ("spam_risk_too_many_posts", True, "cooldown", "spam_risk_too_many_posts"),
+        ("spam_risk_user_banned_from_posting", False, "needs_attention", "banned"),
+        ("spam_risk_text", False, "cooldown", "caption as spam"),
         ("auth_removed", False, "needs_login", "auth_removed"),
         ("duration_check_failed", False, None, "duration"),
         ("frame_rate_check_failed", False, None, "frame rate"),
@@ -283,7 +284,8 @@ def test_spam_risk_at_init_cools_the_account_down(
     with pytest.raises(PublishError) as caught:
         publisher.submit(make_request(job_id=2), receipts)
     assert caught.value.code == "spam_risk_too_many_posts"
-    assert caught.value.account_status == "cooldown" and not caught.value.retryable
+    assert caught.value.account_status == "cooldown" and caught.value.retryable
+    assert caught.value.retry_after == 24 * 3600  # after the cooldown
 
 
 @pytest.mark.parametrize(
@@ -409,7 +411,7 @@ def test_connect_runs_oauth_and_saves_the_pair(
     assert len(tiktok.posts) == 1
 
 
-def test_a_refresh_token_another_process_just_used_gives_way_to_its_new_pair(
+def test_a_refresh_token_another_refresher_just_used_is_never_sent_again(
     publisher: TikTokApiPublisher,
     tiktok: TikTokApiSandbox,
     store: DictCredentialStore,
@@ -420,7 +422,7 @@ def test_a_refresh_token_another_process_just_used_gives_way_to_its_new_pair(
     # The GUI and `piper run` share one vault, each with its own refresh lock: both may
     # find the token expiring, and a refresh token works once.
     connect(tiktok, store, clock)
-    clock.advance(86400 + 60)
+    clock.advance(2 * 3600 + 60)
     other_store = DictCredentialStore()
     other_store.data = store.data  # the same vault
     other = TikTokApiPublisher(other_store, publisher.settings, clock=clock, sleeper=clock.sleep)
@@ -438,7 +440,9 @@ def test_a_refresh_token_another_process_just_used_gives_way_to_its_new_pair(
     finally:
         other.close()
     refreshes = [r.status for r in tiktok.requests if r.path == "/v2/oauth/token/"]
-    assert refreshes == [200, 400]  # theirs went through; ours came second and was refused
+    # theirs went through; ours found the stored pair rotated (the store's claim) and
+    # used it without sending the spent refresh token
+    assert refreshes == [200]
     current = store.data[(ACCOUNT.id, "tiktok_api")]["access_token"]
     api_calls = [r for r in tiktok.requests if r.path.startswith("/v2/post/")]
     assert {r.headers["Authorization"] for r in api_calls} == {f"Bearer {current}"}

@@ -106,6 +106,8 @@ def _keep(
             **tokens.to_credentials(),
             "creator_username": creator.username,
             "identity_mismatch": mismatch is not None,
+            # what `jobs add` names when --privacy is missing (compliance mode)
+            "privacy_level_options": list(creator.privacy_level_options),
         },
     )
     result: dict[str, Any] = {

@@ -18,14 +18,18 @@ check maps TikTok's status to a CheckResult:
 - PUBLISH_COMPLETE → PUBLISHED, with the post id and URL when TikTok gives one (it gives
   none for private posts)
 - SEND_TO_USER_INBOX → PUBLISHED (a draft in the creator's inbox, for inbox mode)
-- FAILED → FAILED: `internal` is retryable; spam_risk* never retries and cools the
-  account down; auth_removed asks for a new login; media checks name the check.
+- FAILED → FAILED, in the words of errors.py (the one table of TikTok's codes): `internal`
+  is retryable; spam_risk_too_many_posts retries after the cooldown, other spam_risk ones
+  never retry and cool the account down; auth_removed asks for a new login; media checks name the check.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
@@ -50,45 +54,35 @@ from piper_desktop.clients.tiktok import (
     UploadUrlExpired,
     plan_chunks,
 )
+from piper_desktop.domain.compliance import missing_reason, privacy_missing
 from piper_desktop.domain.media_limits import TIKTOK_API
+from piper_desktop.domain.token_claims import CLAIM_KEY, CLAIM_SECONDS, Verdict
 from piper_desktop.logs import get_logger
 from piper_desktop.routes.base import (
     AccountRef,
     CheckResult,
     CheckState,
-    CredentialStore,
     NotPosted,
     ProgressCallback,
     PublishError,
     PublishRequest,
     Receipt,
     ReceiptCallback,
+    RefreshClaims,
     UploadPlan,
 )
 from piper_desktop.routes.media_check import refuse_unfit_media
+from piper_desktop.routes.tiktok_api.errors import failed_status, map_api_error
 from piper_desktop.store.enums import JobRoute
 
 log = get_logger("routes")
 T = TypeVar("T")
+ROUTE_NAME = JobRoute.TIKTOK_API.value
 
-SPAM_COOLDOWN = 24 * 3600.0
+# how often a refresher waiting for another one's rotation looks at the stored pair
+ROTATION_POLL = 0.2
 # an upload URL this close to its end is not worth a resume: its next chunk may outlive it
 URL_MARGIN = 60.0
-MEDIA_CHECKS = {
-    "file_format_check_failed": "the file format",
-    "duration_check_failed": "the video's duration",
-    "frame_rate_check_failed": "the frame rate",
-    "picture_size_check_failed": "the picture size",
-    "video_pull_failed": "pulling the video from its URL",
-    "photo_pull_failed": "pulling the photos from their URLs",
-}
-# API error codes that are final: the platform's reason goes to the operator as it is.
-PERMANENT_CODES = {
-    "privacy_level_option_mismatch",
-    "url_ownership_unverified",
-    "invalid_params",
-    "scope_not_authorized",
-}
 
 
 @dataclass(frozen=True)
@@ -99,49 +93,35 @@ class TikTokApiSettings:
     auth_url: str = DEFAULT_AUTH_URL
     chunk_size: int = DEFAULT_CHUNK
     timeout: float | None = None
-    # refresh the access token when less than this is left of it
+    # refresh the access token when less than this is left of it (of its 2 h)
     refresh_margin: float = 300.0
+    # how long a refresher's claim on the refresh token holds (domain/token_claims.py)
+    refresh_claim: float = CLAIM_SECONDS
     upload_retry_delays: tuple[float, ...] = (1.0, 3.0, 10.0)
+    # `tiktok.compliance_mode`: a post needs the operator's own privacy choice
+    compliance_mode: bool = True
 
 
-def map_api_error(exc: ApiError, *, before_upload: bool) -> PublishError:
-    """An ApiError as the engine needs it: retryable, permanent, or needing a person."""
-    code = exc.code or ""
-    refused = exc.http_status is not None and exc.http_status < 500
-    # nothing left us (no connection, the proxy refused): as certain as a refusal
-    refused = refused or not exc.sent
-    common: dict[str, Any] = {"code": code or None, "log_id": exc.log_id}
-    if code.startswith("spam_risk"):
-        return PublishError(
-            f"TikTok refused the post as spam risk ({code}): {exc.message}",
-            certainly_not_posted=before_upload and refused,
-            account_status="cooldown",
-            cooldown_seconds=SPAM_COOLDOWN,
-            **common,
-        )
-    if code == "access_token_invalid" or (isinstance(exc, OAuthError) and code == "invalid_grant"):
-        return PublishError(
-            "TikTok no longer accepts this account's login; connect the account again",
-            certainly_not_posted=before_upload and refused,
-            needs_attention=True,
-            account_status="needs_login",
-            **common,
-        )
-    if exc.retryable:
-        return PublishError(
-            f"TikTok is unavailable for now: {exc.message}",
-            retryable=True,
-            certainly_not_posted=before_upload and refused,
-            retry_after=exc.retry_after or (60.0 if exc.http_status == 429 else None),
-            **common,
-        )
-    if code in PERMANENT_CODES or refused:
-        return PublishError(
-            f"TikTok refused the post ({code or exc.http_status}): {exc.message}",
-            certainly_not_posted=before_upload and refused,
-            **common,
-        )
-    return PublishError(str(exc), retryable=False, **common)
+def refuse_unchosen_privacy(
+    request: PublishRequest, compliance: bool, creator: CreatorInfo | None = None
+) -> None:
+    """Compliance mode: nothing is sent for a post whose privacy nobody chose. The job
+    waits for the operator (needs_attention: they choose, then retry it); not failed,
+    since the post itself is fine, and no other route takes it (it would post on its own
+    default, the very thing compliance mode forbids)."""
+    options = request.options
+    if options.privacy_chosen or not privacy_missing(
+        ROUTE_NAME, {"mode": options.mode}, compliance
+    ):
+        return
+    allowed = creator.privacy_level_options if creator is not None else ()
+    raise PublishError(
+        missing_reason(allowed) + "; choose who can watch it, then retry the post",
+        code="privacy_not_chosen",
+        needs_attention=True,
+        # False on purpose: the engine falls back to another route only on this word
+        certainly_not_posted=False,
+    )
 
 
 def check_creator_allows(request: PublishRequest, creator: CreatorInfo) -> None:
@@ -187,7 +167,7 @@ class TikTokApiPublisher:
 
     def __init__(
         self,
-        credentials: CredentialStore,
+        credentials: RefreshClaims,
         settings: TikTokApiSettings,
         *,
         clock: Callable[[], float] = time.time,
@@ -201,6 +181,8 @@ class TikTokApiPublisher:
         # shared by every client this publisher makes: TikTok counts per user token
         self.limits = limits or RateLimits(DEFAULT_LIMITS)
         self._refresh_locks: dict[int, threading.Lock] = {}
+        # who this publisher is in the store's refresh claims
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._locks_guard = threading.Lock()
         self._clients = ClientPool(self._new_client)
 
@@ -233,50 +215,96 @@ class TikTokApiPublisher:
     def _access_token(
         self, account: AccountRef, client: TikTokClient, *, stale: str | None = None
     ) -> str:
-        """A usable access token; refreshes (and saves at once) when it is near expiry or
-        when `stale` — a token the platform just refused — is still the stored one."""
+        """A usable access token; refreshes when it is near expiry or when `stale` — a
+        token the platform just refused — is still the stored one.
+
+        A refresh token works once (TikTok rotates it), so only one refresher may spend
+        it: the threading lock keeps this publisher's threads in turn, the store's claim
+        (domain/token_claims.py, a compare-and-swap in a write transaction) every other
+        publisher and process on the vault. The rotated pair is committed before the new
+        access token is returned."""
+        route = self.route.value
         with self._refresh_lock(account.id):
-            creds = self.credentials.load(account.id, self.route.value)
-            token = creds.get("access_token")
-            if not token or not creds.get("refresh_token"):
-                raise PublishError(
-                    "the account is not connected to the TikTok API; connect it first",
-                    code="not_connected",
-                    certainly_not_posted=True,
-                    needs_attention=True,
-                    # no account_status: the account may be fine on its other routes, and
-                    # a browser login would not connect it (the operator connects it)
+            while True:
+                creds = self.credentials.load(account.id, route)
+                token = creds.get("access_token")
+                if not token or not creds.get("refresh_token"):
+                    raise PublishError(
+                        "the account is not connected to the TikTok API; connect it first",
+                        code="not_connected",
+                        certainly_not_posted=True,
+                        needs_attention=True,
+                        # no account_status: the account may be fine on its other routes,
+                        # and a browser login would not connect it (the operator connects it)
+                    )
+                now = self._clock()
+                expires_at = float(creds.get("access_expires_at") or 0)
+                if token != stale and expires_at - self.settings.refresh_margin > now:
+                    return str(token)
+                refresh_expires = float(creds.get("refresh_expires_at") or 0)
+                if refresh_expires and refresh_expires <= now:
+                    raise PublishError(
+                        "the account's TikTok login ended (its refresh token lasts 180 days); "
+                        "connect it again",
+                        code="refresh_expired",
+                        certainly_not_posted=True,
+                        needs_attention=True,
+                        account_status="needs_login",
+                    )
+                refresh = str(creds["refresh_token"])
+                verdict = self.credentials.claim_refresh(
+                    account.id, route, refresh, self._holder, now, self.settings.refresh_claim
                 )
-            expires_at = float(creds.get("access_expires_at") or 0)
-            if token != stale and expires_at - self.settings.refresh_margin > self._clock():
-                return str(token)
-            refresh_expires = float(creds.get("refresh_expires_at") or 0)
-            if refresh_expires and refresh_expires <= self._clock():
+                if verdict.verdict is Verdict.ROTATED:
+                    # another refresher spent it and stored the new pair: look again
+                    log.info("account %s: another refresher rotated the token", account.id)
+                    stale = None
+                    continue
+                if verdict.verdict is Verdict.BUSY:
+                    self._wait_for_rotation(account, refresh, verdict.until)
+                    stale = None
+                    continue
+                return self._spend(account, client, creds, refresh)
+
+    def _wait_for_rotation(self, account: AccountRef, refresh: str, until: float) -> None:
+        """Another refresher holds the claim: wait until the stored pair changes or its
+        claim runs out (its holder died; the next claim finds out what it left)."""
+        while self._clock() < until:
+            if self.credentials.load(account.id, self.route.value).get("refresh_token") != refresh:
+                return
+            self._sleep(ROTATION_POLL)
+
+    def _spend(
+        self, account: AccountRef, client: TikTokClient, creds: dict[str, Any], refresh: str
+    ) -> str:
+        """Send the claimed refresh token and commit the rotated pair before use."""
+        route = self.route.value
+        try:
+            tokens = client.refresh(refresh)
+        except ApiError as exc:
+            self.credentials.finish_refresh(account.id, route, refresh, self._holder, None)
+            if isinstance(exc, OAuthError) and exc.code == "invalid_grant":
+                # the stored refresh token is spent or revoked: typically a refresh whose
+                # answer never reached the vault (Piper stopped in between); only a new
+                # login helps, so it is said once and never retried
                 raise PublishError(
-                    "the account's TikTok login expired (refresh token too old); connect it again",
-                    code="refresh_expired",
+                    "TikTok no longer accepts this account's stored login (its refresh token "
+                    "was already used or revoked, e.g. Piper stopped during a refresh); "
+                    "connect the account again",
+                    code="refresh_token_spent",
                     certainly_not_posted=True,
                     needs_attention=True,
                     account_status="needs_login",
-                )
-            try:
-                tokens = client.refresh(str(creds["refresh_token"]))
-            except ApiError as exc:
-                # Another process on this vault (the GUI and `piper run`; this lock is
-                # per process) may have used the refresh token a moment ago: its new
-                # pair is stored, and it is good.
-                latest = self.credentials.load(account.id, self.route.value)
-                if latest.get("access_token") and latest.get("refresh_token") not in (
-                    None,
-                    creds["refresh_token"],
-                ):
-                    log.info("account %s: another process refreshed the token", account.id)
-                    return str(latest["access_token"])
-                raise map_api_error(exc, before_upload=True) from None
-            # a refresh token works once: keep the new pair before anything else
-            self.credentials.save(account.id, self.route.value, creds | tokens.to_credentials())
-            log.info("refreshed the TikTok access token of account %s", account.id)
-            return tokens.access_token
+                    log_id=exc.log_id,
+                ) from None
+            raise map_api_error(exc, before_upload=True) from None
+        new = tokens.to_credentials()
+        if not self.credentials.finish_refresh(account.id, route, refresh, self._holder, new):
+            # cannot happen while our claim held; if the claim ran out and someone else
+            # stored a pair meanwhile, ours is the newest TikTok issued: keep it
+            self.credentials.save(account.id, route, creds | new)
+        log.info("refreshed the TikTok access token of account %s", account.id)
+        return tokens.access_token
 
     def _with_token(
         self,
@@ -291,13 +319,17 @@ class TikTokApiPublisher:
             return call(token)
         except ApiError as exc:
             if exc.code != "access_token_invalid":
-                raise map_api_error(exc, before_upload=before_upload) from None
+                raise map_api_error(
+                    exc, before_upload=before_upload, username=account.username
+                ) from None
         # the platform refused a token we thought valid: refresh once and try again
         token = self._access_token(account, client, stale=token)
         try:
             return call(token)
         except ApiError as exc:
-            raise map_api_error(exc, before_upload=before_upload) from None
+            raise map_api_error(
+                exc, before_upload=before_upload, username=account.username
+            ) from None
 
     # --- checks before the slot ---------------------------------------------------------
     def creator_info(self, account: AccountRef) -> CreatorInfo:
@@ -331,6 +363,7 @@ class TikTokApiPublisher:
                 raise map_api_error(exc, before_upload=True) from None
         with self._refresh_lock(account.id):
             creds = self.credentials.load(account.id, self.route.value)
+            creds.pop(CLAIM_KEY, None)
             self.credentials.save(account.id, self.route.value, creds | tokens.to_credentials())
         log.info("connected account %s to the TikTok API (open_id %s)", account.id, tokens.open_id)
         return {
@@ -368,6 +401,7 @@ class TikTokApiPublisher:
         options = request.options
         account = request.account
         username = account.username
+        refuse_unchosen_privacy(request, self.settings.compliance_mode)
         if options.mode != "inbox":
             if on_progress:
                 on_progress("checking creator settings", None)
@@ -626,35 +660,13 @@ class TikTokApiPublisher:
                 reason="sent to the creator's TikTok inbox as a draft; they finish posting in the app",
             )
         if status.status == "FAILED":
-            return self._failed(status.fail_reason or "unknown")
+            who = receipt.extra.get("creator_username") or account.username
+            return self._failed(status.fail_reason or "unknown", who)
         return CheckResult(CheckState.PENDING, next_check_in=30.0, reason=f"status {status.status}")
 
     @staticmethod
-    def _failed(reason: str) -> CheckResult:
-        if reason == "internal":
-            return CheckResult(
-                CheckState.FAILED, reason="TikTok failed internally (internal)", retryable=True
-            )
-        if reason.startswith("spam_risk"):
-            return CheckResult(
-                CheckState.FAILED,
-                reason=f"TikTok flagged the post as spam risk ({reason}); not retried",
-                account_status="cooldown",
-            )
-        if reason == "auth_removed":
-            return CheckResult(
-                CheckState.FAILED,
-                reason="the creator removed Piper's access on TikTok (auth_removed)",
-                account_status="needs_login",
-            )
-        if reason in MEDIA_CHECKS:
-            return CheckResult(
-                CheckState.FAILED,
-                reason=f"TikTok rejected {MEDIA_CHECKS[reason]} ({reason})",
-            )
-        if reason == "publish_cancelled":
-            return CheckResult(CheckState.FAILED, reason="the post was cancelled on TikTok")
-        return CheckResult(CheckState.FAILED, reason=f"TikTok could not publish ({reason})")
+    def _failed(reason: str, username: str | None = None) -> CheckResult:
+        return failed_status(reason, username)
 
     def reconcile(self, request: PublishRequest) -> Receipt | NotPosted | None:
         """No receipt was kept. With FILE_UPLOAD (direct or inbox) nothing can go live:

@@ -9,6 +9,8 @@ Both go through the publisher itself so that token refreshes share its per-accou
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from ...clients.ratelimit import RateLimits
@@ -31,13 +33,24 @@ from ..spec import (
     SettingsValues,
     problem_or_raise,
 )
-from .publisher import TikTokApiPublisher, TikTokApiSettings, check_creator_allows
+from .publisher import (
+    TikTokApiPublisher,
+    TikTokApiSettings,
+    check_creator_allows,
+    refuse_unchosen_privacy,
+)
 
 log = get_logger("routes")
 
 ROUTE = JobRoute.TIKTOK_API.value
-# refresh access tokens that expire within this many seconds
+# refresh access tokens that expire within this many seconds. TikTok's access tokens
+# last 2 h and the duty runs every 30 min (5 min grace): a token is renewed between
+# 1 h and 25 min before its end, never after it
 REFRESH_WITHIN = 3600.0
+DUTY_EVERY = 1800.0
+# warn this long before a refresh token's 180 days end: only a new login renews it
+RECONNECT_WARN_DAYS = 14
+DAY = 86400.0
 
 
 def build(ctx: RouteContext, values: SettingsValues) -> Built:
@@ -52,6 +65,7 @@ def build(ctx: RouteContext, values: SettingsValues) -> Built:
         api_base=str(values["tiktok.api_base"]),
         auth_url=str(values["tiktok.auth_url"]),
         chunk_size=int(str(values.get("tiktok.chunk_size_mb") or 10)) * MB,
+        compliance_mode=values.get("tiktok.compliance_mode") is not False,
     )
     # one limiter set for every TikTok publisher of this factory: limits are per user
     # token, whatever object sends the request
@@ -84,6 +98,11 @@ class TikTokReadiness:
             if creator is None:
                 creator = publisher.creator_info(account)
                 self._creators[account.id] = creator
+            try:
+                refuse_unchosen_privacy(request, publisher.settings.compliance_mode, creator)
+            except PublishError as exc:
+                # this job's, not the account's; and no other route may post it instead
+                return RouteProblem(exc.reason, "job", fallback=False)
             if request.options.mode != "inbox":
                 # the creator's options, and the file against TikTok's limits with the
                 # creator's max_video_post_duration_sec
@@ -96,8 +115,12 @@ class TikTokReadiness:
 
 
 def refresh_tokens(ctx: DutyContext) -> int:
-    """Refresh the access tokens that expire within REFRESH_WITHIN seconds; each new
-    pair is saved at once (under the publisher's lock)."""
+    """Refresh the access tokens that expire within REFRESH_WITHIN seconds (each new
+    pair committed before use, one refresher per account: the publisher and the store's
+    claim), and warn about refresh tokens near their 180-day end.
+
+    Accounts that need a login are left alone: their refresh token is spent or expired,
+    and sending it again would only be refused again."""
     now = ctx.clock.time()
     services = ctx.services
     with services.db.session() as session:
@@ -106,7 +129,11 @@ def refresh_tokens(ctx: DutyContext) -> int:
                 select(Account)
                 .join(RouteCredential, RouteCredential.account_id == Account.id)
                 .where(RouteCredential.route == ROUTE)
-                .where(Account.status != AccountStatus.DISABLED.value)
+                .where(
+                    Account.status.not_in(
+                        (AccountStatus.DISABLED.value, AccountStatus.NEEDS_LOGIN.value)
+                    )
+                )
             ).scalars()
         )
     if not accounts:
@@ -120,6 +147,7 @@ def refresh_tokens(ctx: DutyContext) -> int:
     refreshed = 0
     for account in accounts:
         creds = services.accounts.load(account.id, ROUTE)
+        warn_reconnect(ctx, account, creds, now)
         token = creds.get("access_token")
         if not token or float(creds.get("access_expires_at") or 0) - now > REFRESH_WITHIN:
             continue
@@ -131,6 +159,35 @@ def refresh_tokens(ctx: DutyContext) -> int:
                 ctx.account_status(account.id, exc.account_status, exc.reason)
             log.warning("token refresh for account %s failed: %s", account.id, exc.reason)
     return refreshed
+
+
+def reconnect_days_left(creds: dict[str, object], now: float) -> int | None:
+    """Whole days left of the refresh token when it ends within RECONNECT_WARN_DAYS."""
+    ends = float(str(creds.get("refresh_expires_at") or 0))
+    if not ends or ends - now > RECONNECT_WARN_DAYS * DAY:
+        return None
+    return max(int((ends - now) // DAY), 0)
+
+
+def warn_reconnect(
+    ctx: DutyContext, account: Account, creds: dict[str, object], now: float
+) -> None:
+    """Once a day: "reconnect @name within N days" (a refresh never extends the
+    refresh token's own 180 days)."""
+    days = reconnect_days_left(creds, now)
+    if days is None:
+        return
+    today = int(now // DAY)
+    if creds.get("reconnect_warned_day") == today:
+        return
+    ctx.services.accounts.note_credentials(account.id, ROUTE, {"reconnect_warned_day": today})
+    ends = datetime.fromtimestamp(float(str(creds["refresh_expires_at"])), UTC)
+    ctx.warn(
+        f"reconnect @{account.username} to the TikTok API within {days} days: its TikTok "
+        f"login ends on {ends:%Y-%m-%d %H:%M} UTC (piper accounts connect "
+        f"{account.username} --route tiktok_api)",
+        {"code": "reconnect_soon", "account_id": account.id, "days_left": days},
+    )
 
 
 def not_connected(services: Services, account_id: int) -> str | None:
@@ -150,11 +207,12 @@ SPEC = RouteSpec(
         "tiktok.api_base",
         "tiktok.auth_url",
         "tiktok.chunk_size_mb",
+        "tiktok.compliance_mode",
     ),
     build=build,
     close_on_replace=True,
     readiness=lambda _ctx: TikTokReadiness(),
-    duties=(RouteDuty("token_refresh", 1800.0, refresh_tokens, misfire_grace=300),),
+    duties=(RouteDuty("token_refresh", DUTY_EVERY, refresh_tokens, misfire_grace=300),),
     # video/init allows 6 requests a minute per user token
     post_rate=(6, 60.0),
     connected=not_connected,
