@@ -467,10 +467,13 @@ class AccountService:
 
     @staticmethod
     def _credential_row(session: Session, account_id: int, route: str) -> RouteCredential | None:
+        # read for a write: on a team's PostgreSQL the row stays locked until the write
+        # commits, so two desktops' refreshers take turns on one pair (SQLite renders no
+        # lock clause: its BEGIN IMMEDIATE already makes them take turns)
         row: RouteCredential | None = session.scalar(
-            select(RouteCredential).where(
-                RouteCredential.account_id == account_id, RouteCredential.route == route
-            )
+            select(RouteCredential)
+            .where(RouteCredential.account_id == account_id, RouteCredential.route == route)
+            .with_for_update()
         )
         return row
 

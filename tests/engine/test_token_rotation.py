@@ -174,6 +174,7 @@ def two_processes(
             proc.wait()
 
 
+@pytest.mark.local_store  # the processes open the data dir's file
 def test_two_processes_on_one_vault_refresh_once(
     services: Services,
     tiktok: TikTokApiSandbox,
