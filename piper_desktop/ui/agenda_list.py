@@ -30,7 +30,7 @@ class AgendaModel(PagedTableModel):
     def __init__(self, tables: TableService, zone: tzinfo, parent: Any = None) -> None:
         self.zone = zone
         columns = [
-            Column("day", "Day", 120, fmt=self._day, sort="scheduled_at"),
+            Column("day", "Day", 150, fmt=self._day, sort="scheduled_at"),
             Column("time", "Time", 70, fmt=self._time, sort="scheduled_at", tooltip=self._tooltip),
             Column(
                 "account_username",

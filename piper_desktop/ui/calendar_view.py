@@ -56,6 +56,7 @@ class CalendarView(QWidget):
             button = QPushButton(key.capitalize())
             button.setObjectName(f"calendar_{key}")
             button.setCheckable(True)
+            button.setProperty("segment", True)  # theme.py: joined, the chosen one filled
             button.clicked.connect(lambda _c=False, key=key: self.set_view(key))
             self.view_group.addButton(button)
             self.view_buttons[key] = button
@@ -104,6 +105,7 @@ class CalendarView(QWidget):
         self.legend.setObjectName("calendar_legend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
+        self.legend.setVisible(False)  # the week's lanes, once there are two or more
         layout.addWidget(self.legend)
 
         self.stack = QStackedWidget()

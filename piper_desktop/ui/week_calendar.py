@@ -35,6 +35,7 @@ HEADER = 34
 GUTTER = 54
 CHIP_HEIGHT = 22
 SNAP_MINUTES = 15
+NARROW_CHIP = 90  # px: narrower lanes name the account before the time
 LANE_STRIP = 4  # the day header's colour strip naming each lane
 
 
@@ -324,7 +325,10 @@ class WeekCalendar(QWidget):
         painter.setPen(fg)
         moment = self._ghost_time if ghost else fmt.to_datetime(post.get("at"))
         label = f"@{post.get('account_username')}"
-        if moment is not None:
+        if moment is not None and rect.width() < NARROW_CHIP:
+            # a narrow lane: whose it is first (its place already says the time)
+            label = f"{post.get('account_username')} {moment.astimezone(self.zone):%H:%M}"
+        elif moment is not None:
             label = f"{moment.astimezone(self.zone):%H:%M} {label}"
         painter.drawText(
             QRectF(rect.adjusted(7, 0, -2, 0)),
@@ -425,9 +429,12 @@ class WeekCalendar(QWidget):
             return
         order = sorted(
             range(len(self.chips)),
-            key=lambda n: (self.chips[n].rect.x() // max(1, int(self._day_width())),
-                           self.chips[n].rect.y(), self.chips[n].rect.x()),
-        )  # fmt: skip
+            key=lambda n: (
+                (self.chips[n].rect.x() - self._gutters()) // max(1, int(self._day_width())),
+                self.chips[n].rect.y(),
+                self.chips[n].rect.x(),
+            ),
+        )
         at = order.index(self.current) if self.current in order else -1
         self.current = order[max(0, min(len(order) - 1, at + step))]
         self.update()
