@@ -129,14 +129,17 @@ class AgendaList(QTableView):
     ) -> None:
         """Jobs scheduled in [start, end) (aware UTC), of one account or group if given;
         `day` is scrolled to once its rows are in."""
-        query = self.agenda.query
-        query.filters = {"scheduled_from": start, "scheduled_until": end}
+        filters: dict[str, Any] = {"scheduled_from": start, "scheduled_until": end}
         if account_id is not None:
-            query.filters["account_id"] = account_id
+            filters["account_id"] = account_id
         if group:
-            query.filters["account_group"] = group
+            filters["account_group"] = group
+        # the same span again (the dashboard's live reload): keep the rows shown, the
+        # selection and the scroll position
+        same = self.agenda.loaded_once and filters == self.agenda.query.filters
+        self.agenda.query.filters = filters
         self.pending_day = day
-        self.agenda.refresh(keep=False)
+        self.agenda.refresh(keep=same)
 
     def _scroll_to_pending(self) -> None:
         if self.pending_day is None:

@@ -310,3 +310,23 @@ def test_week_day_headers_stay_put_in_the_calendar_card(
     bar.setValue(bar.maximum())
     assert header.mapTo(panel, QPoint(0, 0)) == before
     assert header.parent() is not scroll.viewport() and not scroll.isAncestorOf(header)
+
+
+def test_the_list_keeps_its_selection_when_the_same_span_loads_again(
+    view: CalendarView, ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    """The dashboard reloads every minute: the list does not jump back to the top."""
+    at = _base()
+    jobs = _same_hour(ctx.services, tmp_path, at)
+    view.list_first = week_start(at.date())
+    view.set_view("list")
+    agenda = view.agenda
+    qtbot.waitUntil(lambda: agenda.agenda.rowCount() == 5)
+    agenda.selectRow(3)
+    chosen = agenda.agenda.row(3)["id"]
+    view.load()
+    qtbot.waitUntil(lambda: not agenda.agenda.loading)
+    assert [agenda.agenda.row(i.row())["id"] for i in agenda.selectionModel().selectedRows()] == [
+        chosen
+    ]
+    assert chosen in jobs.values()
