@@ -23,7 +23,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
 )
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QApplication, QSizePolicy, QToolTip, QWidget
 
 from ..domain.calendar_grid import Lane, account_colour, lane_slices, lanes, local_range
 from ..domain.calendar_grid import week_start as week_start
@@ -69,6 +69,8 @@ class WeekCalendar(QWidget):
         self.lanes: list[Lane] = []
         self.current: int | None = None  # the chip the keyboard is on (index into chips)
         self._pressed: Chip | None = None
+        self._press_point = QPoint()
+        self._moved = False
         self._drag: Chip | None = None
         self._drag_offset = 0
         self._ghost: QRect | None = None
@@ -351,6 +353,8 @@ class WeekCalendar(QWidget):
         ):
             self._drag = chip
             self._drag_offset = point.y() - chip.rect.y()
+            self._press_point = point
+            self._moved = False
             self._ghost = QRect(chip.rect)
             self._ghost_time = fmt.to_datetime(chip.post.get("at"))
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
@@ -371,6 +375,12 @@ class WeekCalendar(QWidget):
             else:
                 self.unsetCursor()
             return
+        if not self._moved:
+            # a click's small jitter is not a move (it would snap to another slot)
+            distance = (point - self._press_point).manhattanLength()
+            if distance < QApplication.startDragDistance():
+                return
+            self._moved = True
         # the chip's top edge follows the pointer: that is the time it lands on
         moment = self.time_at(QPoint(point.x(), point.y() - self._drag_offset))
         if moment is None:
@@ -401,7 +411,7 @@ class WeekCalendar(QWidget):
         self._ghost = None
         self.unsetCursor()
         original = fmt.to_datetime(chip.post.get("at"))
-        if moment is not None and original is not None and moment != original:
+        if self._moved and moment is not None and original is not None and moment != original:
             self.pending.add(chip.post["id"])
             self.move_requested.emit(int(chip.post["id"]), moment)
         elif chip is pressed:

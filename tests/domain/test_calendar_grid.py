@@ -83,3 +83,32 @@ def test_day_fit_leaves_room_for_more() -> None:
     assert day_fit(100, 20, 5) == (5, 0)
     assert day_fit(100, 20, 6) == (4, 2)  # four chips and "+2 more" in five rows
     assert day_fit(10, 20, 4) == (0, 4)
+
+
+def test_the_calendar_reads_by_group_and_by_scheduled_span(services, tmp_path) -> None:
+    """planner.week(group=) and the jobs table's span filters, on a real vault."""
+    from piper_desktop.domain.planner import PlannerService
+    from piper_desktop.domain.tables import TableQuery, TableService
+    from tests.conftest import make_video
+
+    media, _ = services.media.add(make_video(tmp_path, "g.mp4"), {"title": "G"})
+    start = datetime(2031, 5, 5, tzinfo=UTC)
+    ids = {}
+    for name, group, hours in (("ann", "ClientB", 1), ("bob", "ClientA", 2), ("cy", "ClientB", 30)):
+        account = services.accounts.add({"username": name, "group": group})
+        job = services.jobs.add(account_id=account.id, media_id=media.id, route="upload_post",
+                                at=start + timedelta(hours=hours), caption=name,
+                                allow_duplicate=True)  # fmt: skip
+        ids[name] = job.id
+    planner = PlannerService(services.db)
+    assert {p["account_username"] for p in planner.week(start, 7, group="clientb")} == {"ann", "cy"}
+    assert {p["account_username"] for p in planner.week(start, 1)} == {"ann", "bob"}
+    tables = TableService(services.db)
+    day = TableQuery(
+        filters={"scheduled_from": start, "scheduled_until": start + timedelta(days=1)},
+        sort="scheduled_at",
+    )
+    assert [r["id"] for r in tables.rows("jobs", day)] == [ids["ann"], ids["bob"]]
+    assert tables.count("jobs", day) == 2
+    day.filters["account_group"] = "CLIENTB"
+    assert [r["id"] for r in tables.rows("jobs", day)] == [ids["ann"]]

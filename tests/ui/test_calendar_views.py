@@ -66,6 +66,11 @@ def test_five_accounts_at_the_same_hour_get_five_lanes_side_by_side(
 ) -> None:
     at = _base()
     jobs = _same_hour(ctx.services, tmp_path, at)
+    # an account that posts only another week has no lane in this one
+    other = ctx.services.accounts.add({"username": "aaron", "timezone": "UTC"})
+    ctx.services.jobs.add(account_id=other.id, media_id=ctx.services.jobs.get(jobs["echo"]).media_id,
+                          route="upload_post", at=at + timedelta(days=7), caption="later",
+                          allow_duplicate=True)  # fmt: skip
     view.week.first_day = week_start(at.date())
     view.show()
     view.reload()
@@ -330,3 +335,28 @@ def test_the_list_keeps_its_selection_when_the_same_span_loads_again(
         chosen
     ]
     assert chosen in jobs.values()
+
+
+def test_a_click_with_a_little_jitter_opens_the_job_and_moves_nothing(
+    view: CalendarView, ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    """alpha's post is at 10:05, off the 15-minute snap: a shaky click must not move it."""
+    at = _base()
+    jobs = _same_hour(ctx.services, tmp_path, at)
+    view.week.first_day = week_start(at.date())
+    view.resize(1200, 1600)
+    view.show()
+    view.load()
+    qtbot.waitUntil(lambda: view.week.chip_of(jobs["alpha"]) is not None)
+    chip = view.week.chip_of(jobs["alpha"])
+    assert chip is not None and chip.post["movable"]
+    opened: list[int] = []
+    moved: list[int] = []
+    view.week.job_activated.connect(opened.append)
+    view.week.move_requested.connect(lambda job_id, _at: moved.append(job_id))
+    start = chip.rect.center()
+    qtbot.mousePress(view.week, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(view.week, pos=QPoint(start.x(), start.y() + 1))
+    qtbot.mouseRelease(view.week, Qt.MouseButton.LeftButton, pos=QPoint(start.x(), start.y() + 1))
+    assert opened == [jobs["alpha"]] and moved == []
+    assert ctx.services.jobs.get(jobs["alpha"]).scheduled_at == at + timedelta(minutes=5)
