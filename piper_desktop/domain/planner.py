@@ -256,12 +256,18 @@ class PlannerService:
 
     # --- week calendar ----------------------------------------------------------------
     def week(
-        self, start: datetime, days: int = 7, account_id: int | None = None
+        self,
+        start: datetime,
+        days: int = 7,
+        account_id: int | None = None,
+        group: str | None = None,
     ) -> list[dict[str, Any]]:
         """Posts in [start, start + days): the ones still to come and in flight, the ones
         that need the operator, and, for one account, what it already published or
-        failed. Each part is an index range scan (an account's history uses its own
-        (account, scheduled) index), so a vault with a long history stays quick."""
+        failed; `group` narrows them to one group's accounts (the calendar's lanes). The
+        month view asks for its six weeks the same way. Each part is an index range scan
+        (an account's history uses its own (account, scheduled) index), so a vault with a
+        long history stays quick."""
         end = start + timedelta(days=days)
         columns = (
             Job.id,
@@ -285,6 +291,8 @@ class PlannerService:
             )
             if account_id is not None:
                 query = query.where(Job.account_id == account_id)
+            if group:
+                query = query.where(func.lower(Account.group) == group.lower())
             return query
 
         parts = [

@@ -481,6 +481,12 @@ JOBS = TableSpec(
         "media_id": lambda v: Job.media_id == v,
         "since": lambda v: Job.updated_at >= v,
         "ids": lambda v: Job.id.in_(list(v)),
+        # the calendar's list view: [from, until) of the scheduled time, one group
+        "scheduled_from": lambda v: Job.scheduled_at >= v,
+        "scheduled_until": lambda v: Job.scheduled_at < v,
+        "account_group": lambda v: Job.account_id.in_(
+            select(Account.id).where(func.lower(Account.group) == str(v).lower())
+        ),
     },
     search=_job_search,
     id_column=Job.id,

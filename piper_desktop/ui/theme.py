@@ -227,6 +227,10 @@ QPushButton[primary="true"] {{
 }}
 QPushButton[primary="true"]:disabled {{ background: {p.border}; border-color: {p.border}; }}
 QPushButton[danger="true"] {{ color: {p.danger}; }}
+QPushButton[segment="true"] {{ border-radius: 0; }}
+QPushButton[segment="true"]:checked {{
+    background: {p.accent}; color: {p.accent_text}; border: 1px solid {p.accent};
+}}
 QToolButton::menu-indicator {{ image: none; }}
 
 QToolBar {{ background: transparent; border: none; spacing: 6px; }}

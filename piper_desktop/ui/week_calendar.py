@@ -1,7 +1,10 @@
 """A week of scheduled posts: days across, hours down, in the operator's time zone, with
-the account's own clock beside it when one account is shown. A waiting post can be
-dragged to another time; the move is checked against the account's rules by the
-planner, and a refused move snaps back with the reason."""
+the account's own clock beside it when one account is shown. Within each day every
+account that posts that week has its own lane (domain/calendar_grid.lanes), so posts of
+several accounts at the same hour sit side by side. A waiting post can be dragged to
+another time; the move is checked against the account's rules by the planner, and a
+refused move snaps back with the reason. A click (or Enter) on a chip asks to open its
+job (`job_activated`)."""
 
 from __future__ import annotations
 
@@ -10,9 +13,20 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+)
+from PySide6.QtWidgets import QApplication, QSizePolicy, QToolTip, QWidget
 
+from ..domain.calendar_grid import Lane, account_colour, lane_slices, lanes, local_range
+from ..domain.calendar_grid import week_start as week_start
 from . import formatting as fmt
 from . import theme
 
@@ -21,7 +35,8 @@ HEADER = 34
 GUTTER = 54
 CHIP_HEIGHT = 22
 SNAP_MINUTES = 15
-MAX_LANES = 3
+NARROW_CHIP = 90  # px: narrower lanes name the account before the time
+LANE_STRIP = 4  # the day header's colour strip naming each lane
 
 
 @dataclass
@@ -30,21 +45,19 @@ class Chip:
     rect: QRect
 
 
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def day_label(day: date) -> str:
     return day.strftime("%a %d %b")
 
 
 class WeekCalendar(QWidget):
     move_requested = Signal(int, object)  # job id, new time (aware UTC datetime)
+    job_activated = Signal(int)  # a chip was clicked (or Enter on the current chip)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("week_calendar")
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.zone: tzinfo = fmt.local_zone()
         self.first_day: date = week_start(datetime.now(self.zone).date())
@@ -53,6 +66,11 @@ class WeekCalendar(QWidget):
         # waiting posts per UTC hour, when there are too many to show one by one
         self.density: dict[datetime, int] = {}
         self.chips: list[Chip] = []
+        self.lanes: list[Lane] = []
+        self.current: int | None = None  # the chip the keyboard is on (index into chips)
+        self._pressed: Chip | None = None
+        self._press_point = QPoint()
+        self._moved = False
         self._drag: Chip | None = None
         self._drag_offset = 0
         self._ghost: QRect | None = None
@@ -68,11 +86,7 @@ class WeekCalendar(QWidget):
         self.update()
 
     def range(self) -> tuple[datetime, datetime]:
-        start = datetime.combine(self.first_day, time(0), tzinfo=self.zone).astimezone(UTC)
-        end = datetime.combine(
-            self.first_day + timedelta(days=7), time(0), tzinfo=self.zone
-        ).astimezone(UTC)
-        return start, end
+        return local_range(self.first_day, 7, self.zone)
 
     def set_density(self, buckets: dict[datetime, int]) -> None:
         self.density = buckets
@@ -134,42 +148,40 @@ class WeekCalendar(QWidget):
         return QPoint(int(self._x_of(day_index) + self._day_width() / 2), self._y_of(local))
 
     def _layout_chips(self) -> None:
-        """Chips whose times overlap share their day's width side by side; a crowded
-        moment shows its first chips and a "+N" chip for the rest."""
+        """One lane per account of the week, the same on every day; a post sits in its
+        account's lane at its time. Two posts of one account close together (the
+        account's spacing allows it only for pinned times) stack down its lane."""
         self.chips = []
-        width = self._day_width() - 6
-        by_day: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        self.lanes = lanes(
+            (int(p.get("account_id") or 0), str(p.get("account_username") or ""))
+            for p in self.posts
+            if fmt.to_datetime(p.get("at")) is not None
+        )
+        lane_of = {lane.account_id: n for n, lane in enumerate(self.lanes)}
+        bottoms: dict[tuple[int, int], int] = {}
         for post in self.posts:
             moment = fmt.to_datetime(post.get("at"))
             if moment is None:
                 continue
             local = moment.astimezone(self.zone)
             day_index = (local.date() - self.first_day).days
-            if 0 <= day_index < 7:
-                by_day.setdefault(day_index, []).append((self._y_of(local), post))
-        for day_index, entries in by_day.items():
-            entries.sort(key=lambda entry: entry[0])
-            clusters: list[list[tuple[int, dict[str, Any]]]] = []
-            for entry in entries:
-                if clusters and entry[0] < clusters[-1][0][0] + CHIP_HEIGHT:
-                    clusters[-1].append(entry)
-                else:
-                    clusters.append([entry])
-            for cluster in clusters:
-                shown = cluster if len(cluster) <= MAX_LANES else cluster[: MAX_LANES - 1]
-                lanes = min(len(cluster), MAX_LANES)
-                lane_width = int(width / lanes)
-                x0 = self._x_of(day_index) + 3
-                for lane, (y, post) in enumerate(shown):
-                    rect = QRect(x0 + lane * lane_width, y, lane_width - 2, CHIP_HEIGHT - 2)
-                    self.chips.append(Chip(post, rect))
-                if len(cluster) > MAX_LANES:
-                    rest = [post for _y, post in cluster[MAX_LANES - 1 :]]
-                    y = cluster[0][0]
-                    rect = QRect(
-                        x0 + (MAX_LANES - 1) * lane_width, y, lane_width - 2, CHIP_HEIGHT - 2
-                    )
-                    self.chips.append(Chip({"id": -1, "more": rest, "status": "queued"}, rect))
+            if not 0 <= day_index < 7:
+                continue
+            lane = lane_of[int(post.get("account_id") or 0)]
+            x, width = self.lane_slice(day_index, lane)
+            y = max(self._y_of(local), bottoms.get((day_index, lane), 0))
+            rect = QRect(x, y, width, CHIP_HEIGHT - 2)
+            bottoms[(day_index, lane)] = rect.bottom() + 2
+            self.chips.append(Chip(post, rect))
+        if self.current is not None and self.current >= len(self.chips):
+            self.current = None
+
+    def lane_slice(self, day_index: int, lane: int) -> tuple[int, int]:
+        """(x, width) of one account's lane in one day's column."""
+        slices = lane_slices(
+            max(1, len(self.lanes)), self._x_of(day_index) + 3, self._day_width() - 4
+        )
+        return slices[min(lane, len(slices) - 1)]
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -180,6 +192,9 @@ class WeekCalendar(QWidget):
             if chip.rect.contains(point):
                 return chip
         return None
+
+    def chip_of(self, job_id: int) -> Chip | None:
+        return next((c for c in self.chips if c.post.get("id") == job_id), None)
 
     # --- painting ----------------------------------------------------------------------------
     def frozen_header(self) -> DayHeader:
@@ -300,19 +315,25 @@ class WeekCalendar(QWidget):
         path = QPainterPath()
         path.addRoundedRect(QRectF(rect), 5, 5)
         painter.fillPath(path, bg)
-        painter.fillRect(QRectF(rect.x(), rect.y() + 3, 3, rect.height() - 6), fg)
+        # the account's colour (its lane's) beside the status colour
+        stripe = QColor(account_colour_of(post))
+        painter.fillRect(QRectF(rect.x(), rect.y() + 2, 4, rect.height() - 4), stripe)
         if ghost:
             painter.setPen(QPen(fg, 1, Qt.PenStyle.DashLine))
+            painter.drawPath(path)
+        if not ghost and self.current is not None and self.chips[self.current].post is post:
+            painter.setPen(QPen(QColor(theme.current().accent), 2))
             painter.drawPath(path)
         painter.setPen(fg)
         moment = self._ghost_time if ghost else fmt.to_datetime(post.get("at"))
         label = f"@{post.get('account_username')}"
-        if "more" in post:
-            label = f"+{len(post['more'])} more"
+        if moment is not None and rect.width() < NARROW_CHIP:
+            # a narrow lane: whose it is first (its place already says the time)
+            label = f"{post.get('account_username')} {moment.astimezone(self.zone):%H:%M}"
         elif moment is not None:
             label = f"{moment.astimezone(self.zone):%H:%M} {label}"
         painter.drawText(
-            QRectF(rect.adjusted(7, 0, -3, 0)),
+            QRectF(rect.adjusted(7, 0, -2, 0)),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
             painter.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, rect.width() - 10),
         )
@@ -321,15 +342,19 @@ class WeekCalendar(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         point = event.position().toPoint()
         chip = self.chip_at(point)
+        self._pressed = chip if event.button() == Qt.MouseButton.LeftButton else None
+        if chip is not None:
+            self.current = self.chips.index(chip)
         if (
             event.button() == Qt.MouseButton.LeftButton
             and chip is not None
             and chip.post.get("movable")
             and chip.post["id"] not in self.pending
-            and "more" not in chip.post
         ):
             self._drag = chip
             self._drag_offset = point.y() - chip.rect.y()
+            self._press_point = point
+            self._moved = False
             self._ghost = QRect(chip.rect)
             self._ghost_time = fmt.to_datetime(chip.post.get("at"))
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
@@ -350,6 +375,12 @@ class WeekCalendar(QWidget):
             else:
                 self.unsetCursor()
             return
+        if not self._moved:
+            # a click's small jitter is not a move (it would snap to another slot)
+            distance = (point - self._press_point).manhattanLength()
+            if distance < QApplication.startDragDistance():
+                return
+            self._moved = True
         # the chip's top edge follows the pointer: that is the time it lands on
         moment = self.time_at(QPoint(point.x(), point.y() - self._drag_offset))
         if moment is None:
@@ -369,7 +400,10 @@ class WeekCalendar(QWidget):
         self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        pressed, self._pressed = self._pressed, None
         if self._drag is None:
+            if pressed is not None and self.chip_at(event.position().toPoint()) is pressed:
+                self.job_activated.emit(int(pressed.post["id"]))
             super().mouseReleaseEvent(event)
             return
         chip, moment = self._drag, self._ghost_time
@@ -377,17 +411,45 @@ class WeekCalendar(QWidget):
         self._ghost = None
         self.unsetCursor()
         original = fmt.to_datetime(chip.post.get("at"))
-        if moment is not None and original is not None and moment != original:
+        if self._moved and moment is not None and original is not None and moment != original:
             self.pending.add(chip.post["id"])
             self.move_requested.emit(int(chip.post["id"]), moment)
+        elif chip is pressed:
+            self.job_activated.emit(int(chip.post["id"]))  # a click, not a move
+        self.update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Arrows walk the chips in time order (left/up earlier, right/down later);
+        Enter opens the current chip's job."""
+        key = event.key()
+        if not self.chips:
+            super().keyPressEvent(event)
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.current is not None:
+            self.job_activated.emit(int(self.chips[self.current].post["id"]))
+            return
+        step = {
+            Qt.Key.Key_Right: 1,
+            Qt.Key.Key_Down: 1,
+            Qt.Key.Key_Left: -1,
+            Qt.Key.Key_Up: -1,
+        }.get(Qt.Key(key))
+        if step is None:
+            super().keyPressEvent(event)
+            return
+        order = sorted(
+            range(len(self.chips)),
+            key=lambda n: (
+                (self.chips[n].rect.x() - self._gutters()) // max(1, int(self._day_width())),
+                self.chips[n].rect.y(),
+                self.chips[n].rect.x(),
+            ),
+        )
+        at = order.index(self.current) if self.current in order else -1
+        self.current = order[max(0, min(len(order) - 1, at + step))]
         self.update()
 
     def tooltip(self, post: dict[str, Any]) -> str:
-        if "more" in post:
-            return "\n".join(
-                f"{fmt.when(p.get('at'))} · @{p.get('account_username')} · {p.get('media_title')}"
-                for p in post["more"]
-            )
         moment = post.get("at")
         zone = post.get("account_timezone") or "UTC"
         lines = [
@@ -398,6 +460,7 @@ class WeekCalendar(QWidget):
         ]
         if post.get("movable"):
             lines.append("Drag to move it to another free slot")
+        lines.append("Click to open the job")
         return "\n".join(lines)
 
 
@@ -432,5 +495,16 @@ class DayHeader(QWidget):
                 Qt.AlignmentFlag.AlignCenter,
                 text,
             )
+        # each day's lanes, in their accounts' colours: which lane is whose
+        for index in range(7):
+            for number, lane in enumerate(calendar.lanes):
+                x, width = calendar.lane_slice(index, number)
+                painter.fillRect(
+                    QRectF(x, HEADER - LANE_STRIP - 1, width, LANE_STRIP), QColor(lane.colour)
+                )
         painter.setPen(QPen(QColor(p.border)))
         painter.drawLine(0, HEADER - 1, self.width(), HEADER - 1)
+
+
+def account_colour_of(post: dict[str, Any]) -> str:
+    return account_colour(int(post.get("account_id") or 0))

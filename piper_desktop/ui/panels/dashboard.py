@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -29,6 +28,7 @@ from ...routes.registry import default_routes
 from ...store.enums import JobStatus
 from .. import formatting as fmt
 from ..browser_actions import BrowserActions
+from ..calendar_view import CalendarView
 from ..context import AppContext
 from ..delegates import CellDelegate
 from ..engine_bridge import JobEvent
@@ -36,7 +36,6 @@ from ..icons import icon
 from ..resolve import JobResolver
 from ..table_model import Column, ListSource, PagedTableModel
 from ..tasks import run_task
-from ..week_calendar import WeekCalendar
 
 ATTENTION_LABELS = {
     "captcha": "Captcha",
@@ -234,58 +233,15 @@ class DashboardPanel(QWidget):
         middle.addWidget(attention_card, 1)
         layout.addLayout(middle)
 
-        week_card, week_layout = card("This week")
-        bar = QHBoxLayout()
-        previous = QPushButton("‹")
-        previous.setObjectName("week_previous")
-        previous.setFixedWidth(34)
-        previous.clicked.connect(lambda: self.shift_week(-7))
-        this_week = QPushButton("This week")
-        this_week.clicked.connect(self.this_week)
-        following = QPushButton("›")
-        following.setObjectName("week_next")
-        following.setFixedWidth(34)
-        following.clicked.connect(lambda: self.shift_week(7))
-        self.week_label = QLabel()
-        self.week_label.setObjectName("Muted")
-        self.account_filter = QComboBox()
-        self.account_filter.setObjectName("calendar_account")
-        self.account_filter.setMinimumWidth(240)
-        # thousands of accounts: type to find one
-        self.account_filter.setEditable(True)
-        self.account_filter.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        completer = self.account_filter.completer()
-        if completer is not None:
-            completer.setFilterMode(Qt.MatchFlag.MatchContains)
-            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.account_filter.addItem("All accounts", None)
-        self.account_filter.currentIndexChanged.connect(lambda _i: self.load_week())
-        for widget in (previous, this_week, following):
-            bar.addWidget(widget)
-        bar.addWidget(self.week_label, 1)
-        bar.addWidget(self.account_filter)
-        week_layout.addLayout(bar)
-        self.calendar = WeekCalendar()
-        self.calendar.move_requested.connect(self.move_post)
-        self.calendar_scroll = QScrollArea()
-        self.calendar_scroll.setObjectName("calendar_scroll")
-        self.calendar_scroll.setWidgetResizable(True)
-        self.calendar_scroll.setWidget(self.calendar)
-        self.calendar_scroll.setMinimumHeight(440)
-        self.calendar_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # the day headers stay put above the hours that scroll
-        self.day_header = self.calendar.frozen_header()
-        frozen = QVBoxLayout()
-        frozen.setSpacing(0)
-        frozen.addWidget(self.day_header)
-        frozen.addWidget(self.calendar_scroll)
-        week_layout.addLayout(frozen)
-        self._scrolled_week: object = None
-        self._scroll_to: int | None = None
-        # the scroll range is known only once the calendar is laid out: apply then
-        self.calendar_scroll.verticalScrollBar().rangeChanged.connect(
-            lambda _low, _high: self._apply_scroll()
-        )
+        week_card, week_layout = card("Calendar")
+        # Week / Month / List, its filters and its loading: ui/calendar_view.py
+        self.calendar_view = CalendarView(ctx)
+        week_layout.addWidget(self.calendar_view)
+        self.calendar = self.calendar_view.week
+        self.calendar_scroll = self.calendar_view.week_scroll
+        self.day_header = self.calendar_view.day_header
+        self.account_filter = self.calendar_view.account_filter
+        self.week_label = self.calendar_view.label
         layout.addWidget(week_card)
 
         self._timer = QTimer(self)
@@ -323,32 +279,25 @@ class DashboardPanel(QWidget):
         self._stale = False
         planner = self.ctx.planner
         zone = getattr(self.calendar.zone, "key", None)
-        start, _end = self.calendar.range()
-        choice = self.account_filter.currentData()
-        account_id, account_zone = choice if choice else (None, None)
-        self._label_week(account_zone)
+        self.calendar_view.reload()
 
         def load() -> dict[str, Any]:
-            # one task, one database connection: the whole dashboard at once
-            density = None if account_id else planner.week_density(start)
+            # one task, one database connection: the dashboard's cards at once
             return {
-                "week": planner.week(start, 7, account_id) if density is None else [],
-                "density": density,
                 "today": planner.today_waiting(zone=zone),
                 "upcoming": planner.upcoming(limit=8),
                 "attention": planner.attention(),
-                "accounts": self.ctx.tables.account_labels(),
             }
 
         run_task(
             load,
-            lambda data: self._loaded(data, account_zone),
+            self._loaded,
             lambda exc: self.ctx.error(f"Dashboard: {exc}"),
             owner=self,
         )
 
     def _attention_count(self, counts: dict[str, int]) -> dict[str, int]:
-        """"Need attention" counts what the list below shows (jobs and accounts alike),
+        """ "Need attention" counts what the list below shows (jobs and accounts alike),
         so the number and the list never disagree."""
         if "needs_attention" in counts:
             counts = {**counts, "needs_attention": len(self.attention_items)}
@@ -372,8 +321,7 @@ class DashboardPanel(QWidget):
         self.status = text
         self.status_changed.emit(text)
 
-    def _loaded(self, data: dict[str, Any], account_zone: str | None = None) -> None:
-        self._week_loaded(data["week"], account_zone, data.get("density"))
+    def _loaded(self, data: dict[str, Any]) -> None:
         self.loads += 1
         self.attention_items = data["attention"]
         data = {**data, "today": self._attention_count(dict(data["today"]))}
@@ -400,7 +348,6 @@ class DashboardPanel(QWidget):
         self.attention.refresh(keep=False)
         self.attention_view.setVisible(bool(rows))
         self.attention_empty.setVisible(not rows)
-        self._fill_accounts(data["accounts"])
         self._say()
 
     def _action_buttons(self) -> None:
@@ -414,107 +361,13 @@ class DashboardPanel(QWidget):
             button.clicked.connect(lambda _c=False, it=item: self.act(it))
             self.attention_view.setIndexWidget(self.attention.index(row_number, column), button)
 
-    def _fill_accounts(self, accounts: list[tuple[int, str, str]]) -> None:
-        current = self.account_filter.currentData()
-        self.account_filter.blockSignals(True)
-        self.account_filter.clear()
-        self.account_filter.addItem("All accounts", None)
-        for account_id, username, zone in accounts:
-            self.account_filter.addItem(f"@{username} ({zone})", (account_id, zone))
-        if current is not None:
-            index = self.account_filter.findData(current)
-            self.account_filter.setCurrentIndex(max(0, index))
-        self.account_filter.blockSignals(False)
-
-    # --- week ---------------------------------------------------------------------------------
+    # --- calendar (ui/calendar_view.py) ----------------------------------------------------
     def shift_week(self, days: int) -> None:
         self.calendar.first_day += timedelta(days=days)
-        self.load_week()
-
-    def this_week(self) -> None:
-        from datetime import datetime
-
-        from ..week_calendar import week_start
-
-        self.calendar.first_day = week_start(datetime.now(self.calendar.zone).date())
-        self.load_week()
-
-    def _label_week(self, account_zone: str | None, *, crowded: bool = False) -> None:
-        first = self.calendar.first_day
-        zone_name = getattr(self.calendar.zone, "key", None) or str(self.calendar.zone)
-        label = f"{first:%d %b} – {first + timedelta(days=6):%d %b %Y} · your time ({zone_name})"
-        if account_zone:
-            label += f" · the account's time ({account_zone}) in the second column"
-        if crowded:
-            label += " · posts waiting per hour: pick an account to see and move its posts"
-        self.week_label.setText(label)
+        self.calendar_view.load_week()
 
     def load_week(self) -> None:
-        start, _end = self.calendar.range()
-        choice = self.account_filter.currentData()
-        account_id, account_zone = choice if choice else (None, None)
-        self._label_week(account_zone)
-        planner = self.ctx.planner
-
-        def load() -> tuple[list[dict[str, Any]], Any]:
-            density = None if account_id else planner.week_density(start)
-            return (planner.week(start, 7, account_id) if density is None else []), density
-
-        run_task(
-            load,
-            lambda result: self._week_loaded(result[0], account_zone, result[1]),
-            lambda exc: self.ctx.error(f"Calendar: {exc}"),
-            owner=self,
-        )
-
-    def _week_loaded(
-        self,
-        posts: list[dict[str, Any]],
-        account_zone: str | None,
-        density: dict[Any, int] | None = None,
-    ) -> None:
-        if density:
-            self.calendar.set_density(density)
-            self._label_week(None, crowded=True)
-        else:
-            self.calendar.set_posts(posts, account_zone)
-        week = self.calendar.first_day
-        if self._scrolled_week != week:
-            # open the week on its first post (or the current hour), not at midnight
-            self._scrolled_week = week
-            from datetime import datetime
-
-            from ..formatting import to_datetime
-
-            moments = [to_datetime(p.get("at")) for p in posts] + list((density or {}).keys())
-            moments = [m for m in moments if m is not None]
-            now = datetime.now(self.calendar.zone)
-            first = min(moments).astimezone(self.calendar.zone) if moments else now
-            hour = max(0, min(first.hour, now.hour if first.date() == now.date() else 24) - 1)
-            self._scroll_to = hour * 30
-            self._apply_scroll()
-
-    def _apply_scroll(self) -> None:
-        bar = self.calendar_scroll.verticalScrollBar()
-        if self._scroll_to is None or bar.maximum() <= 0:
-            return
-        bar.setValue(min(self._scroll_to, bar.maximum()))
-        if bar.maximum() >= self._scroll_to:
-            self._scroll_to = None
-
-    def move_post(self, job_id: int, moment: Any) -> None:
-        planner = self.ctx.planner
-
-        def moved(_result: Any) -> None:
-            self.ctx.success(f"Moved job #{job_id} to {fmt.when(moment)}")
-            self.ctx.changed("jobs")
-
-        def refused(exc: BaseException) -> None:
-            reason = getattr(exc, "reason", None) or str(exc)
-            self.ctx.error(f"Job #{job_id} stays where it was: {reason}")
-            self.load_week()
-
-        run_task(lambda: planner.reschedule(job_id, moment), moved, refused, owner=self)
+        self.calendar_view.load_week()
 
     # --- attention actions ------------------------------------------------------------------------
     def act(self, item: AttentionItem) -> None:
