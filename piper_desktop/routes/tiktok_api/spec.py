@@ -40,19 +40,24 @@ ROUTE = JobRoute.TIKTOK_API.value
 REFRESH_WITHIN = 3600.0
 
 
-def build(ctx: RouteContext, values: SettingsValues) -> Built:
+def publisher_settings(values: SettingsValues) -> TikTokApiSettings:
+    """The publisher's settings from the app's (the engine's and the post screen's)."""
     if not values.get("tiktok.client_key") or not values.get("tiktok.client_secret"):
         raise RouteNotConfigured(
             "the TikTok API route needs tiktok.client_key and tiktok.client_secret "
             "(piper settings set ... --stdin)"
         )
-    settings = TikTokApiSettings(
+    return TikTokApiSettings(
         client_key=str(values["tiktok.client_key"]),
         client_secret=str(values["tiktok.client_secret"]),
         api_base=str(values["tiktok.api_base"]),
         auth_url=str(values["tiktok.auth_url"]),
         chunk_size=int(str(values.get("tiktok.chunk_size_mb") or 10)) * MB,
     )
+
+
+def build(ctx: RouteContext, values: SettingsValues) -> Built:
+    settings = publisher_settings(values)
     # one limiter set for every TikTok publisher of this factory: limits are per user
     # token, whatever object sends the request
     limits = ctx.shared(
