@@ -256,3 +256,20 @@ def compliance_on(get: Callable[[str], Any]) -> bool:
     except ValidationError:  # "unknown setting": a build without it keeps the rules on
         return True
     return value is None or bool(value)
+
+
+def status_line(status: str, *, reason: str | None = None, detail: str | None = None) -> str:
+    """What the post screen says after Post (point 5): the job's state in TikTok's terms.
+    `reason`: the job's error; `detail`: its latest event's message (TikTok's status)."""
+    if status == "published":
+        return f"Posted. {PROCESSING_NOTE}"
+    if status in ("failed", "needs_attention"):
+        return f"TikTok did not post it: {reason or detail or 'no reason given'}"
+    if status == "cancelled":
+        return "Cancelled: nothing more will be sent."
+    if status in ("submitted", "verifying"):
+        said = f" ({detail})" if detail else ""
+        return f"TikTok is processing the post{said}. {PROCESSING_NOTE}"
+    if status == "submitting":
+        return "Sending the post to TikTok…"
+    return "Waiting to be sent to TikTok."

@@ -138,3 +138,11 @@ def test_cannot_post_codes_have_plain_words() -> None:
 def test_compliance_mode_is_on_unless_turned_off(services: Services) -> None:
     assert tc.compliance_on(services.settings.get)
     assert not tc.compliance_on(lambda _key: False)
+
+
+def test_status_lines_say_what_tiktok_reports() -> None:
+    assert tc.status_line("published").startswith("Posted. It can take a few minutes")
+    assert tc.status_line("failed", reason="spam risk") == "TikTok did not post it: spam risk"
+    assert "processing" in tc.status_line("verifying", detail="PROCESSING_UPLOAD")
+    assert "PROCESSING_UPLOAD" in tc.status_line("verifying", detail="PROCESSING_UPLOAD")
+    assert tc.status_line("queued") == "Waiting to be sent to TikTok."

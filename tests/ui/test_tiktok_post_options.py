@@ -1,0 +1,230 @@
+"""The TikTok post screen against the real TikTok stand-in: each point of the Content
+Sharing Guidelines that docs/tiktok-audit.md maps to it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
+
+from piper_desktop.domain import tiktok_compliance as tc
+from piper_desktop.engine import ManualClock
+from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
+from piper_desktop.store.models import Account, MediaItem
+from piper_desktop.ui.context import AppContext
+from piper_desktop.ui.tiktok_post_dialog import TikTokPostDialog
+from piper_desktop.ui.tiktok_post_options import TikTokPostOptions
+from tests.engine.helpers import add_account, add_media, connect_tiktok, make_engine, use_tiktok
+from tests.ui.artifacts import save_screen
+
+OPTIONS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
+
+
+@pytest.fixture
+def tiktok() -> Iterator[TikTokApiSandbox]:
+    with TikTokApiSandbox() as server:
+        yield server  # type: ignore[misc]
+
+
+@pytest.fixture
+def creator(ctx: AppContext, tiktok: TikTokApiSandbox) -> Account:
+    services = ctx.services
+    use_tiktok(services, tiktok)
+    account = add_account(services, "ana_creates", routes=["tiktok_api"])
+    tiktok.set_creator(
+        "ana_creates",
+        nickname="Ana Creates",
+        privacy_level_options=OPTIONS,
+        duet_disabled=True,
+        max_video_post_duration_sec=3,
+    )
+    connect_tiktok(services, tiktok, account, time.time())
+    return account
+
+
+@pytest.fixture
+def video(ctx: AppContext, tmp_path: Path) -> MediaItem:
+    return add_media(ctx.services, tmp_path, "short.mp4", title="Short clip", duration_sec=1.0)
+
+
+def _dialog(ctx: AppContext, qtbot, account: Account, media: MediaItem) -> TikTokPostDialog:
+    dialog = TikTokPostDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.account.setCurrentIndex(dialog.account.findData(account.id))
+    dialog.media.setCurrentIndex(dialog.media.findData(media.id))
+    qtbot.waitUntil(lambda: dialog.options.creator is not None or bool(dialog.options.stopped))
+    return dialog
+
+
+def _choose(dialog: TikTokPostDialog, level: str) -> None:
+    dialog.options.privacy.setCurrentIndex(dialog.options.privacy.findData(level))
+
+
+def _item(widget: TikTokPostOptions, level: str):
+    model = widget.privacy.model()
+    assert isinstance(model, QStandardItemModel)
+    return model.item(widget.privacy.findData(level))
+
+
+def _sent(tiktok: TikTokApiSandbox) -> list[str]:
+    """What reached the stand-in besides creator_info and the avatar."""
+    return [
+        r.path
+        for r in tiktok.requests
+        if "creator_info" not in r.path and not r.path.startswith("/avatar/")
+    ]
+
+
+def test_no_default_privacy_and_exactly_the_creators_options(
+    ctx: AppContext, qtbot, creator: Account, video: MediaItem, tiktok: TikTokApiSandbox
+) -> None:
+    dialog = _dialog(ctx, qtbot, creator, video)
+    options = dialog.options
+    # point 1a: nickname (and avatar) from a fresh creator_info
+    assert "Ana Creates" in options.nickname.text() and "@ana_creates" in options.nickname.text()
+    assert not options.avatar.pixmap().isNull()
+    assert any("creator_info" in r.path for r in tiktok.requests)
+    assert any(r.path.startswith("/avatar/") for r in tiktok.requests)
+    # point 2b: exactly the creator's options, nothing chosen
+    levels = [options.privacy.itemData(i) for i in range(options.privacy.count())]
+    assert levels == OPTIONS
+    assert options.privacy.currentIndex() == -1
+    assert options.privacy.placeholderText() == "Choose who can view"
+    assert not dialog.post_button.isEnabled()
+    assert dialog.post_button.toolTip() == "Choose who can view this post."
+    # point 2c: interactions unchecked; Duet greyed out with the reason
+    for box in (options.comment, options.duet, options.stitch):
+        assert not box.isChecked()
+    assert options.comment.isEnabled() and options.stitch.isEnabled()
+    assert not options.duet.isEnabled()
+    assert "turned Duet off" in options.duet.toolTip()
+    # point 3: the disclosure is off, no label shown; point 4: the declaration
+    assert not options.disclose.isChecked()
+    assert options.label_line.isHidden()
+    assert "Music Usage Confirmation" in options.consent.text()
+    assert tc.MUSIC_USAGE_URL in options.consent.text()
+    # point 5: a preview frame and the duration
+    qtbot.waitUntil(lambda: not options.frame.pixmap().isNull())
+    assert options.duration.text() == "Duration: 0:01"
+    save_screen(dialog, "tiktok-options-empty")
+    _choose(dialog, "MUTUAL_FOLLOW_FRIENDS")
+    assert dialog.post_button.isEnabled()
+
+
+def test_branded_content_cannot_be_private(
+    ctx: AppContext, qtbot, creator: Account, video: MediaItem
+) -> None:
+    dialog = _dialog(ctx, qtbot, creator, video)
+    options = dialog.options
+    options.disclose.setChecked(True)
+    # the toggle on, nothing chosen: cannot post, with the guidelines' message
+    assert options.disclosure_needed.isVisible()
+    _choose(dialog, "PUBLIC_TO_EVERYONE")
+    assert not dialog.post_button.isEnabled()
+    assert dialog.post_button.toolTip() == tc.DISCLOSURE_NEEDED
+    options.your_brand.setChecked(True)
+    assert options.label_line.text() == "Your photo/video will be labeled as 'Promotional content'"
+    assert dialog.post_button.isEnabled()
+    options.branded.setChecked(True)
+    assert options.label_line.text() == "Your photo/video will be labeled as 'Paid partnership'"
+    private = _item(options, "SELF_ONLY")
+    assert not private.isEnabled()
+    assert private.toolTip() == "Branded content visibility cannot be set to private."
+    assert _item(options, "PUBLIC_TO_EVERYONE").isEnabled()
+    assert "Branded Content Policy" in options.consent.text()
+    assert tc.BRANDED_POLICY_URL in options.consent.text()
+    save_screen(dialog, "tiktok-options-branded")
+    # private chosen first: the branded box is greyed out and says why
+    options.branded.setChecked(False)
+    _choose(dialog, "SELF_ONLY")
+    assert not options.branded.isEnabled()
+    assert options.branded_reason.text() == tc.BRANDED_NOT_PRIVATE
+    assert options.branded.toolTip() == tc.BRANDED_NOT_PRIVATE
+
+
+def test_photo_posts_offer_comments_only(
+    ctx: AppContext, qtbot, creator: Account, video: MediaItem
+) -> None:
+    widget = TikTokPostOptions(
+        ctx, creator.id, {"path": video.path, "title": "Three photos"}, photo=True
+    )
+    qtbot.addWidget(widget)
+    widget.resize(600, 620)
+    widget.show()
+    qtbot.waitUntil(lambda: widget.creator is not None)
+    assert widget.comment.isVisible()
+    assert widget.duet.isHidden() and widget.stitch.isHidden()
+    widget.privacy.setCurrentIndex(widget.privacy.findData("PUBLIC_TO_EVERYONE"))
+    widget.comment.setChecked(True)
+    options = widget.options(datetime.now(UTC))
+    assert options["disable_comment"] is False
+    assert "disable_duet" not in options and "disable_stitch" not in options
+    save_screen(widget, "tiktok-options-photo")
+
+
+def test_long_video_refused_before_anything_is_sent(
+    ctx: AppContext, qtbot, creator: Account, tiktok: TikTokApiSandbox, tmp_path: Path
+) -> None:
+    long_one = add_media(ctx.services, tmp_path, "long.mp4", title="Long", duration_sec=5.0)
+    dialog = _dialog(ctx, qtbot, creator, long_one)
+    _choose(dialog, "PUBLIC_TO_EVERYONE")
+    line = dialog.options.duration_problem
+    assert line.isVisible()
+    assert line.text() == (
+        "This video lasts 5 s; @ana_creates may post videos of at most 3 s. "
+        "Choose a shorter video."
+    )
+    assert not dialog.post_button.isEnabled()
+    dialog.post()  # even asked directly: nothing is stored, nothing is sent
+    assert ctx.services.jobs.count() == 0
+    assert _sent(tiktok) == []
+
+
+def test_nothing_sent_without_consent_then_the_status_tiktok_reports(
+    ctx: AppContext, qtbot, creator: Account, video: MediaItem, tiktok: TikTokApiSandbox
+) -> None:
+    dialog = _dialog(ctx, qtbot, creator, video)
+    dialog.caption.setPlainText("exactly this title")
+    _choose(dialog, "PUBLIC_TO_EVERYONE")
+    dialog.options.comment.setChecked(True)
+    assert dialog.post_button.isEnabled()
+    assert ctx.services.jobs.count() == 0 and _sent(tiktok) == []  # not before the button
+    before = datetime.now(UTC).replace(microsecond=0)
+    qtbot.mouseClick(dialog.post_button, Qt.MouseButton.LeftButton)
+    assert dialog.job_id is not None
+    job = ctx.services.jobs.get(dialog.job_id)
+    assert job.options["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    assert datetime.fromisoformat(job.options["consent_at"]) >= before
+    assert job.options["disable_comment"] is False and job.options["disable_duet"] is True
+    assert not dialog.post_button.isEnabled()  # one consent, one post
+    assert _sent(tiktok) == []  # stored for the engine, which sends it
+    make_engine(ctx.services, ManualClock(datetime.now(UTC))).run_once()
+    qtbot.waitUntil(lambda: dialog.job_status == "published", timeout=10_000)
+    status = dialog.options.status.text()
+    assert status.startswith("Posted.") and "few minutes" in status
+    post = tiktok.posts[0]
+    assert post["title"] == "exactly this title"  # the caption as approved
+    assert post["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    save_screen(dialog, "tiktok-consent-status")
+
+
+def test_a_creator_who_cannot_post_now_stops_the_screen(
+    ctx: AppContext, qtbot, creator: Account, video: MediaItem, tiktok: TikTokApiSandbox
+) -> None:
+    tiktok.set_creator("ana_creates", posting_refused="spam_risk_too_many_posts")
+    dialog = _dialog(ctx, qtbot, creator, video)
+    banner = dialog.options.stop_banner
+    assert banner.isVisible()
+    assert banner.text() == (
+        "This account cannot post to TikTok now: the creator has reached TikTok's limit of "
+        "posts for today. Try again later."
+    )
+    assert not dialog.options.settings_box.isEnabled()
+    assert not dialog.post_button.isEnabled()
+    assert _sent(tiktok) == []
