@@ -273,3 +273,66 @@ def status_line(status: str, *, reason: str | None = None, detail: str | None = 
     if status == "submitting":
         return "Sending the post to TikTok…"
     return "Waiting to be sent to TikTok."
+
+
+# --- a campaign: one choice for several creators ---------------------------------------
+@dataclass(frozen=True)
+class Combined:
+    """Several creators as one for a campaign's single choice: the privacy levels all
+    offer, an interaction greyed out when any of them turned it off, the shortest
+    duration limit."""
+
+    username: str
+    nickname: str
+    privacy_level_options: tuple[str, ...]
+    comment_disabled: bool
+    duet_disabled: bool
+    stitch_disabled: bool
+    max_video_post_duration_sec: int | None
+
+
+def combine(creators: Sequence[CreatorFacts]) -> Combined:
+    limits = [c.max_video_post_duration_sec for c in creators if c.max_video_post_duration_sec]
+    names = ", @".join(c.username for c in creators)
+    return Combined(
+        username=names,
+        nickname=", ".join(c.nickname or c.username for c in creators),
+        privacy_level_options=shared_privacy(c.privacy_level_options for c in creators),
+        comment_disabled=any(c.comment_disabled for c in creators),
+        duet_disabled=any(c.duet_disabled for c in creators),
+        stitch_disabled=any(c.stitch_disabled for c in creators),
+        max_video_post_duration_sec=min(limits) if limits else None,
+    )
+
+
+def campaign_duration_problems(
+    creators: Sequence[CreatorFacts], media: Sequence[tuple[str, float | None]]
+) -> list[str]:
+    """Each video longer than an account of the campaign may post (any video may go to
+    any account), one line per video."""
+    found = []
+    for title, seconds in media:
+        if seconds is None:
+            continue
+        over = [
+            c
+            for c in creators
+            if c.max_video_post_duration_sec is not None
+            and seconds > c.max_video_post_duration_sec
+        ]
+        if over:
+            limits = ", ".join(f"@{c.username} {c.max_video_post_duration_sec} s" for c in over)
+            found.append(f"{title} lasts {seconds:.0f} s, longer than {limits} may post.")
+    return found
+
+
+def summary(choice: Choice, creator: CreatorFacts, *, photo: bool = False) -> str:
+    """What goes out for this creator, in one line (the campaign's review)."""
+    level = choice.privacy_level
+    parts = [f"Who can view: {PRIVACY_LABELS.get(level, level) if level else 'not chosen'}"]
+    for offer in interaction_offers(creator, photo=photo):
+        on = offer.enabled and getattr(choice, f"allow_{offer.value}")
+        parts.append(f"{offer.label} {'on' if on else 'off'}")
+    label = disclosure_label(choice)
+    parts.append(f"labeled {label.split(' as ', 1)[1]}" if label else "no disclosure")
+    return " · ".join(parts)

@@ -233,7 +233,16 @@ class TikTokPostOptions(QWidget):
             return [self.stopped]
         if self.creator is None:
             return ["Waiting for TikTok's creator info."]
-        return tc.problems(self.creator, self.choice(), self._duration(), photo=self.photo)
+        return self.duration_problems() + tc.problems(
+            self.creator, self.choice(), None, photo=self.photo
+        )
+
+    def duration_problems(self) -> list[str]:
+        """The video against the creator's max_video_post_duration_sec (point 1c)."""
+        if self.creator is None:
+            return []
+        line = tc.duration_problem(self.creator, self._duration(), photo=self.photo)
+        return [line] if line else []
 
     def ready(self) -> bool:
         return not self.problems()
@@ -290,15 +299,21 @@ class TikTokPostOptions(QWidget):
         if account_id != self.account_id:
             return  # an answer for an account no longer shown
         self.loading = False
-        self.creator = view.creator
         self.stopped = None
         creator = view.creator
-        self.nickname.setText(
-            f"Posting to TikTok as <b>{_escape(creator.nickname or creator.username)}</b> "
-            f"(@{_escape(creator.username)})"
+        self.show_creator(
+            creator,
+            view.avatar,
+            f"Posting to TikTok as <b>{escape_html(creator.nickname or creator.username)}</b> "
+            f"(@{escape_html(creator.username)})",
         )
+
+    def show_creator(self, creator: Any, avatar: bytes | None, header: str) -> None:
+        """Lay the controls out for this creator's settings, nothing chosen."""
+        self.creator = creator
+        self.nickname.setText(header)
         picture = QPixmap()
-        if view.avatar and picture.loadFromData(view.avatar):
+        if avatar and picture.loadFromData(avatar):
             self.avatar.setPixmap(
                 picture.scaled(
                     AVATAR,
@@ -328,13 +343,7 @@ class TikTokPostOptions(QWidget):
             return
         self.loading = False
         self.creator = None
-        code = getattr(exc, "code", None)
-        reason = tc.cannot_post_reason(code)
-        if reason:
-            self.stopped = f"This account cannot post to TikTok now: {reason}. Try again later."
-        else:
-            text = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
-            self.stopped = f"Could not ask TikTok about this account: {mask(str(text))}"
+        self.stopped = f"This account {refusal(exc)}"
         self.nickname.setText("TikTok did not say who this account posts as.")
         self._update()
 
@@ -382,10 +391,8 @@ class TikTokPostOptions(QWidget):
                 if item is not None:
                     item.setEnabled(offer.enabled)
                     item.setToolTip(offer.reason or "")
-        too_long = tc.duration_problem(creator, self._duration(), photo=self.photo) if (
-            creator is not None
-        ) else None
-        self.duration_problem.setText(too_long or "")
+        too_long = "\n".join(self.duration_problems())
+        self.duration_problem.setText(too_long)
         self.duration_problem.setVisible(bool(too_long))
         # disclosure: the two boxes only with the toggle on; branded never private
         self.your_brand.setVisible(choice.disclose)
@@ -405,5 +412,15 @@ class TikTokPostOptions(QWidget):
         self.changed.emit()
 
 
-def _escape(text: str) -> str:
+def refusal(exc: BaseException) -> str:
+    """Why creator_info gave no answer, to follow "This account": cannot post now (the
+    guidelines' stop, point 1b) or could not be asked."""
+    reason = tc.cannot_post_reason(getattr(exc, "code", None))
+    if reason:
+        return f"cannot post to TikTok now: {reason}. Try again later."
+    text = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+    return f"could not be asked about on TikTok: {mask(str(text))}"
+
+
+def escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -146,3 +146,26 @@ def test_status_lines_say_what_tiktok_reports() -> None:
     assert "processing" in tc.status_line("verifying", detail="PROCESSING_UPLOAD")
     assert "PROCESSING_UPLOAD" in tc.status_line("verifying", detail="PROCESSING_UPLOAD")
     assert tc.status_line("queued") == "Waiting to be sent to TikTok."
+
+
+def test_a_campaign_chooses_once_for_all_its_creators() -> None:
+    other = Creator(
+        username="bo",
+        nickname="Bo",
+        privacy_level_options=("SELF_ONLY", "PUBLIC_TO_EVERYONE"),
+        duet_disabled=False,
+        comment_disabled=True,
+        max_video_post_duration_sec=30,
+    )
+    both = tc.combine([CREATOR, other])
+    assert both.privacy_level_options == ("PUBLIC_TO_EVERYONE", "SELF_ONLY")
+    assert both.comment_disabled and both.duet_disabled and not both.stitch_disabled
+    assert both.max_video_post_duration_sec == 30
+    assert tc.campaign_duration_problems([CREATOR, other], [("a", 45.0), ("b", 10.0)]) == [
+        "a lasts 45 s, longer than @bo 30 s may post."
+    ]
+    choice = tc.Choice(privacy_level="PUBLIC_TO_EVERYONE", allow_stitch=True, disclose=True,
+                       branded_content=True)
+    assert tc.summary(choice, CREATOR) == (
+        "Who can view: Everyone · Comment off · Duet off · Stitch on · labeled 'Paid partnership'"
+    )

@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import QWizard
 
 from piper_desktop.domain import tiktok_compliance as tc
 from piper_desktop.engine import ManualClock
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.store.models import Account, MediaItem
+from piper_desktop.ui.campaign_wizard import CampaignWizard
 from piper_desktop.ui.context import AppContext
 from piper_desktop.ui.tiktok_post_dialog import TikTokPostDialog
 from piper_desktop.ui.tiktok_post_options import TikTokPostOptions
@@ -228,3 +230,89 @@ def test_a_creator_who_cannot_post_now_stops_the_screen(
     assert not dialog.options.settings_box.isEnabled()
     assert not dialog.post_button.isEnabled()
     assert _sent(tiktok) == []
+
+
+def test_campaign_on_tiktok_api_chooses_once_and_reviews_per_account(
+    ctx: AppContext, qtbot, creator: Account, tiktok: TikTokApiSandbox, tmp_path: Path
+) -> None:
+    services = ctx.services
+    services.settings.set("campaigns.default_privacy", "PUBLIC_TO_EVERYONE")  # not applied
+    bo = add_account(services, "bo_posts", routes=["tiktok_api"])
+    tiktok.set_creator(
+        "bo_posts",
+        nickname="Bo",
+        privacy_level_options=["SELF_ONLY", "PUBLIC_TO_EVERYONE", "FOLLOWER_OF_CREATOR"],
+        stitch_disabled=True,
+    )
+    connect_tiktok(services, tiktok, bo, time.time())
+    cy = add_account(services, "cy_capped", routes=["tiktok_api"])
+    connect_tiktok(services, tiktok, cy, time.time())
+    tiktok.set_creator("cy_capped", posting_refused="reached_active_user_cap")
+    for n in range(2):
+        add_media(services, tmp_path, f"c{n}.mp4", title=f"Clip {n}")
+    wizard = CampaignWizard(ctx)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.media_page.name.setText("Audit")
+    wizard.media_page.view.selectAll()
+    route = wizard.media_page.route
+    route.setCurrentIndex(route.findData("tiktok_api"))
+    wizard.next()
+    accounts = wizard.accounts_page
+    accounts.view.selectAll()
+    wizard.next()
+    wizard.next()
+    schedule = wizard.schedule_page
+    options = schedule.tiktok
+    assert schedule.tiktok_mode and options is not None and options.isVisible()
+    qtbot.waitUntil(lambda: not options.loading)
+    # the refusing account is flagged and stops the campaign until it is left out
+    assert "@cy_capped cannot post to TikTok now" in options.stop_banner.text()
+    assert not schedule.isComplete()
+    view = accounts.view
+    model = accounts.model
+    wizard.back()
+    wizard.back()
+    view.clearSelection()
+    for row in range(model.rowCount()):
+        if model.row(row)["username"] != "cy_capped":
+            view.selectionModel().select(
+                model.index(row, 0),
+                QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+            )
+    wizard.next()
+    wizard.next()
+    qtbot.waitUntil(lambda: not options.loading and options.creator is not None)
+    assert not options.stopped
+    # privacy: what both offer, nothing chosen (the setting's default does not apply)
+    levels = [options.privacy.itemData(i) for i in range(options.privacy.count())]
+    assert levels == ["PUBLIC_TO_EVERYONE", "SELF_ONLY"]
+    assert options.privacy.currentIndex() == -1 and not schedule.isComplete()
+    # Duet (ana) and Stitch (bo) greyed out: one account has each turned off
+    assert not options.duet.isEnabled() and not options.stitch.isEnabled()
+    assert options.comment.isEnabled()
+    options.privacy.setCurrentIndex(options.privacy.findData("PUBLIC_TO_EVERYONE"))
+    options.comment.setChecked(True)
+    options.disclose.setChecked(True)
+    options.your_brand.setChecked(True)
+    assert schedule.isComplete()
+    wizard.next()
+    review = wizard.review_page
+    qtbot.waitUntil(lambda: bool(review.planned))
+    text = review.tiktok_review.text()
+    assert "@ana_creates: Who can view: Everyone · Comment on · Duet off · Stitch off" in text
+    assert "@bo_posts: Who can view: Everyone · Comment on" in text
+    assert "&#x27;Promotional content&#x27;" in text or "'Promotional content'" in text
+    assert "Music Usage Confirmation" in text
+    wizard.resize(900, 720)
+    save_screen(wizard, "tiktok-campaign-review")
+    before = datetime.now(UTC).replace(microsecond=0)
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert wizard.created is not None, wizard.error_text
+    campaign = services.campaigns.get(wizard.created.id)
+    assert campaign.options["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    assert campaign.options["brand_organic_toggle"] is True
+    assert datetime.fromisoformat(campaign.options["consent_at"]) >= before
+    jobs = services.jobs.list(campaign_id=campaign.id)
+    assert jobs and all(j.options["consent_at"] == campaign.options["consent_at"] for j in jobs)
+    assert _sent(tiktok) == []  # created and scheduled; the engine sends at the slots
