@@ -49,7 +49,6 @@ class TikTokCampaignOptions(TikTokPostOptions):
     def set_campaign(self, account_ids: list[int], media: list[dict[str, Any]]) -> None:
         self.media_rows = media
         self.media_title.setText(f"{len(media)} video(s) of the campaign")
-        self.duration.setText("")
         if account_ids != self._asked_ids:
             self.account_ids = account_ids
             self.refresh()

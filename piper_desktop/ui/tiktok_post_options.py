@@ -203,6 +203,7 @@ class TikTokPostOptions(QWidget):
         outer.addWidget(self.consent)
         self.status = QLabel("")
         self.status.setObjectName("tiktok_status")
+        self.status.setProperty("level", "banner")
         self.status.setWordWrap(True)
         self.status.hide()
         outer.addWidget(self.status)
@@ -352,11 +353,21 @@ class TikTokPostOptions(QWidget):
         value = self.media.get("duration_sec")
         return float(value) if value is not None else None
 
+    def duration_text(self) -> str:
+        """The video's duration, and the creator's limit once known (postiz #1362: the
+        creator's posting limits belong on the screen)."""
+        parts = []
+        duration = self._duration()
+        if duration and not self.photo:
+            parts.append(f"Duration: {fmt.duration(duration)}")
+        limit = getattr(self.creator, "max_video_post_duration_sec", None)
+        if limit and not self.photo:
+            parts.append(f"this account may post videos up to {fmt.duration(limit)}")
+        return "; ".join(parts)
+
     def _show_media(self) -> None:
         path = self.media.get("path")
         self.media_title.setText(str(self.media.get("title") or path or ""))
-        duration = self._duration()
-        self.duration.setText(f"Duration: {fmt.duration(duration)}" if duration else "")
         self.frame.setText("No preview")
         self.frame.setPixmap(QPixmap())
         if path:
@@ -391,6 +402,7 @@ class TikTokPostOptions(QWidget):
                 if item is not None:
                     item.setEnabled(offer.enabled)
                     item.setToolTip(offer.reason or "")
+        self.duration.setText(self.duration_text())
         too_long = "\n".join(self.duration_problems())
         self.duration_problem.setText(too_long)
         self.duration_problem.setVisible(bool(too_long))

@@ -113,7 +113,7 @@ def test_no_default_privacy_and_exactly_the_creators_options(
     assert tc.MUSIC_USAGE_URL in options.consent.text()
     # point 5: a preview frame and the duration
     qtbot.waitUntil(lambda: not options.frame.pixmap().isNull())
-    assert options.duration.text() == "Duration: 0:01"
+    assert options.duration.text() == "Duration: 0:01; this account may post videos up to 0:03"
     save_screen(dialog, "tiktok-options-empty")
     _choose(dialog, "MUTUAL_FOLLOW_FRIENDS")
     assert dialog.post_button.isEnabled()
@@ -124,8 +124,12 @@ def test_branded_content_cannot_be_private(
 ) -> None:
     dialog = _dialog(ctx, qtbot, creator, video)
     options = dialog.options
+    assert options.your_brand.isHidden() and options.branded.isHidden()
     options.disclose.setChecked(True)
-    # the toggle on, nothing chosen: cannot post, with the guidelines' message
+    # the toggle on, nothing chosen (neither box is checked by default): cannot post,
+    # with the guidelines' message, and no label yet
+    assert not options.your_brand.isChecked() and not options.branded.isChecked()
+    assert options.label_line.isHidden()
     assert options.disclosure_needed.isVisible()
     _choose(dialog, "PUBLIC_TO_EVERYONE")
     assert not dialog.post_button.isEnabled()
@@ -142,6 +146,11 @@ def test_branded_content_cannot_be_private(
     assert "Branded Content Policy" in options.consent.text()
     assert tc.BRANDED_POLICY_URL in options.consent.text()
     save_screen(dialog, "tiktok-options-branded")
+    options.privacy.showPopup()  # the list as the operator sees it: "Only me" greyed out
+    popup = options.privacy.view()
+    qtbot.waitUntil(popup.isVisible)
+    save_screen(popup.window(), "tiktok-options-branded-privacy")
+    options.privacy.hidePopup()
     # private chosen first: the branded box is greyed out and says why
     options.branded.setChecked(False)
     _choose(dialog, "SELF_ONLY")
