@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QPushButton, QWizard
 
 from piper_desktop.domain import tiktok_compliance as tc
 from piper_desktop.engine import ManualClock
@@ -19,6 +19,7 @@ from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.store.models import Account, MediaItem
 from piper_desktop.ui.campaign_wizard import CampaignWizard
 from piper_desktop.ui.context import AppContext
+from piper_desktop.ui.panels.jobs import JobsPanel
 from piper_desktop.ui.tiktok_post_dialog import TikTokPostDialog
 from piper_desktop.ui.tiktok_post_options import TikTokPostOptions
 from tests.engine.helpers import add_account, add_media, connect_tiktok, make_engine, use_tiktok
@@ -325,3 +326,45 @@ def test_campaign_on_tiktok_api_chooses_once_and_reviews_per_account(
     jobs = services.jobs.list(campaign_id=campaign.id)
     assert jobs and all(j.options["consent_at"] == campaign.options["consent_at"] for j in jobs)
     assert _sent(tiktok) == []  # created and scheduled; the engine sends at the slots
+
+
+def test_jobs_panel_opens_new_tiktok_post_with_only_connected_accounts(
+    ctx: AppContext, qtbot, creator: Account, video: MediaItem
+) -> None:
+    add_account(ctx.services, "not_connected_yet", routes=["tiktok_api"])
+    panel = JobsPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    button = next(b for b in panel.findChildren(QPushButton) if b.text() == "New TikTok post…")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    dialog = panel.tiktok_dialog
+    assert isinstance(dialog, TikTokPostDialog) and dialog.isVisible()
+    names = [dialog.account.itemText(i) for i in range(dialog.account.count())]
+    assert names == ["@ana_creates"]
+    assert dialog.account.currentIndex() == -1 and dialog.media.currentIndex() == -1
+    assert not dialog.post_button.isEnabled()
+    assert dialog.post_button.toolTip() == "Choose an account."
+
+
+def test_with_compliance_off_a_tiktok_campaign_keeps_the_plain_defaults(
+    ctx: AppContext, qtbot, creator: Account, video: MediaItem
+) -> None:
+    ctx.services.settings.set("campaigns.default_privacy", "FOLLOWER_OF_CREATOR")
+    wizard = CampaignWizard(ctx)
+    qtbot.addWidget(wizard)
+    schedule = wizard.schedule_page
+    schedule.compliance = False  # what tiktok.compliance_mode = off gives
+    wizard.show()
+    wizard.media_page.name.setText("Own audited flow")
+    wizard.media_page.view.selectAll()
+    route = wizard.media_page.route
+    route.setCurrentIndex(route.findData("tiktok_api"))
+    wizard.next()
+    wizard.accounts_page.view.selectAll()
+    wizard.next()
+    wizard.next()
+    assert not schedule.tiktok_mode
+    assert schedule.tiktok is not None and schedule.tiktok.isHidden()
+    assert schedule.privacy.currentData() == "FOLLOWER_OF_CREATOR"
+    assert schedule.isComplete()
+    assert schedule.options()["privacy_level"] == "FOLLOWER_OF_CREATOR"
