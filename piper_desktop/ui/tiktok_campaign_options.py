@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 
 from ..domain import tiktok_compliance as tc
+from . import formatting as fmt
 from .context import AppContext
 from .tasks import run_task
 from .tiktok_post_options import TikTokPostOptions, escape_html, refusal
@@ -93,8 +94,10 @@ class TikTokCampaignOptions(TikTokPostOptions):
             f"<b>{escape_html(c.nickname or c.username)}</b> (@{escape_html(c.username)})"
             for c in creators
         )
-        first_avatar = next((view.avatar for _n, view, _w in found if view is not None), None)
-        self.show_creator(tc.combine(creators), first_avatar, f"Posting to TikTok as {names}")
+        # one account's picture only when the campaign posts as one account
+        avatar = found[0][1].avatar if len(found) == 1 and found[0][1] is not None else None
+        self.avatar.setVisible(avatar is not None)
+        self.show_creator(tc.combine(creators), avatar, f"Posting to TikTok as {names}")
 
     def _all_failed(self, asked: list[int], exc: BaseException) -> None:
         if asked != self.account_ids:
@@ -109,6 +112,12 @@ class TikTokCampaignOptions(TikTokPostOptions):
             [creator for _name, creator in self.creators],
             [(str(m.get("title") or m.get("path")), m.get("duration_sec")) for m in self.media_rows],
         )
+
+    def duration_text(self) -> str:
+        limit = getattr(self.creator, "max_video_post_duration_sec", None)
+        if not limit or self.photo:
+            return ""
+        return f"Videos up to {fmt.duration(limit)} (the shortest limit of these accounts)"
 
     def review_lines(self) -> list[str]:
         """What goes out for each account (the review page)."""

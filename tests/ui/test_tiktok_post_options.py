@@ -59,6 +59,7 @@ def _dialog(ctx: AppContext, qtbot, account: Account, media: MediaItem) -> TikTo
     dialog = TikTokPostDialog(ctx)
     qtbot.addWidget(dialog)
     dialog.show()
+    qtbot.waitUntil(lambda: dialog.account.count() > 0 and dialog.media.count() > 0)
     dialog.account.setCurrentIndex(dialog.account.findData(account.id))
     dialog.media.setCurrentIndex(dialog.media.findData(media.id))
     qtbot.waitUntil(lambda: dialog.options.creator is not None or bool(dialog.options.stopped))
@@ -85,8 +86,15 @@ def _sent(tiktok: TikTokApiSandbox) -> list[str]:
 
 
 def test_no_default_privacy_and_exactly_the_creators_options(
-    ctx: AppContext, qtbot, creator: Account, video: MediaItem, tiktok: TikTokApiSandbox
+    ctx: AppContext,
+    qtbot,
+    creator: Account,
+    video: MediaItem,
+    tiktok: TikTokApiSandbox,
+    pool_tasks,
 ) -> None:
+    """On the real worker pool: creator_info, the avatar and the frame come off the GUI
+    thread."""
     dialog = _dialog(ctx, qtbot, creator, video)
     options = dialog.options
     # point 1a: nickname (and avatar) from a fresh creator_info
@@ -306,6 +314,8 @@ def test_campaign_on_tiktok_api_chooses_once_and_reviews_per_account(
     options.disclose.setChecked(True)
     options.your_brand.setChecked(True)
     assert schedule.isComplete()
+    wizard.resize(900, 900)
+    save_screen(wizard, "tiktok-campaign-options")
     wizard.next()
     review = wizard.review_page
     qtbot.waitUntil(lambda: bool(review.planned))
