@@ -13,6 +13,7 @@ from ...clients.tiktok import CreatorInfo
 from ...domain.services import Services
 from ...logs import get_logger
 from ..requests import account_ref
+from .connect import tiktok_client
 from .publisher import TikTokApiPublisher
 from .spec import SPEC, publisher_settings
 
@@ -38,7 +39,8 @@ def fetch_creator(services: Services, account_id: int) -> CreatorView:
         creator = publisher.creator_info(ref)
         avatar = None
         if creator.avatar_url:
-            with publisher._client(ref) as client:
+            # the same client as every TikTok call: the account's proxy, our TLS settings
+            with tiktok_client(services, account) as client:
                 avatar = client.avatar(creator.avatar_url)
         if avatar is None:
             log.info("no avatar for account %s", account_id)
