@@ -28,6 +28,7 @@ from ..domain import tiktok_compliance as tc
 from ..domain.errors import DomainError, ValidationError
 from ..logs import mask
 from ..store.enums import FINAL_JOB_STATUSES, JobRoute
+from . import formatting as fmt
 from .context import AppContext
 from .tasks import run_task
 from .tiktok_post_options import TikTokPostOptions
@@ -188,7 +189,11 @@ class TikTokPostDialog(QDialog):
     def _added(self, job_id: int) -> None:
         self.job_id = job_id
         self.ctx.changed("jobs")
-        self.options.show_status(tc.status_line("queued"))
+        waiting = tc.status_line("queued")
+        if self.later.isChecked():
+            at = datetime.fromtimestamp(self.at.dateTime().toSecsSinceEpoch(), UTC)
+            waiting = f"Scheduled for {fmt.when(at)} (your time). {waiting}"
+        self.options.show_status(waiting)
         self._refresh_button()
         self.poll.start()
 

@@ -378,3 +378,20 @@ def test_with_compliance_off_a_tiktok_campaign_keeps_the_plain_defaults(
     assert schedule.privacy.currentData() == "FOLLOWER_OF_CREATOR"
     assert schedule.isComplete()
     assert schedule.options()["privacy_level"] == "FOLLOWER_OF_CREATOR"
+
+
+def test_schedule_is_the_consent_too_and_sends_nothing_now(
+    ctx: AppContext, qtbot, creator: Account, video: MediaItem, tiktok: TikTokApiSandbox
+) -> None:
+    dialog = _dialog(ctx, qtbot, creator, video)
+    dialog.later.setChecked(True)
+    assert dialog.post_button.text() == "Schedule"
+    dialog.at.setDateTime(dialog.at.dateTime().addDays(1))
+    _choose(dialog, "SELF_ONLY")
+    qtbot.mouseClick(dialog.post_button, Qt.MouseButton.LeftButton)
+    job = ctx.services.jobs.get(dialog.job_id)
+    assert job.status == "queued" and job.options["privacy_level"] == "SELF_ONLY"
+    assert job.scheduled_at.timestamp() == dialog.at.dateTime().toSecsSinceEpoch()
+    assert "consent_at" in job.options
+    assert dialog.options.status.text().startswith("Scheduled for ")
+    assert _sent(tiktok) == []
