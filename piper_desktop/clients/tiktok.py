@@ -537,6 +537,17 @@ class TikTokClient:
             avatar_url=data.get("creator_avatar_url"),
         )
 
+    def avatar(self, url: str, *, max_bytes: int = 2 * MB) -> bytes | None:
+        """The creator's avatar picture (creator_avatar_url, valid 2 h), or None when it
+        cannot be had: the post screen shows the nickname either way."""
+        try:
+            response = self._http.get(url)
+        except httpx.TransportError:
+            return None
+        if response.status_code != 200 or len(response.content) > max_bytes:
+            return None
+        return response.content
+
     def init_video(
         self, access_token: str, *, post_info: dict[str, Any], source_info: dict[str, Any]
     ) -> InitResult:

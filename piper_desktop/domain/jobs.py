@@ -45,6 +45,9 @@ OPTION_FIELDS: dict[str, f.Field] = {
         f.Field("platforms", f.string_list()),
         f.Field("scheduled_at", f.text(40)),
         f.Field("timezone", f.timezone_name()),
+        # the moment the operator pressed Post / Schedule on TikTok's post screen
+        # (domain/tiktok_compliance.py): their consent, kept with the job
+        f.Field("consent_at", f.text(40, pattern=r"\d{4}-\d\d-\d\dT[0-9:.+Z-]+")),
     ]
 }
 # TikTok counts a caption (its `title`) in UTF-16 code units: an emoji outside the BMP

@@ -46,8 +46,10 @@ import base64
 import hashlib
 import re
 import secrets
+import struct
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -82,6 +84,20 @@ FAIL_REASONS = {
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
+def _avatar_png(open_id: str, side: int = 48) -> bytes:
+    """A plain square PNG in a colour of the creator's own (no image library needed)."""
+    red, green, blue = hashlib.sha256(open_id.encode()).digest()[:3]
+    row = b"\x00" + bytes((red, green, blue)) * side
+    raw = zlib.compress(row * side)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
 def _log_id() -> str:
     return time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(10).upper()
 
@@ -102,6 +118,9 @@ class CreatorSettings:
     max_video_post_duration_sec: int = 600
     # an unaudited app may post only to private accounts
     private_account: bool = True
+    # an error code creator_info answers with: the creator cannot post now (e.g.
+    # spam_risk_too_many_posts, reached_active_user_cap); None: they can
+    posting_refused: str | None = None
 
 
 @dataclass
@@ -654,8 +673,12 @@ class TikTokApiHandler(SandboxHandler):
         def work(grant: _Grant, body: Any) -> dict[str, Any]:
             user = self.state.users[grant.open_id]
             s = user.settings
+            if s.posting_refused:
+                raise ApiRefusal(
+                    403, s.posting_refused, "The creator cannot make more posts at this moment."
+                )
             return {
-                "creator_avatar_url": f"{self.server.base_url}/avatar/{user.open_id}.jpeg",
+                "creator_avatar_url": f"{self.server.base_url}/avatar/{user.open_id}.png",
                 "creator_username": user.username,
                 "creator_nickname": s.nickname or user.username,
                 "privacy_level_options": self.state.privacy_options(user),
@@ -890,7 +913,15 @@ class TikTokApiHandler(SandboxHandler):
             return 201, {}
         return 206, {"Range": f"bytes=0-{publish.received - 1}"}
 
+    def avatar(self, match: re.Match[str]) -> None:
+        user = self.state.users.get(match["open_id"])
+        if user is None:
+            self.send_bytes(404, b"no such avatar")
+            return
+        self.send_bytes(200, _avatar_png(user.open_id), "image/png")
+
     routes = [
+        ("GET", r"/avatar/(?P<open_id>[A-Za-z0-9_-]+)\.png", avatar),
         ("GET", r"/v2/auth/authorize/?", authorize),
         ("POST", r"/v2/oauth/token/?", token),
         ("POST", r"/v2/post/publish/creator_info/query/?", creator_info),

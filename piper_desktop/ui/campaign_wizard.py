@@ -9,7 +9,7 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Signal
+from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain import campaigns as camp
+from ..domain import tiktok_compliance as tc
 from ..domain.errors import DomainError, ValidationError
 from ..domain.tables import TableQuery
 from ..logs import mask
@@ -45,6 +46,8 @@ from .forms import set_invalid
 from .icons import pixmap
 from .table_model import Column, ListSource, PagedTableModel, TableSource
 from .tasks import run_task
+from .tiktok_campaign_options import TikTokCampaignOptions
+from .tiktok_post_options import escape_html
 
 PRIVACY = [
     ("Everyone", "PUBLIC_TO_EVERYONE"),
@@ -328,8 +331,18 @@ class CaptionPage(QWizardPage):
 
 
 class SchedulePage(QWizardPage):
-    def __init__(self, default_privacy: str = "PUBLIC_TO_EVERYONE") -> None:
+    def __init__(
+        self,
+        default_privacy: str = "PUBLIC_TO_EVERYONE",
+        ctx: AppContext | None = None,
+        compliance: bool = True,
+    ) -> None:
         super().__init__()
+        self.ctx = ctx
+        # TikTok's audit rules on the tiktok_api route (tiktok.compliance_mode): the
+        # TikTok post options below, no default privacy; off: the plain boxes
+        self.compliance = compliance
+        self.tiktok_mode = False
         self.setTitle("Schedule and limits")
         self.setSubTitle(
             "Posts take the next free slots of each account from the start time, inside the "
@@ -373,16 +386,60 @@ class SchedulePage(QWizardPage):
         self.aigc = QCheckBox("Label as AI-generated content")
         for box in (self.no_comments, self.no_duet, self.no_stitch, self.aigc):
             form.addRow("", box)
+        self.form = form
+        self.tiktok: TikTokCampaignOptions | None = None
+        if ctx is not None:
+            self.tiktok = TikTokCampaignOptions(ctx, self)
+            self.tiktok.changed.connect(self.completeChanged)
+            form.addRow(self.tiktok)
+            form.setRowVisible(self.tiktok, False)
         self.start_now = QCheckBox("Start the campaign when it is created")
         self.start_now.setObjectName("start_now")
         self.start_now.setChecked(True)
         form.addRow("", self.start_now)
+
+    def initializePage(self) -> None:
+        wizard = self.wizard()
+        route = wizard.media_page.route.currentData() if isinstance(wizard, CampaignWizard) else None
+        self.tiktok_mode = (
+            self.tiktok is not None and self.compliance and route == JobRoute.TIKTOK_API.value
+        )
+        for widget in (self.privacy, self.no_comments, self.no_duet, self.no_stitch):
+            self.form.setRowVisible(widget, not self.tiktok_mode)
+        if self.tiktok is None:
+            return
+        self.form.setRowVisible(self.tiktok, self.tiktok_mode)
+        if self.tiktok_mode and isinstance(wizard, CampaignWizard):
+            services = wizard.ctx.services
+            selection = wizard.accounts_page.selection()
+            media_ids = wizard.media_page.media_ids()
+            tiktok = self.tiktok
+
+            def chosen() -> tuple[list[int], list[dict[str, Any]]]:
+                ids = services.campaigns.selected_account_ids(selection)
+                items = [services.media.get(m) for m in media_ids]
+                return ids, [
+                    {"title": i.title or i.path, "duration_sec": i.duration_sec} for i in items
+                ]
+
+            run_task(chosen, lambda found: tiktok.set_campaign(*found), owner=self)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        if self.tiktok_mode and self.tiktok is not None:
+            return self.tiktok.ready()
+        return True
 
     def start_at(self) -> datetime:
         moment = self.start.dateTime().toSecsSinceEpoch()
         return datetime.fromtimestamp(moment, UTC)
 
     def options(self) -> dict[str, Any]:
+        if self.tiktok_mode and self.tiktok is not None:
+            # the consent's moment is the Create button's (CampaignWizard.accept)
+            options = self.tiktok.options(datetime.now(UTC))
+            options["is_aigc"] = self.aigc.isChecked()
+            return options
         return {
             "privacy_level": self.privacy.currentData(),
             "disable_comment": self.no_comments.isChecked(),
@@ -450,6 +507,15 @@ class ReviewPage(QWizardPage):
         connect_row.addWidget(self.connection, 1)
         connect_row.addWidget(self.connect_button)
         layout.addLayout(connect_row)
+        # tiktok_api with compliance on: what goes out per account, and the declaration
+        # right above the Create button (TikTok's Content Sharing Guidelines, point 4)
+        self.tiktok_review = QLabel("")
+        self.tiktok_review.setObjectName("wizard_tiktok_review")
+        self.tiktok_review.setWordWrap(True)
+        self.tiktok_review.setTextFormat(Qt.TextFormat.RichText)
+        self.tiktok_review.linkActivated.connect(wizard.ctx.open_url)
+        self.tiktok_review.hide()
+        layout.addWidget(self.tiktok_review)
         self.planned: list[dict[str, Any]] = []
         self.problem: str | None = None
         self.missing: list[NotConnected] = []
@@ -457,6 +523,18 @@ class ReviewPage(QWizardPage):
         # the moment to plan from (None: now); a test sets it
         self.now: datetime | None = None
         self.planned_at = datetime.now(UTC)
+
+    def _show_tiktok(self) -> None:
+        schedule = self.wizard_.schedule_page
+        tiktok = schedule.tiktok
+        shown = schedule.tiktok_mode and tiktok is not None
+        self.tiktok_review.setVisible(shown)
+        if not shown or tiktok is None:
+            return
+        lines = "".join(f"<li>{escape_html(line)}</li>" for line in tiktok.review_lines())
+        self.tiktok_review.setText(
+            f"<b>Posted to TikTok as:</b><ul>{lines}</ul>{tc.consent_html(tiktok.choice())}"
+        )
 
     def account_when(self, row: dict[str, Any]) -> str:
         """ "Today"/"Tomorrow" as the account sees it: its own date, not this machine's."""
@@ -470,6 +548,7 @@ class ReviewPage(QWizardPage):
         self.problem = None
         self.missing = []
         self.summary.setText("Computing slots…")
+        self._show_tiktok()
         record = self.wizard_.record()
         planner = self.wizard_.ctx.planner
         # the labels are judged at the moment the plan was made from
@@ -569,7 +648,11 @@ class CampaignWizard(QWizard):
         self.media_page = MediaPage(ctx)
         self.accounts_page = AccountsPage(ctx)
         self.caption_page = CaptionPage(self.media_page, self.accounts_page)
-        self.schedule_page = SchedulePage(str(ctx.services.settings.get(PRIVACY_KEY)))
+        self.schedule_page = SchedulePage(
+            str(ctx.services.settings.get(PRIVACY_KEY)),
+            ctx,
+            tc.compliance_on(ctx.services.settings.get),
+        )
         self.review_page = ReviewPage(self)
         for page in (
             self.media_page,
@@ -607,6 +690,9 @@ class CampaignWizard(QWizard):
         self.saving = True
         self.review_page.completeChanged.emit()
         record = self.record()
+        if self.schedule_page.tiktok_mode:
+            # this button is the operator's consent (TikTok's guidelines, point 5)
+            record["options"]["consent_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         start = self.schedule_page.start_now.isChecked()
         services = self.ctx.services
 

@@ -190,6 +190,10 @@ QToolTip {{ background: {p.base}; color: {p.text}; border: 1px solid {p.border};
 #Banner {{
     background: {p.hover}; border: 1px solid {p.border}; border-radius: 8px; padding: 8px 12px;
 }}
+QLabel[level="error"] {{ color: {p.danger}; }}
+QLabel[level="banner"] {{
+    background: {p.hover}; border: 1px solid {p.border}; border-radius: 8px; padding: 8px 12px;
+}}
 
 QTableView {{
     background: {p.base}; alternate-background-color: {p.alt_base};

@@ -70,6 +70,25 @@ def test_tiktok_controls_and_state_over_http() -> None:
         assert expired.json()["error"]["code"] == "access_token_invalid"
 
 
+def test_tiktok_avatar_and_a_creator_who_cannot_post() -> None:
+    with (
+        TikTokApiSandbox() as sandbox,
+        httpx.Client(timeout=5, trust_env=False) as http,
+    ):
+        tokens = sandbox.issue_tokens("dora")
+        auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+        url = sandbox.base_url + "/v2/post/publish/creator_info/query/"
+        avatar_url = http.post(url, headers=auth, json={}).json()["data"]["creator_avatar_url"]
+        assert avatar_url.startswith(sandbox.base_url + "/avatar/")
+        avatar = http.get(avatar_url)
+        assert avatar.status_code == 200 and avatar.content.startswith(b"\x89PNG\r\n")
+        assert http.get(sandbox.base_url + "/avatar/nobody.png").status_code == 404
+        sandbox.set_creator("dora", posting_refused="spam_risk_too_many_posts")
+        refused = http.post(url, headers=auth, json={})
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "spam_risk_too_many_posts"
+
+
 def test_tiktok_status_progression_and_rate_limit() -> None:
     with (
         TikTokApiSandbox(polls_to_complete=3) as sandbox,

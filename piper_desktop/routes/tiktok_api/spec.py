@@ -53,13 +53,14 @@ RECONNECT_WARN_DAYS = 14
 DAY = 86400.0
 
 
-def build(ctx: RouteContext, values: SettingsValues) -> Built:
+def publisher_settings(values: SettingsValues) -> TikTokApiSettings:
+    """The publisher's settings from the app's (the engine's and the post screen's)."""
     if not values.get("tiktok.client_key") or not values.get("tiktok.client_secret"):
         raise RouteNotConfigured(
             "the TikTok API route needs tiktok.client_key and tiktok.client_secret "
             "(piper settings set ... --stdin)"
         )
-    settings = TikTokApiSettings(
+    return TikTokApiSettings(
         client_key=str(values["tiktok.client_key"]),
         client_secret=str(values["tiktok.client_secret"]),
         api_base=str(values["tiktok.api_base"]),
@@ -67,6 +68,10 @@ def build(ctx: RouteContext, values: SettingsValues) -> Built:
         chunk_size=int(str(values.get("tiktok.chunk_size_mb") or 10)) * MB,
         compliance_mode=values.get("tiktok.compliance_mode") is not False,
     )
+
+
+def build(ctx: RouteContext, values: SettingsValues) -> Built:
+    settings = publisher_settings(values)
     # one limiter set for every TikTok publisher of this factory: limits are per user
     # token, whatever object sends the request
     limits = ctx.shared(

@@ -415,6 +415,13 @@ class JobsPanel(TablePanel):
 
     def build_actions(self) -> None:
         self.add_action(
+            "New TikTok post…",
+            self.new_tiktok_post,
+            icon_name="add",
+            header=True,
+            context=False,
+        )
+        self.add_action(
             "Retry all failed",
             self.retry_all_failed,
             icon_name="retry",
@@ -441,6 +448,13 @@ class JobsPanel(TablePanel):
         self.add_action("Mark published…", self.mark_published, icon_name="link", needs="one")
         self.add_action("Resolve…", self.resolve_selected, icon_name="warning", needs="one")
         self.add_action("Change route…", self.change_route, icon_name="link", needs="one")
+
+    def new_tiktok_post(self) -> None:
+        """One post through the TikTok API, on the screen TikTok's audit asks for."""
+        from ..tiktok_post_dialog import TikTokPostDialog
+
+        self.tiktok_dialog = TikTokPostDialog(self.ctx, self)
+        self.tiktok_dialog.show()
 
     def _resolver(self) -> JobResolver:
         resolver: JobResolver | None = getattr(self, "resolver", None)
