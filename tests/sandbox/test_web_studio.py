@@ -85,6 +85,6 @@ def test_suggestions_and_ip(studio: TikTokStudioSandbox) -> None:
         users = client.get("/api/suggest", params={"type": "mention", "q": "piperf"}).json()[
             "items"
         ]
-        assert client.get("/api/ip").json() == {"ip": "127.0.0.1"}
+        assert client.get("/api/ip").json() == {"ip": "127.0.0.1", "country": "US"}
     assert tags[0]["label"] == "#cat"
     assert [u["label"] for u in users] == ["@piperfriend"]
