@@ -18,8 +18,11 @@ from piper_desktop.sandbox.openrouter import OpenRouterSandbox
 from piper_desktop.store.models import Job
 from piper_desktop.ui.caption_suggestions import CaptionSuggestions
 from piper_desktop.ui.context import AppContext
+from piper_desktop.ui.panels.campaigns import CampaignsPanel
+from piper_desktop.ui.panels.jobs import JobsPanel
 from piper_desktop.ui.post_editor import PostEditor
 from piper_desktop.ui.post_preview import PostPreview, caption_limits, hashtags, utf16_length
+from tests.conftest import make_video
 from tests.engine.helpers import add_account, add_media
 from tests.ui.artifacts import save_screen
 
@@ -215,3 +218,53 @@ def test_suggestion_errors_are_one_line_without_the_key(
     widget = _errors(ctx, qtbot, tmp_path, "nobody")
     assert widget.status.text().startswith("No suggestions:")
     assert "Traceback" not in widget.status.text()
+
+
+# --- where they are shown ----------------------------------------------------------------
+def test_wizard_caption_page_previews_and_suggests(
+    ctx: AppContext, qtbot, tmp_path: Path, openrouter: OpenRouterSandbox
+) -> None:
+    ctx.services.settings.set("openrouter.base", openrouter.api_base)
+    ctx.services.settings.set("openrouter.api_key", openrouter.api_key)
+    ctx.services.accounts.add({"username": "wiz", "group": "team"})
+    ctx.services.media.add(
+        make_video(tmp_path, "wiz.mp4"),
+        {"title": "Wiz", "default_caption": "wizard words", "hashtags": ["magic"]},
+    )
+    panel = CampaignsPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    wizard = panel.new_campaign()
+    wizard.media_page.name.setText("Preview")
+    wizard.media_page.view.selectAll()
+    route = wizard.media_page.route
+    route.setCurrentIndex(route.findData("upload_post"))
+    wizard.next()
+    wizard.accounts_page.by_group.setChecked(True)
+    wizard.next()
+    page = wizard.caption_page
+    assert "#magic" in page.preview.tags.text()
+    assert "tiktok: " in page.preview.counts.text() and "/2200" in page.preview.counts.text()
+    assert page.suggest is not None
+    page.suggest.ask()
+    found = page.suggest.suggestions()
+    assert 3 <= len(found) <= 5
+    page.suggest.list.setCurrentRow(0)
+    page.suggest.use.click()
+    assert page.template.toPlainText() == found[0]
+    assert page.preview._caption.startswith(found[0][:20])
+
+
+def test_jobs_panel_opens_the_editor(ctx: AppContext, qtbot, tmp_path: Path) -> None:
+    job_id = _job(ctx.services, tmp_path, "paneled")
+    panel = JobsPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    fresh = panel.new_post()
+    assert fresh.job_id is None and fresh.windowTitle() == "New post"
+    fresh.reject()
+    qtbot.waitUntil(lambda: panel.model.rowCount() > 0)
+    panel.view.selectRow(0)
+    editor = panel.edit_selected()
+    assert editor is not None and editor.job_id == job_id
+    assert editor.caption.toPlainText() == "old #one"
