@@ -126,9 +126,11 @@ def register(commands: Any) -> None:
     edit = sub.add_parser("edit", help="change a job before it is claimed")
     edit.add_argument("job", type=int, help="the job's id")
     edit.add_argument(
-        "--route", required=True, choices=["tiktok_api", "upload_post", "browser"],
+        "--route", choices=["tiktok_api", "upload_post", "browser"],
         help="post it through this route instead",
     )  # fmt: skip
+    edit.add_argument("--caption", help="the post's new text")
+    edit.add_argument("--at", help="the new time, ISO 8601 (e.g. 2026-05-01T18:00+02:00)")
     edit.add_argument("--json", action="store_true", help="print the job as JSON")
     edit.set_defaults(handler=cmd_edit)
 
@@ -203,9 +205,15 @@ def cmd_add(args: Namespace) -> int:
 
 def cmd_edit(args: Namespace) -> int:
     services = open_services(args)
+    if args.route is None and args.caption is None and args.at is None:
+        print("piper jobs edit: give --caption, --at and/or --route", file=sys.stderr)
+        return 2
     job = services.jobs.get(args.job)
-    require_connected(services, args.route, [job.account_id], warn=_warn)
-    job = services.jobs.change_route(args.job, args.route)
+    if args.route is not None:
+        require_connected(services, args.route, [job.account_id], warn=_warn)
+    job = services.jobs.edit(
+        args.job, caption=args.caption, scheduled_at=args.at, route=args.route
+    )
     emit(services.jobs.to_dict(job), as_json=args.json)
     return 0
 

@@ -48,6 +48,7 @@ class EventKind(StrEnum):
     CANCELLED = "cancelled"
     REQUEUED = "retry"
     ROUTE_CHANGED = "route_changed"
+    EDITED = "edited"
 
 
 # Events an operator is told about (tray, Telegram).

@@ -375,6 +375,96 @@ class JobService:
             self._moved(moved)
             return self._reloaded(session, job_id)
 
+    def edit(
+        self,
+        job_id: int,
+        *,
+        caption: str | None = None,
+        scheduled_at: str | datetime | None = None,
+        route: str | None = None,
+        now: datetime | None = None,
+    ) -> Job:
+        """Change a waiting job's caption, time and/or route (the life cycle's edit and
+        change_route), in one transaction. Each write is guarded by the status and lease
+        read inside it, so a claim that lands meanwhile makes the edit refuse with one
+        line rather than change a job a worker is posting. `scheduled_at`: ISO 8601 or a
+        datetime; the new time is pinned (the operator chose it)."""
+        if caption is not None and len(caption) > CAPTION_MAX:
+            raise ValidationError("caption", f"is longer than {CAPTION_MAX} characters")
+        moment: datetime | None = None
+        if isinstance(scheduled_at, datetime):
+            moment = scheduled_at if scheduled_at.tzinfo else scheduled_at.replace(tzinfo=UTC)
+        elif scheduled_at is not None:
+            moment = f.moment()("at", scheduled_at)
+            if moment is None:
+                raise ValidationError("at", "give a time as ISO 8601, e.g. 2026-05-01T18:00")
+        if route is not None:
+            try:
+                route = JobRoute(route).value
+            except ValueError:
+                names = ", ".join(r.value for r in JobRoute)
+                raise ValidationError("route", f"{route!r} is not one of {names}") from None
+        def refuse(s: lifecycle.JobState) -> str:
+            return f"job {s.id} is {s.status}; it can be edited only before it is claimed"
+
+        with lifecycle.committed(self.db, self.bus, now) as (session, change):
+            state = change.state_for(job_id, "edit", Actor.OPERATOR, refuse)
+            if state.lease_owner is not None and (
+                state.lease_expires_at is None or state.lease_expires_at > change.now
+            ):
+                raise Conflict(
+                    f"job {job_id} was claimed by {state.lease_owner}; it can no longer be edited"
+                )
+            job = session.get(Job, job_id)
+            assert job is not None  # state_for found it
+            new_route = route if route is not None and route != state.route else None
+            new_caption = caption if caption is not None else job.caption
+            if new_route is not None or caption is not None:
+                media = session.get(MediaItem, job.media_id)
+                if media is not None:
+                    check_caption(new_route or state.route, new_caption, media)
+            if new_route is not None and self._maybe_posted(session, state):
+                raise DomainError(
+                    f"job {job_id} may already be on the platform (receipt "
+                    f"{state.receipt or 'unknown'}): check the account before posting it "
+                    "another way"
+                )
+            changed: list[str] = []
+            if caption is not None and caption != job.caption:
+                changed.append("caption")
+            if moment is not None and moment != job.scheduled_at:
+                changed.append(f"time {moment.isoformat()}")
+            if changed:
+                moved = change.move(
+                    state,
+                    "edit",
+                    Actor.OPERATOR,
+                    "edited by the operator: " + ", ".join(changed),
+                    data={"changed": changed},
+                    caption=new_caption,
+                    at=moment if moment is not None else job.next_attempt_at,
+                    pinned=True if moment is not None else job.pinned_time,
+                )
+                self._claimed_meanwhile(job_id, moved)
+                assert moved is not None
+                state = moved
+            if new_route is not None:
+                moved = change.move(
+                    state,
+                    "change_route",
+                    Actor.OPERATOR,
+                    f"route {state.route} → {new_route} (the operator)",
+                    data={"from": state.route, "to": new_route},
+                    route=new_route,
+                )
+                self._claimed_meanwhile(job_id, moved)
+            return self._reloaded(session, job_id)
+
+    @staticmethod
+    def _claimed_meanwhile(job_id: int, moved: lifecycle.JobState | None) -> None:
+        if moved is None:  # the guarded write found another status or holder
+            raise Conflict(f"job {job_id} was claimed meanwhile; it can no longer be edited")
+
     @staticmethod
     def _maybe_posted(session: Session, state: lifecycle.JobState) -> bool:
         """Whether the platform may have the job: a receipt, a submission, or an attempt

@@ -10,7 +10,7 @@ status and holder it read, adds the job's event row, completes the campaign when
 job reaches a final state, and collects the engine event to announce after the commit.
 
 Writers: the claim pass, the runner and the hand-off (through engine/ledger.py),
-reconciliation, and the operator's cancel, retry and mark-published (domain/jobs.py,
+reconciliation, and the operator's cancel, retry, mark-published, change_route and edit (domain/jobs.py,
 domain/campaigns.py; the GUI and the CLI call those).
 """
 
@@ -186,6 +186,9 @@ MOVES: tuple[Move, ...] = (
     _move("change_route", [S.DRAFT, S.QUEUED, S.RETRYING, S.NEEDS_ATTENTION], None, [OP],
           Guard.FREE, Lease.KEEP, EventKind.ROUTE_CHANGED, sql.MOVE_CHANGE_ROUTE,
           "the operator picks another route for a job nobody holds"),
+    _move("edit", [S.DRAFT, S.QUEUED, S.RETRYING, S.NEEDS_ATTENTION], None, [OP],
+          Guard.FREE, Lease.KEEP, EventKind.EDITED, sql.MOVE_EDIT,
+          "the operator changes the caption or time of a job nobody holds"),
 )  # fmt: skip
 TABLE: dict[str, Move] = {move.name: move for move in MOVES}
 # Why a job went to needs_attention when nobody knows whether its post went out (the

@@ -216,3 +216,6 @@ class RouteSpec:
     connected: Callable[[Services, int], str | None] | None = None
     # how a person connects an account to it ({user}: the account), for refusals
     connect_hint: str = ""
+    # the longest caption each platform it posts to takes, in UTF-16 code units (what
+    # TikTok counts); the post preview counts against them
+    caption_limits: Mapping[str, int] = field(default_factory=dict)

@@ -336,6 +336,17 @@ MOVE_PARK = Statement(
 MOVE_CANCEL = Statement("MOVE_CANCEL", _move(next_attempt_at=None, **RELEASED))
 # the operator's other route for a job nobody holds; status, time and attempts stay
 MOVE_CHANGE_ROUTE = Statement("MOVE_CHANGE_ROUTE", _move(route=bindparam("route")))
+# the operator's new caption and time for a job nobody holds (the service passes the
+# values it keeps); a job waiting for a retry waits for the new time instead
+MOVE_EDIT = Statement(
+    "MOVE_EDIT",
+    _move(
+        caption=bindparam("caption", type_=jobs.caption.type),
+        scheduled_at=bindparam("at", type_=jobs.scheduled_at.type),
+        next_attempt_at=bindparam("at", type_=jobs.next_attempt_at.type),
+        pinned_time=bindparam("pinned", type_=Boolean()),
+    ),
+)
 _FORCE = bindparam("force", type_=Boolean())
 MOVE_REQUEUE = Statement(
     "MOVE_REQUEUE",

@@ -34,16 +34,19 @@ from PySide6.QtWidgets import (
 from ..domain import campaigns as camp
 from ..domain import tiktok_compliance as tc
 from ..domain.errors import DomainError, ValidationError
+from ..domain.services import Services
 from ..domain.tables import TableQuery
 from ..logs import mask
 from ..routes.connected import NotConnected, describe, not_connected, require_connected
 from ..store.enums import CampaignStrategy, JobRoute, MissedPolicy
 from . import formatting as fmt
+from .caption_suggestions import CaptionSuggestions
 from .connect_flow import ConnectFlow
 from .context import AppContext
 from .delegates import CellDelegate
 from .forms import set_invalid
 from .icons import pixmap
+from .post_preview import PostPreview
 from .table_model import Column, ListSource, PagedTableModel, TableSource
 from .tasks import run_task
 from .tiktok_campaign_options import TikTokCampaignOptions
@@ -245,7 +248,12 @@ class AccountsPage(QWizardPage):
 
 
 class CaptionPage(QWizardPage):
-    def __init__(self, media_page: MediaPage, accounts_page: AccountsPage) -> None:
+    def __init__(
+        self,
+        media_page: MediaPage,
+        accounts_page: AccountsPage,
+        services: Services | None = None,
+    ) -> None:
         super().__init__()
         self.media_page = media_page
         self.accounts_page = accounts_page
@@ -285,6 +293,13 @@ class CaptionPage(QWizardPage):
         self.sample.setObjectName("Banner")
         self.sample.setWordWrap(True)
         layout.addWidget(self.sample)
+        # the first post as it will look, and AI suggestions that replace the template
+        self.preview = PostPreview()
+        layout.addWidget(self.preview)
+        self.suggest: CaptionSuggestions | None = None
+        if services is not None:
+            self.suggest = CaptionSuggestions(services, self.template.setPlainText)
+            layout.addWidget(self.suggest)
         layout.addStretch(1)
 
     def initializePage(self) -> None:
@@ -324,6 +339,11 @@ class CaptionPage(QWizardPage):
             except (KeyError, ValueError, IndexError) as exc:
                 text = f"(cannot render: {exc})"
             self.sample.setText(text or "(empty caption)")
+            self.preview.set_media(item or None)
+            self.preview.set_route(str(self.media_page.route.currentData()))
+            self.preview.set_caption(text)
+            if self.suggest is not None:
+                self.suggest.set_target(item.get("id"), account.get("id"))
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
@@ -647,7 +667,7 @@ class CampaignWizard(QWizard):
         self.error_text = ""
         self.media_page = MediaPage(ctx)
         self.accounts_page = AccountsPage(ctx)
-        self.caption_page = CaptionPage(self.media_page, self.accounts_page)
+        self.caption_page = CaptionPage(self.media_page, self.accounts_page, ctx.services)
         self.schedule_page = SchedulePage(
             str(ctx.services.settings.get(PRIVACY_KEY)),
             ctx,

@@ -43,6 +43,9 @@ PARAMS = {
     "results": None,
     "error": None,
     "force": False,
+    "caption": "new words",
+    "at": NOW + timedelta(hours=2),
+    "pinned": True,
 }
 
 

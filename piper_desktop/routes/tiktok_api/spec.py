@@ -222,4 +222,6 @@ SPEC = RouteSpec(
     post_rate=(6, 60.0),
     connected=not_connected,
     connect_hint="piper accounts connect {user} --route tiktok_api (GUI: Accounts → Connect TikTok API)",
+    # Content Posting API reference, post_info.title: "max 2200 UTF-16 runes"
+    caption_limits={"tiktok": 2200},
 )

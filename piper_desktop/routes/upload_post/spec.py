@@ -94,4 +94,8 @@ SPEC = RouteSpec(
     readiness=UploadPostReadiness,
     connected=not_connected,
     connect_hint="piper accounts connect {user} --route upload_post --profile NAME (GUI: Accounts → Connect Upload-Post)",
+    # Upload-Post forwards `title` to each platform's own API, so each one's cap holds:
+    # TikTok Content Posting API title 2200 UTF-16 units; Instagram Graph API caption
+    # 2200 characters; YouTube Data API snippet.title 100; X API tweet 280
+    caption_limits={"tiktok": 2200, "instagram": 2200, "youtube": 100, "x": 280},
 )

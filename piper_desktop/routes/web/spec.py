@@ -253,4 +253,6 @@ SPEC = RouteSpec(
     probe=probe,
     connected=not_connected,
     connect_hint="piper browser open {user} and log in, or piper browser cookies import {user} FILE (GUI: Accounts → Open browser)",
+    # TikTok Studio's caption editor counts to 4000 (its "0/4000" counter)
+    caption_limits={"tiktok": 4000},
 )

@@ -38,6 +38,7 @@ from ..context import AppContext
 from ..delegates import CellDelegate
 from ..dialogs import ask_text, confirm
 from ..engine_bridge import JobEvent
+from ..post_editor import PostEditor
 from ..resolve import JobResolver
 from ..table_model import Column, ListSource, PagedTableModel
 from ..table_panel import FilterDef, TablePanel
@@ -414,6 +415,10 @@ class JobsPanel(TablePanel):
         return self.details
 
     def build_actions(self) -> None:
+        self.add_action("New post…", self.new_post, icon_name="add", header=True, context=False)
+        self.add_action(
+            "Edit…", self.edit_selected, icon_name="edit", needs="one", shortcut="Ctrl+E"
+        )
         self.add_action(
             "New TikTok post…",
             self.new_tiktok_post,
@@ -490,6 +495,21 @@ class JobsPanel(TablePanel):
         else:
             self.ctx.navigate.emit("dashboard", {})
             self.ctx.info(f"Job #{row['id']}: resolve it from the Dashboard's attention list")
+
+    def new_post(self) -> PostEditor:
+        """One job, by hand (ui/post_editor.py)."""
+        editor = PostEditor(self.ctx, parent=self)
+        editor.open()
+        return editor
+
+    def edit_selected(self) -> PostEditor | None:
+        """The selected job in the editor: editable until claimed, read-only after."""
+        rows = self.selected_rows()
+        if len(rows) != 1:
+            return None
+        editor = PostEditor(self.ctx, job_id=int(rows[0]["id"]), parent=self)
+        editor.open()
+        return editor
 
     def change_route(self) -> None:
         """Another route for the job, while nobody has claimed it (JobService.change_route)."""
