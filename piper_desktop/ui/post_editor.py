@@ -30,12 +30,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..domain import lifecycle
+from ..domain import tiktok_compliance as tc
 from ..domain.errors import DomainError
 from ..domain.jobs import PRIVACY_ALIASES
 from ..store.enums import JobRoute
@@ -56,6 +58,45 @@ ROUTE_LABELS = {
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text if isinstance(exc, DomainError) and text else f"{type(exc).__name__}: {text}"
+
+
+class TikTokHandOff(QWidget):
+    """A new post on the TikTok API, with compliance mode on, is made on the TikTok post
+    screen (ui/tiktok_post_dialog.py): it shows the creator's own privacy levels,
+    interactions, disclosure and the consent TikTok's audit asks for, which this generic
+    editor does not. Saving here waits; the button takes the video and account there."""
+
+    def __init__(self, editor: PostEditor) -> None:
+        super().__init__()
+        self.editor = editor
+        self.dialog: QDialog | None = None
+        text = QLabel(HAND_OFF)
+        text.setWordWrap(True)
+        button = QPushButton("Open the TikTok post screen")
+        button.setObjectName("openTikTokPost")
+        button.clicked.connect(self.open_tiktok_post)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(text)
+        layout.addWidget(button)
+
+    def ready(self) -> str | None:
+        return HAND_OFF
+
+    def open_tiktok_post(self) -> None:
+        from .tiktok_post_dialog import TikTokPostDialog
+
+        parent = self.editor.parentWidget()
+        self.dialog = TikTokPostDialog(self.editor.ctx, parent)
+        self.dialog.preselect(self.editor.media.currentData(), self.editor.account.currentData())
+        self.dialog.show()
+        self.editor.reject()
+
+
+HAND_OFF = (
+    "A post through the TikTok API is made on the TikTok post screen: it shows the "
+    "creator's own privacy choices, interactions, disclosure and consent, as TikTok asks."
+)
 
 
 class PostEditor(QDialog):
@@ -137,6 +178,8 @@ class PostEditor(QDialog):
         self.media.currentIndexChanged.connect(self._media_changed)
         self.account.currentIndexChanged.connect(self._media_changed)
         self.resize(900, 560)
+        if job_id is None and tc.compliance_on(ctx.services.settings.get):
+            self.set_route_options(JobRoute.TIKTOK_API.value, TikTokHandOff(self))
         self._route_changed()
         self._load()
 

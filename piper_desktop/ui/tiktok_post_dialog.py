@@ -64,6 +64,8 @@ class TikTokPostDialog(QDialog):
         self.job_id: int | None = None
         self.job_status: str | None = None
         self.media_rows: list[dict[str, Any]] = []
+        self.filled = False
+        self._wanted: tuple[Any, Any] = (None, None)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.account = QComboBox()
@@ -130,6 +132,22 @@ class TikTokPostDialog(QDialog):
         self.media.setCurrentIndex(-1)
         self.account.blockSignals(False)
         self.media.blockSignals(False)
+        self.filled = True
+        self._apply_preselection()
+
+    def preselect(self, media_id: Any, account_id: Any) -> None:
+        """Start from a video and an account chosen elsewhere (the job editor); an account
+        not connected to the TikTok API is simply not offered."""
+        self._wanted = (media_id, account_id)
+        if self.filled:
+            self._apply_preselection()
+
+    def _apply_preselection(self) -> None:
+        media_id, account_id = self._wanted
+        if media_id is not None and (index := self.media.findData(media_id)) >= 0:
+            self.media.setCurrentIndex(index)
+        if account_id is not None and (index := self.account.findData(account_id)) >= 0:
+            self.account.setCurrentIndex(index)
 
     def _media_row(self) -> dict[str, Any] | None:
         media_id = self.media.currentData()

@@ -268,3 +268,35 @@ def test_jobs_panel_opens_the_editor(ctx: AppContext, qtbot, tmp_path: Path) -> 
     editor = panel.edit_selected()
     assert editor is not None and editor.job_id == job_id
     assert editor.caption.toPlainText() == "old #one"
+
+
+def test_a_new_tiktok_api_post_goes_to_the_tiktok_post_screen(
+    ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    """Compliance mode (on by default): the generic editor does not make a TikTok API
+    post (it has no creator's privacy levels, disclosure or consent); Save says where it
+    is made, and the button takes the video there."""
+    from piper_desktop.ui.post_editor import HAND_OFF, TikTokHandOff
+    from piper_desktop.ui.tiktok_post_dialog import TikTokPostDialog
+
+    account = add_account(ctx.services, "handed")
+    media = add_media(ctx.services, tmp_path, "handed.mp4", title="handed")
+    editor = PostEditor(ctx)
+    qtbot.addWidget(editor)
+    qtbot.waitUntil(lambda: editor.media.findData(media.id) >= 0)
+    editor.media.setCurrentIndex(editor.media.findData(media.id))
+    editor.account.setCurrentIndex(editor.account.findData(account.id))
+    editor.route.setCurrentIndex(editor.route.findData("tiktok_api"))
+    editor.caption.setPlainText("not through here")
+    page = editor.route_options.currentWidget()
+    assert isinstance(page, TikTokHandOff)
+    editor.save()
+    assert editor.saved is None and editor.error.text() == HAND_OFF
+    assert ctx.services.jobs.count() == 0
+    page.open_tiktok_post()
+    dialog = page.dialog
+    assert isinstance(dialog, TikTokPostDialog)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.filled)
+    assert dialog.media.currentData() == media.id
+    assert dialog.account.currentIndex() == -1  # not connected to the TikTok API: not offered
