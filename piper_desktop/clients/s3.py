@@ -34,9 +34,7 @@ class S3Target:
     access_key_id: str
 
     @classmethod
-    def parse(
-        cls, target: str, *, endpoint_url: str, region: str, access_key_id: str
-    ) -> S3Target:
+    def parse(cls, target: str, *, endpoint_url: str, region: str, access_key_id: str) -> S3Target:
         """From `s3://bucket/prefix`; ValueError names what is wrong, in one line."""
         parts = urlsplit(target.strip())
         if parts.scheme != "s3" or not parts.netloc:

@@ -93,9 +93,7 @@ def signature(
     """(hex signature, signed header names). `headers` must include host and x-amz-date."""
     canon, signed = canonical_request(method, url, headers, payload_sha256, service)
     scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
-    to_sign = "\n".join(
-        [ALGORITHM, amz_date, scope, hashlib.sha256(canon.encode()).hexdigest()]
-    )
+    to_sign = "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(canon.encode()).hexdigest()])
     key = signing_key(creds.secret_access_key, amz_date[:8], region, service)
     return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), signed
 

@@ -75,7 +75,10 @@ class S3Handler(SandboxHandler):
             return ("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist")
         digest = self.headers.get("x-amz-content-sha256") or ""
         if digest != hashlib.sha256(body).hexdigest():
-            return ("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' does not match")
+            return (
+                "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' does not match",
+            )
         headers: dict[str, str] = {}
         for name in parsed.signed_headers:
             value = self.headers.get(name)
