@@ -30,9 +30,9 @@ def test_probe_reads_format_and_size(tmp_path: Path, fmt: str) -> None:
 def test_probe_refuses_text_and_video(tmp_path: Path) -> None:
     bad = tmp_path / "notes.jpg"
     bad.write_text("not an image at all")
-    with pytest.raises(ImageError, match="notes.jpg"):
+    with pytest.raises(ImageError, match=r"notes\.jpg"):
         probe_image(bad)
-    with pytest.raises(ImageError, match="missing.jpg"):
+    with pytest.raises(ImageError, match=r"missing\.jpg"):
         probe_image(tmp_path / "missing.jpg")
 
 
