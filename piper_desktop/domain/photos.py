@@ -55,7 +55,7 @@ def probe_image(path: str | Path) -> ImageFacts:
     name = os.path.basename(str(path))
     try:
         size = os.path.getsize(path)
-        with av.open(str(path)) as container:
+        with av.open(str(path), "r") as container:
             streams = container.streams.video
             if not streams:
                 raise ImageError(f"{name}: not an image")

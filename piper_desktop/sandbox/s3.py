@@ -7,7 +7,8 @@ A wrong key id answers 403 InvalidAccessKeyId; a signature that does not match (
 secret, a header changed after signing, a body whose sha256 is not the one signed)
 answers 403 SignatureDoesNotMatch, as S3 does. Variants: `faults.add(Fault(r"^/bucket/",
 status=503))` for a 5xx on one PUT (the client retries); `signature_mismatch=True` makes
-every signed request fail as if the secret were wrong.
+every signed request fail as if the secret were wrong; `serve_broken=True` serves a page
+instead of each stored picture (what a misconfigured CDN does), so TikTok refuses it.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ class S3Handler(SandboxHandler):
         if stored is None:
             self._fail(404, "NoSuchKey", "The specified key does not exist.")
             return
+        if self.server.serve_broken:
+            self.send_bytes(200, b"<html>not the picture</html>", stored[1])
+            return
         self.send_bytes(200, stored[0], stored[1])
 
     def _check_signature(self, body: bytes) -> tuple[str, str] | None:
@@ -116,6 +120,7 @@ class S3HTTPServer(SandboxHTTPServer):
     buckets: set[str]
     objects: dict[tuple[str, str], tuple[bytes, str]]
     signature_mismatch: bool
+    serve_broken: bool
 
     def state_snapshot(self) -> Any:
         with self.lock:
@@ -136,6 +141,7 @@ class S3Sandbox(SandboxServer):
         buckets: tuple[str, ...] = ("piper-photos",),
         keys: dict[str, str] | None = None,
         signature_mismatch: bool = False,
+        serve_broken: bool = False,
     ) -> None:
         super().__init__(host, port)
         httpd = self.httpd
@@ -143,6 +149,7 @@ class S3Sandbox(SandboxServer):
         httpd.buckets = set(buckets)
         httpd.objects = {}
         httpd.signature_mismatch = signature_mismatch
+        httpd.serve_broken = serve_broken
 
     def public_prefix(self, bucket: str = "piper-photos") -> str:
         return f"{self.base_url}/{bucket}"
