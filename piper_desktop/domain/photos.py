@@ -7,7 +7,8 @@ the Media Transfer Guide's image restrictions): 1 to 35 images per post; JPEG or
 1080 on the short one); at most 20 MB each; the title at most 90 characters and the
 description at most 4000. `photo_cover_index` is an index into the images.
 Upload-Post hosts the images itself and posts them to TikTok through that same API, so
-the same limits apply to it.
+TikTok's count, size and text limits apply to it; its photo endpoint takes PNG as well
+(its documentation: "jpg, png, etc.").
 """
 
 from __future__ import annotations
@@ -137,4 +138,4 @@ class PhotoLimits:
 
 
 TIKTOK_PHOTOS = PhotoLimits(platform="TikTok", formats=frozenset({"jpeg", "webp"}))
-UPLOAD_POST_PHOTOS = TIKTOK_PHOTOS
+UPLOAD_POST_PHOTOS = PhotoLimits(platform="Upload-Post", formats=frozenset({"jpeg", "png", "webp"}))
