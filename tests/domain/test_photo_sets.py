@@ -19,7 +19,7 @@ def _images(tmp_path: Path, n: int) -> list[Path]:
 
 def test_add_photo_set_in_order_with_cover(db: Database, tmp_path: Path) -> None:
     service = PhotoSetService(db)
-    paths = _images(tmp_path, 3) + [write_image(tmp_path / "w.webp", "webp")]
+    paths = [*_images(tmp_path, 3), write_image(tmp_path / "w.webp", "webp")]
     item, created = service.add(paths, title="Trip", cover_index=2)
     assert created and item.kind == "photo_set" and item.cover_index == 2
     assert [Path(i["path"]).name for i in item.images or []] == [
