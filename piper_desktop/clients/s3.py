@@ -82,6 +82,12 @@ class S3Client:
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> S3Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def put(self, key: str, data: bytes, content_type: str) -> None:
         """Store `data` at the target's prefix + `key`; raises ApiError(platform="s3")."""
         url = self.target.object_url(key)

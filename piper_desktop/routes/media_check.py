@@ -21,6 +21,8 @@ def media_refusal(
     must still be a video, whatever the platform."""
     if request.options.source == "url":
         return None  # the platform pulls it; nothing of ours to look at
+    if request.photos:
+        return None  # a photo set: each route's photos.py checks it (domain/photos.py)
     try:
         facts = PROBES.facts(request.media_path)
     except NotMedia as exc:

@@ -6,6 +6,7 @@ stay empty)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from piper_desktop.clients.errors import ApiError
 from piper_desktop.clients.s3 import S3Target
 from piper_desktop.clients.tiktok import PublishStatus, TikTokClient
 from piper_desktop.routes.base import PublishError, Receipt
+from piper_desktop.routes.tiktok_api.publisher import TikTokApiPublisher
 from piper_desktop.routes.tiktok_api.photos import (
     PhotoUpload,
     photo_upload_from,
@@ -26,6 +28,7 @@ from piper_desktop.sandbox.images import write_image
 from piper_desktop.sandbox.s3 import SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_KEY, S3Sandbox
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from tests.clients.helpers import FakeClock
+from tests.routes.conftest import MakeRequest
 
 DIRECT_INFO = {
     "privacy_level": "SELF_ONLY",
@@ -251,9 +254,16 @@ def test_unverified_prefix_refused_by_tiktok(
         assert t.posts == []
 
 
-def test_reconcile_without_receipt_needs_attention() -> None:
-    error = reconcile_photo_post()
-    assert error.needs_attention and not error.certainly_not_posted
+def test_reconcile_without_receipt_needs_attention(
+    tmp_path: Path, publisher: TikTokApiPublisher, make_request: MakeRequest
+) -> None:
+    # a video FILE_UPLOAD without a receipt is certainly not posted; a photo post is
+    # always a pull, so the publisher cannot be certain and asks a person
+    request = replace(make_request(), photos=tuple(_images(tmp_path, 2)))
+    with pytest.raises(PublishError) as info:
+        publisher.reconcile(request)
+    assert info.value.needs_attention and not info.value.certainly_not_posted
+    assert reconcile_photo_post().code == info.value.code
 
 
 def test_target_repr_has_no_secret(s3: S3Sandbox) -> None:

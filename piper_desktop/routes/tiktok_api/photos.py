@@ -20,13 +20,16 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...clients.errors import ApiError
 from ...clients.s3 import S3Client, S3Target, public_url
 from ...clients.tiktok import TikTokClient
 from ...domain.photos import EXTENSIONS, TIKTOK_PHOTOS, ImageError, ImageFacts, probe_image
-from ..base import PublishError, Receipt
+from ..base import PublishError, PublishRequest, Receipt
+
+if TYPE_CHECKING:
+    from .publisher import TikTokApiPublisher
 
 log = logging.getLogger("piper.routes.tiktok_api")
 
@@ -37,6 +40,14 @@ REQUIRED_SETTINGS = (
     ("photos.upload_access_key_id", "its access key id"),
     ("photos.upload_secret_key", "its secret key"),
     ("photos.url_prefix", "the TikTok-verified URL prefix"),
+)
+PHOTO_SETTINGS = (
+    "photos.upload_target",
+    "photos.upload_endpoint",
+    "photos.upload_region",
+    "photos.upload_access_key_id",
+    "photos.upload_secret_key",
+    "photos.url_prefix",
 )
 
 
@@ -160,6 +171,66 @@ def publish_photo_post(
     )
     on_receipt(receipt)
     log.info("photo post: TikTok publish_id %s (%d images)", init.publish_id, len(urls))
+    return receipt
+
+
+def submit_photos(
+    publisher: TikTokApiPublisher,
+    client: TikTokClient,
+    request: PublishRequest,
+    on_receipt: Callable[[Receipt], None],
+) -> Receipt:
+    """The engine's photo post: the media item's title is TikTok's title, the job's
+    caption its description. Settings and limits are refused before creator_info, the
+    bucket or the init; a token refresh repeats only the init, never the uploads."""
+    from .publisher import check_creator_allows, map_api_error
+
+    upload = photo_upload_from(publisher.settings.photos.get)
+    title, description = request.title or "", request.caption
+    images = check_photo_post(
+        request.photos, title=title, description=description, cover_index=request.cover_index
+    )
+    options, account = request.options, request.account
+    if options.mode != "inbox":
+        creator = publisher._with_token(account, client, client.creator_info, before_upload=True)
+        check_creator_allows(request, creator)
+    with S3Client(upload.target, upload.secret_key) as s3:
+        urls = upload_images(s3, upload, request.idempotency_key, images)
+    post_info: dict[str, Any] = {"title": title, "description": description}
+    if options.mode != "inbox":
+        post_info |= {
+            "privacy_level": options.privacy_level,
+            "disable_comment": options.disable_comment,
+            "brand_content_toggle": options.brand_content_toggle,
+            "brand_organic_toggle": options.brand_organic_toggle,
+            "auto_add_music": True,
+        }
+
+    def init(token: str) -> Any:
+        return client.init_photo(
+            token,
+            post_info=post_info,
+            photo_urls=urls,
+            cover_index=request.cover_index,
+            post_mode="DIRECT_POST" if options.mode != "inbox" else "MEDIA_UPLOAD",
+        )
+
+    try:
+        result = publisher._with_token(account, client, init, before_upload=True)
+    except ApiError as exc:  # pragma: no cover - _with_token maps them already
+        raise map_api_error(exc, before_upload=True) from None
+    receipt = Receipt(
+        kind="publish_id",
+        value=result.publish_id,
+        extra={
+            "mode": options.mode,
+            "source": "PULL_FROM_URL",
+            "media_type": "PHOTO",
+            "images": len(urls),
+        },
+    )
+    on_receipt(receipt)
+    log.info("job %s: TikTok photo publish_id %s", request.job_id, result.publish_id)
     return receipt
 
 

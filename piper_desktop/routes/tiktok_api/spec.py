@@ -31,6 +31,7 @@ from ..spec import (
     SettingsValues,
     problem_or_raise,
 )
+from .photos import PHOTO_SETTINGS
 from .publisher import TikTokApiPublisher, TikTokApiSettings, check_creator_allows
 
 log = get_logger("routes")
@@ -52,6 +53,7 @@ def build(ctx: RouteContext, values: SettingsValues) -> Built:
         api_base=str(values["tiktok.api_base"]),
         auth_url=str(values["tiktok.auth_url"]),
         chunk_size=int(str(values.get("tiktok.chunk_size_mb") or 10)) * MB,
+        photos={key: values.get(key) for key in PHOTO_SETTINGS},
     )
     # one limiter set for every TikTok publisher of this factory: limits are per user
     # token, whatever object sends the request
@@ -150,6 +152,7 @@ SPEC = RouteSpec(
         "tiktok.api_base",
         "tiktok.auth_url",
         "tiktok.chunk_size_mb",
+        *PHOTO_SETTINGS,
     ),
     build=build,
     close_on_replace=True,
