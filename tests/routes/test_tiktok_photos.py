@@ -16,13 +16,13 @@ from piper_desktop.clients.errors import ApiError
 from piper_desktop.clients.s3 import S3Target
 from piper_desktop.clients.tiktok import PublishStatus, TikTokClient
 from piper_desktop.routes.base import PublishError, Receipt
-from piper_desktop.routes.tiktok_api.publisher import TikTokApiPublisher
 from piper_desktop.routes.tiktok_api.photos import (
     PhotoUpload,
     photo_upload_from,
     publish_photo_post,
     reconcile_photo_post,
 )
+from piper_desktop.routes.tiktok_api.publisher import TikTokApiPublisher
 from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.images import write_image
 from piper_desktop.sandbox.s3 import SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_KEY, S3Sandbox
