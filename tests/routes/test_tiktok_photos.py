@@ -270,3 +270,14 @@ def test_target_repr_has_no_secret(s3: S3Sandbox) -> None:
     upload = photo_upload_from(_settings(s3).get)
     assert SANDBOX_SECRET_KEY not in repr(upload)
     assert isinstance(upload.target, S3Target)
+
+
+def test_web_route_refuses_a_photo_set(tmp_path: Path, make_request: MakeRequest) -> None:
+    from piper_desktop.domain.media_limits import TIKTOK_API, TIKTOK_WEB
+    from piper_desktop.routes.media_check import media_refusal
+
+    request = replace(make_request(), photos=tuple(_images(tmp_path, 2)))
+    refusal = media_refusal(request, TIKTOK_WEB)
+    assert refusal is not None and refusal.certainly_not_posted
+    assert "TikTok Studio" in refusal.reason
+    assert media_refusal(request, TIKTOK_API) is None
