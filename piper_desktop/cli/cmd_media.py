@@ -24,6 +24,14 @@ def register(commands: Commands) -> None:
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_add)
 
+    photos = sub.add_parser("add-photos", help="add a photo set (1-35 images, in order)")
+    photos.add_argument("images", nargs="+", help="JPEG, PNG or WebP files, in their order")
+    photos.add_argument("--title", help="its name in the library (default: the first file's)")
+    photos.add_argument("--cover", type=int, default=1, help="which image is the cover (1 = first)")
+    photos.add_argument("--caption", dest="default_caption", help="the default caption")
+    photos.add_argument("--json", action="store_true")
+    photos.set_defaults(handler=cmd_add_photos)
+
     cap = sub.add_parser("captions", help="AI caption suggestions (OpenRouter); nothing is posted")
     cap.add_argument("media", help="media id, sha256 or path")
     cap.add_argument("--account", help="write for this account")
@@ -88,6 +96,23 @@ def cmd_add(args: Namespace) -> int:
         rows.append(row)
     emit(rows, as_json=args.json, columns=["id", "sha256", "title", "size", "created"])
     return 1 if skipped else 0
+
+
+def cmd_add_photos(args: Namespace) -> int:
+    from ..domain.photo_sets import PhotoSetService
+
+    services = open_services(args)
+    item, created = PhotoSetService(services.media.db).add(
+        args.images,
+        title=args.title,
+        cover_index=args.cover - 1,
+        caption=args.default_caption,
+    )
+    row = services.media.to_dict(item)
+    row["created"] = created
+    row["images"] = len(item.images or [])
+    emit([row], as_json=args.json, columns=["id", "kind", "title", "images", "size", "created"])
+    return 0
 
 
 def cmd_check(args: Namespace) -> int:

@@ -8,6 +8,7 @@ encoder from the open file; it is never read whole into memory.
 from __future__ import annotations
 
 import mimetypes
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,58 @@ class UploadPostClient:
         if status >= 400 or payload.get("success") is False:
             self._raise("upload", status, payload)
         log.info("Upload-Post accepted upload for profile %s", user)
+        return UploadAnswer(
+            request_id=payload.get("request_id"),
+            job_id=payload.get("job_id"),
+            results=normalise_results(payload.get("results")),
+            raw=payload,
+        )
+
+    def upload_photos(
+        self,
+        *,
+        photos: list[Path],
+        user: str,
+        title: str,
+        description: str,
+        platforms: tuple[str, ...] | list[str],
+        request_id: str | None = None,
+        scheduled_date: str | None = None,
+        timezone: str | None = None,
+        async_upload: bool = True,
+        tiktok: dict[str, Any] | None = None,
+    ) -> UploadAnswer:
+        """POST /upload_photos: the images as repeated `photos[]` files, in order."""
+        data: dict[str, str | list[str]] = {}
+        if request_id:
+            data["request_id"] = request_id
+        data |= {"user": user, "title": title, "platform[]": list(platforms)}
+        if description:
+            data["description"] = description
+        if scheduled_date:
+            data["scheduled_date"] = scheduled_date
+        if timezone:
+            data["timezone"] = timezone
+        data["async_upload"] = _bool_field(async_upload)
+        for key, value in (tiktok or {}).items():
+            if value is not None:
+                data[key] = _bool_field(value) if isinstance(value, bool) else str(value)
+        with ExitStack() as stack:
+            files = [
+                (
+                    "photos[]",
+                    (
+                        path.name,
+                        stack.enter_context(path.open("rb")),
+                        mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                    ),
+                )
+                for path in photos
+            ]
+            status, payload = self._request("POST", "/upload_photos", data=data, files=files)
+        if status >= 400 or payload.get("success") is False:
+            self._raise("photo upload", status, payload)
+        log.info("Upload-Post accepted %d photos for profile %s", len(photos), user)
         return UploadAnswer(
             request_id=payload.get("request_id"),
             job_id=payload.get("job_id"),

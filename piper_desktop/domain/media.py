@@ -195,6 +195,10 @@ class MediaService:
 
     def problem(self, item: MediaItem) -> str | None:
         """Why this library item cannot be posted as it is on disk now, or None."""
+        if item.kind == "photo_set":
+            from .photo_sets import PhotoSetService
+
+            return PhotoSetService.problem(item)
         path = Path(item.path)
         if not path.exists():
             return f"the file is missing: {path}"

@@ -258,6 +258,37 @@ DEFS: dict[str, SettingDef] = {
             f.boolean(),
             "Remember the master password in the OS keychain",
         ),
+        # Photo posts through the TikTok API: TikTok pulls images only from a URL prefix
+        # verified for the app, so Piper PUTs them to the operator's bucket first.
+        SettingDef(
+            "photos.upload_target",
+            None,
+            f.text(500, pattern=r"s3://[a-z0-9.\-]{3,63}(/.*)?", single_line=True),
+            "Where photo posts' images are uploaded first: s3://bucket/prefix",
+        ),
+        SettingDef(
+            "photos.upload_endpoint",
+            None,
+            f.text(500, single_line=True),
+            "The upload target's S3 endpoint URL (AWS, MinIO, R2, ...)",
+            "PIPER_PHOTOS_UPLOAD_ENDPOINT",
+        ),
+        SettingDef(
+            "photos.upload_region", "us-east-1", f.text(40, single_line=True), "Its S3 region"
+        ),
+        SettingDef(
+            "photos.upload_access_key_id", None, f.text(200, single_line=True), "Its access key id"
+        ),
+        SettingDef(
+            "photos.upload_secret_key", None, f.secret(), "Its secret access key", secret=True
+        ),
+        SettingDef(
+            "photos.url_prefix",
+            None,
+            f.text(500, pattern=r"https?://\S+", single_line=True),
+            "The TikTok-verified URL prefix the uploaded images are reachable under",
+            "PIPER_PHOTOS_URL_PREFIX",
+        ),
     ]
 }
 

@@ -138,7 +138,14 @@ class PublisherFactory:
             options=PostOptions.from_dict(job.options),
             media_duration_sec=media.duration_sec,
             title=media.title,
+            photos=tuple(Path(p) for p in _photo_paths(media)),
+            cover_index=getattr(media, "cover_index", 0) or 0,
         )
+
+
+def _photo_paths(media: MediaItem | MediaRecord) -> list[str]:
+    images = getattr(media, "images", None) or ()
+    return [i if isinstance(i, str) else i["path"] for i in images]
 
 
 def _quietly(close: Callable[[], None] | None) -> None:

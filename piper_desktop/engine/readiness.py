@@ -29,6 +29,7 @@ from sqlalchemy import or_, select
 
 from ..clients.proxycheck import ProxySpec, check_proxy
 from ..domain.events import EngineEvent, EventKind
+from ..domain.photo_sets import PhotoSetService
 from ..domain.proxies import proxy_label, proxy_url
 from ..domain.services import Services
 from ..logs import get_logger
@@ -129,9 +130,7 @@ class ReadinessChecker:
                 .where(Job.status.in_(CLAIMABLE))
                 .where(Job.lease_owner.is_(None))
                 .where(Job.next_attempt_at <= now + horizon)
-                .where(
-                    Account.status.in_(sorted(RUNNABLE_ACCOUNT_STATUSES))
-                )
+                .where(Account.status.in_(sorted(RUNNABLE_ACCOUNT_STATUSES)))
                 .where(
                     or_(Job.campaign_id.is_(None), Campaign.status != CampaignStatus.PAUSED.value)
                 )
@@ -199,7 +198,11 @@ class ReadinessChecker:
         proxies: dict[int, str | None],
     ) -> Problem | None:
         request = self.factory.request_for(job, account, media)
-        if request.options.source != "url":
+        if request.photos:  # a photo set: each image still there and unchanged
+            reason = PhotoSetService.problem(media)
+            if reason:
+                return Problem(job.id, account.id, reason, "job")
+        elif request.options.source != "url":
             path = Path(media.path)
             if not path.is_file():
                 return Problem(job.id, account.id, f"the video file is missing: {path}", "job")

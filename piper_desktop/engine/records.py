@@ -47,6 +47,10 @@ class MediaRecord:
     sha256: str
     duration_sec: float | None
     title: str | None
+    # a photo set (domain/photo_sets.py): its images in order and the cover's index
+    kind: str = "video"
+    images: tuple[str, ...] = ()
+    cover_index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,5 +128,8 @@ def load_job(tx: Tx, job_id: int) -> LoadedJob | None:
         row.account_id, row.platform, row.username, row.timezone, row.routes or [], proxy,
         row.account_status,
     )  # fmt: skip
-    media = MediaRecord(row.media_id, row.path, row.size, row.sha256, row.duration_sec, row.title)
+    media = MediaRecord(
+        row.media_id, row.path, row.size, row.sha256, row.duration_sec, row.title,
+        row.media_kind, tuple(i["path"] for i in row.media_images or ()), row.media_cover_index,
+    )  # fmt: skip
     return LoadedJob(job, account, media)

@@ -67,7 +67,7 @@ def next_route(routes: list[str] | None, current: str) -> str | None:
 
 def media_problem(request: PublishRequest) -> str | None:
     """Cheap preflight before any upload; the readiness check also compares sha256."""
-    if request.options.source == "url":
+    if request.options.source == "url" or request.photos:  # photos: readiness checks each
         return None
     try:
         size = request.media_path.stat().st_size
@@ -347,7 +347,9 @@ class JobRunner:
         # beyond run_once's horizon: a run does not wait on what it cannot do now
         later = self.clock.now() + timedelta(seconds=max(self.config.check_seconds * 12, 120.0))
         if self.stopping.is_set():
-            self.ledger.verifying(job, self.clock.now(), "engine stopping; resumed at the next start")
+            self.ledger.verifying(
+                job, self.clock.now(), "engine stopping; resumed at the next start"
+            )
             return
         if account.status != AccountStatus.ACTIVE:
             self.ledger.verifying(

@@ -87,6 +87,10 @@ class PublishRequest:
     # an upload a dead process left short (its `upload` is the plan the store kept, or
     # None when none was kept); None for a new publish.
     resume: Receipt | None = None
+    # A photo post (media kind photo_set): its images in order and the cover's index;
+    # empty for a video. The route's photo module posts these instead of media_path.
+    photos: tuple[Path, ...] = ()
+    cover_index: int = 0
 
 
 @dataclass(frozen=True)

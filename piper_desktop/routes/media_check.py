@@ -5,7 +5,7 @@ costs no attempt and says why."""
 
 from __future__ import annotations
 
-from ..domain.media_limits import MediaLimits
+from ..domain.media_limits import TIKTOK_WEB, MediaLimits
 from ..domain.mediafile import PROBES, NotMedia
 from .base import PublishError, PublishRequest
 from .spec import RouteProblem
@@ -21,6 +21,14 @@ def media_refusal(
     must still be a video, whatever the platform."""
     if request.options.source == "url":
         return None  # the platform pulls it; nothing of ours to look at
+    if request.photos:
+        if limits is TIKTOK_WEB:  # the Studio route uploads videos only
+            return PublishError(
+                "a photo set posts through the TikTok API or Upload-Post route, not TikTok Studio",
+                code=CODE,
+                certainly_not_posted=True,
+            )
+        return None  # the API routes' photos.py check it (domain/photos.py)
     try:
         facts = PROBES.facts(request.media_path)
     except NotMedia as exc:

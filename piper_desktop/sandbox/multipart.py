@@ -26,6 +26,7 @@ class FilePart:
     content_type: str | None
     size: int = 0
     sha256: str = ""
+    head: bytes = b""  # the first bytes, for a stand-in that checks a file's format
 
 
 @dataclass
@@ -75,10 +76,13 @@ class _PartSink:
         self._limit = limit
         self._hasher = hashlib.sha256() if is_file else None
         self._value = bytearray()
+        self.head = b""
 
     def take(self, data: bytes | bytearray) -> None:
         self.size += len(data)
         if self._hasher is not None:
+            if len(self.head) < 16:
+                self.head += bytes(data[: 16 - len(self.head)])
             self._hasher.update(data)
         elif self.size > self._limit:
             raise MultipartError(f"field {self.name} is too long")
@@ -167,7 +171,14 @@ def read_multipart(
                 raise MultipartError("body ended inside a part")
         if filename is not None:
             form.files.append(
-                FilePart(name, filename, headers.get("content-type"), sink.size, sink.digest())
+                FilePart(
+                    name,
+                    filename,
+                    headers.get("content-type"),
+                    sink.size,
+                    sink.digest(),
+                    sink.head,
+                )
             )
         else:
             form.fields.append((name, sink.text()))

@@ -56,6 +56,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from piper_desktop.sandbox import tiktok_photos
 from piper_desktop.sandbox.httpbase import SandboxHandler, SandboxHTTPServer, SandboxServer
 
 MB = 1024 * 1024
@@ -714,13 +715,17 @@ class TikTokApiHandler(SandboxHandler):
                     "spam_risk_too_many_posts",
                     "The daily post cap from the API is reached for the current user.",
                 )
-        if kind == "photo":
+        if body.get("media_type") == "PHOTO":  # direct or inbox: sandbox/tiktok_photos.py
             if source_info.get("source") != "PULL_FROM_URL":
                 raise ApiRefusal(400, "invalid_params", "Photos support PULL_FROM_URL only.")
-            images = source_info.get("photo_images")
-            if not isinstance(images, list) or not 1 <= len(images) <= 35:
-                raise ApiRefusal(400, "invalid_params", "photo_images must list 1 to 35 URLs.")
+            try:
+                images = tiktok_photos.check_request(
+                    body.get("post_info") or {}, source_info
+                )
+            except tiktok_photos.PhotoRefusal as refusal:
+                raise ApiRefusal(400, refusal.code, refusal.message) from None
             urls = [_check_url(state, u, "photo_images") for u in images]
+            pulled = tiktok_photos.pull_problem(urls)
             publish = Publish(
                 state.new_id("p_pub_url"),
                 grant.open_id,
@@ -729,6 +734,7 @@ class TikTokApiHandler(SandboxHandler):
                 post_info,
                 now,
                 photo_urls=urls,
+                fail_reason=pulled,
             )
         elif source_info.get("source") == "FILE_UPLOAD":
             _check_chunks(

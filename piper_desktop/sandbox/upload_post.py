@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from piper_desktop.sandbox import upload_post_photos
 from piper_desktop.sandbox.httpbase import SandboxHandler, SandboxHTTPServer, SandboxServer
 from piper_desktop.sandbox.multipart import MultipartError, boundary_from, read_multipart
 
@@ -373,6 +374,39 @@ class UploadPostHandler(SandboxHandler):
 
         self._guarded(work, streamed=True)
 
+    def upload_photos(self, match: re.Match[str]) -> None:
+        """A photo post; its own checks live in sandbox/upload_post_photos.py."""
+
+        def work() -> None:
+            try:
+                boundary = boundary_from(self.headers.get("Content-Type"))
+                form = read_multipart(self.stream_body(), boundary)
+            except MultipartError as exc:
+                self.close_connection = True
+                raise Refusal(400, str(exc)) from None
+            fields: dict[str, list[str]] = {}
+            for key, value in form.fields:
+                fields.setdefault(key, []).append(value)
+            photos = [f for f in form.files if f.name in ("photos[]", "photos")]
+            fields.setdefault("video", ["http://127.0.0.1/unused"])  # photos stand in for it
+            validated = _validate(fields, None, self.state)
+            description = (fields.get("description") or [""])[-1]
+            problem = upload_post_photos.photo_problem(
+                validated["platforms"], photos, validated["title"], description
+            )
+            if problem:
+                raise Refusal(400, problem[1], problem[0])
+            validated["video"] = upload_post_photos.photos_record(photos, description)
+            record, duplicate = self.state.accept(validated)
+            answer: dict[str, Any] = {"success": True, "request_id": record.request_id}
+            if duplicate:
+                answer["duplicate"] = True
+            if record.job_id:
+                answer |= {"job_id": record.job_id, "scheduled_date": record.scheduled_date}
+            self.send_json(200, answer)
+
+        self._guarded(work, streamed=True)
+
     def _record_for(self, request_id: str | None, job_id: str | None) -> UploadRecord:
         with self.state.lock:
             if request_id:
@@ -546,6 +580,7 @@ class UploadPostHandler(SandboxHandler):
 
     routes = [
         ("POST", r"/api/upload", upload),
+        ("POST", r"/api/upload_photos", upload_photos),
         ("GET", r"/api/uploadposts/status", status),
         ("GET", r"/api/uploadposts/history", history),
         ("GET", r"/api/uploadposts/users", users),

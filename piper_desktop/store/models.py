@@ -216,6 +216,10 @@ class MediaItem(TimestampMixin, Base):
     default_caption: Mapped[str | None] = mapped_column(Text)
     hashtags: Mapped[list[str]] = mapped_column(JSONText(), default=list)
     notes: Mapped[str | None] = mapped_column(Text)
+    # "video" or "photo_set" (migration 0009); a photo set keeps its images in order
+    kind: Mapped[str] = mapped_column(String(20), default="video", server_default="video")
+    images: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONText())
+    cover_index: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Campaign(TimestampMixin, Base):

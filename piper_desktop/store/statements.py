@@ -739,6 +739,9 @@ LOAD_JOB = Statement(
         media.sha256,
         media.duration_sec,
         media.title,
+        media.kind.label("media_kind"),
+        media.images.label("media_images"),
+        media.cover_index.label("media_cover_index"),
     )
     .select_from(
         Job.__table__.join(Account.__table__, accounts.id == jobs.account_id)

@@ -40,3 +40,22 @@ def test_media_add_refuses_non_video_one_line_each(ready: Path, tmp_path: Path) 
     [flagged] = json.loads(check.stdout)
     assert flagged["id"] == added["id"] and "is not a video file" in flagged["problem"]
     assert len(json.loads(piper(ready, "media", "list", "--json").stdout)) == 1  # kept
+
+
+def test_media_add_photos(ready: Path, tmp_path: Path) -> None:  # noqa: F811
+    from piper_desktop.sandbox.images import write_image
+
+    images = [str(write_image(tmp_path / f"p{i}.jpg", "jpeg", shade=i * 40)) for i in range(3)]
+    result = piper(
+        ready, "media", "add-photos", *images, "--title", "Trip", "--cover", "2", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert row["kind"] == "photo_set" and row["images"] == 3 and row["cover_index"] == 1
+    assert row["title"] == "Trip" and row["problem"] is None
+    bad = tmp_path / "note.jpg"
+    bad.write_text("not a picture")
+    refused = piper(ready, "media", "add-photos", images[0], str(bad))
+    assert refused.returncode != 0
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "note.jpg" in lines[0] and "Traceback" not in refused.stderr

@@ -72,6 +72,7 @@ from piper_desktop.routes.base import (
     UploadPlan,
 )
 from piper_desktop.routes.media_check import refuse_unfit_media
+from piper_desktop.routes.tiktok_api import photos
 from piper_desktop.routes.tiktok_api.errors import failed_status, map_api_error
 from piper_desktop.store.enums import JobRoute
 
@@ -100,6 +101,8 @@ class TikTokApiSettings:
     upload_retry_delays: tuple[float, ...] = (1.0, 3.0, 10.0)
     # `tiktok.compliance_mode`: a post needs the operator's own privacy choice
     compliance_mode: bool = True
+    # photos.* settings (photos.py reads them when a photo post is submitted)
+    photos: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def refuse_unchosen_privacy(
@@ -381,6 +384,10 @@ class TikTokApiPublisher:
         on_progress: ProgressCallback | None = None,
     ) -> Receipt:
         with self._client(request.account) as client:
+            if request.photos:  # a photo set: routes/tiktok_api/photos.py
+                # compliance mode holds photo posts to the operator's choice as well
+                refuse_unchosen_privacy(request, self.settings.compliance_mode)
+                return photos.submit_photos(self, client, request, on_receipt)
             if request.resume is not None:
                 return self._continue(client, request, request.resume, on_receipt, on_progress)
             return self._publish(client, request, on_receipt, on_progress)
@@ -673,6 +680,8 @@ class TikTokApiPublisher:
         the lost init answer took its upload URL with it, and TikTok cannot publish a
         video whose bytes never arrive. A pull (PULL_FROM_URL) may be published all the
         same, and the API cannot find a post without its publish_id."""
+        if request.photos:  # photos are always pulled: unknown without the publish_id
+            raise photos.reconcile_photo_post()
         if request.options.source != "url":
             return NotPosted(
                 "TikTok cannot publish a FILE_UPLOAD whose bytes never arrived, and its "

@@ -33,6 +33,7 @@ from ..spec import (
     SettingsValues,
     problem_or_raise,
 )
+from .photos import PHOTO_SETTINGS
 from .publisher import (
     TikTokApiPublisher,
     TikTokApiSettings,
@@ -67,6 +68,7 @@ def publisher_settings(values: SettingsValues) -> TikTokApiSettings:
         auth_url=str(values["tiktok.auth_url"]),
         chunk_size=int(str(values.get("tiktok.chunk_size_mb") or 10)) * MB,
         compliance_mode=values.get("tiktok.compliance_mode") is not False,
+        photos={key: values.get(key) for key in PHOTO_SETTINGS},
     )
 
 
@@ -213,6 +215,7 @@ SPEC = RouteSpec(
         "tiktok.auth_url",
         "tiktok.chunk_size_mb",
         "tiktok.compliance_mode",
+        *PHOTO_SETTINGS,
     ),
     build=build,
     close_on_replace=True,

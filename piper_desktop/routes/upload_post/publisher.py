@@ -130,6 +130,8 @@ class UploadPostPublisher:
     ) -> Receipt:
         options = request.options
         key = request.idempotency_key
+        if request.photos:  # a photo set: routes/upload_post/photos.py
+            return self._submit_photos(request, on_receipt)
         if options.source == "url":
             if not options.video_url:
                 raise PublishError(
@@ -187,6 +189,33 @@ class UploadPostPublisher:
         on_receipt(receipt)
         log.info("job %s: Upload-Post %s %s", request.job_id, receipt.kind, receipt.value)
         return receipt
+
+    def _submit_photos(self, request: PublishRequest, on_receipt: ReceiptCallback) -> Receipt:
+        from .photos import submit_photo_post
+
+        options = request.options
+        tiktok: dict[str, Any] = {}
+        if "tiktok" in options.platforms:
+            # Upload-Post documents no cover field for photos: the order is the post's
+            tiktok = {
+                "privacy_level": options.privacy_level,
+                "disable_comment": options.disable_comment,
+            }
+        with self._client(request.account.proxy_url) as client:
+            return submit_photo_post(
+                client,
+                idempotency_key=request.idempotency_key,
+                user=self._profile(request),
+                paths=request.photos,
+                title=request.title or "",
+                description=request.caption,
+                platforms=options.platforms,
+                on_receipt=on_receipt,
+                tiktok=tiktok,
+                scheduled_date=options.scheduled_at,
+                timezone=options.timezone
+                or (request.account.timezone if options.scheduled_at else None),
+            )
 
     @staticmethod
     def _status(

@@ -164,6 +164,9 @@ class MediaPanel(TablePanel):
             primary=True,
             context=False,
         )
+        self.add_action(
+            "Add photo set…", self.add_photo_set, icon_name="add", header=True, context=False
+        )
         self.add_action("Edit…", self.edit_selected, icon_name="edit", needs="one", toolbar=True)
         self.add_action("Show in folder", self.reveal, icon_name="folder", needs="one")
         self.add_separator()
@@ -238,6 +241,13 @@ class MediaPanel(TablePanel):
             progress.deleteLater()
 
         run_task(add, done, lambda exc: self.ctx.error(f"Could not add videos: {exc}"), owner=self)
+
+    def add_photo_set(self) -> QWidget:
+        from .photo_set_dialog import PhotoSetDialog
+
+        dialog = PhotoSetDialog(self.ctx, self)
+        dialog.open()
+        return dialog
 
     # --- edit / remove -----------------------------------------------------------------------
     def edit_selected(self) -> None:
