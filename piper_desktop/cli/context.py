@@ -12,14 +12,18 @@ import os
 import sys
 from argparse import Namespace
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from ..domain.errors import DomainError
-from ..domain.services import Services
 from ..logs import configure_logging, register_secret
 from ..paths import default_data_dir
-from ..store.db import DB_FILENAME
+from ..store.filenames import DB_FILENAME
 from ..store.vault import VaultNotFound, keychain_password, unlock_vault
+
+if TYPE_CHECKING:
+    # imported where used: `piper` with no command starts the GUI, whose first window
+    # does not wait for the services (SQLAlchemy and all)
+    from ..domain.services import Services
 
 # what each command module's register() adds its sub-command to (argparse's own type;
 # a string because argparse's classes are generic in the stubs only)
@@ -116,5 +120,7 @@ def open_services(args: Namespace) -> Services:
         # before asking for a password that could open nothing
         raise VaultNotFound(directory)
     configure_logging(directory, verbose=getattr(args, "verbose", False))
+    from ..domain.services import Services
+
     db = unlock_vault(directory, read_password(args))
     return Services(db)

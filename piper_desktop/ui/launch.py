@@ -38,14 +38,23 @@ def _headless_password(args: Namespace) -> str | None:
     return None
 
 
+def _preload_application() -> None:
+    """Import the Qt-free modules behind the unlock dialog (SQLAlchemy, Alembic, the
+    services), so that they are ready when the password is typed. A failure here is
+    met again, and reported, by the import that needs the module."""
+    import importlib
+
+    for name in ("piper_desktop.store.migrate", "piper_desktop.domain.services"):
+        importlib.import_module(name)
+
+
 def launch_gui(args: Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from .. import startup_probe
-    from ..domain.services import Services
     from ..store import vault
-    from .app import PiperApp, install_crash_handler
+    from .crash import install_crash_handler
     from .icons import app_icon
     from .single_instance import SingleInstance
     from .theme import apply_theme
@@ -80,6 +89,11 @@ def launch_gui(args: Namespace) -> int:
     holder: dict[str, object] = {}
 
     def run(db: Database, folder: str) -> None:
+        # the application proper (services, engine, panels) is imported only now: the
+        # unlock dialog is on screen without it (a worker preloads it meanwhile)
+        from ..domain.services import Services
+        from .app import PiperApp
+
         services = Services(db)
         piper = PiperApp(
             app,
@@ -128,6 +142,13 @@ def launch_gui(args: Namespace) -> int:
             dialog.opened.connect(run)
             dialog.rejected.connect(app.quit)
             dialog.show()
+            # what the window after the dialog needs loads on a worker while the operator
+            # types (imports take the import lock, so the GUI thread never sees half a module)
+            from .tasks import run_task
+
+            run_task(_preload_application, lambda _r: None, lambda _e: None)
+            # the bench and the start-up test time Piper's first window from here
+            QTimer.singleShot(0, lambda: startup_probe.unlock_shown(app.quit))
     try:
         return int(app.exec())
     finally:

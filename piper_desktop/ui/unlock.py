@@ -8,6 +8,7 @@ Key derivation takes a moment, so creating and unlocking run off the GUI thread.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,10 +27,12 @@ from PySide6.QtWidgets import (
 
 from ..logs import mask
 from ..store import vault
-from ..store.db import Database
 from .forms import set_invalid
 from .icons import app_icon, pixmap
 from .tasks import run_task
+
+if TYPE_CHECKING:
+    from ..store.db import Database
 
 
 def strength(password: str) -> tuple[int, str]:
