@@ -123,15 +123,23 @@ def launch_gui(args: Namespace) -> int:
     else:
         password = _headless_password(args)
         if password is not None:
-            try:
-                db = vault.unlock_vault(data_dir, password)
-            except vault.WrongPassword:
-                print("piper: wrong master password", file=sys.stderr)
+            if not vault.vault_exists(data_dir):
+                print(f"piper: {vault.VaultNotFound(data_dir)}", file=sys.stderr)
                 return 2
-            except vault.VaultNotFound as exc:
-                print(f"piper: {exc}", file=sys.stderr)
-                return 2
-            run(db, str(data_dir))
+            from .tasks import run_task
+
+            # the key derivation on a worker while this thread imports the application
+            # (run() below): the main window is up sooner than one after the other
+            def unlocked(db: Database) -> None:
+                run(db, str(data_dir))
+
+            def refused(exc: BaseException) -> None:
+                # said after the event loop, as before the window: one line, its exit code
+                holder["refused"] = exc
+                app.exit(2)
+
+            run_task(lambda: vault.unlock_vault(data_dir, password), unlocked, refused)
+            from . import app as _application  # noqa: F401  (imported while the key derives)
         else:
             dialog: UnlockDialog | WelcomeDialog
             if vault.vault_exists(data_dir):
@@ -150,7 +158,13 @@ def launch_gui(args: Namespace) -> int:
             # the bench and the start-up test time Piper's first window from here
             QTimer.singleShot(0, lambda: startup_probe.unlock_shown(app.quit))
     try:
-        return int(app.exec())
+        code = int(app.exec())
+        failure = holder.get("refused")
+        if isinstance(failure, vault.WrongPassword):
+            print("piper: wrong master password", file=sys.stderr)
+        elif isinstance(failure, BaseException):
+            raise failure  # `piper`'s own handler says it in one line with its exit code
+        return code
     finally:
         instance.close()
         piper = holder.get("app")
