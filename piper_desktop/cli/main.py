@@ -86,10 +86,19 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+class _GuiOptionsOnly(Exception):
+    """Raised by the GUI's parser on anything it does not know: the full parser decides."""
+
+
+class _GuiParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _GuiOptionsOnly(message)
+
+
 def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
     """`piper`'s parser; without `commands`, the global options only (no help, no
     version): what `piper` with no command, the GUI, needs."""
-    parser = Parser(
+    parser = (Parser if commands else _GuiParser)(
         prog="piper",
         description="Piper Desktop: publish on schedule, once.",
         epilog=EXIT_CODES_HELP,
@@ -203,7 +212,7 @@ def _gui_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
     window does not wait for those. None when the full parser is needed."""
     try:
         args, rest = build_parser(commands=False).parse_known_args(argv)
-    except SystemExit:
+    except _GuiOptionsOnly:
         return None  # a malformed option: the full parser says what is wrong
     return None if rest else args
 
