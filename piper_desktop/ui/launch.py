@@ -38,16 +38,6 @@ def _headless_password(args: Namespace) -> str | None:
     return None
 
 
-def _preload_application() -> None:
-    """Import the Qt-free modules behind the unlock dialog (SQLAlchemy, Alembic, the
-    services), so that they are ready when the password is typed. A failure here is
-    met again, and reported, by the import that needs the module."""
-    import importlib
-
-    for name in ("piper_desktop.store.migrate", "piper_desktop.domain.services"):
-        importlib.import_module(name)
-
-
 def launch_gui(args: Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -58,7 +48,7 @@ def launch_gui(args: Namespace) -> int:
     from .icons import app_icon
     from .single_instance import SingleInstance
     from .theme import apply_theme
-    from .unlock import UnlockDialog, WelcomeDialog
+    from .unlock import UnlockDialog, WelcomeDialog, load_application, unlock_loaded
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
@@ -128,8 +118,8 @@ def launch_gui(args: Namespace) -> int:
                 return 2
             from .tasks import run_task
 
-            # the key derivation on a worker while this thread imports the application
-            # (run() below): the main window is up sooner than one after the other
+            # the imports and the key derivation on a worker (the event loop is already
+            # running, so a tray or second launch is answered meanwhile)
             def unlocked(db: Database) -> None:
                 run(db, str(data_dir))
 
@@ -138,8 +128,11 @@ def launch_gui(args: Namespace) -> int:
                 holder["refused"] = exc
                 app.exit(2)
 
-            run_task(lambda: vault.unlock_vault(data_dir, password), unlocked, refused)
-            from . import app as _application  # noqa: F401  (imported while the key derives)
+            run_task(
+                lambda: unlock_loaded(data_dir, password),
+                unlocked,
+                refused,
+            )
         else:
             dialog: UnlockDialog | WelcomeDialog
             if vault.vault_exists(data_dir):
@@ -151,10 +144,11 @@ def launch_gui(args: Namespace) -> int:
             dialog.rejected.connect(app.quit)
             dialog.show()
             # what the window after the dialog needs loads on a worker while the operator
-            # types (imports take the import lock, so the GUI thread never sees half a module)
+            # types (through unlock.load_application, whose lock the unlock shares)
             from .tasks import run_task
 
-            run_task(_preload_application, lambda _r: None, lambda _e: None)
+            # (a failure here is met again, and reported, by the unlock that needs it)
+            run_task(load_application, lambda _r: None, lambda _e: None)
             # the bench and the start-up test time Piper's first window from here
             QTimer.singleShot(0, lambda: startup_probe.unlock_shown(app.quit))
     try:

@@ -7,6 +7,8 @@ Key derivation takes a moment, so creating and unlocking run off the GUI thread.
 
 from __future__ import annotations
 
+import importlib
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +35,27 @@ from .tasks import run_task
 
 if TYPE_CHECKING:
     from ..store.db import Database
+
+
+# Two threads importing SQLAlchemy at once can each meet the other's half-made modules
+# (its packages import each other): every import of the layers behind this dialog goes
+# through one lock, on whichever worker comes first.
+_import_lock = threading.Lock()
+BEHIND_THE_DIALOG = ("piper_desktop.store.migrate", "piper_desktop.domain.services")
+
+
+def load_application() -> None:
+    """Import the Qt-free modules the vault and the window after this dialog need (the
+    store with SQLAlchemy and Alembic, the services). Off the GUI thread; idempotent."""
+    with _import_lock:
+        for name in BEHIND_THE_DIALOG:
+            importlib.import_module(name)
+
+
+def unlock_loaded(data_dir: Path, password: str) -> Database:
+    """`vault.unlock_vault` after `load_application` (both on the calling worker)."""
+    load_application()
+    return vault.unlock_vault(data_dir, password)
 
 
 def strength(password: str) -> tuple[int, str]:
@@ -198,6 +221,7 @@ class WelcomeDialog(QDialog):
         remember = self.keychain.isChecked()
 
         def work() -> tuple[Database, str]:
+            load_application()
             db = vault.create_vault(folder, password)
             note = ""
             if remember:
@@ -288,6 +312,7 @@ class UnlockDialog(QDialog):
         folder = self.data_dir
 
         def work() -> Database | None:
+            load_application()
             remembered = vault.keychain_password(folder)
             if not remembered:
                 return None
@@ -321,7 +346,10 @@ class UnlockDialog(QDialog):
         self._set_busy(True, "Unlocking…")
         self.error.clear()
         run_task(
-            lambda: vault.unlock_vault(folder, password), self._unlocked, self._failed, owner=self
+            lambda: unlock_loaded(folder, password),
+            self._unlocked,
+            self._failed,
+            owner=self,
         )
 
     def _unlocked(self, db: Database) -> None:
