@@ -143,14 +143,16 @@ def launch_gui(args: Namespace) -> int:
             dialog.opened.connect(run)
             dialog.rejected.connect(app.quit)
             dialog.show()
-            # what the window after the dialog needs loads on a worker while the operator
-            # types (through unlock.load_application, whose lock the unlock shares)
-            from .tasks import run_task
-
-            # (a failure here is met again, and reported, by the unlock that needs it)
-            run_task(load_application, lambda _r: None, lambda _e: None)
             # the bench and the start-up test time Piper's first window from here
             QTimer.singleShot(0, lambda: startup_probe.unlock_shown(app.quit))
+            # then (the next timer, once the dialog is up) what the window after it needs
+            # loads on a worker while the operator types (unlock.load_application, whose
+            # lock the unlock shares); a failure here is met again, and reported, there
+            from .tasks import run_task
+
+            QTimer.singleShot(
+                0, lambda: run_task(load_application, lambda _r: None, lambda _e: None)
+            )
     try:
         code = int(app.exec())
         failure = holder.get("refused")
