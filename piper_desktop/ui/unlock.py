@@ -312,11 +312,10 @@ class UnlockDialog(QDialog):
         folder = self.data_dir
 
         def work() -> Database | None:
-            load_application()
             remembered = vault.keychain_password(folder)
             if not remembered:
                 return None
-            return vault.unlock_vault(folder, remembered)
+            return unlock_loaded(folder, remembered)
 
         def done(db: Database | None) -> None:
             self._set_busy(False)
