@@ -118,9 +118,20 @@ def launch_gui(args: Namespace) -> int:
                 return 2
             from .tasks import run_task
 
+            # the first window is the unlock dialog here too, saying it is opening (the
+            # window is up at once; the main window follows when the vault is open)
+            opening = UnlockDialog(data_dir, try_keychain=False)
+            opening.show_opening()
+            opening.rejected.connect(app.quit)
+            holder["dialog"] = opening
+            opening.show()
+            QTimer.singleShot(0, lambda: startup_probe.unlock_shown(app.quit))
+
             # the imports and the key derivation on a worker (the event loop is already
             # running, so a tray or second launch is answered meanwhile)
             def unlocked(db: Database) -> None:
+                opening.rejected.disconnect(app.quit)
+                opening.accept()
                 run(db, str(data_dir))
 
             def refused(exc: BaseException) -> None:

@@ -308,6 +308,13 @@ class UnlockDialog(QDialog):
         self.unlock_button.setText(text)
         self._typed()
 
+    def show_opening(self) -> None:
+        """The password came with the start (PIPER_PASSWORD, --password-stdin): the dialog
+        is the first window all the same, saying the vault is being opened."""
+        self.password.setPlaceholderText("Password given at start")
+        self.note.setText("Opening your vault…")
+        self._set_busy(True, "Opening…")
+
     def try_keychain(self) -> None:
         folder = self.data_dir
 
