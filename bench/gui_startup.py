@@ -245,6 +245,8 @@ def measure_first_windows(data_dir: Path, rounds: int) -> dict[str, float]:
     kinds = {
         "bare": ([sys.executable, "-c", BARE_WINDOW], base),
         "unlock": (piper, base | {"PIPER_EXIT_AFTER_START": "unlock"}),
+        # the password given at start: the first window is the dialog saying it opens
+        "opening": (piper, base | {"PIPER_EXIT_AFTER_START": "unlock", "PIPER_PASSWORD": PASSWORD}),
         "main": (piper, base | {"PIPER_EXIT_AFTER_START": "1", "PIPER_PASSWORD": PASSWORD}),
     }
     times: dict[str, list[float]] = {kind: [] for kind in kinds}
@@ -456,15 +458,16 @@ def main() -> int:
         for kind, words in (
             ("bare", "bare PySide6 QMainWindow"),
             ("unlock", "Piper's first window (unlock dialog)"),
-            ("main", "Piper's main window (password given, data loading behind)"),
+            ("opening", "Piper's first window, password given (the dialog opening the vault)"),
+            ("main", "Piper's main window after it (password given, data loading behind)"),
         ):
             print(
                 f"first window, {words}: {first[kind]:.2f} s from process start "
                 f"(median of {args.rounds}), {first[kind] / bare:.1f}x the bare window"
-                + ("" if kind == "bare" else f" goal <= {FIRST_WINDOW_GOAL:.0f}x"),
+                + (f" goal <= {FIRST_WINDOW_GOAL:.0f}x" if kind in ("unlock", "opening") else ""),
                 flush=True,
             )
-        if first["unlock"] / bare > FIRST_WINDOW_GOAL or first["main"] / bare > FIRST_WINDOW_GOAL:
+        if max(first["unlock"], first["opening"]) / bare > FIRST_WINDOW_GOAL:
             missed.append("first window")
         if args.first_window_only:
             return 1 if (missed and args.strict) else 0
