@@ -14,15 +14,19 @@ import os
 import sys
 from argparse import Namespace
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from ..domain import team
 from ..domain.errors import DomainError
-from ..domain.services import Services
 from ..logs import configure_logging, register_secret
 from ..paths import default_data_dir
-from ..store.db import DB_FILENAME, Database
+from ..store.filenames import DB_FILENAME
 from ..store.vault import VaultNotFound, keychain_password, unlock_vault
+
+if TYPE_CHECKING:
+    # imported where used: `piper` with no command starts the GUI, whose first window
+    # does not wait for the services (SQLAlchemy and all)
+    from ..domain.services import Services
+    from ..store.db import Database
 
 # what each command module's register() adds its sub-command to (argparse's own type;
 # a string because argparse's classes are generic in the stubs only)
@@ -142,6 +146,9 @@ def open_local(args: Namespace) -> Database:
 
 def open_services(args: Namespace) -> Services:
     """The services of this data dir: its vault's, or its team's once it joined one."""
+    from ..domain import team
+    from ..domain.services import Services
+
     local = open_local(args)
     member = team.membership(local)
     if member is None:

@@ -12,17 +12,13 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import __version__
-from ..clients.errors import ApiError
 from ..domain.errors import DomainError
 from ..failures import one_line
 from ..logs import get_logger, mask
 from ..owner_only import restrict_process
-from ..routes.base import PublishError
-from ..store.copies import CopyError
-from ..store.db import DB_FILENAME
 from ..store.faults import (
     DatabaseBusy,
     DatabaseDamaged,
@@ -32,8 +28,12 @@ from ..store.faults import (
     WrongPassword,
     classify,
 )
+from ..store.filenames import DB_FILENAME
 from ..store.vault import VaultError
 from .context import UsageError, data_dir
+
+if TYPE_CHECKING:
+    from ..routes.base import PublishError
 
 log = get_logger("cli")
 
@@ -87,14 +87,27 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(
+class _GuiOptionsOnly(Exception):
+    """Raised by the GUI's parser on anything it does not know: the full parser decides."""
+
+
+class _GuiParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _GuiOptionsOnly(message)
+
+
+def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
+    """`piper`'s parser; without `commands`, the global options only (no help, no
+    version): what `piper` with no command, the GUI, needs."""
+    parser = (Parser if commands else _GuiParser)(
         prog="piper",
         description="Piper Desktop: publish on schedule, once.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=commands,
     )
-    parser.add_argument("--version", action="version", version=f"piper {__version__}")
+    if commands:
+        parser.add_argument("--version", action="version", version=f"piper {__version__}")
     parser.add_argument(
         "--data-dir", help="data folder (default: PIPER_DATA_DIR or the user data dir)"
     )
@@ -109,7 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     parser.add_argument("--sandbox", action="store_true", help="GUI: try Piper against the sandbox")
     parser.add_argument("--minimized", action="store_true", help="GUI: start in the tray")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in COMMAND_MODULES + OPTIONAL_COMMAND_MODULES:
         try:
             module = importlib.import_module(f"{__package__}.{name}")
@@ -117,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
             if name in OPTIONAL_COMMAND_MODULES and exc.name and exc.name.endswith(name):
                 continue
             raise
-        module.register(commands)
+        module.register(subparsers)
     _accept_global_options_everywhere(parser)
     _describe_common_options(parser)
     return parser
@@ -181,11 +197,39 @@ def _fault(fault: StoreFault) -> int:
     return _fail(str(fault), FAULT_EXIT_CODES.get(type(fault), EXIT_ERROR))
 
 
+# The errors of the layers below are imported when one is met (an except clause evaluates
+# its expression only then): `piper` with no command starts the GUI, whose first window
+# does not wait for SQLAlchemy, httpx and the routes.
+def _expected_errors() -> tuple[type[Exception], ...]:
+    from ..clients.errors import ApiError
+    from ..store.copies import CopyError
+
+    return (DomainError, VaultError, ApiError, CopyError)
+
+
+def _publish_error() -> type[PublishError]:
+    from ..routes.base import PublishError
+
+    return PublishError
+
+
+def _gui_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The GUI's arguments when `argv` names no command (and asks for no help), parsed
+    without importing the command modules: they import the services, and the first
+    window does not wait for those. None when the full parser is needed."""
+    try:
+        args, rest = build_parser(commands=False).parse_known_args(argv)
+    except _GuiOptionsOnly:
+        return None  # a malformed option: the full parser says what is wrong
+    return None if rest else args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # first of all: everything this process writes is owner-only (the GUI starts here too)
     restrict_process()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _gui_args(argv)
+    if args is None:
+        args = build_parser().parse_args(argv)
     database = data_dir(args) / DB_FILENAME
     try:
         if args.command is None:
@@ -197,9 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fault(fault)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
-    except (DomainError, VaultError, ApiError, CopyError) as exc:
+    except _expected_errors() as exc:
         return _fail(str(exc), EXIT_ERROR)
-    except PublishError as exc:
+    except _publish_error() as exc:
         # a publishing or browser failure: its first line says what happened
         print(
             f"piper: {mask(exc.reason.splitlines()[0] if exc.reason else type(exc).__name__)}",

@@ -35,9 +35,9 @@ from .faults import (
     classify,
     sqlite_code,
 )
+from .filenames import DB_FILENAME as DB_FILENAME  # re-exported: its home for most callers
 from .statements import Row, Statement
 
-DB_FILENAME = "piper.db"
 BUSY_TIMEOUT_S = 30
 # re-keying and restoring need the file to themselves: wait this long for another
 # process to let go, then say who to close (not the 30 s of an ordinary writer)

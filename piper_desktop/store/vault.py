@@ -10,12 +10,18 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..logs import get_logger, register_secret
 from ..owner_only import private_dir, tighten_data_dir
-from . import copies, migrate
-from .db import DB_FILENAME, Database
 from .faults import WrongPassword
+from .filenames import DB_FILENAME
+
+if TYPE_CHECKING:
+    from .db import Database
+
+# copies, migrate and db (SQLAlchemy, Alembic) are imported where used: the unlock dialog
+# imports this module and is on screen before they have loaded
 
 log = get_logger("store")
 KEYRING_SERVICE = "PiperDesktop"
@@ -74,6 +80,9 @@ def create_vault(data_dir: Path, password: str) -> Database:
     weak = check_password_strength(password)
     if weak:
         raise VaultError(weak)
+    from . import migrate
+    from .db import Database
+
     private_dir(data_dir)
     register_secret(password)
     db = Database(db_path(data_dir), password, create=True)
@@ -88,6 +97,9 @@ def unlock_vault(data_dir: Path, password: str) -> Database:
     (wrong password, damaged, not a Piper database, disk full)."""
     if not vault_exists(data_dir):
         raise VaultNotFound(data_dir)
+    from . import migrate
+    from .db import Database
+
     register_secret(password)
     tighten_data_dir(data_dir)
     db = Database(db_path(data_dir), password)
@@ -104,6 +116,8 @@ def change_password(db: Database, new_password: str) -> list[str]:
     copies, one line each. Nothing the old password opens is left behind that Piper
     made: a copy that cannot be re-keyed is removed (the operator's own backups
     elsewhere are only named)."""
+    from . import copies
+
     weak = check_password_strength(new_password)
     if weak:
         raise VaultError(weak)

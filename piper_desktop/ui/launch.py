@@ -43,13 +43,12 @@ def launch_gui(args: Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from .. import startup_probe
-    from ..domain.services import Services
     from ..store import vault
-    from .app import PiperApp, install_crash_handler
+    from .crash import install_crash_handler
     from .icons import app_icon
     from .single_instance import SingleInstance
     from .theme import apply_theme
-    from .unlock import UnlockDialog, WelcomeDialog
+    from .unlock import UnlockDialog, WelcomeDialog, load_application, unlock_loaded
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
@@ -80,6 +79,11 @@ def launch_gui(args: Namespace) -> int:
     holder: dict[str, object] = {}
 
     def run(db: Database, folder: str) -> None:
+        # the application proper (services, engine, panels) is imported only now: the
+        # unlock dialog is on screen without it (a worker preloads it meanwhile)
+        from ..domain.services import Services
+        from .app import PiperApp
+
         services = Services(db)
         piper = PiperApp(
             app,
@@ -109,15 +113,37 @@ def launch_gui(args: Namespace) -> int:
     else:
         password = _headless_password(args)
         if password is not None:
-            try:
-                db = vault.unlock_vault(data_dir, password)
-            except vault.WrongPassword:
-                print("piper: wrong master password", file=sys.stderr)
+            if not vault.vault_exists(data_dir):
+                print(f"piper: {vault.VaultNotFound(data_dir)}", file=sys.stderr)
                 return 2
-            except vault.VaultNotFound as exc:
-                print(f"piper: {exc}", file=sys.stderr)
-                return 2
-            run(db, str(data_dir))
+            from .tasks import run_task
+
+            # the first window is the unlock dialog here too, saying it is opening (the
+            # window is up at once; the main window follows when the vault is open)
+            opening = UnlockDialog(data_dir, try_keychain=False)
+            opening.show_opening()
+            opening.rejected.connect(app.quit)
+            holder["dialog"] = opening
+            opening.show()
+            QTimer.singleShot(0, lambda: startup_probe.unlock_shown(app.quit))
+
+            # the imports and the key derivation on a worker (the event loop is already
+            # running, so a tray or second launch is answered meanwhile)
+            def unlocked(db: Database) -> None:
+                opening.rejected.disconnect(app.quit)
+                opening.accept()
+                run(db, str(data_dir))
+
+            def refused(exc: BaseException) -> None:
+                # said after the event loop, as before the window: one line, its exit code
+                holder["refused"] = exc
+                app.exit(2)
+
+            run_task(
+                lambda: unlock_loaded(data_dir, password),
+                unlocked,
+                refused,
+            )
         else:
             dialog: UnlockDialog | WelcomeDialog
             if vault.vault_exists(data_dir):
@@ -128,8 +154,24 @@ def launch_gui(args: Namespace) -> int:
             dialog.opened.connect(run)
             dialog.rejected.connect(app.quit)
             dialog.show()
+            # the bench and the start-up test time Piper's first window from here
+            QTimer.singleShot(0, lambda: startup_probe.unlock_shown(app.quit))
+            # then (the next timer, once the dialog is up) what the window after it needs
+            # loads on a worker while the operator types (unlock.load_application, whose
+            # lock the unlock shares); a failure here is met again, and reported, there
+            from .tasks import run_task
+
+            QTimer.singleShot(
+                0, lambda: run_task(load_application, lambda _r: None, lambda _e: None)
+            )
     try:
-        return int(app.exec())
+        code = int(app.exec())
+        failure = holder.get("refused")
+        if isinstance(failure, vault.WrongPassword):
+            print("piper: wrong master password", file=sys.stderr)
+        elif isinstance(failure, BaseException):
+            raise failure  # `piper`'s own handler says it in one line with its exit code
+        return code
     finally:
         instance.close()
         piper = holder.get("app")

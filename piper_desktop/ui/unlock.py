@@ -7,7 +7,10 @@ Key derivation takes a moment, so creating and unlocking run off the GUI thread.
 
 from __future__ import annotations
 
+import importlib
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,10 +29,33 @@ from PySide6.QtWidgets import (
 
 from ..logs import mask
 from ..store import vault
-from ..store.db import Database
 from .forms import set_invalid
 from .icons import app_icon, pixmap
 from .tasks import run_task
+
+if TYPE_CHECKING:
+    from ..store.db import Database
+
+
+# Two threads importing SQLAlchemy at once can each meet the other's half-made modules
+# (its packages import each other): every import of the layers behind this dialog goes
+# through one lock, on whichever worker comes first.
+_import_lock = threading.Lock()
+BEHIND_THE_DIALOG = ("piper_desktop.store.migrate", "piper_desktop.domain.services")
+
+
+def load_application() -> None:
+    """Import the Qt-free modules the vault and the window after this dialog need (the
+    store with SQLAlchemy and Alembic, the services). Off the GUI thread; idempotent."""
+    with _import_lock:
+        for name in BEHIND_THE_DIALOG:
+            importlib.import_module(name)
+
+
+def unlock_loaded(data_dir: Path, password: str) -> Database:
+    """`vault.unlock_vault` after `load_application` (both on the calling worker)."""
+    load_application()
+    return vault.unlock_vault(data_dir, password)
 
 
 def strength(password: str) -> tuple[int, str]:
@@ -195,6 +221,7 @@ class WelcomeDialog(QDialog):
         remember = self.keychain.isChecked()
 
         def work() -> tuple[Database, str]:
+            load_application()
             db = vault.create_vault(folder, password)
             note = ""
             if remember:
@@ -281,6 +308,13 @@ class UnlockDialog(QDialog):
         self.unlock_button.setText(text)
         self._typed()
 
+    def show_opening(self) -> None:
+        """The password came with the start (PIPER_PASSWORD, --password-stdin): the dialog
+        is the first window all the same, saying the vault is being opened."""
+        self.password.setPlaceholderText("Password given at start")
+        self.note.setText("Opening your vault…")
+        self._set_busy(True, "Opening…")
+
     def try_keychain(self) -> None:
         folder = self.data_dir
 
@@ -288,7 +322,7 @@ class UnlockDialog(QDialog):
             remembered = vault.keychain_password(folder)
             if not remembered:
                 return None
-            return vault.unlock_vault(folder, remembered)
+            return unlock_loaded(folder, remembered)
 
         def done(db: Database | None) -> None:
             self._set_busy(False)
@@ -318,7 +352,10 @@ class UnlockDialog(QDialog):
         self._set_busy(True, "Unlocking…")
         self.error.clear()
         run_task(
-            lambda: vault.unlock_vault(folder, password), self._unlocked, self._failed, owner=self
+            lambda: unlock_loaded(folder, password),
+            self._unlocked,
+            self._failed,
+            owner=self,
         )
 
     def _unlocked(self, db: Database) -> None:
