@@ -76,6 +76,37 @@ def _bool_field(value: bool) -> str:
     return "true" if value else "false"
 
 
+def _post_fields(
+    request_id: str | None,
+    user: str,
+    title: str,
+    platforms: tuple[str, ...] | list[str],
+    scheduled_date: str | None,
+    timezone: str | None,
+    async_upload: bool,
+    tiktok: dict[str, Any] | None,
+    *,
+    description: str | None = None,
+) -> dict[str, str | list[str]]:
+    """The form fields of a post (video or photos), request_id first so the server knows
+    it before any file arrives."""
+    data: dict[str, str | list[str]] = {}
+    if request_id:
+        data["request_id"] = request_id
+    data |= {"user": user, "title": title, "platform[]": list(platforms)}
+    if description:
+        data["description"] = description
+    if scheduled_date:
+        data["scheduled_date"] = scheduled_date
+    if timezone:
+        data["timezone"] = timezone
+    data["async_upload"] = _bool_field(async_upload)
+    for key, value in (tiktok or {}).items():
+        if value is not None:
+            data[key] = _bool_field(value) if isinstance(value, bool) else str(value)
+    return data
+
+
 class UploadPostClient:
     def __init__(
         self,
@@ -146,19 +177,9 @@ class UploadPostClient:
         tiktok: dict[str, Any] | None = None,
     ) -> UploadAnswer:
         """POST /upload. `video` is a local file (streamed) or a URL string."""
-        # request_id first, so the server knows it before the file arrives
-        data: dict[str, str | list[str]] = {}
-        if request_id:
-            data["request_id"] = request_id
-        data |= {"user": user, "title": title, "platform[]": list(platforms)}
-        if scheduled_date:
-            data["scheduled_date"] = scheduled_date
-        if timezone:
-            data["timezone"] = timezone
-        data["async_upload"] = _bool_field(async_upload)
-        for key, value in (tiktok or {}).items():
-            if value is not None:
-                data[key] = _bool_field(value) if isinstance(value, bool) else str(value)
+        data = _post_fields(
+            request_id, user, title, platforms, scheduled_date, timezone, async_upload, tiktok
+        )
         if isinstance(video, Path):
             content_type = mimetypes.guess_type(video.name)[0] or "video/mp4"
             with video.open("rb") as handle:
@@ -194,20 +215,17 @@ class UploadPostClient:
         tiktok: dict[str, Any] | None = None,
     ) -> UploadAnswer:
         """POST /upload_photos: the images as repeated `photos[]` files, in order."""
-        data: dict[str, str | list[str]] = {}
-        if request_id:
-            data["request_id"] = request_id
-        data |= {"user": user, "title": title, "platform[]": list(platforms)}
-        if description:
-            data["description"] = description
-        if scheduled_date:
-            data["scheduled_date"] = scheduled_date
-        if timezone:
-            data["timezone"] = timezone
-        data["async_upload"] = _bool_field(async_upload)
-        for key, value in (tiktok or {}).items():
-            if value is not None:
-                data[key] = _bool_field(value) if isinstance(value, bool) else str(value)
+        data = _post_fields(
+            request_id,
+            user,
+            title,
+            platforms,
+            scheduled_date,
+            timezone,
+            async_upload,
+            tiktok,
+            description=description,
+        )
         with ExitStack() as stack:
             files = [
                 (

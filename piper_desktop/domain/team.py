@@ -13,7 +13,7 @@ from __future__ import annotations
 import getpass
 import secrets
 import socket
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,12 +43,7 @@ class Membership:
     operator: str
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "url": self.url,
-            "desktop_id": self.desktop_id,
-            "name": self.name,
-            "operator": self.operator,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -63,16 +58,7 @@ class DesktopStatus:
     this_desktop: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "host": self.host,
-            "operator": self.operator,
-            "last_seen_at": self.last_seen_at.isoformat(),
-            "engine_state": self.engine_state,
-            "jobs_held": self.jobs_held,
-            "this_desktop": self.this_desktop,
-        }
+        return asdict(self) | {"last_seen_at": self.last_seen_at.isoformat()}
 
 
 def shown_url(url: str) -> str:
