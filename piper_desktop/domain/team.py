@@ -13,6 +13,8 @@ from __future__ import annotations
 import getpass
 import secrets
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -157,6 +159,27 @@ def _new_membership(
     )
 
 
+@contextmanager
+def _opened(url: str, local: Database) -> Iterator[PgDatabase]:
+    """The team's database, closed again if what follows fails."""
+    team = _connect(url, local)
+    try:
+        yield team
+    except BaseException:
+        team.close()
+        raise
+
+
+def _member(team: PgDatabase, local: Database, member: Membership, *, remember: bool) -> PgDatabase:
+    """This desktop in the team's list, its membership kept here (`remember`), and its
+    writes signed as this desktop and operator from now on."""
+    _register(team, member)
+    if remember:
+        _remember(local, member)
+    team.identify(member.desktop_id, member.operator)
+    return team
+
+
 def create_team(
     url: str,
     passphrase: str,
@@ -169,8 +192,7 @@ def create_team(
     """Make an empty PostgreSQL database the team's: its schema, its key, this desktop."""
     if not passphrase:
         raise TeamError("team passphrase: it may not be empty")
-    team = _connect(url, local)
-    try:
+    with _opened(url, local) as team:
         if migrate.current_revision(team) is not None:
             raise TeamError(f"{shown_url(url)} already holds a Piper team: use `piper team join`")
         migrate.upgrade(team)
@@ -179,13 +201,7 @@ def create_team(
         else:
             team.create_team_key(passphrase, scrypt_n=scrypt_n)
         member = _new_membership(url, local, name, operator)
-        _register(team, member)
-        _remember(local, member)
-        team.identify(member.desktop_id, member.operator)
-    except BaseException:
-        team.close()
-        raise
-    return team
+        return _member(team, local, member, remember=True)
 
 
 def join_team(
@@ -197,8 +213,7 @@ def join_team(
     operator: str | None = None,
 ) -> PgDatabase:
     """Join an existing team: its passphrase must open its key."""
-    team = _connect(url, local)
-    try:
+    with _opened(url, local) as team:
         if migrate.current_revision(team) is None:
             raise TeamError(
                 f"{shown_url(url)} holds no Piper team yet: make it one with `piper team create`"
@@ -206,13 +221,7 @@ def join_team(
         migrate.upgrade(team)
         _unlock(team, passphrase)
         member = _new_membership(url, local, name, operator)
-        _register(team, member)
-        _remember(local, member)
-        team.identify(member.desktop_id, member.operator)
-    except BaseException:
-        team.close()
-        raise
-    return team
+        return _member(team, local, member, remember=True)
 
 
 def _unlock(team: PgDatabase, passphrase: str) -> None:
@@ -226,17 +235,11 @@ def _unlock(team: PgDatabase, passphrase: str) -> None:
 
 def open_team(local: Database, member: Membership, passphrase: str) -> PgDatabase:
     """The team's database for a data dir that joined it, its secrets open."""
-    team = _connect(member.url, local)
-    try:
+    with _opened(member.url, local) as team:
         if migrate.current_revision(team) != migrate.head_revision():
             migrate.upgrade(team)
         _unlock(team, passphrase)
-        _register(team, member)
-        team.identify(member.desktop_id, member.operator)
-    except BaseException:
-        team.close()
-        raise
-    return team
+        return _member(team, local, member, remember=False)
 
 
 def change_passphrase(team: PgDatabase, old: str, new: str) -> None:
