@@ -38,6 +38,10 @@ WORDS = {
 }
 
 
+# a job option saying its privacy_level is a campaign default, nobody's choice
+DEFAULT_MARK = "privacy_default"
+
+
 def needs_choice(route: str, options: Mapping[str, Any] | None) -> bool:
     """Does this job need the operator's privacy choice under compliance mode?"""
     return route == ROUTE and (options or {}).get("mode", "direct") != "inbox"
@@ -47,7 +51,8 @@ def privacy_missing(route: str, options: Mapping[str, Any] | None, compliance: b
     """True when compliance mode refuses the job for want of a privacy choice."""
     if not compliance or not needs_choice(route, options):
         return False
-    return not (options or {}).get(PRIVACY_KEY)
+    given = options or {}
+    return not given.get(PRIVACY_KEY) or bool(given.get(DEFAULT_MARK))
 
 
 def missing_reason(allowed: Iterable[str] = ()) -> str:
@@ -84,4 +89,6 @@ def default_privacy_for(route: str, compliance: bool, default: str) -> dict[str,
     compliance mode is on (a default is not the operator's choice)."""
     if compliance and route == ROUTE:
         return {}
-    return {PRIVACY_KEY: default}
+    # marked as a default: should the job move to tiktok_api later (a route change, the
+    # engine's fallback), it is no operator's choice there (PostOptions.privacy_chosen)
+    return {PRIVACY_KEY: default, DEFAULT_MARK: True}

@@ -371,7 +371,10 @@ def _cookies(cell: str, context: AccountFileContext) -> list[dict[str, Any]]:
         if not path.is_absolute():
             path = (context.folder or Path.cwd()) / path
         if not path.is_file():
-            raise ValidationError("cookies", f"no cookies file {shown(cell)} beside the file")
+            # never echo the cell: it may be a pasted cookie header, a session itself
+            raise ValidationError(
+                "cookies", "not cookies JSON, and no cookies file of that name beside the file"
+            )
         try:
             text = read_text_file(path)
         except (OSError, ValidationError) as exc:

@@ -32,6 +32,8 @@ OPTION_FIELDS: dict[str, f.Field] = {
     field.name: field
     for field in [
         f.Field("privacy_level", f.text(40, pattern=r"[A-Z_]+")),
+        # set by a campaign's default privacy (domain/compliance.py): not a choice
+        f.Field("privacy_default", f.boolean()),
         f.Field("disable_comment", f.boolean()),
         f.Field("disable_duet", f.boolean()),
         f.Field("disable_stitch", f.boolean()),
@@ -389,8 +391,12 @@ class JobService:
         read inside it, so a claim that lands meanwhile makes the edit refuse with one
         line rather than change a job a worker is posting. `scheduled_at`: ISO 8601 or a
         datetime; the new time is pinned (the operator chose it)."""
-        if caption is not None and len(caption) > CAPTION_MAX:
-            raise ValidationError("caption", f"is longer than {CAPTION_MAX} characters")
+        if caption is not None and caption_units(caption) > CAPTION_MAX:
+            raise ValidationError(
+                "caption",
+                f"is {caption_units(caption)} units long; TikTok takes at most {CAPTION_MAX} "
+                "(UTF-16 units: most emoji count 2)",
+            )
         moment: datetime | None = None
         if isinstance(scheduled_at, datetime):
             moment = scheduled_at if scheduled_at.tzinfo else scheduled_at.replace(tzinfo=UTC)

@@ -193,7 +193,8 @@ def create_team(
     if not passphrase:
         raise TeamError("team passphrase: it may not be empty")
     with _opened(url, local) as team:
-        if migrate.current_revision(team) is not None:
+        # a schema without its key is a create cut short (Ctrl-C, a dropped link): go on
+        if migrate.current_revision(team) is not None and team.has_team_key():
             raise TeamError(f"{shown_url(url)} already holds a Piper team: use `piper team join`")
         migrate.upgrade(team)
         if scrypt_n is None:
@@ -218,8 +219,9 @@ def join_team(
             raise TeamError(
                 f"{shown_url(url)} holds no Piper team yet: make it one with `piper team create`"
             )
-        migrate.upgrade(team)
+        # the passphrase first: a wrong one must not upgrade everyone's schema
         _unlock(team, passphrase)
+        migrate.upgrade(team)
         member = _new_membership(url, local, name, operator)
         return _member(team, local, member, remember=True)
 
@@ -236,9 +238,9 @@ def _unlock(team: PgDatabase, passphrase: str) -> None:
 def open_team(local: Database, member: Membership, passphrase: str) -> PgDatabase:
     """The team's database for a data dir that joined it, its secrets open."""
     with _opened(member.url, local) as team:
+        _unlock(team, passphrase)  # before any upgrade of the shared schema
         if migrate.current_revision(team) != migrate.head_revision():
             migrate.upgrade(team)
-        _unlock(team, passphrase)
         return _member(team, local, member, remember=False)
 
 

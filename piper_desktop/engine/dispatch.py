@@ -315,6 +315,8 @@ class ClaimPass:
 
     # --- the pass ---------------------------------------------------------------------------
     def run(self) -> PassResult:
+        if self.tx.dialect_name == "postgresql":
+            self.tx.run(sql.claim_turn())  # one desktop's pass at a time (statements.py)
         if self.free_total > 0 and self.read_checks:
             self._checks()
         self._publishing()

@@ -4,14 +4,16 @@ A lease owner is "host:pid:token". A lease whose time ran out is free; so is one
 by a process on this host that no longer exists (after a kill -9 there is no need to
 wait out the lease). Either way the job is then *reconciled*, never blindly re-run.
 
-On a team server "host" is the desktop's id in the team (random per data dir), not the
-host name: two desktops cloned from one image share a host name, and a pid looked up
-on the wrong machine would take a live desktop's lease. A desktop only ever judges its
-own processes by pid; everyone else's lease runs out first.
+On a team server "host" is the desktop's id in the team (random per data dir) with a
+tag of the machine it runs on: two desktops cloned from one image share a host name,
+and a data dir copied to another machine shares its desktop id; either way a pid
+looked up on the wrong machine would take a live desktop's lease. A desktop only ever
+judges its own processes by pid; everyone else's lease runs out first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import socket
@@ -26,9 +28,10 @@ class LeaseOwner:
     token: str
 
     @classmethod
-    def new(cls, host: str | None = None) -> LeaseOwner:
-        """This process's owner; `host`: the team desktop's id on a team server."""
-        return cls((host or socket.gethostname())[:40], os.getpid(), secrets.token_hex(4))
+    def new(cls, desktop: str | None = None) -> LeaseOwner:
+        """This process's owner; `desktop`: the team desktop's id on a team server."""
+        host = f"{desktop[:24]}-{machine_tag()}" if desktop else socket.gethostname()[:40]
+        return cls(host, os.getpid(), secrets.token_hex(4))
 
     @classmethod
     def parse(cls, text: str | None) -> LeaseOwner | None:
@@ -73,3 +76,17 @@ def holder_is_live(
     if holder is None or holder == str(me) or expires is None or expires < now:
         return False
     return not owner_is_dead(holder, me)
+
+
+def machine_tag() -> str:
+    """A short tag of this machine: its host name and, where the OS keeps one, its
+    machine id (a cloned VM keeps the host name; a copied data dir keeps neither)."""
+    parts = [socket.gethostname()]
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            with open(path, encoding="ascii") as handle:
+                parts.append(handle.read().strip())
+            break
+        except OSError:
+            continue
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:8]

@@ -46,11 +46,19 @@ class PostOptions:
     # the stored options named a privacy level: the operator chose it (compliance mode
     # posts nothing on a default, domain/compliance.py)
     privacy_chosen: bool = False
+    interactions_chosen: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> PostOptions:
         data = dict(data or {})
-        data["privacy_chosen"] = bool(data.get("privacy_level"))
+        # a campaign's default (marked so by domain/compliance.py) is nobody's choice
+        data["privacy_chosen"] = bool(data.get("privacy_level")) and not data.get(
+            "privacy_default"
+        )
+        # the interactions as someone set them, or left at the defaults below
+        data["interactions_chosen"] = any(
+            key in data for key in ("disable_comment", "disable_duet", "disable_stitch")
+        )
         if "platforms" in data and data["platforms"] is not None:
             data["platforms"] = tuple(data["platforms"])
         known = {f for f in cls.__dataclass_fields__}

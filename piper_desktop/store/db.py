@@ -456,6 +456,10 @@ class Tx:
         connection = session.connection()
         return cls(connection.connection.driver_connection, connection.dialect, session.flush)
 
+    @property
+    def dialect_name(self) -> str:
+        return str(self._dialect.name)
+
     def run(self, statement: Statement, **params: Any) -> Result:
         if self._before is not None:
             self._before()  # pending ORM changes first, in the order they were made

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import ProgrammingError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import sealed
@@ -92,6 +92,14 @@ class PgDatabase:
                 raise ValueError("this team database already has its key")
             session.add(TeamKey(id=1, wrapped=wrapped.as_json()))
         sealed.attach(self.engine, box)
+
+    def has_team_key(self) -> bool:
+        """Whether the team's key was made (a create cut short leaves the schema only)."""
+        try:
+            self._wrapped()
+        except (LookupError, ProgrammingError):
+            return False
+        return True
 
     def _wrapped(self) -> WrappedKey:
         with self.session() as session:

@@ -752,6 +752,21 @@ LOAD_JOB = Statement(
 )
 
 
+# any fixed number: the advisory lock that makes desktops' claim passes take turns
+CLAIM_TURN_KEY = 0x50495045  # "PIPE"
+
+
+@cache
+def claim_turn() -> Statement:
+    """PostgreSQL only (a function, so the SQLite schema test leaves it out): wait for
+    the other desktops' claim passes, as BEGIN IMMEDIATE does on SQLite. Held until the
+    pass commits; each later statement of the pass reads a fresh snapshot (READ
+    COMMITTED), so it sees every earlier pass's claims — the account's one post at a
+    time, caps and spacing hold across desktops, not only across its locked rows."""
+    turn = func.pg_advisory_xact_lock(literal(CLAIM_TURN_KEY)).label("turn")
+    return Statement("CLAIM_TURN", select(turn))
+
+
 def all_statements() -> Iterator[Statement]:
     """Every statement of this module (the schema test prepares each one)."""
     for value in list(globals().values()):

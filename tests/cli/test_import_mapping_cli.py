@@ -38,7 +38,7 @@ def test_export_with_proxy_and_cookies_imports_and_bad_rows_are_one_line(
     errors = done.stderr.strip().splitlines()
     assert errors == [
         "line 4: proxy: the port must be from 1 to 65535",
-        "line 5: cookies: no cookies file 'nothere.json' beside the file",
+        "line 5: cookies: not cookies JSON, and no cookies file of that name beside the file",
     ]
     assert "proxy-pw-1" not in done.stdout + done.stderr and "Traceback" not in done.stderr
     accounts = _accounts(ready)

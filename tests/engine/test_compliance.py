@@ -114,3 +114,67 @@ def test_campaigns_carry_no_default_privacy_to_tiktok_api_while_compliance_is_on
     assert started("upload_post", "other")["privacy_level"] == "PUBLIC_TO_EVERYONE"
     services.settings.set("tiktok.compliance_mode", False)
     assert started("tiktok_api", "off")["privacy_level"] == "PUBLIC_TO_EVERYONE"
+
+
+def test_a_campaign_default_privacy_is_no_choice_once_the_job_moves_to_tiktok_api(
+    services: Services,
+    clock: ManualClock,
+    tiktok: TikTokApiSandbox,
+    upload_post: UploadPostSandbox,
+    tmp_path: Path,
+) -> None:
+    """A job made with a campaign's default privacy for Upload-Post, then moved to the
+    TikTok API (a route change; the engine's fallback is the same case): the default is
+    marked as such, so compliance mode still waits for the operator's choice."""
+    use_tiktok(services, tiktok)
+    account = add_account(services, "sandbox_creator", routes=["tiktok_api"])
+    connect_tiktok(services, tiktok, account, clock.time())
+    media = add_media(services, tmp_path, "d.mp4")
+    job = services.jobs.add(
+        account_id=account.id,
+        media_id=media.id,
+        route="upload_post",
+        at=clock.now(),
+        caption="a default, not a choice",
+        now=clock.now(),
+        options={"privacy_level": "PUBLIC_TO_EVERYONE", "privacy_default": True},
+    )
+    services.jobs.change_route(job.id, "tiktok_api")
+    make_engine(services, clock).run_once()
+    done = services.jobs.get(job.id)
+    assert done.status == "needs_attention"
+    assert "no privacy was chosen" in (done.attention_reason or "")
+    assert tiktok.posts == []
+
+
+def test_interactions_start_off_unless_the_job_said_and_photo_posts_ask_no_duets() -> None:
+    from piper_desktop.clients.tiktok import CreatorInfo
+    from piper_desktop.routes.base import AccountRef, PostOptions, PublishRequest
+    from piper_desktop.routes.tiktok_api.publisher import (
+        check_creator_allows,
+        interactions_off_unless_chosen,
+    )
+
+    def request(options: dict[str, object], photos: tuple[Path, ...] = ()) -> PublishRequest:
+        return PublishRequest(
+            job_id=1,
+            idempotency_key="k",
+            account=AccountRef(1, "tiktok", "creator"),
+            media_path=Path("v.mp4"),
+            media_size=1,
+            media_sha256="0" * 64,
+            caption="c",
+            options=PostOptions.from_dict({"privacy_level": "SELF_ONLY", **options}),
+            photos=photos,
+        )
+
+    unsaid = interactions_off_unless_chosen(request({}), compliance=True).options
+    assert (unsaid.disable_comment, unsaid.disable_duet, unsaid.disable_stitch) == (True,) * 3
+    said = interactions_off_unless_chosen(request({"disable_comment": False}), True).options
+    assert said.disable_comment is False  # the job's own word stands
+    assert (
+        interactions_off_unless_chosen(request({}), compliance=False).options.disable_duet is False
+    )
+    no_duets = CreatorInfo("creator", "C", ("SELF_ONLY",), False, True, True, 600)
+    photo = request({"disable_comment": False}, photos=(Path("a.jpg"),))
+    check_creator_allows(photo, no_duets)  # a photo post has no duets to refuse over

@@ -208,3 +208,20 @@ def test_every_job_event_records_the_desktop_and_operator_that_made_it(
     assert stamped[0] == ("created", "desk0001", "Ana O'Brien \\ the lead")
     assert ("cancelled", "desk0001", "Ana O'Brien \\ the lead") in stamped
     assert stamped[-1][1:] == (None, None)  # the unidentified desktop's retry
+
+
+def test_desktops_claim_passes_take_turns(pg_db: PgDatabase) -> None:
+    """The claim pass's advisory lock (statements.claim_turn): while one desktop's pass
+    is open, another's cannot start, as with SQLite's BEGIN IMMEDIATE."""
+    with pg_db.transaction() as one:
+        one.run(statements.claim_turn())
+        with pg_db.raw_read() as other:
+            taken = other.execute(
+                "SELECT pg_try_advisory_xact_lock(%s)", (statements.CLAIM_TURN_KEY,)
+            ).fetchone()[0]
+            assert taken is False
+    with pg_db.raw_read() as after:
+        taken = after.execute(
+            "SELECT pg_try_advisory_xact_lock(%s)", (statements.CLAIM_TURN_KEY,)
+        ).fetchone()[0]
+        assert taken is True  # released with the first pass's commit

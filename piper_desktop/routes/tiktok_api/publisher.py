@@ -127,6 +127,16 @@ def refuse_unchosen_privacy(
     )
 
 
+def interactions_off_unless_chosen(request: PublishRequest, compliance: bool) -> PublishRequest:
+    """Compliance mode: TikTok's guidelines start Comment, Duet and Stitch off; a job
+    that never said (a CLI or imported job) posts with them off, never silently on."""
+    options = request.options
+    if not compliance or options.interactions_chosen:
+        return request
+    off = replace(options, disable_comment=True, disable_duet=True, disable_stitch=True)
+    return replace(request, options=off)
+
+
 def check_creator_allows(request: PublishRequest, creator: CreatorInfo) -> None:
     """Refuse, before anything is sent, what this creator's settings do not allow."""
     options = request.options
@@ -141,11 +151,13 @@ def check_creator_allows(request: PublishRequest, creator: CreatorInfo) -> None:
             f"(allowed: {allowed})",
             "privacy_level_option_mismatch",
         )
-    for wanted_off, disabled, what in (
-        (options.disable_comment, creator.comment_disabled, "comments"),
-        (options.disable_duet, creator.duet_disabled, "duets"),
-        (options.disable_stitch, creator.stitch_disabled, "stitches"),
-    ):
+    checks = [(options.disable_comment, creator.comment_disabled, "comments")]
+    if not request.photos:  # a photo post has no duets or stitches to ask for
+        checks += [
+            (options.disable_duet, creator.duet_disabled, "duets"),
+            (options.disable_stitch, creator.stitch_disabled, "stitches"),
+        ]
+    for wanted_off, disabled, what in checks:
         if disabled and not wanted_off:
             raise refuse(
                 f"@{creator.username} has turned {what} off on TikTok; this post asks for "
@@ -383,6 +395,7 @@ class TikTokApiPublisher:
         on_receipt: ReceiptCallback,
         on_progress: ProgressCallback | None = None,
     ) -> Receipt:
+        request = interactions_off_unless_chosen(request, self.settings.compliance_mode)
         with self._client(request.account) as client:
             if request.photos:  # a photo set: routes/tiktok_api/photos.py
                 # compliance mode holds photo posts to the operator's choice as well
