@@ -155,7 +155,7 @@ def test_not_connected(
             "privacy_level_option_mismatch",
         ),
         ({"comment_disabled": True}, {"disable_comment": False}, "interaction_not_allowed"),
-        ({"duet_disabled": True}, {}, "interaction_not_allowed"),
+        ({"duet_disabled": True}, {"disable_duet": False}, "interaction_not_allowed"),
         ({"max_video_post_duration_sec": 60}, {"duration": 61.0}, "duration_too_long"),
     ],
     ids=["privacy", "comments", "duet", "duration"],
