@@ -19,7 +19,7 @@ from argparse import Namespace
 from types import FrameType
 from typing import Any
 
-from .context import Commands, open_services
+from .context import Commands, data_dir, open_services
 
 # what a terminal shows by default; --verbose shows every event
 QUIET_KINDS = frozenset({"progress", "wake", "verifying"})
@@ -57,7 +57,11 @@ def cmd_run(args: Namespace) -> int:
     overrides: dict[str, Any] = {}
     if args.stop_timeout is not None:
         overrides["stop_timeout"] = max(args.stop_timeout, 0.0)
-    engine = Engine(services, config=EngineConfig.from_settings(services.settings, **overrides))
+    engine = Engine(
+        services,
+        config=EngineConfig.from_settings(services.settings, **overrides),
+        data_dir=data_dir(args),
+    )
     verbose = bool(getattr(args, "verbose", False))
     lock = threading.Lock()
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -39,6 +41,7 @@ from ..store.models import Account, Job
 from .clock import Clock, SystemClock
 from .config import EngineConfig
 from .dispatch import CaptionBook, ClaimPass, PassResult, Work, next_due, reslot_missed
+from .hosted import EngineControls, HostContext, HostedSet
 from .leases import LeaseOwner
 from .ledger import Ledger
 from .leftovers import Left, describe, what_is_left
@@ -68,6 +71,9 @@ class Engine:
         factory: PublisherFactory | None = None,
         rng: random.Random | None = None,
         watch_system: bool = True,
+        data_dir: Path | None = None,
+        hosted_options: Mapping[str, Any] | None = None,
+        hosted: tuple[str, ...] | None = None,
     ) -> None:
         self.services = services
         self.clock = clock or SystemClock()
@@ -119,6 +125,18 @@ class Engine:
         self._planned_since_read: datetime | None = None
         self.ledger.on_verifying = self._check_planned
         self._state = "stopped"
+        # the Telegram bot, watched folders, local API (engine/hosted.py), while running
+        self.hosted = HostedSet(
+            HostContext(
+                services,
+                self.events,
+                self.clock,
+                EngineControls(lambda: self.state, self.pause, self.resume, self.wake),
+                data_dir,
+                dict(hosted_options or {}),
+            ),
+            hosted,
+        )
         # jobs still running when the last stop's time was up (reconciled at next start)
         self.stranded: list[int] = []
 
@@ -147,6 +165,7 @@ class Engine:
         listen = getattr(self.services.db, "listen", None)
         if listen is not None:  # a team server: another desktop's changes wake us at once
             self._listener = listen(self._heard)
+        self.hosted.start()
 
     def stop(self, timeout: float | None = None) -> list[int]:
         """Stop in stages; returns the ids of jobs still running when time was up."""
@@ -155,6 +174,7 @@ class Engine:
         self._set_state("stopping", "stopping: no new jobs; letting jobs in flight finish")
         self._stopping.set()
         self._wake.set()
+        self.hosted.stop()  # no new work from outside while the rest winds down
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None

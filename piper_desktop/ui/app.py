@@ -68,7 +68,7 @@ class PiperApp(QObject):
         self.ctx = AppContext(
             services, data_dir, bridge=EngineBridge(), sandbox=sandbox is not None
         )
-        self.engine = EngineHost(services, self.ctx.bridge)
+        self.engine = EngineHost(services, self.ctx.bridge, data_dir)
         self.browser = BrowserActions(services)
         self.window = MainWindow(self.ctx, browser=self.browser)
         self.notifications_enabled = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -125,9 +126,12 @@ class EngineHost:
     """The publishing engine inside the GUI process: started after unlock, paused and
     resumed from the tray, stopped in stages at quit. Its events reach `bridge`."""
 
-    def __init__(self, services: Services, bridge: EngineBridge) -> None:
+    def __init__(
+        self, services: Services, bridge: EngineBridge, data_dir: Path | None = None
+    ) -> None:
         self.services = services
         self.bridge = bridge
+        self.data_dir = data_dir  # where the engine's intake keeps what it receives
         self.engine: Engine | None = None
         self._notifier: TelegramNotifier | None = None
         self.error: str | None = None
@@ -148,7 +152,7 @@ class EngineHost:
             self.error = f"publishing engine unavailable: {exc}"
             self.bridge.set_state("unavailable")
             return False
-        self.engine = Engine(self.services)
+        self.engine = Engine(self.services, data_dir=self.data_dir)
         self.bridge.attach(self.engine.events)
         self._notifier = TelegramNotifier.from_settings(self.services)
         if self._notifier is not None:
