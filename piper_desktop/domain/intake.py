@@ -51,6 +51,8 @@ class Queued:
         """One line for a reply, a reason file or a log."""
         parts = [
             f"job {job.id} at {job.scheduled_at.isoformat(timespec='minutes')}"
+            if job.scheduled_at is not None
+            else f"job {job.id}"
             for job in self.jobs
         ]
         parts += [f"{name}: {why}" for name, why in self.refused]
