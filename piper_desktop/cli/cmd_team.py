@@ -4,21 +4,25 @@ The URL names the team's PostgreSQL database (postgresql://user:password@host:54
 the password may also come from libpq's own PGPASSWORD). It is kept, encrypted, in this
 data dir's vault; every command of this data dir then works on the team's database.
 The team passphrase opens the team's secrets: a prompt, `--passphrase-stdin` or
-`PIPER_TEAM_PASSPHRASE`.
+`PIPER_TEAM_PASSPHRASE`, or this desktop's keychain once remembered there
+(`--remember-passphrase` at create or join, `piper team passphrase --remember`;
+`piper team passphrase --forget` and `piper team leave` remove it).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 
-from ..domain import team
+from ..domain import team, team_keychain
+from ..store.db import Database
 from ..store.pg import PgDatabase
 from .context import (
     Commands,
     UsageError,
     open_local,
+    open_team_store,
     prompt_secret,
     read_team_passphrase,
     stdin_line,
@@ -38,6 +42,7 @@ def register(commands: Commands) -> None:
         cmd.add_argument("url", help="postgresql://user[:password]@host:5432/database")
         cmd.add_argument("--name", help="this desktop's name in the team (default: host name)")
         cmd.add_argument("--operator", help="who works at this desktop (default: login name)")
+        add_remember_option(cmd)
         cmd.add_argument("--json", action="store_true")
         cmd.set_defaults(handler=cmd_create if name == "create" else cmd_join)
 
@@ -51,10 +56,38 @@ def register(commands: Commands) -> None:
         action="store_true",
         help="read the new passphrase from stdin (the line after the current one)",
     )
+    kept = passphrase.add_mutually_exclusive_group()
+    kept.add_argument(
+        "--remember",
+        action="store_true",
+        help="keep the current passphrase in this desktop's keychain instead of changing it",
+    )
+    kept.add_argument(
+        "--forget",
+        action="store_true",
+        help="remove the passphrase from this desktop's keychain instead of changing it",
+    )
     passphrase.set_defaults(handler=cmd_passphrase)
 
     leave = sub.add_parser("leave", help="this data dir goes back to its own vault")
     leave.set_defaults(handler=cmd_leave)
+
+
+def add_remember_option(cmd: ArgumentParser) -> None:
+    """`--remember-passphrase`, shared with `piper init --store`."""
+    cmd.add_argument(
+        "--remember-passphrase",
+        action="store_true",
+        help="keep the team passphrase in this desktop's OS keychain",
+    )
+
+
+def remember(member: team.Membership | None, passphrase: str) -> None:
+    assert member is not None
+    if team_keychain.remember_passphrase(member, passphrase):
+        print("the team passphrase is remembered in this desktop's keychain")
+    else:
+        print("no usable keychain here: the team passphrase is not remembered")
 
 
 def _new_passphrase(args: Namespace) -> str:
@@ -96,6 +129,8 @@ def cmd_create(args: Namespace) -> int:
         member = team.membership(local)
     finally:
         local.close()
+    if args.remember_passphrase:
+        remember(member, passphrase)
     return _report(args, member, "created the team on")
 
 
@@ -107,19 +142,24 @@ def cmd_join(args: Namespace) -> int:
         member = team.membership(local)
     finally:
         local.close()
+    if args.remember_passphrase:
+        remember(member, passphrase)
     return _report(args, member, "joined the team on")
+
+
+def _member(local: Database) -> team.Membership:
+    member = team.membership(local)
+    if member is None:
+        raise UsageError("this data dir is in no team: `piper team create` or `piper team join`")
+    return member
 
 
 def _open(args: Namespace) -> tuple[team.Membership, PgDatabase, str]:
     local = open_local(args)
     try:
-        member = team.membership(local)
-        if member is None:
-            raise UsageError(
-                "this data dir is in no team: `piper team create` or `piper team join`"
-            )
-        passphrase = read_team_passphrase(args)
-        return member, team.open_team(local, member, passphrase), passphrase
+        member = _member(local)
+        shared, passphrase = open_team_store(args, local, member)
+        return member, shared, passphrase
     finally:
         local.close()
 
@@ -155,7 +195,20 @@ def cmd_status(args: Namespace) -> int:
 
 
 def cmd_passphrase(args: Namespace) -> int:
+    if args.forget:
+        local = open_local(args)
+        try:
+            member = _member(local)
+        finally:
+            local.close()
+        team_keychain.forget_passphrase(member)
+        print("the team passphrase is not kept in this desktop's keychain")
+        return 0
     member, shared, current = _open(args)
+    if args.remember:
+        shared.close()  # opened: the passphrase works
+        remember(member, current)
+        return 0
     try:
         if args.new_passphrase_stdin:
             # stdin: [master password] [current passphrase] new passphrase
@@ -168,6 +221,9 @@ def cmd_passphrase(args: Namespace) -> int:
         team.change_passphrase(shared, current, new)
     finally:
         shared.close()
+    if team_keychain.remembered_passphrase(member) is not None:
+        # the keychain must not keep the passphrase that no longer opens the key
+        remember(member, new)
     print(f"the team passphrase of {team.shown_url(member.url)} changed; tell the others")
     return 0
 
@@ -175,8 +231,11 @@ def cmd_passphrase(args: Namespace) -> int:
 def cmd_leave(args: Namespace) -> int:
     local = open_local(args)
     try:
+        member = team.membership(local)
         left = team.forget(local)
     finally:
         local.close()
+    if member is not None:
+        team_keychain.forget_passphrase(member)
     print("left the team: this data dir uses its own vault again" if left else "in no team")
     return 0

@@ -37,6 +37,11 @@ class TeamError(DomainError):
     pass
 
 
+class WrongPassphrase(TeamError):
+    def __init__(self) -> None:
+        super().__init__("wrong team passphrase")
+
+
 @dataclass(frozen=True)
 class Membership:
     url: str
@@ -230,7 +235,7 @@ def _unlock(team: PgDatabase, passphrase: str) -> None:
     try:
         team.unlock(passphrase)
     except WrongTeamPassphrase:
-        raise TeamError("wrong team passphrase") from None
+        raise WrongPassphrase from None
     except LookupError as exc:
         raise TeamError(str(exc)) from None
 
@@ -250,7 +255,7 @@ def change_passphrase(team: PgDatabase, old: str, new: str) -> None:
     try:
         team.change_passphrase(old, new)
     except WrongTeamPassphrase:
-        raise TeamError("wrong team passphrase") from None
+        raise WrongPassphrase from None
 
 
 def heartbeat(team: PgDatabase, desktop_id: str, engine_state: str, owner: str | None) -> None:
