@@ -109,7 +109,7 @@ def _new_passphrase(args: Namespace) -> str:
 
 def _report(args: Namespace, member: team.Membership | None, verb: str) -> int:
     assert member is not None
-    if args.json:
+    if getattr(args, "json", False):
         emit(
             {"team": team.shown_url(member.url), "desktop": member.name, "joined": True},
             as_json=True,
@@ -117,6 +117,29 @@ def _report(args: Namespace, member: team.Membership | None, verb: str) -> int:
     else:
         print(f"{verb} {team.shown_url(member.url)} as {member.name} ({member.operator})")
     return 0
+
+
+def init_store(args: Namespace, local: Database, url: str) -> int:
+    """`piper init --store URL`: the new vault joins the team at `url`, or makes that
+    database the team's when it is none yet. Whatever fails, the vault stays made."""
+    try:
+        if team.holds_team(url, local):
+            passphrase = read_team_passphrase(args)
+            team.join_team(url, passphrase, local).close()
+            verb = "joined the team on"
+        else:
+            passphrase = _new_passphrase(args)
+            team.create_team(url, passphrase, local).close()
+            verb = "created the team on"
+    except team.TeamError as exc:
+        raise team.TeamError(
+            f"{exc} (the local vault is made and works alone:"
+            " `piper team join|create URL` later)"
+        ) from None
+    member = team.membership(local)
+    if args.remember_passphrase:
+        remember(member, passphrase)
+    return _report(args, member, verb)
 
 
 def cmd_create(args: Namespace) -> int:

@@ -185,6 +185,15 @@ def _member(team: PgDatabase, local: Database, member: Membership, *, remember: 
     return team
 
 
+def holds_team(url: str, local: Database) -> bool:
+    """Whether the database at `url` is already a team's (its key made): join it, else
+    create it. Reaching it at all is checked here, one line if not."""
+    with _opened(url, local) as team:
+        made = migrate.current_revision(team) is not None and team.has_team_key()
+    team.close()
+    return made
+
+
 def create_team(
     url: str,
     passphrase: str,
