@@ -43,6 +43,12 @@ def register(commands: Commands) -> None:
         cmd.add_argument("--name", help="this desktop's name in the team (default: host name)")
         cmd.add_argument("--operator", help="who works at this desktop (default: login name)")
         add_remember_option(cmd)
+        if name == "create":
+            cmd.add_argument(
+                "--from-local",
+                action="store_true",
+                help="copy this data dir's vault into the new team (secrets re-encrypted)",
+            )
         cmd.add_argument("--json", action="store_true")
         cmd.set_defaults(handler=cmd_create if name == "create" else cmd_join)
 
@@ -71,6 +77,22 @@ def register(commands: Commands) -> None:
 
     leave = sub.add_parser("leave", help="this data dir goes back to its own vault")
     leave.set_defaults(handler=cmd_leave)
+
+    export = sub.add_parser(
+        "export-local",
+        help="copy the team's data into this data dir's own vault, then leave the team",
+    )
+    export.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace what the local vault holds (a copy of its file is kept beside it)",
+    )
+    export.add_argument(
+        "--to",
+        metavar="DIR",
+        help="copy into a new data dir instead (same master password); this one stays in",
+    )
+    export.set_defaults(handler=cmd_export_local)
 
 
 def add_remember_option(cmd: ArgumentParser) -> None:
@@ -146,9 +168,16 @@ def cmd_create(args: Namespace) -> int:
     local = open_local(args)
     try:
         passphrase = _new_passphrase(args)
-        team.create_team(
-            args.url, passphrase, local, name=args.name, operator=args.operator
-        ).close()
+        if args.from_local:
+            made, copied = team.create_team_from_local(
+                args.url, passphrase, local, name=args.name, operator=args.operator
+            )
+            made.close()
+            print(f"copied to the team: {copied.summary()}")
+        else:
+            team.create_team(
+                args.url, passphrase, local, name=args.name, operator=args.operator
+            ).close()
         member = team.membership(local)
     finally:
         local.close()
@@ -261,4 +290,36 @@ def cmd_leave(args: Namespace) -> int:
     if member is not None:
         team_keychain.forget_passphrase(member)
     print("left the team: this data dir uses its own vault again" if left else "in no team")
+    return 0
+
+
+def cmd_export_local(args: Namespace) -> int:
+    from pathlib import Path
+
+    from ..store.vault import vault_exists
+
+    target = Path(args.to).expanduser() if args.to else None
+    if target is not None and vault_exists(target):
+        raise UsageError(f"--to: {target} holds a Piper vault already: name a new folder")
+    local = open_local(args)
+    try:
+        member = _member(local)
+        shared, _ = open_team_store(args, local, member)
+        try:
+            if target is not None:
+                copied = team.export_to_new_vault(shared, target, local.password)
+                print(f"copied the team's data to {target}: {copied.summary()}")
+                print("this data dir stays in the team")
+                return 0
+            exported = team.export_local(shared, local, member, replace=args.replace)
+        finally:
+            shared.close()
+    finally:
+        local.close()
+    team_keychain.forget_passphrase(member)
+    if exported.replaced is not None:
+        print(f"replaced the local vault's {exported.replaced.summary()}")
+        print(f"the vault as it was is kept in {exported.kept_copy}")
+    print(f"copied the team's data here: {exported.copied.summary()}")
+    print("left the team: this data dir uses its own vault again")
     return 0
