@@ -155,8 +155,7 @@ def init_store(args: Namespace, local: Database, url: str) -> int:
             verb = "created the team on"
     except team.TeamError as exc:
         raise team.TeamError(
-            f"{exc} (the local vault is made and works alone:"
-            " `piper team join|create URL` later)"
+            f"{exc} (the local vault is made and works alone: `piper team join|create URL` later)"
         ) from None
     member = team.membership(local)
     if args.remember_passphrase:

@@ -147,9 +147,7 @@ def open_local(args: Namespace) -> Database:
     return unlock_vault(directory, read_password(args))
 
 
-def open_team_store(
-    args: Namespace, local: Database, member: Membership
-) -> tuple[PgDatabase, str]:
+def open_team_store(args: Namespace, local: Database, member: Membership) -> tuple[PgDatabase, str]:
     """The team's database for a data dir that joined one, and the passphrase that opened
     it: the keychain's if one is remembered, else stdin, environment or prompt. A
     remembered passphrase that no longer opens the team (changed at another desktop) is

@@ -45,7 +45,9 @@ def test_a_remembered_passphrase_opens_the_team(
 ) -> None:
     a, b = desks
     keys = tmp_path / "keys.json"
-    made = keyed(a, keys, "team", "create", team_url, "--remember-passphrase", passphrase=PASSPHRASE)
+    made = keyed(
+        a, keys, "team", "create", team_url, "--remember-passphrase", passphrase=PASSPHRASE
+    )
     assert "remembered in this desktop's keychain" in ok(made)
     assert PASSPHRASE not in made.stdout + made.stderr
     assert team_entries(keys) == [PASSPHRASE]
