@@ -11,6 +11,7 @@ import pytest
 
 from piper_desktop.sandbox.postgres import ThrowawayPostgres
 from tests.cli.test_team_cli import PASSPHRASE, ok, one_line, piper, team_url  # noqa: F401
+from tests.cli.test_team_keychain_cli import keyed, team_entries
 
 
 def _dir(tmp_path: Path, name: str) -> Path:
@@ -31,8 +32,13 @@ def test_init_creates_then_joins_the_team(
     assert postgres.password not in made.stdout + made.stderr
     ok(piper(a, "accounts", "add", "from_a"))
 
-    joined = piper(b, "init", "--store", team_url)
+    keys = tmp_path / "keys.json"
+    joined = keyed(
+        b, keys, "init", "--store", team_url, "--remember-passphrase", passphrase=PASSPHRASE
+    )
     assert "joined the team on" in ok(joined)
+    assert team_entries(keys) == [PASSPHRASE]
+    assert "from_a" in ok(keyed(b, keys, "accounts", "list"))  # the keychain's passphrase
     listed = json.loads(ok(piper(b, "accounts", "list", "--json")))
     assert [row["username"] for row in listed] == ["from_a"]
     status = json.loads(ok(piper(b, "team", "status", "--json")))
