@@ -104,12 +104,17 @@ def add_remember_option(cmd: ArgumentParser) -> None:
     )
 
 
-def remember(member: team.Membership | None, passphrase: str) -> None:
+def _note(args: Namespace, text: str) -> None:
+    # with --json, standard output is the JSON document alone
+    print(text, file=sys.stderr if getattr(args, "json", False) else sys.stdout)
+
+
+def remember(args: Namespace, member: team.Membership | None, passphrase: str) -> None:
     assert member is not None
     if team_keychain.remember_passphrase(member, passphrase):
-        print("the team passphrase is remembered in this desktop's keychain")
+        _note(args, "the team passphrase is remembered in this desktop's keychain")
     else:
-        print("no usable keychain here: the team passphrase is not remembered")
+        _note(args, "no usable keychain here: the team passphrase is not remembered")
 
 
 def _new_passphrase(args: Namespace) -> str:
@@ -159,7 +164,7 @@ def init_store(args: Namespace, local: Database, url: str) -> int:
         ) from None
     member = team.membership(local)
     if args.remember_passphrase:
-        remember(member, passphrase)
+        remember(args, member, passphrase)
     return _report(args, member, verb)
 
 
@@ -172,7 +177,7 @@ def cmd_create(args: Namespace) -> int:
                 args.url, passphrase, local, name=args.name, operator=args.operator
             )
             made.close()
-            print(f"copied to the team: {copied.summary()}")
+            _note(args, f"copied to the team: {copied.summary()}")
         else:
             team.create_team(
                 args.url, passphrase, local, name=args.name, operator=args.operator
@@ -181,7 +186,7 @@ def cmd_create(args: Namespace) -> int:
     finally:
         local.close()
     if args.remember_passphrase:
-        remember(member, passphrase)
+        remember(args, member, passphrase)
     return _report(args, member, "created the team on")
 
 
@@ -194,7 +199,7 @@ def cmd_join(args: Namespace) -> int:
     finally:
         local.close()
     if args.remember_passphrase:
-        remember(member, passphrase)
+        remember(args, member, passphrase)
     return _report(args, member, "joined the team on")
 
 
@@ -258,7 +263,7 @@ def cmd_passphrase(args: Namespace) -> int:
     member, shared, current = _open(args)
     if args.remember:
         shared.close()  # opened: the passphrase works
-        remember(member, current)
+        remember(args, member, current)
         return 0
     try:
         if args.new_passphrase_stdin:
@@ -274,7 +279,7 @@ def cmd_passphrase(args: Namespace) -> int:
         shared.close()
     if team_keychain.remembered_passphrase(member) is not None:
         # the keychain must not keep the passphrase that no longer opens the key
-        remember(member, new)
+        remember(args, member, new)
     print(f"the team passphrase of {team.shown_url(member.url)} changed; tell the others")
     return 0
 

@@ -46,9 +46,17 @@ def test_a_remembered_passphrase_opens_the_team(
     a, b = desks
     keys = tmp_path / "keys.json"
     made = keyed(
-        a, keys, "team", "create", team_url, "--remember-passphrase", passphrase=PASSPHRASE
+        a,
+        keys,
+        "team",
+        "create",
+        team_url,
+        "--remember-passphrase",
+        "--json",
+        passphrase=PASSPHRASE,
     )
-    assert "remembered in this desktop's keychain" in ok(made)
+    assert json.loads(ok(made))["joined"] is True  # the note goes to stderr with --json
+    assert "remembered in this desktop's keychain" in made.stderr
     assert PASSPHRASE not in made.stdout + made.stderr
     assert team_entries(keys) == [PASSPHRASE]
     # no passphrase given: the keychain's opens the team
