@@ -13,6 +13,7 @@ from typing import Any
 
 from ..domain.errors import DomainError, ValidationError
 from ..domain.services import Services
+from ..domain.session_leases import SessionLeases
 from ..owner_only import write_private_text
 from ..store.enums import AccountStatus, JobRoute
 from ..store.models import Account
@@ -87,21 +88,27 @@ def cmd_open(args: Namespace) -> int:
     if args.job is not None:
         return _resolve(services, account, args)
     ref = PublisherFactory.account_ref(account)
-    with web_publisher(services) as publisher:
-        url = args.url or publisher.site.url("upload")
-        if not publisher.host.started:
-            publisher.host.start()
-        print("Close the browser window when you are done; the session is saved then.", flush=True)
-        state = open_visible(
-            publisher.host,
-            profile_settings(services, account.id),
-            ref.proxy_url,
-            services.accounts.storage_state(account.id),
-            url,
-            timeout=args.timeout,
-        )
-    if state is not None:
-        services.accounts.save_storage_state(account.id, state)
+    # one machine at a time: refused in one line while another desktop (or this one's
+    # engine) has the session open
+    with SessionLeases(services.db).hold(account.id, "browser window"):
+        with web_publisher(services) as publisher:
+            url = args.url or publisher.site.url("upload")
+            if not publisher.host.started:
+                publisher.host.start()
+            print(
+                "Close the browser window when you are done; the session is saved then.",
+                flush=True,
+            )
+            state = open_visible(
+                publisher.host,
+                profile_settings(services, account.id),
+                ref.proxy_url,
+                services.accounts.storage_state(account.id),
+                url,
+                timeout=args.timeout,
+            )
+        if state is not None:
+            services.accounts.save_storage_state(account.id, state)
     print(f"session of {account.platform}:{account.username} saved")
     _account_resolved(services, account)
     return 0

@@ -381,10 +381,15 @@ class AccountService:
             return account.storage_state
 
     def save_storage_state(self, account_id: int, state: dict[str, Any] | None) -> None:
+        """Store the account's browser session; SessionBusy while another process (another
+        desktop) holds it: its state is the newer one (domain/session_leases.py)."""
+        from .session_leases import check_save
+
         with self.db.write() as session:
             account = session.get(Account, account_id)
             if account is None:
                 raise NotFound("account", account_id)
+            check_save(session, self.db, account_id)
             account.storage_state = state
 
     # --- per-route credentials (CredentialStore) -------------------------------------

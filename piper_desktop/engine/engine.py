@@ -33,6 +33,7 @@ from sqlalchemy import select
 
 from ..domain import team
 from ..domain.events import EngineEvent, EngineEvents, EventKind
+from ..domain.leases import LeaseOwner
 from ..domain.services import Services
 from ..logs import get_logger
 from ..store import statements as sql
@@ -42,7 +43,6 @@ from .clock import Clock, SystemClock
 from .config import EngineConfig
 from .dispatch import CaptionBook, ClaimPass, PassResult, Work, next_due, reslot_missed
 from .hosted import EngineControls, HostContext, HostedSet
-from .leases import LeaseOwner
 from .ledger import Ledger
 from .leftovers import Left, describe, what_is_left
 from .publishers import PublisherFactory

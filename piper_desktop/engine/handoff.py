@@ -19,6 +19,7 @@ from typing import Any
 
 from ..domain.errors import Conflict, NotFound, ValidationError
 from ..domain.events import EngineEvents
+from ..domain.leases import LeaseOwner
 from ..domain.lifecycle import Actor
 from ..domain.services import Services
 from ..logs import get_logger
@@ -28,7 +29,6 @@ from ..store import statements as sql
 from ..store.enums import JobStatus
 from .clock import SystemClock
 from .config import EngineConfig
-from .leases import LeaseOwner
 from .ledger import Ledger
 from .publishers import PublisherFactory
 from .runner import JobRunner

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..domain.events import EngineEvents, EventKind
+from ..domain.leases import LeaseOwner, owner_is_dead
 from ..domain.lifecycle import TABLE, Actor, Change, JobRef, JobState
 from ..logs import get_logger, mask
 from ..routes.base import CheckResult, PublishError, Receipt, UploadPlan
@@ -24,7 +25,6 @@ from ..store.db import Database
 from ..store.enums import AccountStatus, JobStatus
 from .clock import Clock
 from .config import EngineConfig
-from .leases import LeaseOwner, owner_is_dead
 from .records import JobRecord
 
 log = get_logger("engine")
@@ -483,11 +483,12 @@ class Ledger:
         message: str,
         *,
         due_now: bool = False,
+        later: float | None = None,
         actor: Actor | None = None,
     ) -> None:
         """Give a job back with `status` and no lease (engine stopping, reconciliation).
         `status` None: the one it has now. `due_now`: it runs at once, not as a missed
-        schedule."""
+        schedule; `later`: it is due again that many seconds from now."""
         with self.change() as change:
             state = change.state(job_id)
             if state is None:
@@ -504,7 +505,11 @@ class Ledger:
                 message,
                 actor=actor,
                 to=JobStatus(status),
-                next_at=change.now if due_now else None,
+                next_at=change.now
+                if due_now
+                else change.now + timedelta(seconds=later)
+                if later is not None
+                else None,
             )
 
     def artifacts(self, job_id: int, artifacts: dict[str, bytes]) -> None:

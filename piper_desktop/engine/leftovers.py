@@ -11,9 +11,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..domain.leases import LeaseOwner, holder_is_live
 from ..store.enums import FINAL_JOB_STATUSES, POSTING_JOB_STATUSES, JobStatus
 from ..store.models import Job
-from .leases import LeaseOwner, holder_is_live
 
 
 @dataclass(frozen=True)

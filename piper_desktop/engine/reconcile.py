@@ -23,12 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.events import EventKind
+from ..domain.leases import LeaseOwner, holder_is_live
 from ..domain.lifecycle import AFTER_CRASH, Actor, JobState
 from ..logs import get_logger
 from ..routes.base import NotPosted, PublishError, Receipt
 from ..store import statements as sql
 from ..store.enums import JobStatus
-from .leases import LeaseOwner, holder_is_live
 from .ledger import Ledger, error_summary
 from .publishers import PublisherFactory
 from .records import load_job

@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ..domain.events import EngineEvent, EngineEvents, EventKind
+from ..domain.session_leases import SESSION_WAIT, SessionLeases
 from ..logs import get_logger
 from ..routes.base import (
     CheckResult,
@@ -149,10 +150,29 @@ class JobRunner:
         except PublishError as exc:
             self.error(job, account, exc)
             return
+        if self._session_elsewhere(job, account, work):
+            return
         started = self.ledger.start_submit(job)
         if started is None:
             return
         self.send(started, account, request, publisher)
+
+    def _session_elsewhere(self, job: JobRecord, account: AccountRecord, work: Work) -> bool:
+        """Another desktop has the account's browser session open: the job waits (back
+        in the queue, no attempt spent) and is tried again a little later."""
+        spec = self.factory.routes.find(job.route)
+        if spec is None or not spec.browser_session:
+            return False
+        holder = SessionLeases(self.db).holder(account.id)
+        if holder is None:
+            return False
+        self.ledger.park(
+            job.id,
+            work.previous_status,
+            f"{holder.line(account.username)}; tried again in {SESSION_WAIT:.0f} s",
+            later=SESSION_WAIT,
+        )
+        return True
 
     def send(
         self,

@@ -219,3 +219,6 @@ class RouteSpec:
     # the longest caption each platform it posts to takes, in UTF-16 code units (what
     # TikTok counts); the post preview counts against them
     caption_limits: Mapping[str, int] = field(default_factory=dict)
+    # its publisher opens the account's browser session: one machine at a time holds
+    # it (domain/session_leases.py), so the engine waits while another desktop has it
+    browser_session: bool = False

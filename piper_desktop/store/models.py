@@ -152,6 +152,26 @@ class Account(TimestampMixin, Base):
     profile: Mapped[BrowserProfile | None] = relationship(lazy="selectin")
 
 
+class SessionLease(Base):
+    """Who has an account's browser session open: one machine at a time (issue 19).
+
+    A browser session's storage state cannot be shared: two windows on one session
+    log each other out, and the last to close overwrites the other's cookies. The row
+    exists while a process holds the session (domain/session_leases.py)."""
+
+    __tablename__ = "session_leases"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str] = mapped_column(String(80))  # a lease owner: host:pid:token
+    desktop: Mapped[str] = mapped_column(String(120))  # for people: the desktop's name
+    operator: Mapped[str] = mapped_column(String(120))
+    purpose: Mapped[str] = mapped_column(String(40))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class RouteCredential(Base):
     """Per-account credentials for one route: OAuth tokens, Upload-Post profile name."""
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.proxies import proxy_url
 from ..domain.services import Services
+from ..domain.session_leases import SessionLeases
 from ..logs import get_logger
 from ..store.enums import AccountStatus
 
@@ -100,11 +101,15 @@ class BrowserActions:
         is closed, then keeps the session it ends with."""
         from ..browser.session import open_visible
 
-        profile, proxy, state = self._context_parts(account_id)
-        site = self.site()
-        final = open_visible(self.host(), profile, proxy, state, url or site.url("upload"), timeout)
-        if final is not None:
-            self.services.accounts.save_storage_state(account_id, final)
+        # not beside this desktop's own engine publishing on the same session either
+        with SessionLeases(self.services.db).hold(account_id, "browser window", shared=False):
+            profile, proxy, state = self._context_parts(account_id)
+            site = self.site()
+            final = open_visible(
+                self.host(), profile, proxy, state, url or site.url("upload"), timeout
+            )
+            if final is not None:
+                self.services.accounts.save_storage_state(account_id, final)
         return "browser closed; session saved" if final is not None else "browser closed"
 
     def resolve_job(self, job_id: int, timeout: float | None = None) -> str:
@@ -126,10 +131,13 @@ class BrowserActions:
         needs_login (or active again) to match."""
         from ..browser.session import check_logged_in
 
-        profile, proxy, state = self._context_parts(account_id)
-        logged_in, new_state = check_logged_in(self.host(), profile, proxy, state, self.site())
-        if new_state is not None and new_state != state:
-            self.services.accounts.save_storage_state(account_id, new_state)
+        with SessionLeases(self.services.db).hold(account_id, "login check", shared=False):
+            profile, proxy, state = self._context_parts(account_id)
+            logged_in, new_state = check_logged_in(
+                self.host(), profile, proxy, state, self.site()
+            )
+            if new_state is not None and new_state != state:
+                self.services.accounts.save_storage_state(account_id, new_state)
         account = self.services.accounts.get(account_id)
         if not logged_in and account.status != AccountStatus.DISABLED:
             self.services.accounts.set_status(

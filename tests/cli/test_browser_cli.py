@@ -293,3 +293,30 @@ def test_open_for_a_job_solved_then_closed_posts_once(
     job = services.jobs.get(job_id)
     assert job.status == "published" and job.post_url == post.url
     assert services.accounts.get(account_id).status == "active"
+
+
+def test_a_session_open_at_another_desktop_is_refused_in_one_line(
+    services: Services, data_dir: Path, studio: TikTokStudioSandbox, tmp_path: Path
+) -> None:
+    from piper_desktop.domain.leases import LeaseOwner
+    from piper_desktop.domain.session_leases import SessionLeases
+
+    account = services.accounts.add({"username": "shared"})
+    stored = {"cookies": [{"name": "sid", "value": "1", "domain": ".tiktok.com", "path": "/"}]}
+    services.accounts.save_storage_state(account.id, stored)
+    other = SessionLeases(services.db, owner=LeaseOwner("desk-b", 4242, "t"))
+    other.take(account.id, "publishing")
+    for args in (("browser", "open", "shared"), ("browser", "cookies", "import", "shared")):
+        extra = [str(tmp_path / "c.json")] if "import" in args else []
+        (tmp_path / "c.json").write_text(
+            json.dumps([{"name": "x", "value": "y", "domain": ".tiktok.com", "path": "/"}])
+        )
+        result = _run(data_dir, studio, tmp_path, *args, *extra)
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "session of tiktok:shared is in use at " in lines[0], lines
+        assert "Traceback" not in result.stderr
+    # nothing was overwritten, and the other desktop still holds it
+    assert services.accounts.storage_state(account.id) == stored
+    assert SessionLeases(services.db).holder(account.id) is not None
+    other.release(account.id)

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from piper_desktop.clients.upload_post import UploadPostClient
+from piper_desktop.domain.leases import LeaseOwner, owner_is_dead
 from piper_desktop.domain.services import Services
 from piper_desktop.engine import ManualClock
-from piper_desktop.engine.leases import LeaseOwner, owner_is_dead
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.sandbox.upload_post import UploadPostSandbox
 from piper_desktop.store.models import Job

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from piper_desktop.clients.tiktok import MB
+from piper_desktop.domain.leases import LeaseOwner
 from piper_desktop.domain.services import Services
 from piper_desktop.engine import Engine, ManualClock
-from piper_desktop.engine.leases import LeaseOwner
 from piper_desktop.routes.base import (
     ProgressCallback,
     Publisher,

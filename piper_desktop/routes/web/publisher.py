@@ -24,6 +24,7 @@ from piper_desktop.browser.profile import ProfileSettings
 from piper_desktop.browser.session import VisibleWindow, is_login_url
 from piper_desktop.browser.sites import SiteConfig
 from piper_desktop.domain.media_limits import TIKTOK_WEB
+from piper_desktop.domain.session_leases import SESSION_WAIT, SessionBusy, SessionLeases
 from piper_desktop.logs import get_logger
 from piper_desktop.routes.base import (
     AccountRef,
@@ -96,8 +97,11 @@ class WebPublisher:
         timeouts: WebTimeouts | None = None,
         route: str = JobRoute.BROWSER,
         on_matches: MatchSink | None = None,
+        sessions: SessionLeases | None = None,
     ) -> None:
         self.host = host
+        # one machine at a time per account session (domain/session_leases.py)
+        self.sessions = sessions
         self.site = site
         self.load_state = load_state
         self.save_state = save_state
@@ -117,16 +121,39 @@ class WebPublisher:
         account: AccountRef,
         work: Callable[[Page], Awaitable[T]],
     ) -> T:
-        state = await self.host.on_caller(self.load_state, account)
-        profile = await self.host.on_caller(self.profile_for, account)
-        async with self.host.session(
-            profile,
-            account.proxy_url,
-            state,
-            on_state=lambda new_state: self.save_state(account, new_state),
-        ) as lease:
-            page = await lease.context.new_page()
-            return await work(page)
+        await self.host.on_caller(self._take_session, account, "publishing")
+        try:
+            state = await self.host.on_caller(self.load_state, account)
+            profile = await self.host.on_caller(self.profile_for, account)
+            async with self.host.session(
+                profile,
+                account.proxy_url,
+                state,
+                on_state=lambda new_state: self.save_state(account, new_state),
+            ) as lease:
+                page = await lease.context.new_page()
+                return await work(page)
+        finally:
+            await self.host.on_caller(self._release_session, account)
+
+    def _take_session(self, account: AccountRef, purpose: str) -> None:
+        if self.sessions is None:
+            return
+        try:
+            self.sessions.take(account.id, purpose)
+        except SessionBusy as exc:
+            # nothing was sent: the engine tries again once the other desktop is done
+            raise PublishError(
+                str(exc),
+                code="session_busy",
+                retryable=True,
+                certainly_not_posted=True,
+                retry_after=SESSION_WAIT,
+            ) from None
+
+    def _release_session(self, account: AccountRef) -> None:
+        if self.sessions is not None:
+            self.sessions.release(account.id)
 
     @staticmethod
     def _fail(exc: BaseException, attempt: Attempt, artifacts: dict[str, bytes]) -> PublishError:
@@ -287,6 +314,8 @@ class WebPublisher:
         the site lets us; whatever blocks (a captcha) is left for the operator."""
 
         async def work() -> Handoff:
+            # held until the hand-off ends (resume_after_handoff releases it)
+            await self.host.on_caller(self._take_session, request.account, "operator window")
             state = await self.host.on_caller(self.load_state, request.account)
             profile = await self.host.on_caller(self.profile_for, request.account)
             window = await VisibleWindow.open(
@@ -320,6 +349,18 @@ class WebPublisher:
         - Otherwise look at the content page: a post with this caption is this job's post
           (returned as the receipt); if the page certainly lists none, publish anew; if
           the content page cannot be read, the job still needs a person."""
+        try:
+            return self._resume_after_handoff(request, on_receipt, handoff, on_progress)
+        finally:
+            self._release_session(request.account)  # taken by begin_handoff
+
+    def _resume_after_handoff(
+        self,
+        request: PublishRequest,
+        on_receipt: ReceiptCallback,
+        handoff: Handoff | None,
+        on_progress: ProgressCallback | None,
+    ) -> Receipt:
 
         async def in_window() -> Receipt | None:
             assert handoff is not None

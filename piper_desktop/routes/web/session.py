@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ...browser.profile import ProfileSettings
 from ...domain.services import Services
+from ...domain.session_leases import SessionBusy, SessionLeases
 from ..base import AccountRef, PublishError
 
 if TYPE_CHECKING:
@@ -38,22 +39,32 @@ def session_problem(publisher: WebPublisher, services: Services, account: Accoun
     # Playwright loads only when a browser job or command asks
     from ...browser.session import BrowserSessionError, check_logged_in
 
-    state = services.accounts.storage_state(account.id)
-    if not publisher.host.started:
-        publisher.host.start()
+    leases = SessionLeases(services.db)
     try:
-        logged_in, new_state = check_logged_in(
-            publisher.host,
-            profile_settings(services, account.id),
-            account.proxy_url,
-            state,
-            publisher.site,
-        )
-    except BrowserSessionError as exc:
-        # the network or the proxy; the proxy has its own check: ask again later
-        raise PublishError(f"the browser could not reach the site: {exc}", retryable=True) from None
-    if new_state is not None and new_state != state:
-        services.accounts.save_storage_state(account.id, new_state)
+        leases.take(account.id, "login check", shared=False)
+    except SessionBusy:
+        return None  # someone has the session open (logged in, then): not ours to judge now
+    try:
+        state = services.accounts.storage_state(account.id)
+        if not publisher.host.started:
+            publisher.host.start()
+        try:
+            logged_in, new_state = check_logged_in(
+                publisher.host,
+                profile_settings(services, account.id),
+                account.proxy_url,
+                state,
+                publisher.site,
+            )
+        except BrowserSessionError as exc:
+            # the network or the proxy; the proxy has its own check: ask again later
+            raise PublishError(
+                f"the browser could not reach the site: {exc}", retryable=True
+            ) from None
+        if new_state is not None and new_state != state:
+            services.accounts.save_storage_state(account.id, new_state)
+    finally:
+        leases.release(account.id)
     if not logged_in:
         return "the stored browser session is logged out; log in again with `piper browser open`"
     return None

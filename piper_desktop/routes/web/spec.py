@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ...domain.media_limits import TIKTOK_WEB
 from ...domain.services import Services
+from ...domain.session_leases import SessionLeases
 from ...logs import get_logger
 from ...store.enums import CLAIMABLE_JOB_STATUSES, AccountStatus, JobRoute
 from ...store.models import Account, Job
@@ -105,6 +106,7 @@ def build_web_publisher(
         save_state=save_state,
         profile_for=lambda account: profile_settings(services, account.id),
         on_matches=on_matches,
+        sessions=SessionLeases(services.db),
     )
     return publisher, host.stop
 
@@ -252,6 +254,7 @@ SPEC = RouteSpec(
     handoff=WebHandoffs(),
     probe=probe,
     connected=not_connected,
+    browser_session=True,
     connect_hint="piper browser open {user} and log in, or piper browser cookies import {user} FILE (GUI: Accounts → Open browser)",
     # TikTok Studio's caption editor counts to 4000 (its "0/4000" counter)
     caption_limits={"tiktok": 4000},
