@@ -75,9 +75,7 @@ class Proxy(TimestampMixin, Base):
     port: Mapped[int] = mapped_column(Integer)
     # "" rather than NULL so that the unique constraint also holds for proxies without auth
     username: Mapped[str] = mapped_column(String(255), default="")
-    password: Mapped[str | None] = mapped_column(
-        SealedText("proxies.password", local_length=255)
-    )
+    password: Mapped[str | None] = mapped_column(SealedText("proxies.password", local_length=255))
     kind: Mapped[str] = mapped_column(String(20), default=ProxyKind.DATACENTER.value)
     status: Mapped[str] = mapped_column(String(20), default=ProxyStatus.UNCHECKED.value)
     latency_ms: Mapped[float | None] = mapped_column(Float)
@@ -309,9 +307,7 @@ class JobUpload(Base):
 
     __tablename__ = "job_uploads"
 
-    job_id: Mapped[int] = mapped_column(
-        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
-    )
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
     receipt: Mapped[str] = mapped_column(String(200))
     # the process sending the bytes (a lease owner): only it records acks, and another
     # takes the upload over only once it is gone (or the URL's hour is over)
@@ -361,4 +357,27 @@ class Artifact(Base):
     name: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IntakeOrigin(Base):
+    """Where a job came from outside (domain/origins.py): the Telegram chat and message
+    that sent its video, so that the chat is told when the job is published or needs
+    attention, across restarts. A row without a job is an intake still under way: the
+    highest job id before it began (`job_floor`) lets a restart adopt the jobs it had
+    already made instead of queueing the file twice."""
+
+    __tablename__ = "intake_origins"
+    __table_args__ = (
+        Index("ix_intake_origins_ref", "source", "ref"),
+        Index("ix_intake_origins_job", "job_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    ref: Mapped[str] = mapped_column(String(200))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    job_floor: Mapped[int | None] = mapped_column(Integer)
+    # the job status the source was last told of (a restart tells what it missed)
+    told: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
