@@ -119,9 +119,7 @@ def _media() -> str:
 
     with tempfile.TemporaryDirectory(prefix="piper-selftest-") as tmp:
         facts = probe(write_video(Path(tmp) / "clip.mp4", seconds=0.5))
-    return (
-        f"PyAV {av.__version__} (FFmpeg {av.ffmpeg_version_info}): wrote and read {facts.summary()}"
-    )
+    return f"PyAV {av.__version__} (FFmpeg {av.ffmpeg_version_info}): wrote and read {facts.summary()}"
 
 
 def _routes() -> str:

@@ -211,7 +211,9 @@ def cmd_edit(args: Namespace) -> int:
     job = services.jobs.get(args.job)
     if args.route is not None:
         require_connected(services, args.route, [job.account_id], warn=_warn)
-    job = services.jobs.edit(args.job, caption=args.caption, scheduled_at=args.at, route=args.route)
+    job = services.jobs.edit(
+        args.job, caption=args.caption, scheduled_at=args.at, route=args.route
+    )
     emit(services.jobs.to_dict(job), as_json=args.json)
     return 0
 

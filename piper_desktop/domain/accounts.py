@@ -339,7 +339,9 @@ class AccountService:
             raise ValidationError("proxy_ids", "choose at least one proxy")
         order = list(dict.fromkeys(proxy_ids))  # keep the operator's order, drop repeats
         with self.db.write() as session:
-            rows = {p.id: p for p in session.scalars(select(Proxy).where(Proxy.id.in_(order)))}
+            rows = {
+                p.id: p for p in session.scalars(select(Proxy).where(Proxy.id.in_(order)))
+            }
             missing = [p for p in order if p not in rows]
             if missing:
                 raise ValidationError("proxy_ids", f"no proxy with id {missing[0]}")

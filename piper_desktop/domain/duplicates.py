@@ -38,6 +38,7 @@ class PostedJob(Protocol):
     def scheduled_at(self) -> datetime | None: ...
 
 
+
 def window_days(session: Session) -> int:
     row = session.get(Setting, WINDOW_KEY)
     return int(row.value if row is not None else DEFS[WINDOW_KEY].default)

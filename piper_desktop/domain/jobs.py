@@ -61,7 +61,6 @@ def caption_units(text: str) -> int:
     """The caption's length as TikTok counts it (UTF-16 code units)."""
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
-
 # the operator's words for TikTok's privacy levels (`--privacy public`, the wizard)
 PRIVACY_ALIASES: dict[str, str] = {
     "public": "PUBLIC_TO_EVERYONE",
@@ -323,10 +322,8 @@ class JobService:
                 job_id,
                 "operator_retry",
                 Actor.OPERATOR,
-                lambda s: (
-                    f"job {s.id} is {s.status}; only failed, needs_attention or "
-                    "cancelled jobs can be retried"
-                ),
+                lambda s: f"job {s.id} is {s.status}; only failed, needs_attention or "
+                "cancelled jobs can be retried",
             )
             if not force and self._maybe_posted(session, state):
                 raise DomainError(
@@ -358,9 +355,8 @@ class JobService:
                 job_id,
                 "change_route",
                 Actor.OPERATOR,
-                lambda s: (
-                    f"job {s.id} is {s.status}; its route can change only before it is claimed"
-                ),
+                lambda s: f"job {s.id} is {s.status}; its route can change only before it "
+                "is claimed",
             )
             if state.route == new_route:
                 return self._reloaded(session, job_id)
@@ -414,7 +410,6 @@ class JobService:
             except ValueError:
                 names = ", ".join(r.value for r in JobRoute)
                 raise ValidationError("route", f"{route!r} is not one of {names}") from None
-
         def refuse(s: lifecycle.JobState) -> str:
             return f"job {s.id} is {s.status}; it can be edited only before it is claimed"
 
@@ -503,10 +498,8 @@ class JobService:
                 job_id,
                 "mark_published",
                 Actor.OPERATOR,
-                lambda s: (
-                    f"job {s.id} is {s.status}; only failed or needs_attention jobs "
-                    "can be marked published"
-                ),
+                lambda s: f"job {s.id} is {s.status}; only failed or needs_attention jobs "
+                "can be marked published",
             )
             moved = change.move(
                 state,
@@ -535,9 +528,7 @@ class JobService:
             raise NotFound("job", job_id)
         return job
 
-    def bulk_retry(
-        self, *, status: str = JobStatus.FAILED.value, **filters: Any
-    ) -> builtins.list[int]:
+    def bulk_retry(self, *, status: str = JobStatus.FAILED.value, **filters: Any) -> builtins.list[int]:
         done = []
         for job in self.list(status=status, **filters):
             try:

@@ -314,7 +314,8 @@ def campaign_duration_problems(
         over = [
             c
             for c in creators
-            if c.max_video_post_duration_sec is not None and seconds > c.max_video_post_duration_sec
+            if c.max_video_post_duration_sec is not None
+            and seconds > c.max_video_post_duration_sec
         ]
         if over:
             limits = ", ".join(f"@{c.username} {c.max_video_post_duration_sec} s" for c in over)

@@ -34,7 +34,7 @@ def upload_view(session: Session, job_id: int) -> dict[str, Any] | None:
 
 
 def summary(view: dict[str, Any]) -> str:
-    """ "62% sent (31 of 50 chunks) · resumed 1× after a restart · 1 earlier upload
+    """"62% sent (31 of 50 chunks) · resumed 1× after a restart · 1 earlier upload
     abandoned for a fresh publish"."""
     if view["complete"]:
         parts = [f"complete ({view['chunk_count']} chunks)"]

@@ -37,7 +37,6 @@ class LostUpload(Exception):
         super().__init__(f"job {job_id}: another process took the upload over")
         self.job_id = job_id
 
-
 ACCOUNT_STATUS_FROM_ERROR = {
     "cooldown": AccountStatus.COOLDOWN,
     "needs_login": AccountStatus.NEEDS_LOGIN,

@@ -72,7 +72,9 @@ def what_is_left(session: Session, me: LeaseOwner, now: datetime) -> list[Left]:
     for where, count in sorted(elsewhere.items()):
         left.append(Left("elsewhere", count, f"held by another live process, {where}"))
     if unsettled:
-        left.append(Left("unsettled", unsettled, "left mid-flight; the next start settles them"))
+        left.append(
+            Left("unsettled", unsettled, "left mid-flight; the next start settles them")
+        )
     if attention:
         left.append(
             Left(

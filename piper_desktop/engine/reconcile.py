@@ -127,9 +127,7 @@ def settle(ledger: Ledger, factory: PublisherFactory, orphan: Orphan) -> str:
         ledger.verifying(job, now, f"{was}; the platform has it, status checks resume")
         return "found"
     if move == "requeue_unsent" and not isinstance(answer, PublishError | Receipt):
-        why = (
-            answer.why if answer is not None else "the platform certainly has nothing under its key"
-        )
+        why = answer.why if answer is not None else "the platform certainly has nothing under its key"
         # the move gives back the attempt the platform never saw
         back = JobStatus.RETRYING.value if orphan.attempts > 1 else JobStatus.QUEUED.value
         ledger.park(orphan.job_id, back, f"{was}; {why}, so it is posted again", due_now=True)

@@ -48,6 +48,7 @@ from ..domain.errors import DomainError
 from ..domain.events import EngineEvent, EventKind
 from ..domain.intake import Queued, Target, intake_dir, queue_file, target_accounts
 from ..domain.notify import notification_text
+from ..domain.services import Services
 from ..domain.slots import account_calendar, global_caps
 from ..domain.telegram_chats import allowed_chats
 from ..engine.hosted import HostContext
@@ -479,3 +480,25 @@ class TelegramBot:
         for chat in sorted({ref.split(":", 1)[0] for ref in refs}):
             self.client.send_message(chat, text)
         origins.mark_told(db, SOURCE, job_id, status)
+
+
+def check_bot(services: Services) -> str:
+    """One line on the bot for the settings page: connected as @name, or what is missing
+    or wrong (asks getMe; the token never appears)."""
+    settings = services.settings
+    token = settings.get("telegram.bot_token")
+    if not token:
+        return "token missing: set the Telegram bot token (from @BotFather)"
+    try:
+        with TelegramClient(
+            str(token), base_url=str(settings.get("telegram.base")), timeout=10.0
+        ) as client:
+            me = client.get_me()
+    except ApiError as exc:
+        if exc.http_status == 401:
+            return "Telegram refused the bot token (401 Unauthorized)"
+        return f"error: {exc}"
+    line = f"connected as @{me.get('username') or me.get('first_name') or 'bot'}"
+    if not allowed_chats(settings):
+        line += "; no chat allowed yet, so the bot does not listen"
+    return line

@@ -52,7 +52,9 @@ class PostOptions:
     def from_dict(cls, data: dict[str, Any] | None) -> PostOptions:
         data = dict(data or {})
         # a campaign's default (marked so by domain/compliance.py) is nobody's choice
-        data["privacy_chosen"] = bool(data.get("privacy_level")) and not data.get("privacy_default")
+        data["privacy_chosen"] = bool(data.get("privacy_level")) and not data.get(
+            "privacy_default"
+        )
         # the interactions as someone set them, or left at the defaults below
         data["interactions_chosen"] = any(
             key in data for key in ("disable_comment", "disable_duet", "disable_stitch")

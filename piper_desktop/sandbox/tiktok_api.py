@@ -719,7 +719,9 @@ class TikTokApiHandler(SandboxHandler):
             if source_info.get("source") != "PULL_FROM_URL":
                 raise ApiRefusal(400, "invalid_params", "Photos support PULL_FROM_URL only.")
             try:
-                images = tiktok_photos.check_request(body.get("post_info") or {}, source_info)
+                images = tiktok_photos.check_request(
+                    body.get("post_info") or {}, source_info
+                )
             except tiktok_photos.PhotoRefusal as refusal:
                 raise ApiRefusal(400, refusal.code, refusal.message) from None
             urls = [_check_url(state, u, "photo_images") for u in images]

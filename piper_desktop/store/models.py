@@ -75,7 +75,9 @@ class Proxy(TimestampMixin, Base):
     port: Mapped[int] = mapped_column(Integer)
     # "" rather than NULL so that the unique constraint also holds for proxies without auth
     username: Mapped[str] = mapped_column(String(255), default="")
-    password: Mapped[str | None] = mapped_column(SealedText("proxies.password", local_length=255))
+    password: Mapped[str | None] = mapped_column(
+        SealedText("proxies.password", local_length=255)
+    )
     kind: Mapped[str] = mapped_column(String(20), default=ProxyKind.DATACENTER.value)
     status: Mapped[str] = mapped_column(String(20), default=ProxyStatus.UNCHECKED.value)
     latency_ms: Mapped[float | None] = mapped_column(Float)
@@ -307,7 +309,9 @@ class JobUpload(Base):
 
     __tablename__ = "job_uploads"
 
-    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
     receipt: Mapped[str] = mapped_column(String(200))
     # the process sending the bytes (a lease owner): only it records acks, and another
     # takes the upload over only once it is gone (or the URL's hour is over)

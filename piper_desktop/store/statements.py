@@ -179,7 +179,9 @@ class Statement:
     def __init__(self, name: str, construct: ClauseElement) -> None:
         self.name = name
         self.construct = construct
-        self._compiled: weakref.WeakKeyDictionary[Dialect, Compiled] = weakref.WeakKeyDictionary()
+        self._compiled: weakref.WeakKeyDictionary[Dialect, Compiled] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def compiled(self, dialect: Dialect) -> Compiled:
         done = self._compiled.get(dialect)
@@ -413,9 +415,7 @@ INSERT_ARTIFACT = Statement(
 
 # --- a receipt's resumable upload (JobUpload): written with the receipt, then per chunk --
 # a fresh publish replaces the job's row: delete, then insert (the same on every dialect)
-UPLOAD_FORGET = Statement(
-    "UPLOAD_FORGET", delete(UPLOADS).where(uploads.job_id == bindparam("job"))
-)
+UPLOAD_FORGET = Statement("UPLOAD_FORGET", delete(UPLOADS).where(uploads.job_id == bindparam("job")))
 UPLOAD_OPEN = Statement(
     "UPLOAD_OPEN",
     insert(UPLOADS).values(

@@ -420,9 +420,7 @@ class SchedulePage(QWizardPage):
 
     def initializePage(self) -> None:
         wizard = self.wizard()
-        route = (
-            wizard.media_page.route.currentData() if isinstance(wizard, CampaignWizard) else None
-        )
+        route = wizard.media_page.route.currentData() if isinstance(wizard, CampaignWizard) else None
         self.tiktok_mode = (
             self.tiktok is not None and self.compliance and route == JobRoute.TIKTOK_API.value
         )

@@ -160,9 +160,7 @@ def after_import(
             marked.append({**row, "check": "error"})
     for line, problem in problems.items():  # lines the preview did not have
         if line not in seen:
-            marked.append(
-                {"id": line, "line": line, "ok": False, "check": "error", "problem": problem}
-            )
+            marked.append({"id": line, "line": line, "ok": False, "check": "error", "problem": problem})
     marked.sort(key=lambda r: (r["check"] != "error", r["line"]))
     skipped = [_who(r, key_columns) for r in marked if r["check"] == "error"]
     return marked, skipped
@@ -552,9 +550,7 @@ class ImportDialog(QDialog):
         self._fit_rows()
         text = f"Imported: {report.created:,} created, {report.updated:,} updated"
         if skipped:
-            shown = ", ".join(skipped[:8]) + (
-                f" and {len(skipped) - 8:,} more" if len(skipped) > 8 else ""
-            )
+            shown = ", ".join(skipped[:8]) + (f" and {len(skipped) - 8:,} more" if len(skipped) > 8 else "")
             text += f"; {len(skipped):,} skipped: {shown} (listed first below)"
         if report.proxies_created:
             text += f". {report.proxies_created:,} proxies created"

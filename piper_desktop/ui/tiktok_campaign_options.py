@@ -110,10 +110,7 @@ class TikTokCampaignOptions(TikTokPostOptions):
     def duration_problems(self) -> list[str]:
         return tc.campaign_duration_problems(
             [creator for _name, creator in self.creators],
-            [
-                (str(m.get("title") or m.get("path")), m.get("duration_sec"))
-                for m in self.media_rows
-            ],
+            [(str(m.get("title") or m.get("path")), m.get("duration_sec")) for m in self.media_rows],
         )
 
     def duration_text(self) -> str:

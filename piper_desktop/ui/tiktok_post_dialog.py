@@ -48,13 +48,8 @@ def _choices(ctx: AppContext) -> tuple[list[tuple[int, str]], list[dict[str, Any
         if a.status != "disabled" and not_connected(services, a.id) is None
     ]
     media = [
-        {
-            "id": m.id,
-            "path": m.path,
-            "title": m.title,
-            "duration_sec": m.duration_sec,
-            "caption": m.default_caption or "",
-        }
+        {"id": m.id, "path": m.path, "title": m.title, "duration_sec": m.duration_sec,
+         "caption": m.default_caption or ""}
         for m in services.media.list()
     ]
     return accounts, media

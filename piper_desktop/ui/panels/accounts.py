@@ -420,7 +420,6 @@ class AccountsPanel(TablePanel):
 
     def spread_proxies(self, ids: list[int], proxy_ids: list[int], spread: str) -> None:
         services = self.ctx.services
-
         def said(result: Spread) -> None:
             assigned = result.assigned
             text = (

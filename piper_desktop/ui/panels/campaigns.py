@@ -223,7 +223,10 @@ class CampaignsPanel(TablePanel):
                         "id": number,
                         "account": "@" + account.split(":", 1)[-1],
                         "queued": counts.get("queued", 0) + counts.get("retrying", 0),
-                        "in_flight": sum(counts.get(s, 0) for s in IN_FLIGHT_JOB_STATUSES),
+                        "in_flight": sum(
+                            counts.get(s, 0)
+                            for s in IN_FLIGHT_JOB_STATUSES
+                        ),
                         "published": counts.get("published", 0),
                         "failed": counts.get("failed", 0),
                         "needs_attention": counts.get("needs_attention", 0),
