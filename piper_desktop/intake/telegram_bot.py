@@ -394,7 +394,11 @@ class TelegramBot:
         name = safe_name(attachment.file_name, f"{attachment.kind}.mp4")
         dest = self._folder() / f"{chat}-{incoming.message_id}-{name}"
         announced = info.get("file_size") if isinstance(info.get("file_size"), int) else size
-        self.client.download(path, dest, stopping=self._stopping.is_set, max_bytes=announced)
+        try:
+            self.client.download(path, dest, stopping=self._stopping.is_set, max_bytes=announced)
+        except ApiError:
+            origins.settle(db, SOURCE, ref, [])  # answered with the error: nothing under way
+            raise
         try:
             queued = self._queue(claim, dest, target, caption)
         except DomainError:

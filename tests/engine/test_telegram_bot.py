@@ -400,3 +400,23 @@ def test_no_token_or_no_chat_means_no_bot(
     assert telegram_bot(context(services, clock, engine, tmp_path)) is None
     services.settings.set("telegram.bot_token", telegram.token)
     assert telegram_bot(context(services, clock, engine, tmp_path)) is None
+
+
+def test_a_failed_download_is_answered_and_leaves_nothing_under_way(
+    services: Services,
+    clock: ManualClock,
+    upload_post: UploadPostSandbox,
+    telegram: TelegramSandbox,
+    tmp_path: Path,
+) -> None:
+    from piper_desktop.sandbox.httpbase import Fault
+    from piper_desktop.store.models import IntakeOrigin
+
+    configure(services, telegram, upload_post)
+    telegram.faults.add(Fault(r"^/file/", status=500, body={"error": "boom"}))
+    with running_bot(services, clock, tmp_path):
+        telegram.send_video(CHAT, make_video(tmp_path, "fail.mp4"), caption="lost cause")
+        assert "file download: HTTP 500" in reply(telegram, "Not queued")
+    assert services.jobs.list() == []
+    with services.db.session() as session:
+        assert session.query(IntakeOrigin).count() == 0
