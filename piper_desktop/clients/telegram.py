@@ -179,7 +179,7 @@ class TelegramClient:
                             http_status=response.status_code,
                         )
                     with _private_file(tmp) as out:
-                        for block in response.iter_bytes(CHUNK):
+                        for block in response.iter_bytes():  # as it arrives: a stop is seen soon
                             if stopping():
                                 raise DownloadStopped()
                             written += len(block)

@@ -180,6 +180,9 @@ class TelegramHandler(SandboxHandler):
             self._fail(404, "Not Found")
             return
         data = stored.path.read_bytes()
+        with srv.cond:
+            srv.downloads += 1
+            srv.cond.notify_all()
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(data)))
@@ -221,6 +224,7 @@ class TelegramHTTPServer(SandboxHTTPServer):
     files: dict[str, StoredFile]
     variant: str
     download_rate: float
+    downloads: int
     cond: threading.Condition
 
     def wanted(self, update: dict[str, Any]) -> bool:
@@ -271,6 +275,7 @@ class TelegramSandbox(SandboxServer):
         httpd.files = {}
         httpd.variant = variant
         httpd.download_rate = download_rate
+        httpd.downloads = 0
         # the lock every state change takes; waits on it are the long polls
         httpd.cond = threading.Condition(httpd.lock)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -439,6 +444,11 @@ class TelegramSandbox(SandboxServer):
 
             srv.cond.wait_for(seen, timeout)
         return found[0] if found else None
+
+    def wait_for_downloads(self, count: int, timeout: float = 20.0) -> bool:
+        """Wait until `count` file downloads have begun."""
+        with self.httpd.cond:
+            return self.httpd.cond.wait_for(lambda: self.httpd.downloads >= count, timeout)
 
     @property
     def pending_updates(self) -> int:

@@ -420,3 +420,31 @@ def test_a_failed_download_is_answered_and_leaves_nothing_under_way(
     assert services.jobs.list() == []
     with services.db.session() as session:
         assert session.query(IntakeOrigin).count() == 0
+
+
+def test_a_stop_mid_download_leaves_the_update_for_next_time(
+    services: Services,
+    clock: ManualClock,
+    upload_post: UploadPostSandbox,
+    telegram: TelegramSandbox,
+    tmp_path: Path,
+) -> None:
+    configure(services, telegram, upload_post)
+    telegram.download_rate = 128 * 1024  # 2 MB: about 16 s
+    engine = make_engine(services, clock)
+    bot = telegram_bot(context(services, clock, engine, tmp_path))
+    assert bot is not None
+    bot.start()
+    telegram.send_video(
+        CHAT, make_video(tmp_path, "long.mp4", size=2 * 1024 * 1024), caption="later"
+    )
+    assert telegram.wait_for_downloads(1)
+    bot.stop()
+    assert not bot._poller.is_alive()
+    assert services.jobs.list() == []
+    assert services.settings.get("telegram.offset") is None
+    assert not list((tmp_path / "intake" / "telegram").iterdir())  # no partial file
+    telegram.download_rate = 0
+    with running_bot(services, clock, tmp_path):
+        reply(telegram, "Queued job")
+    assert [j.caption for j in services.jobs.list()] == ["later"]
