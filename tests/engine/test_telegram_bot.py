@@ -448,3 +448,38 @@ def test_a_stop_mid_download_leaves_the_update_for_next_time(
     with running_bot(services, clock, tmp_path):
         reply(telegram, "Queued job")
     assert [j.caption for j in services.jobs.list()] == ["later"]
+
+
+def test_a_group_names_each_refusal_and_a_restart_tells_what_it_missed(
+    services: Services,
+    clock: ManualClock,
+    upload_post: UploadPostSandbox,
+    telegram: TelegramSandbox,
+    tmp_path: Path,
+) -> None:
+    configure(services, telegram, upload_post)
+    group_chat = -100777
+    carol = services.accounts.find("carol")
+    services.accounts.edit(carol.id, {"group": "team"})
+    dave = add_account(services, "dave", group="team")
+    allow(services, group_chat, group="team")
+    video = make_video(tmp_path, "shared.mp4")
+    queue_file(services, video, Target(str(dave.id)), caption="already", now=clock.now())
+    with running_bot(services, clock, tmp_path / "data"):
+        telegram.send_video(group_chat, video, caption="for the team")
+        answer = reply(telegram, "Queued job", chat=group_chat)
+    [job] = [j for j in services.jobs.list() if j.account_id == carol.id]
+    assert f"Queued job {job.id} for @carol" in answer
+    assert "Not queued for @dave:" in answer
+    # while no bot runs, the job's file goes missing and the engine hands it to a person
+    Path(services.media.get(job.media_id).path).unlink()
+    clock.set(job.scheduled_at)  # type: ignore[arg-type]
+    make_engine(services, clock).run_once()
+    assert services.jobs.get(job.id).status == "needs_attention"
+    with running_bot(services, clock, tmp_path / "data"):
+        told = reply(telegram, "Needs your attention", chat=group_chat)
+        assert f"job {job.id} (@carol)" in told
+    with running_bot(services, clock, tmp_path / "data"):
+        telegram.send_text(group_chat, "/help")
+        reply(telegram, "/accounts", chat=group_chat)
+    assert sum("Needs your attention" in t for t in telegram.texts(group_chat)) == 1
