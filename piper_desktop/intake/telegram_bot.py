@@ -28,6 +28,7 @@ import queue
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +62,7 @@ log = get_logger("intake")
 SOURCE = "telegram"
 POLL_TIMEOUT = 25  # seconds a getUpdates waits for news
 ALLOWED_UPDATES = ["message"]
+STOP_WAIT = 5.0  # seconds stop() spends ending the long poll and a download
 TELL = {EventKind.PUBLISHED, EventKind.FAILED, EventKind.NEEDS_ATTENTION}
 HELP = (
     "Send me a video (or a video file as a document) with a caption: the caption is the "
@@ -151,11 +153,11 @@ class TelegramBot:
             self._unsubscribe()
             self._unsubscribe = None
         self._outbox.put(None)
-        # a newer getUpdates ends the waiting one at once (Telegram answers it 409)
-        with TelegramClient(self.token, base_url=self.base, timeout=5.0) as nudge:
-            for _ in range(20):
-                if not self._poller.is_alive():
-                    break
+        # a newer getUpdates ends the waiting one at once (Telegram answers it 409); an
+        # unreachable Telegram is not waited for long (the poller is a daemon thread)
+        deadline = time.monotonic() + STOP_WAIT
+        with TelegramClient(self.token, base_url=self.base, timeout=2.0) as nudge:
+            while self._poller.is_alive() and time.monotonic() < deadline:
                 with contextlib.suppress(ApiError):
                     nudge.get_updates(self.offset, timeout=0, limit=1)
                 self._poller.join(0.25)
