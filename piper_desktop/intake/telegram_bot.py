@@ -218,6 +218,7 @@ class TelegramBot:
                 continue
             backoff = 1.0
             self._set_status(f"connected as @{self.username}" if self.username else "connected")
+            before = self.offset
             for raw in updates:
                 if self._stopping.is_set():
                     return  # not acknowledged: it comes again next time
@@ -225,6 +226,14 @@ class TelegramBot:
                     self._handle(raw)
                 except DownloadStopped:
                     return
+                except Exception as exc:  # the store refused (locked, gone): ask again later
+                    log.exception("Telegram update not handled")
+                    self._set_status(f"error: {exc}", warn=True)
+                    break
+            if updates and self.offset == before:
+                # nothing could be acknowledged: do not ask again at once
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 60.0)
 
     def _handle(self, raw: Any) -> None:
         incoming = parse_update(raw, self.username)
