@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -172,7 +172,9 @@ def next_slot_times(
     wanted = {(s.weekday, s.hour) for s in slots}
     found: list[datetime] = []
     day = after.astimezone(tz).date()
-    for _week in range(8 * 7):  # enough weeks for `count` up to a few hundred slots
+    # every week holds each slot once (a DST gap skips one at most), so `count` + 2 weeks
+    # always suffice
+    for _day in range(7 * (count + 2)):
         for hour in range(24):
             if (day.weekday(), hour) not in wanted:
                 continue
@@ -315,8 +317,9 @@ class Yesterday:
 
 
 def local_day_bounds(day_of: datetime, zone: str | None) -> tuple[datetime, datetime]:
-    """The local calendar day before `day_of`'s, as UTC [start, end)."""
-    tz = _zone(zone)
+    """The local calendar day before `day_of`'s, as UTC [start, end); `zone` None is this
+    machine's zone (the operator's, as the dashboard's "today")."""
+    tz: tzinfo | None = _zone(zone) if zone else datetime.now().astimezone().tzinfo
     today = _utc(day_of).astimezone(tz).date()
     first = today - timedelta(days=1)
     start = datetime(first.year, first.month, first.day, tzinfo=tz).astimezone(UTC)
@@ -416,3 +419,32 @@ def build_performance(
         by_template=compare_by_template(mine),
         growth=growth[:SERIES_ACCOUNTS],
     )
+
+
+# --- the campaign wizard's suggestion ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    best: list[BestSlot]  # the accounts' best local weekday/hour slots, best first
+    start: datetime | None  # the first of them to come (UTC) for any of the accounts
+
+
+def suggest_start(
+    posts: Iterable[PostLike],
+    zones: Mapping[int, str],
+    account_ids: Sequence[int],
+    after: datetime,
+    *,
+    top: int = 3,
+    min_posts: int = BEST_MIN_POSTS,
+) -> Suggestion:
+    """The best hours of these accounts together (each post in its account's zone) and
+    the earliest moment after `after` that is one of them for one of the accounts."""
+    wanted = set(account_ids)
+    grid = hour_grid([p for p in posts if p.account_id in wanted], zones)
+    best = best_hours(grid, top=top, min_posts=min_posts)
+    moments = [
+        moment for key in wanted for moment in next_slot_times(best, zones.get(key), after, 1)
+    ]
+    return Suggestion(best, min(moments) if moments else None)

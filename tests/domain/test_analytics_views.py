@@ -236,3 +236,19 @@ def test_build_performance_filters_by_account() -> None:
     bob = av.build_performance(posts, readings, accounts, {}, account_id=2)
     assert bob.posts == 10 and all(p.account_id == 2 for p in bob.top)
     assert [info.username for info, _s in bob.growth] == ["bob"]
+
+
+def test_suggest_start_takes_the_accounts_best_hours_and_the_next_one_to_come() -> None:
+    # alice (UTC) does best on Tuesdays at 20:00, bob's posts are not asked about
+    tuesday_20 = utc(2026, 3, 3, 20)
+    posts = [Post(n, 1, tuesday_20 - timedelta(weeks=n), views=500) for n in range(3)]
+    posts += [Post(10 + n, 1, utc(2026, 3, 2, 9) - timedelta(weeks=n), views=50) for n in range(3)]
+    posts += [
+        Post(20 + n, 2, utc(2026, 3, 4, 6) - timedelta(weeks=n), views=9000) for n in range(3)
+    ]
+    after = utc(2026, 3, 5, 12)  # a Thursday
+    found = av.suggest_start(posts, {1: "UTC", 2: "UTC"}, [1], after)
+    assert [s.label for s in found.best] == ["Tue 20:00", "Mon 09:00"]
+    assert found.start == utc(2026, 3, 9, 9)  # next Monday 09:00 comes before Tuesday
+    none = av.suggest_start(posts, {1: "UTC"}, [3], after)
+    assert none.best == [] and none.start is None
