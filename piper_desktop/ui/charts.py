@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -70,9 +71,13 @@ class ChartCard(QFrame):
 
     exported = Signal(str)  # the path written
 
+    plot_height = ROW_HEIGHT  # the plots' height: cards sit in a scrolling column
+
     def __init__(self, name: str, title: str, empty_text: str = EMPTY_TEXT) -> None:
         super().__init__()
         self.setObjectName("Card")
+        # as tall as its plots, never stretched: the panel is a scrolling column of cards
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.name = name
         self.header: list[str] = []
         self.rows: list[list[Any]] = []
@@ -96,13 +101,12 @@ class ChartCard(QFrame):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName(f"{name}_chart")
         self.graphics.setBackground(palette.base)
-        self.graphics.setMinimumHeight(ROW_HEIGHT)
+        self.stack.setFixedHeight(self.plot_height)  # the same with plots and empty
         self.empty = QLabel(empty_text)
         self.empty.setObjectName(f"{name}_empty")
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setProperty("muted", True)
-        self.empty.setMinimumHeight(120)
         self.stack.addWidget(self.graphics)
         self.stack.addWidget(self.empty)
         layout.addWidget(self.stack, 1)
@@ -156,6 +160,8 @@ class ChartCard(QFrame):
 class GrowthChart(ChartCard):
     """Followers and views over time, one line per account."""
 
+    plot_height = 2 * ROW_HEIGHT - 60
+
     def show_series(self, series: Sequence[tuple[str, str, Series]]) -> None:
         """`series`: (account label, colour, its series)."""
         self.graphics.clear()
@@ -187,6 +193,8 @@ class GrowthChart(ChartCard):
 
 class CurveChart(ChartCard):
     """One post's views and likes over its first 48 hours."""
+
+    plot_height = 2 * ROW_HEIGHT - 60
 
     def show_curve(self, title: str, curve: Curve | None) -> None:
         self.graphics.clear()
@@ -237,7 +245,7 @@ def _heat_colours() -> Any:
 
 
 class HeatmapChart(ChartCard):
-    """Mean views per post by local weekday (rows) × hour (columns)."""
+    """Mean views per post by local weekday (rows) × hour (columns), shaded by log views."""
 
     def __init__(self, name: str, title: str, empty_text: str = EMPTY_TEXT) -> None:
         super().__init__(name, title, empty_text)
@@ -255,14 +263,18 @@ class HeatmapChart(ChartCard):
             self.set_empty()
             return
         means = np.asarray(grid.means(), dtype=float)  # 7 × 24
+        posts = np.asarray(grid.posts)
+        # colour by log views, so a quiet slot still shows beside a viral one; a slot
+        # without posts is NaN, which pyqtgraph leaves transparent (no data, not "0")
+        shade = np.where(posts > 0, np.log1p(means), np.nan)
         plot = self._plot(0, bottom="Hour (the account's time)")
         plot.invertY(True)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
         # ImageItem's first axis is x: hours across, weekdays down
-        self.image = pg.ImageItem(means.T, axisOrder="col-major")
+        self.image = pg.ImageItem(shade.T, axisOrder="col-major")
         self.image.setLookupTable(_heat_colours().getLookupTable(nPts=256))
-        top = float(means.max()) or 1.0
+        top = float(np.nanmax(shade)) or 1.0
         self.image.setLevels((0.0, top))
         plot.addItem(self.image)
         plot.getAxis("left").setTicks([[(d + 0.5, WEEKDAYS[d]) for d in range(7)]])
@@ -299,7 +311,7 @@ class BarChart(ChartCard):
         palette = theme.current()
         plot = self._plot(0, left="Mean per post")
         plot.setMouseEnabled(x=False, y=True)
-        plot.addLegend(offset=(6, 6))
+        plot.addLegend(offset=(-6, 6))  # top right: the first bars are usually the tallest
         xs = np.arange(len(shown), dtype=float)
         views = pg.BarGraphItem(
             x=xs - 0.2,

@@ -86,7 +86,10 @@ def test_heatmap_shows_mean_views_by_weekday_and_hour(shown) -> None:
     assert not card.is_empty and card.image is not None
     image = np.asarray(card.image.image)
     assert image.shape == (24, 7)  # hours across, weekdays down
-    assert image[20, 1] == 300.0 and image[9, 0] == 100.0 and image.sum() == 400.0
+    # log-shaded; slots without posts are NaN (transparent), not zero
+    assert image[20, 1] == pytest.approx(np.log1p(300.0))
+    assert image[9, 0] == pytest.approx(np.log1p(100.0))
+    assert np.count_nonzero(~np.isnan(image)) == 2
     assert card.caption.text() == "Best hours: Tue 20:00"
     assert card.rows == [["Mon", 9, 4, 100.0], ["Tue", 20, 2, 300.0]]
 

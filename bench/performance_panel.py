@@ -1,0 +1,128 @@
+"""The Performance panel with 10,000 posts × 30 readings (issue 21): the first paint
+(the load on a worker thread, then every chart drawn and the panel painted) and each
+chart's drawing and painting, from a real SQLCipher vault seeded through the analytics
+write side. Prints milliseconds (median of --repeat runs); no targets are asserted.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/performance_panel.py [--posts 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+PASSWORD = "bench-master-password"
+
+
+def median_ms(fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--readings", type=int, default=30)
+    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    from PySide6.QtWidgets import QApplication
+
+    from piper_desktop.domain.services import Services
+    from piper_desktop.store.vault import create_vault, unlock_vault
+    from piper_desktop.ui import tasks
+    from piper_desktop.ui.context import AppContext
+    from piper_desktop.ui.panels.performance import PerformancePanel
+    from piper_desktop.ui.theme import apply_theme
+    from tests.analytics_seed import seed_posts
+
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    apply_theme(app, "light")
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder)
+        db = create_vault(data_dir, PASSWORD)
+        started = time.perf_counter()
+        seed_posts(Services(db), args.accounts, args.posts, args.readings)
+        db.close()
+        seeding = time.perf_counter() - started
+        services = Services(unlock_vault(data_dir, PASSWORD))
+        ctx = AppContext(services, data_dir)
+        runner = tasks.PoolRunner(max_threads=2)
+        tasks.set_runner(runner)  # the real hand-over: a worker thread, a queued signal
+        panel = PerformancePanel(ctx)
+        panel.resize(1400, 2000)
+        print(
+            f"Performance panel, {args.posts:,} posts × {args.readings} readings over "
+            f"{args.accounts} accounts (seeded in {seeding:.1f} s), 1400x2000 px"
+        )
+
+        def first_paint() -> None:
+            before = panel.loads
+            panel.reload()
+            while panel.loads == before or "curve" not in panel.timings:
+                app.processEvents()
+            panel.repaint()  # the panel's first full paint, charts included
+
+        def cold() -> None:
+            panel.timings.pop("curve", None)
+            first_paint()
+
+        panel.show()
+        results: dict[str, list[float]] = {}
+        firsts = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            cold()
+            firsts.append((time.perf_counter() - start) * 1000)
+            for name, seconds in panel.timings.items():
+                results.setdefault(name, []).append(seconds * 1000)
+        print(f"  first paint (load + draw + paint) {statistics.median(firsts):8.1f} ms")
+        labels = {
+            "load": "load on the worker (read + aggregate)",
+            "growth": "draw followers/views over time",
+            "hours": "draw best-hours heatmap",
+            "top_posts": "fill top posts table",
+            "campaigns": "draw by-campaign bars",
+            "templates": "draw by-template bars",
+            "curve": "selected post's 48 h (load + draw)",
+        }
+        for name, label in labels.items():
+            if name in results:
+                print(f"  {label:<38}{statistics.median(results[name]):8.1f} ms")
+        for card in panel.cards():
+            print(f"  paint {card.name:<32}{median_ms(card.grab, args.repeat):8.1f} ms")
+        one = next(iter(panel.accounts))
+
+        def filtered() -> None:
+            panel.account_id = None
+            panel.set_account(one)
+            while panel.performance is None or panel.performance.account_id != one:
+                app.processEvents()
+            panel.set_account(None)
+            while panel.performance.account_id is not None:
+                app.processEvents()
+
+        print(f"  account filter, one and back       {median_ms(filtered, args.repeat):8.1f} ms")
+        runner.wait(10_000)
+        tasks.set_runner(None)
+        services.db.close()
+
+
+if __name__ == "__main__":
+    main()
