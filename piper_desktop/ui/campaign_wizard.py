@@ -390,8 +390,11 @@ class SchedulePage(QWizardPage):
         self.decline_suggestion_button = QPushButton("Keep mine")
         self.decline_suggestion_button.setObjectName("decline_best_hours")
         self.decline_suggestion_button.clicked.connect(self.decline_suggestion)
+        suggest_row = QHBoxLayout()
+        suggest_row.addWidget(self.suggest_button)
+        suggest_row.addStretch(1)
+        form.addRow("", suggest_row)
         suggestion_row = QHBoxLayout()
-        suggestion_row.addWidget(self.suggest_button)
         suggestion_row.addWidget(self.suggestion_text, 1)
         suggestion_row.addWidget(self.accept_suggestion_button)
         suggestion_row.addWidget(self.decline_suggestion_button)
@@ -505,7 +508,7 @@ class SchedulePage(QWizardPage):
         self._show_suggestion(
             found.start,
             f"Best hours (the accounts' own time): {hours}. Start at "
-            f"{fmt.full_time(found.start)} (your time)?",
+            f"{found.start.astimezone().strftime('%a %d %b %Y %H:%M')} (your time)?",
         )
 
     def _show_suggestion(self, start: datetime | None, text: str) -> None:

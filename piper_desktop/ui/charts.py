@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,8 @@ class ChartCard(QFrame):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.name = name
         self.header: list[str] = []
-        self.rows: list[list[Any]] = []
+        self._plots: dict[int, pg.PlotItem] = {}
+        self._rows: list[list[Any]] | Callable[[], list[list[Any]]] = []
         layout = self.body = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 14)
         top = QHBoxLayout()
@@ -114,31 +116,62 @@ class ChartCard(QFrame):
 
     # --- state -------------------------------------------------------------------------
     @property
+    def rows(self) -> list[list[Any]]:
+        """The rows drawn, as *CSV…* writes them (built on first use: a chart of
+        300,000 readings should not pay for its CSV until someone asks)."""
+        if callable(self._rows):
+            self._rows = self._rows()
+        return self._rows
+
+    @property
     def is_empty(self) -> bool:
         return self.stack.currentWidget() is self.empty
 
     def set_empty(self, text: str | None = None) -> None:
         if text is not None:
             self.empty.setText(text)
-        self.header, self.rows = [], []
+        self.header, self._rows = [], []
+        self.wipe()
         self.stack.setCurrentWidget(self.empty)
         self.csv_button.setEnabled(False)
 
-    def _shown(self, header: list[str], rows: list[list[Any]]) -> None:
-        self.header, self.rows = header, rows
+    def _shown(
+        self, header: list[str], rows: list[list[Any]] | Callable[[], list[list[Any]]]
+    ) -> None:
+        self.header, self._rows = header, rows
         self.stack.setCurrentWidget(self.graphics)
         self.csv_button.setEnabled(True)
 
-    def _plot(self, row: int = 0, **labels: str) -> pg.PlotItem:
-        plot = self.graphics.addPlot(row=row, col=0)
+    def _plot(
+        self, row: int = 0, setup: Callable[[pg.PlotItem], None] | None = None, **labels: str
+    ) -> pg.PlotItem:
+        """The card's plot in `row`, emptied: made (and `setup`) once, then reused, since
+        a new PlotItem (axes, menus) costs more than drawing thousands of points."""
+        plot = self._plots.get(row)
+        if plot is not None:
+            self._clear(plot)
+            return plot
+        plot = self._plots[row] = self.graphics.addPlot(row=row, col=0)
         plot.showGrid(x=True, y=True, alpha=0.15)
         for side, text in labels.items():
             plot.setLabel(side, text)
+        if setup is not None:
+            setup(plot)
         return plot
 
+    @staticmethod
+    def _clear(plot: pg.PlotItem) -> None:
+        plot.clear()
+        if plot.legend is not None:
+            plot.legend.clear()
+
+    def wipe(self) -> None:
+        """Nothing drawn (the plots stay, empty, for the next data)."""
+        for plot in self._plots.values():
+            self._clear(plot)
+
     def plots(self) -> list[pg.PlotItem]:
-        items = self.graphics.ci.items
-        return [item for item in items if isinstance(item, pg.PlotItem)]
+        return [self._plots[row] for row in sorted(self._plots)]
 
     # --- export ------------------------------------------------------------------------
     def export_csv(self, path: Path) -> Path:
@@ -164,30 +197,38 @@ class GrowthChart(ChartCard):
 
     def show_series(self, series: Sequence[tuple[str, str, Series]]) -> None:
         """`series`: (account label, colour, its series)."""
-        self.graphics.clear()
         drawn = [(label, colour, s) for label, colour, s in series if s.times]
         if not drawn:
             self.set_empty()
             return
-        followers = self._plot(0, left="Followers")
-        views = self._plot(1, left="Views")
-        for plot in (followers, views):
+
+        def setup(plot: pg.PlotItem) -> None:
             plot.setAxisItems({"bottom": pg.DateAxisItem()})
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
-        views.setXLink(followers)
-        followers.addLegend(offset=(6, 6))
-        rows: list[list[Any]] = []
+
+        followers = self._plot(0, setup, left="Followers")
+        followers.addLegend(offset=(6, 6))  # the same legend once made
+
+        def setup_views(plot: pg.PlotItem) -> None:
+            setup(plot)
+            plot.setXLink(followers)
+
+        views = self._plot(1, setup_views, left="Views")
         for label, colour, s in drawn:
             times = np.asarray(s.times, dtype=float)
             followers.plot(
                 times, np.asarray(s.followers, dtype=float), pen=_pen(colour), name=label
             )
             views.plot(times, np.asarray(s.views, dtype=float), pen=_pen(colour))
-            rows += [
+
+        def rows() -> list[list[Any]]:
+            return [
                 [label, _iso(t), f, v]
+                for label, _colour, s in drawn
                 for t, f, v in zip(s.times, s.followers, s.views, strict=True)
             ]
+
         self._shown(["account", "at", "followers", "views"], rows)
 
 
@@ -197,7 +238,6 @@ class CurveChart(ChartCard):
     plot_height = 2 * ROW_HEIGHT - 60
 
     def show_curve(self, title: str, curve: Curve | None) -> None:
-        self.graphics.clear()
         if curve is None or not curve.hours:
             self.set_empty(
                 "Pick a post in the table to see its first 48 hours."
@@ -256,7 +296,6 @@ class HeatmapChart(ChartCard):
         self.body.addWidget(self.caption)
 
     def show_grid(self, grid: HourGrid, best_labels: Sequence[str]) -> None:
-        self.graphics.clear()
         self.image = None
         if grid.total_posts == 0:
             self.caption.setText("")
@@ -302,7 +341,6 @@ class BarChart(ChartCard):
         self.bars: list[pg.BarGraphItem] = []
 
     def show_comparison(self, rows: Sequence[Comparison], empty_text: str | None = None) -> None:
-        self.graphics.clear()
         self.bars = []
         if not rows:
             self.set_empty(empty_text)
@@ -345,6 +383,4 @@ def _short(text: str, limit: int = 18) -> str:
 
 
 def _iso(seconds: float) -> str:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")

@@ -65,7 +65,11 @@ def test_growth_chart_draws_one_line_per_account_and_says_when_empty(shown) -> N
     assert card.header == ["account", "at", "followers", "views"]
     assert len(card.rows) == 5 and card.rows[0][0] == "@alice"
     card.show_series([])
-    assert card.is_empty and card.plots() == [] and card.rows == []
+    assert card.is_empty and lines(card) == [] and card.rows == []
+    # drawn again into the same plots, no line left from before
+    card.show_series([("@bob", "#0000ff", Series((2.0, 4.0), (7, 8), (1, 2)))])
+    assert lines(card) == [([2.0, 4.0], [7, 8]), ([2.0, 4.0], [1, 2])]
+    assert len(card.plots()[0].legend.items) == 1
 
 
 def test_curve_chart_draws_views_and_likes_over_48_hours(shown) -> None:

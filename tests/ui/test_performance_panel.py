@@ -14,6 +14,8 @@ import pytest
 from PySide6.QtCore import QDateTime
 
 from piper_desktop.domain import analytics_views as av
+from piper_desktop.store.enums import JobStatus
+from piper_desktop.store.models import Job
 from piper_desktop.ui.context import AppContext
 from piper_desktop.ui.main_window import MainWindow
 from piper_desktop.ui.panels.campaigns import CampaignsPanel
@@ -258,3 +260,60 @@ def test_the_wizard_says_when_there_are_no_best_hours_yet(
     assert schedule.suggested is None and schedule.start_at() == before
     assert not schedule.accept_suggestion_button.isVisibleTo(schedule)
     wizard.reject()
+
+
+def published_job(services, account_id: int, media_id: int, campaign_id: int, post_id: str) -> None:
+    """A campaign's job as the engine leaves it once published (seeded into the store)."""
+    job = services.jobs.add(
+        account_id=account_id,
+        media_id=media_id,
+        route="tiktok_api",
+        at=MONDAY,
+        caption=f"caption {post_id}",
+        campaign_id=campaign_id,
+        allow_duplicate=True,
+    )
+    with services.db.write() as session:
+        row = session.get(Job, job.id)
+        row.status = JobStatus.PUBLISHED.value
+        row.submitted_at = row.published_at = MONDAY
+        row.post_id = post_id
+
+
+def test_the_bars_compare_campaigns_and_caption_templates(
+    ctx: AppContext, qtbot, tmp_path: Path
+) -> None:
+    services = ctx.services
+    alice = services.accounts.add({"username": "alice"}).id
+    media, _ = services.media.add(make_video(tmp_path, "clip.mp4"))
+    campaigns = {}
+    for name, template in (("Spring", "{caption} #spring"), ("Fall", "{title}")):
+        campaigns[name] = services.campaigns.create(
+            {"name": name, "route": "tiktok_api", "caption_template": template,
+             "media_ids": [media.id], "account_selection": {"accounts": ["tiktok:alice"]}}
+        ).id  # fmt: skip
+    for post_id, name in (("9001", "Spring"), ("9002", "Spring"), ("9003", "Fall")):
+        published_job(services, alice, media.id, campaigns[name], post_id)
+    reading(
+        services,
+        alice,
+        MONDAY + timedelta(hours=5),
+        {
+            "9001": (MONDAY, 100, 10),
+            "9002": (MONDAY, 300, 30),
+            "9003": (MONDAY, 50, 1),
+            "9004": (MONDAY, 999, 99),
+        },
+    )  # fmt: skip  (9004: made outside Piper)
+    panel = panel_for(ctx, qtbot)
+    views, likes = panel.campaigns.bars
+    assert list(views.opts["height"]) == [200.0, 50.0]  # Spring (mean of 100, 300), Fall
+    assert list(likes.opts["height"]) == [20.0, 1.0]
+    assert [row[0] for row in panel.campaigns.rows] == ["Spring", "Fall"]
+    views, _likes = panel.templates.bars
+    assert list(views.opts["height"]) == [200.0, 50.0]
+    assert [row[0] for row in panel.templates.rows] == ["{caption} #spring", "{title}"]
+    made_by = {p.post_id: panel.top_model.text(n, 6) for n, p in enumerate(panel.top_model.posts)}
+    assert made_by == {"9001": "Piper job", "9002": "Piper job", "9003": "Piper job",
+                       "9004": "Outside Piper"}  # fmt: skip
+    save_screen(panel, "performance-campaigns")

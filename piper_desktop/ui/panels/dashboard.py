@@ -189,7 +189,6 @@ class DashboardPanel(QWidget):
             "posts": Metric("Posts yesterday", "film"),
         }
         for column, metric in enumerate(self.yesterday_metrics.values()):
-            metric.setObjectName(f"yesterday_{list(self.yesterday_metrics)[column]}")
             yesterday.addWidget(metric, 0, column)
         layout.addLayout(yesterday)
         self.yesterday: Yesterday | None = None

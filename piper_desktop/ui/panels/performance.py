@@ -172,6 +172,7 @@ class TopPostsModel(QAbstractTableModel):
 class PerformancePanel(QWidget):
     status_changed = Signal(str)
     painted = Signal()  # every chart shows the last load
+    post_shown = Signal(int)  # the selected post's curve is drawn (its key)
     title = "Performance"
     icon_name = "chart"
 
@@ -415,6 +416,7 @@ class PerformancePanel(QWidget):
                 return  # another post was picked meanwhile
             self.curve.show_curve(title, result)
             self.timings["curve"] = time.perf_counter() - started
+            self.post_shown.emit(post.key)
 
         run_task(curve, show, lambda exc: self.ctx.error(f"Performance: {exc}"), owner=self)
 
