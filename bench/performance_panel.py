@@ -39,6 +39,11 @@ def main() -> None:
     parser.add_argument("--readings", type=int, default=30)
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--vault",
+        type=Path,
+        help="a folder to keep the seeded vault in and reuse (seeding is slow)",
+    )
     args = parser.parse_args()
 
     from PySide6.QtCore import QEventLoop
@@ -56,11 +61,13 @@ def main() -> None:
     assert isinstance(app, QApplication)
     apply_theme(app, "light")
     with tempfile.TemporaryDirectory() as folder:
-        data_dir = Path(folder)
-        db = create_vault(data_dir, PASSWORD)
+        data_dir = args.vault or Path(folder)
         started = time.perf_counter()
-        seed_posts(Services(db), args.accounts, args.posts, args.readings)
-        db.close()
+        if not (data_dir / "piper.db").exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            db = create_vault(data_dir, PASSWORD)
+            seed_posts(Services(db), args.accounts, args.posts, args.readings)
+            db.close()
         seeding = time.perf_counter() - started
         services = Services(unlock_vault(data_dir, PASSWORD))
         ctx = AppContext(services, data_dir)
@@ -90,17 +97,25 @@ def main() -> None:
             if "curve" not in panel.timings:  # the best post's curve, loading meanwhile
                 wait_for(panel.post_shown, lambda: None)
 
-        panel.show()
+        # the very first paint: shown, loaded on a fresh worker (its own connection to the
+        # vault), every chart drawn and painted
+        start = time.perf_counter()
+        wait_for(panel.painted, panel.show)
+        panel.repaint()
+        first = (time.perf_counter() - start) * 1000
+        if "curve" not in panel.timings:
+            wait_for(panel.post_shown, lambda: None)
+        print(f"  first paint, panel shown (cold)      {first:8.1f} ms")
         results: dict[str, list[float]] = {}
-        firsts = []
+        again = []
         for _ in range(args.repeat):
             panel.timings.clear()
             start = time.perf_counter()
             cold()
-            firsts.append((time.perf_counter() - start) * 1000)
+            again.append((time.perf_counter() - start) * 1000)
             for name, seconds in panel.timings.items():
                 results.setdefault(name, []).append(seconds * 1000)
-        print(f"  first paint (load + draw + paint) {statistics.median(firsts):8.1f} ms")
+        print(f"  paint after Refresh (load+draw+paint) {statistics.median(again):7.1f} ms")
         labels = {
             "load": "load on the worker (read + aggregate)",
             "growth": "draw followers/views over time",
@@ -112,9 +127,9 @@ def main() -> None:
         }
         for name, label in labels.items():
             if name in results:
-                print(f"  {label:<38}{statistics.median(results[name]):8.1f} ms")
+                print(f"  {label:<37}{statistics.median(results[name]):8.1f} ms")
         for card in panel.cards():
-            print(f"  paint {card.name:<32}{median_ms(card.grab, args.repeat):8.1f} ms")
+            print(f"  paint {card.name:<31}{median_ms(card.grab, args.repeat):8.1f} ms")
         one = next(iter(panel.accounts))
 
         def filtered() -> None:
