@@ -8,6 +8,7 @@ from typing import Any
 
 from piper_desktop.domain.services import Services
 from piper_desktop.engine import ManualClock
+from piper_desktop.sandbox.httpbase import Fault
 from piper_desktop.sandbox.tiktok_api import TikTokApiSandbox
 from piper_desktop.store.enums import JobStatus
 from piper_desktop.store.models import Account, Job
@@ -188,3 +189,23 @@ def test_a_scope_refused_by_tiktok_though_recorded_as_granted(
     assert creds["analytics_missing_scopes"] == ["user.info.stats"]
     assert len(services.analytics.posts()) == 1
     assert services.analytics.account_readings() == {}
+
+
+def test_a_429_without_retry_after_backs_off_and_an_expired_token_is_refreshed(
+    services: Services, clock: ManualClock, tiktok: TikTokApiSandbox
+) -> None:
+    use_tiktok(services, tiktok)
+    account = add_account(services, "sandbox_creator", routes=["tiktok_api"])
+    connect(services, tiktok, account, clock.time())
+    old = services.accounts.load(account.id, "tiktok_api")
+    tiktok.expire_access_tokens()  # TikTok refuses it: the token path refreshes once
+    tiktok.add_video(title="after the wait")
+    error = {"error": {"code": "rate_limit_exceeded", "message": "slow down", "log_id": "x"}}
+    tiktok.faults.add(Fault(r"^/v2/video/list/", status=429, body=error, times=2))
+    before = clock.time()
+    make_engine(services, clock).run_duty("analytics_collect")
+    assert len(services.analytics.posts(account.id)) == 1
+    assert 6 <= clock.time() - before < 10  # 2 s, then 4 s (+ jitter)
+    new = services.accounts.load(account.id, "tiktok_api")
+    assert new["refresh_token"] != old["refresh_token"]  # rotated and stored
+    assert new["analytics_missing_scopes"] == []
