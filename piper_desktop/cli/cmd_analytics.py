@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from argparse import Namespace
 from dataclasses import asdict
@@ -22,7 +23,7 @@ def register(commands: Commands) -> None:
     posts = sub.add_parser("posts", help="the posts seen on the platform, newest first")
     posts.add_argument("--account")
     posts.add_argument("--platform")
-    posts.add_argument("--limit", type=int, help="at most this many posts")
+    posts.add_argument("--limit", type=_positive, help="at most this many posts")
     posts.add_argument("--json", action="store_true")
     posts.set_defaults(handler=cmd_posts)
 
@@ -31,6 +32,16 @@ def register(commands: Commands) -> None:
     )
     accounts.add_argument("--json", action="store_true")
     accounts.set_defaults(handler=cmd_accounts)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
 
 
 class _CliDutyContext:
@@ -63,15 +74,17 @@ def cmd_collect(args: Namespace) -> int:
         found = collect(context, force=True)
     finally:
         context.factory.close()
+    if found.error:
+        print(found.summary(), file=sys.stderr)
+        return 1
     if args.json:
-        emit({"accounts": [asdict(a) for a in found.accounts], "error": found.error}, as_json=True)
+        emit({"accounts": [asdict(a) for a in found.accounts]}, as_json=True)
     else:
         print(found.summary())
         for account in found.accounts:
             if account.error:
                 print(f"@{account.username}: {account.error}", file=sys.stderr)
-    failed = found.error or any(a.error for a in found.accounts)
-    return 1 if failed else 0
+    return 1 if any(a.error for a in found.accounts) else 0
 
 
 def _iso(value: Any) -> Any:

@@ -122,3 +122,19 @@ def test_posts_of_an_unknown_account_is_one_line(ready: Path) -> None:
     assert done.returncode != 0
     [line] = done.stderr.strip().splitlines()
     assert "nobody" in line and "Traceback" not in done.stderr
+
+
+def test_collect_without_the_app_keys_is_one_line(ready: Path) -> None:
+    services = Services(unlock_vault(ready, MASTER_PASSWORD))
+    try:
+        services.settings.set("tiktok.client_secret", None)
+    finally:
+        services.close()
+    done = piper(ready, "analytics", "collect")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "analytics: the TikTok API route needs tiktok.client_key and tiktok.client_secret "
+        "(piper settings set ... --stdin)"
+    ]
+    bad = piper(ready, "analytics", "posts", "--limit", "-3")
+    assert bad.returncode == 2 and "--limit: must be a whole number of at least 1" in bad.stderr
