@@ -15,8 +15,8 @@ call:
 - `post_readings(keys) -> {post key: [PostReading]}`, each list oldest first;
 - `account_readings(account_id=None) -> {account id: [AccountReading]}`, oldest first.
 
-Write side (the collection duty, engine/analytics_duty.py; tests and benches seed with
-it):
+Write side (the collection duty, routes/tiktok_api/analytics.py; tests and benches
+seed with it):
 
 - `record(account_id, at, posts, account_counts=None) -> Recorded`: one reading of an
   account at `at` (UTC) in one transaction: new posts inserted, known ones' details and
@@ -25,6 +25,8 @@ it):
   `AccountCounts`, an `AccountReading` whose views are the sum of `posts`' views. A
   second record at the same `at` replaces that reading. Bulk statements throughout
   (executemany), so 10,000 posts take one call.
+- `job_post_ids(account_id) -> {post id: job id}`: the ids the account's jobs' receipts
+  name (what the collector asks video/query for when video/list leaves them out).
 """
 
 from __future__ import annotations
@@ -51,7 +53,15 @@ from ..store.models import (
 from ..store.models import (
     PostReading as PostReadingRow,
 )
-from .analytics_match import MATCH_GUESS, MATCH_ID, MATCH_OUTSIDE, JobFacts, PostFacts, match_posts
+from .analytics_match import (
+    MATCH_GUESS,
+    MATCH_ID,
+    MATCH_OUTSIDE,
+    JobFacts,
+    PostFacts,
+    job_post_id,
+    match_posts,
+)
 from .errors import NotFound
 
 POSTS = cast(Table, AnalyticsPost.__table__)
@@ -251,6 +261,24 @@ class AnalyticsService:
                 found.setdefault(account, []).append(
                     AccountReading(at, followers, likes, videos, views)
                 )
+        return found
+
+    def job_post_ids(self, account_id: int) -> dict[str, int]:
+        """The platform post ids the account's posted jobs' receipts name (post id →
+        job id): what the collector asks for by id when a listing leaves them out
+        (private posts)."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(jobs.id, jobs.post_id, jobs.post_url).where(
+                    jobs.account_id == account_id,
+                    jobs.status.in_(sorted(POSTED_JOB_STATUSES)),
+                )
+            ).all()
+        found: dict[str, int] = {}
+        for job_id, post_id, post_url in rows:
+            named = job_post_id(JobFacts(job_id, post_id, post_url, "", ()))
+            if named is not None:
+                found[named] = job_id
         return found
 
     # --- write side -------------------------------------------------------------------
