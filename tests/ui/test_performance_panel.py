@@ -20,7 +20,7 @@ from piper_desktop.ui.context import AppContext
 from piper_desktop.ui.main_window import MainWindow
 from piper_desktop.ui.panels.campaigns import CampaignsPanel
 from piper_desktop.ui.panels.dashboard import DashboardPanel
-from piper_desktop.ui.panels.performance import PerformancePanel
+from piper_desktop.ui.panels.performance import RELOAD_AFTER_S, PerformancePanel
 from tests.analytics_seed import post_readings, reading
 from tests.conftest import make_video
 from tests.ui.artifacts import save_screen
@@ -317,3 +317,19 @@ def test_the_bars_compare_campaigns_and_caption_templates(
     assert made_by == {"9001": "Piper job", "9002": "Piper job", "9003": "Piper job",
                        "9004": "Outside Piper"}  # fmt: skip
     save_screen(panel, "performance-campaigns")
+
+
+def test_shown_again_after_a_while_the_panel_reads_the_new_readings(
+    ctx: AppContext, qtbot, seeded: dict[str, int]
+) -> None:
+    panel = panel_for(ctx, qtbot)
+    panel.hide()
+    panel.show()
+    assert panel.loads == 1  # just loaded: not again
+    reading(ctx.services, seeded["bob"], MONDAY + timedelta(days=20),
+            {"b9": (MONDAY + timedelta(days=19), 77, 7)})  # fmt: skip
+    panel.hide()
+    panel.loaded_at -= RELOAD_AFTER_S + 1  # a minute later
+    panel.show()
+    qtbot.waitUntil(lambda: panel.loads == 2)
+    assert "b9" in {p.post_id for p in panel.top_model.posts}

@@ -51,6 +51,7 @@ from ..context import AppContext
 from ..icons import icon
 from ..tasks import run_task
 
+RELOAD_AFTER_S = 60
 MATCH_TEXT = {"id": "Piper job", "guess": "Piper job (guess)", "outside": "Outside Piper"}
 
 
@@ -188,6 +189,7 @@ class PerformancePanel(QWidget):
         # seconds per step of the last load (bench/performance_panel.py prints them)
         self.timings: dict[str, float] = {}
         self._asked = 0.0
+        self.loaded_at = 0.0  # time.monotonic() of the last load
         self._stale = True
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -287,7 +289,9 @@ class PerformancePanel(QWidget):
     # --- loading ---------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._stale:
+        # the collection duty records readings without telling the GUI: shown again after
+        # a while, the panel reads them anew
+        if self._stale or time.monotonic() - self.loaded_at > RELOAD_AFTER_S:
             self.reload()
 
     def _changed(self, table: str) -> None:
@@ -319,6 +323,7 @@ class PerformancePanel(QWidget):
         arrived = time.perf_counter()
         timings = {"load": arrived - self._asked}
         self.loads += 1
+        self.loaded_at = time.monotonic()
         self.accounts = loaded.accounts
         self._fill_filter()
         data = self.performance = loaded.performance
