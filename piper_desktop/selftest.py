@@ -119,7 +119,9 @@ def _media() -> str:
 
     with tempfile.TemporaryDirectory(prefix="piper-selftest-") as tmp:
         facts = probe(write_video(Path(tmp) / "clip.mp4", seconds=0.5))
-    return f"PyAV {av.__version__} (FFmpeg {av.ffmpeg_version_info}): wrote and read {facts.summary()}"
+    return (
+        f"PyAV {av.__version__} (FFmpeg {av.ffmpeg_version_info}): wrote and read {facts.summary()}"
+    )
 
 
 def _routes() -> str:
@@ -127,6 +129,14 @@ def _routes() -> str:
     # missed one fails here, not at the route's first job
     registry = importlib.import_module("piper_desktop.routes.registry")
     return ", ".join(spec.name for spec in registry.default_routes())
+
+
+def _charts() -> str:
+    # the Performance panel's charts: pyqtgraph finds its Qt binding and shims at run time
+    import numpy
+    import pyqtgraph
+
+    return f"pyqtgraph {pyqtgraph.__version__} (numpy {numpy.__version__}, {pyqtgraph.Qt.QT_LIB})"
 
 
 CHECKS = [
@@ -137,6 +147,7 @@ CHECKS = [
     Check("resources", _resources),
     Check("routes", _routes),
     Check("media", _media),
+    Check("charts", _charts),
     Check("playwright", _playwright),
     Check("browser", _browser, required=False),
 ]

@@ -34,6 +34,7 @@ HEAVY_MODULES = (
     "sqlcipher3",
     "apscheduler",
     "alembic",
+    "pyqtgraph",  # the Performance panel's charts, imported when that panel is first shown
     "piper_desktop.engine",
     "piper_desktop.routes",
     "piper_desktop.browser",

@@ -75,6 +75,7 @@ COMMAND_MODULES = [
     "cmd_team",
     "cmd_uploadpost",
     "cmd_telegram",
+    "cmd_analytics",
     "cmd_selftest",
     "cmd_playwright",
 ]

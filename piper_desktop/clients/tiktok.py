@@ -31,6 +31,11 @@ from piper_desktop.clients.http import (
     shown_proxy,
 )
 from piper_desktop.clients.ratelimit import RateLimits
+from piper_desktop.clients.tiktok_display import (
+    ANALYTICS_SCOPES,
+    DISPLAY_LIMITS,
+    TikTokDisplayClient,
+)
 from piper_desktop.logs import get_logger, register_secret
 
 log = get_logger("clients")
@@ -52,8 +57,12 @@ DEFAULT_LIMITS: dict[str, tuple[int, float]] = {
     "creator_info": (20, 60.0),
     "init": (6, 60.0),
     "status": (30, 60.0),
+    # the Display API's (analytics): 600 a minute per endpoint
+    **DISPLAY_LIMITS,
 }
 SCOPES_DIRECT = ("user.info.basic", "video.publish", "video.upload")
+# what a connect asks for: posting, and the Display API's videos and counts (analytics)
+SCOPES_CONNECT = (*SCOPES_DIRECT, *ANALYTICS_SCOPES)
 
 
 # --- chunking ---------------------------------------------------------------------------
@@ -386,6 +395,16 @@ class TikTokClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def display(self) -> TikTokDisplayClient:
+        """The Display API (videos and counts) over this client's connection and limits."""
+        return TikTokDisplayClient(
+            self._http,
+            api_base=self.api_base,
+            limits=self.limits,
+            sleeper=self._sleep,
+            proxy_shown=self._proxy,
+        )
+
     # --- OAuth --------------------------------------------------------------------------
     def authorize_url(
         self, *, scopes: tuple[str, ...], redirect_uri: str, state: str, code_challenge: str
@@ -407,7 +426,7 @@ class TikTokClient:
         self,
         open_url: Callable[[str], object],
         *,
-        scopes: tuple[str, ...] = SCOPES_DIRECT,
+        scopes: tuple[str, ...] = SCOPES_CONNECT,
         timeout: float = 300.0,
         port: int = 0,
     ) -> TokenSet:
@@ -418,7 +437,7 @@ class TikTokClient:
             return sign_in.wait(timeout)
 
     def loopback_authorization(
-        self, *, scopes: tuple[str, ...] = SCOPES_DIRECT, port: int = 0
+        self, *, scopes: tuple[str, ...] = SCOPES_CONNECT, port: int = 0
     ) -> LoopbackAuthorization:
         """The desktop flow in steps, for a caller that shows the link and may cancel
         the wait: listening from here on; close it (or use `with`)."""

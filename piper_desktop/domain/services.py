@@ -6,6 +6,7 @@ from functools import cached_property
 
 from ..store.db import Database
 from .accounts import AccountService
+from .analytics import AnalyticsService
 from .campaigns import CampaignService
 from .events import EngineEvents
 from .jobs import JobService
@@ -44,6 +45,10 @@ class Services:
     @cached_property
     def jobs(self) -> JobService:
         return JobService(self.db, self.events)
+
+    @cached_property
+    def analytics(self) -> AnalyticsService:
+        return AnalyticsService(self.db)
 
     @cached_property
     def settings(self) -> SettingsService:

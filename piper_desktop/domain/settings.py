@@ -75,6 +75,12 @@ DEFS: dict[str, SettingDef] = {
             "Most TikTok API posts per creator per day (the account's day); more wait",
         ),
         SettingDef(
+            "analytics.collect_every_minutes",
+            60,
+            f.integer(5, 1440),
+            "Minutes between readings of the accounts' posts and counts (analytics)",
+        ),
+        SettingDef(
             "upload_post.base",
             "https://api.upload-post.com/api",
             f.text(500),

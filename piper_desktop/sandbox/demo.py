@@ -189,7 +189,14 @@ def seed_demo(
         ).id
     api = servers.get("tiktok_api")
     if isinstance(api, TikTokApiSandbox):
-        tokens = api.issue_tokens("demo_creator")
+        # posting and analytics (video.list, user.info.stats), as a connect asks for
+        tokens = api.issue_tokens(
+            "demo_creator",
+            ("user.info.basic", "user.info.stats", "video.list", "video.publish", "video.upload"),
+        )
+        # a few posts the creator made in the app, for `piper analytics collect`
+        for days, title in ((9, "Behind the scenes"), (5, "Q&A live recap"), (2, "New drop")):
+            api.add_video("demo_creator", title=title, create_time=now.timestamp() - days * 86400)
         expires = now.timestamp()
         services.accounts.save(
             ids["demo_creator"],

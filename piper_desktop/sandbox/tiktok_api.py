@@ -56,7 +56,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from piper_desktop.sandbox import tiktok_photos
+from piper_desktop.sandbox import tiktok_display, tiktok_photos
 from piper_desktop.sandbox.httpbase import SandboxHandler, SandboxHTTPServer, SandboxServer
 
 MB = 1024 * 1024
@@ -66,7 +66,7 @@ MAX_LAST_CHUNK = 128 * MB
 MAX_CHUNKS = 1000
 
 ALL_PRIVACY = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
-KNOWN_SCOPES = {"user.info.basic", "video.publish", "video.upload", "video.list"}
+KNOWN_SCOPES = {"user.info.basic", "user.info.stats", "video.publish", "video.upload", "video.list"}
 FAIL_REASONS = {
     "file_format_check_failed",
     "duration_check_failed",
@@ -243,6 +243,8 @@ class TikTokState:
         self.token_gate = threading.Event()
         self.token_gate.set()
         self.token_refreshes = 0
+        # the Display API's videos and counts (sandbox/tiktok_display.py)
+        self.display = tiktok_display.DisplayStore()
         self._hits: dict[tuple[str, str], deque[float]] = {}
         self._counter = 0
 
@@ -378,6 +380,17 @@ class TikTokState:
         if publish.kind != "inbox":
             publish.post_id = str(7_400_000_000_000_000_000 + len(self.posts) + 1)
         user = self.users.get(publish.open_id)
+        if publish.post_id and user is not None:
+            # the post as the Display API lists it (a private one only by id)
+            self.display.add_video(
+                user.open_id,
+                user.username,
+                title=str(publish.post_info.get("title") or ""),
+                create_time=int(self.clock()),
+                private=publish.post_info.get("privacy_level") == "SELF_ONLY",
+                video_id=publish.post_id,
+                by_piper=True,
+            )
         with self.lock:
             self.posts.append(
                 {
@@ -443,6 +456,7 @@ class TikTokState:
                     for u in self.users.values()
                 ],
                 "audited": self.audited,
+                "videos": self.display.snapshot(),
                 "fail_queue": list(self.fail_queue),
             }
 
@@ -919,6 +933,61 @@ class TikTokApiHandler(SandboxHandler):
             return 201, {}
         return 206, {"Range": f"bytes=0-{publish.received - 1}"}
 
+    # --- Display API (sandbox/tiktok_display.py) ----------------------------------------
+    def _display(
+        self,
+        limit: str,
+        scope: str | None,
+        known: set[str],
+        work: Callable[[_Grant, set[str], dict[str, Any]], dict[str, Any]],
+    ) -> None:
+        try:
+            grant = self.state.authenticate(
+                self.headers.get("Authorization"), *((scope,) if scope else ())
+            )
+            self.state.hit_rate_limit(limit, self.headers["Authorization"].split()[-1])
+            body = self.json_body() if self.command == "POST" else {}
+            if not isinstance(body, dict):
+                raise ApiRefusal(400, "invalid_params", "The request body must be a JSON object.")
+            fields = tiktok_display.requested_fields(self.query(), known)
+            self.api_ok(work(grant, fields, body))
+        except tiktok_display.DisplayRefusal as refusal:
+            self.api_error(ApiRefusal(refusal.status, refusal.code, refusal.message))
+        except ApiRefusal as refusal:
+            self.api_error(refusal)
+
+    def video_list(self, match: re.Match[str]) -> None:
+        display = self.state.display
+        self._display(
+            "video_list",
+            "video.list",
+            tiktok_display.VIDEO_FIELDS,
+            lambda grant, fields, body: display.list_page(grant.open_id, fields, body),
+        )
+
+    def video_query(self, match: re.Match[str]) -> None:
+        display = self.state.display
+        self._display(
+            "video_query",
+            "video.list",
+            tiktok_display.VIDEO_FIELDS,
+            lambda grant, fields, body: display.query(grant.open_id, fields, body),
+        )
+
+    def user_info(self, match: re.Match[str]) -> None:
+        state = self.state
+
+        def work(grant: _Grant, fields: set[str], body: dict[str, Any]) -> dict[str, Any]:
+            user = state.users[grant.open_id]
+            return state.display.user_info(user.open_id, user.username, fields, grant.scopes)
+
+        self._display(
+            "user_info",
+            None,
+            tiktok_display.BASIC_USER_FIELDS | tiktok_display.STATS_USER_FIELDS,
+            work,
+        )
+
     def avatar(self, match: re.Match[str]) -> None:
         user = self.state.users.get(match["open_id"])
         if user is None:
@@ -936,6 +1005,9 @@ class TikTokApiHandler(SandboxHandler):
         ("POST", r"/v2/post/publish/content/init/?", content_init),
         ("POST", r"/v2/post/publish/status/fetch/?", status_fetch),
         ("PUT", r"/upload/(?P<token>[A-Za-z0-9_-]+)", upload),
+        ("POST", r"/v2/video/list/?", video_list),
+        ("POST", r"/v2/video/query/?", video_query),
+        ("GET", r"/v2/user/info/?", user_info),
     ]
 
 
@@ -980,6 +1052,20 @@ class TikTokApiHTTPServer(SandboxHTTPServer):
                 if key in data:
                     setattr(state, key, data[key])
             handler.send_json(200, {"ok": True})
+        elif path == "/__sandbox__/videos":
+            user = state.user(str(data.pop("username", "sandbox_creator")))
+            video = state.display.add_video(
+                user.open_id,
+                user.username,
+                title=str(data.get("title") or ""),
+                create_time=int(data.get("create_time") or state.clock()),
+                private=bool(data.get("private")),
+                views=int(data.get("views") or 0),
+                likes=int(data.get("likes") or 0),
+                comments=int(data.get("comments") or 0),
+                shares=int(data.get("shares") or 0),
+            )
+            handler.send_json(200, {"ok": True, "id": video.id})
         elif path == "/__sandbox__/creator":
             user = state.user(str(data.pop("username", "sandbox_creator")))
             for key, value in data.items():
@@ -1032,7 +1118,15 @@ class TikTokApiSandbox(SandboxServer):
             verified_domains=verified_domains,
             rate_limits=rate_limits
             if rate_limits is not None
-            else {"creator_info": (20, 60.0), "init": (6, 60.0), "status": (30, 60.0)},
+            else {
+                "creator_info": (20, 60.0),
+                "init": (6, 60.0),
+                "status": (30, 60.0),
+                # the Display API: 600 a minute per endpoint
+                "video_list": (600, 60.0),
+                "video_query": (600, 60.0),
+                "user_info": (600, 60.0),
+            },
             max_posts_per_day=max_posts_per_day,
             chunk_delay=chunk_delay,
             ack_delay=ack_delay,
@@ -1084,6 +1178,30 @@ class TikTokApiSandbox(SandboxServer):
                 raise AttributeError(key)
             setattr(user.settings, key, value)
         return user
+
+    def add_video(
+        self,
+        username: str = "sandbox_creator",
+        *,
+        title: str = "",
+        create_time: float | None = None,
+        private: bool = False,
+        views: int = 0,
+        likes: int = 0,
+        comments: int = 0,
+        shares: int = 0,
+    ) -> tiktok_display.SandboxVideo:
+        """A post the creator made in the app, outside Piper."""
+        user = self.state.user(username)
+        when = int(create_time if create_time is not None else self.state.clock())
+        return self.state.display.add_video(
+            user.open_id, user.username, title=title, create_time=when, private=private,
+            views=views, likes=likes, comments=comments, shares=shares,
+        )  # fmt: skip
+
+    @property
+    def display(self) -> tiktok_display.DisplayStore:
+        return self.state.display
 
     def expire_access_tokens(self) -> None:
         self.state.expire_access_tokens()

@@ -405,3 +405,72 @@ class IntakeOrigin(Base):
     # the job status the source was last told of (a restart tells what it missed)
     told: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- analytics (issue 21, migration 0013): what the platform says of the accounts' posts --
+# counts run past 2**31 on a viral post; as BYTES, SQLite's INTEGER is 64-bit already
+COUNT = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class AnalyticsPost(Base):
+    """A post seen on the platform for one account: Piper's (matched to its job) or made
+    outside Piper; its latest counts are kept here, every reading in `post_readings`."""
+
+    __tablename__ = "analytics_posts"
+    __table_args__ = (
+        UniqueConstraint("account_id", "post_id", name="uq_analytics_post"),
+        # the panel's lists: newest first, per account or all
+        Index("ix_analytics_posts_account_created", "account_id", "created_at"),
+        Index("ix_analytics_posts_created", "created_at"),
+        Index("ix_analytics_posts_job", "job_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(30))
+    post_id: Mapped[str] = mapped_column(String(100))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    # "id" (the job's receipt named the post), "guess" (caption and time), "outside"
+    match: Mapped[str] = mapped_column(String(10))
+    # the platform's create time of the post (UTC)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    caption: Mapped[str] = mapped_column(Text, default="")
+    share_url: Mapped[str | None] = mapped_column(Text)
+    duration_sec: Mapped[int | None] = mapped_column(Integer)
+    views: Mapped[int] = mapped_column(COUNT, default=0)
+    likes: Mapped[int] = mapped_column(COUNT, default=0)
+    comments: Mapped[int] = mapped_column(COUNT, default=0)
+    shares: Mapped[int] = mapped_column(COUNT, default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_read_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PostReading(Base):
+    """One reading of a post's counts: the time series growth curves are drawn from."""
+
+    __tablename__ = "post_readings"
+
+    post_key: Mapped[int] = mapped_column(
+        ForeignKey("analytics_posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    views: Mapped[int] = mapped_column(COUNT)
+    likes: Mapped[int] = mapped_column(COUNT)
+    comments: Mapped[int] = mapped_column(COUNT)
+    shares: Mapped[int] = mapped_column(COUNT)
+
+
+class AccountReading(Base):
+    """One reading of an account's counts (followers, likes, videos from the platform;
+    views summed over its posts read at the same moment)."""
+
+    __tablename__ = "account_readings"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    followers: Mapped[int] = mapped_column(COUNT)
+    likes: Mapped[int] = mapped_column(COUNT)
+    videos: Mapped[int] = mapped_column(COUNT)
+    views: Mapped[int] = mapped_column(COUNT)

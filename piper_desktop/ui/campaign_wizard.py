@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ..domain import analytics_views as av
 from ..domain import campaigns as camp
 from ..domain import tiktok_compliance as tc
 from ..domain.errors import DomainError, ValidationError
@@ -375,6 +376,31 @@ class SchedulePage(QWizardPage):
         self.start.setCalendarPopup(True)
         self.start.setDisplayFormat("ddd d MMM yyyy  HH:mm")
         form.addRow("Start from (your time)", self.start)
+        # a start at the accounts' best hours (the analytics readings), offered, and used
+        # only when the operator says so
+        self.suggest_button = QPushButton("Suggest times from best hours")
+        self.suggest_button.setObjectName("suggest_best_hours")
+        self.suggest_button.clicked.connect(self.suggest_times)
+        self.suggestion_text = QLabel("")
+        self.suggestion_text.setObjectName("best_hours_suggestion")
+        self.suggestion_text.setWordWrap(True)
+        self.accept_suggestion_button = QPushButton("Use this start")
+        self.accept_suggestion_button.setObjectName("accept_best_hours")
+        self.accept_suggestion_button.clicked.connect(self.accept_suggestion)
+        self.decline_suggestion_button = QPushButton("Keep mine")
+        self.decline_suggestion_button.setObjectName("decline_best_hours")
+        self.decline_suggestion_button.clicked.connect(self.decline_suggestion)
+        suggest_row = QHBoxLayout()
+        suggest_row.addWidget(self.suggest_button)
+        suggest_row.addStretch(1)
+        form.addRow("", suggest_row)
+        suggestion_row = QHBoxLayout()
+        suggestion_row.addWidget(self.suggestion_text, 1)
+        suggestion_row.addWidget(self.accept_suggestion_button)
+        suggestion_row.addWidget(self.decline_suggestion_button)
+        form.addRow("", suggestion_row)
+        self.suggested: datetime | None = None
+        self._show_suggestion(None, "")
         self.strategy = QComboBox()
         self.strategy.setObjectName("campaign_strategy")
         for label, value in STRATEGIES:
@@ -420,7 +446,9 @@ class SchedulePage(QWizardPage):
 
     def initializePage(self) -> None:
         wizard = self.wizard()
-        route = wizard.media_page.route.currentData() if isinstance(wizard, CampaignWizard) else None
+        route = (
+            wizard.media_page.route.currentData() if isinstance(wizard, CampaignWizard) else None
+        )
         self.tiktok_mode = (
             self.tiktok is not None and self.compliance and route == JobRoute.TIKTOK_API.value
         )
@@ -444,6 +472,59 @@ class SchedulePage(QWizardPage):
 
             run_task(chosen, lambda found: tiktok.set_campaign(*found), owner=self)
         self.completeChanged.emit()
+
+    # --- best hours ---------------------------------------------------------------------
+    def suggest_times(self) -> None:
+        wizard = self.wizard()
+        if not isinstance(wizard, CampaignWizard):
+            return
+        services = wizard.ctx.services
+        selection = wizard.accounts_page.selection()
+        after = max(self.start_at(), datetime.now(UTC))
+        self.suggestion_text.setText("Reading the accounts' best hours…")
+
+        def suggest() -> av.Suggestion:
+            ids = services.campaigns.selected_account_ids(selection)
+            zones = {a.id: a.timezone or "UTC" for a in services.accounts.list() if a.id in ids}
+            posts = [p for key in ids for p in services.analytics.posts(key)]
+            return av.suggest_start(posts, zones, ids, after)
+
+        run_task(
+            suggest,
+            self._suggested,
+            lambda exc: self._show_suggestion(None, f"No suggestion: {mask(str(exc))}"),
+            owner=self,
+        )
+
+    def _suggested(self, found: av.Suggestion) -> None:
+        if found.start is None:
+            self._show_suggestion(
+                None,
+                "Not enough readings yet to tell these accounts' best hours "
+                f"({av.BEST_MIN_POSTS} posts in one hour at least).",
+            )
+            return
+        hours = ", ".join(s.label for s in found.best)
+        self._show_suggestion(
+            found.start,
+            f"Best hours (the accounts' own time): {hours}. Start at "
+            f"{found.start.astimezone().strftime('%a %d %b %Y %H:%M')} (your time)?",
+        )
+
+    def _show_suggestion(self, start: datetime | None, text: str) -> None:
+        self.suggested = start
+        self.suggestion_text.setText(text)
+        self.suggestion_text.setVisible(bool(text))
+        self.accept_suggestion_button.setVisible(start is not None)
+        self.decline_suggestion_button.setVisible(start is not None)
+
+    def accept_suggestion(self) -> None:
+        if self.suggested is not None:
+            self.start.setDateTime(QDateTime.fromSecsSinceEpoch(int(self.suggested.timestamp())))
+        self._show_suggestion(None, "")
+
+    def decline_suggestion(self) -> None:
+        self._show_suggestion(None, "")
 
     def isComplete(self) -> bool:
         if self.tiktok_mode and self.tiktok is not None:

@@ -1,4 +1,4 @@
-"""The main window: a sidebar with the eight panels, the engine's state, a status bar
+"""The main window: a sidebar with the nine panels, the engine's state, a status bar
 with messages and counts. Closing it leaves Piper in the tray."""
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ PANEL_CLASSES = {
     "media": ("media", "MediaPanel"),
     "campaigns": ("campaigns", "CampaignsPanel"),
     "jobs": ("jobs", "JobsPanel"),
+    "performance": ("performance", "PerformancePanel"),
     "settings": ("settings", "SettingsPanel"),
 }
 WITH_BROWSER = {"dashboard", "accounts"}
@@ -55,6 +56,7 @@ PANELS = [
     ("media", "Media library", "media"),
     ("campaigns", "Campaigns", "campaigns"),
     ("jobs", "Jobs", "jobs"),
+    ("performance", "Performance", "chart"),
     ("settings", "Settings", "settings"),
 ]
 ENGINE_TEXT = {

@@ -59,13 +59,16 @@ class Screenshooter(QObject):
                     partial(self._ready, key),
                 )
             )
-        self._steps.append(("09-job-details", self._job_details, lambda: True))
+        n = len(PANELS)  # the screens after the panels are numbered on from them
+        self._steps.append((f"{n + 1:02d}-job-details", self._job_details, lambda: True))
         self._steps.append(("", self._wizard_open, self._wizard_media_ready))
         self._steps.append(("", self._wizard_fill_media, self._wizard_accounts_ready))
-        self._steps.append(("10-campaign-wizard", self._wizard_fill_rest, self._wizard_ready))
+        self._steps.append(
+            (f"{n + 2:02d}-campaign-wizard", self._wizard_fill_rest, self._wizard_ready)
+        )
         self._steps.append(("", self._account_form_open, self._account_form_ready))
-        self._steps.append(("11-account-form", self._account_form_fill, lambda: True))
-        self._steps.append(("12-dark-jobs", self._dark_jobs, lambda: self._ready("jobs")))
+        self._steps.append((f"{n + 3:02d}-account-form", self._account_form_fill, lambda: True))
+        self._steps.append((f"{n + 4:02d}-dark-jobs", self._dark_jobs, lambda: self._ready("jobs")))
         self._timer.start()
 
     @property
@@ -83,7 +86,7 @@ class Screenshooter(QObject):
         panel = self.piper.window.panels[key]
         if isinstance(panel, TablePanel):
             return panel.model.loaded_once and not panel.model.loading
-        if key == "dashboard":
+        if key in ("dashboard", "performance"):
             return getattr(panel, "loads", 0) > 0
         return True
 

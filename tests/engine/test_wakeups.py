@@ -88,6 +88,7 @@ def test_scheduler_is_built_with_explicit_misfire_policy(
             "tick",
             "readiness",
             "token_refresh",
+            "analytics_collect",
             "proxy_checks",
             "selector_probe",
             "network",

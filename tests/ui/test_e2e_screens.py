@@ -28,11 +28,12 @@ PANELS = [
     "05-media",
     "06-campaigns",
     "07-jobs",
-    "08-settings",
-    "09-job-details",
-    "10-campaign-wizard",
-    "11-account-form",
-    "12-dark-jobs",
+    "08-performance",
+    "09-settings",
+    "10-job-details",
+    "11-campaign-wizard",
+    "12-account-form",
+    "13-dark-jobs",
 ]
 
 

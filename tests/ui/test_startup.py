@@ -59,7 +59,14 @@ def test_the_main_window_is_shown_before_the_browser_media_and_http_layers(
 ) -> None:
     lines, loaded = _first_window(vault_dir, **{startup_probe.EXIT_ENV: "1"})
     assert any(line.startswith(startup_probe.LINE_PREFIX) for line in lines)
-    for name in ("playwright", "av", "httpx", "piper_desktop.engine", "piper_desktop.browser"):
+    for name in (
+        "playwright",
+        "av",
+        "httpx",
+        "pyqtgraph",
+        "piper_desktop.engine",
+        "piper_desktop.browser",
+    ):
         assert loaded[name] is False, (name, loaded)
 
 

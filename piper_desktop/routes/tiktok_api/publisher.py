@@ -43,7 +43,7 @@ from piper_desktop.clients.tiktok import (
     DEFAULT_AUTH_URL,
     DEFAULT_CHUNK,
     DEFAULT_LIMITS,
-    SCOPES_DIRECT,
+    SCOPES_CONNECT,
     UPLOAD_URL_LIFETIME,
     ChunkPlan,
     CreatorInfo,
@@ -54,6 +54,7 @@ from piper_desktop.clients.tiktok import (
     UploadUrlExpired,
     plan_chunks,
 )
+from piper_desktop.clients.tiktok_display import TikTokDisplayClient
 from piper_desktop.domain.compliance import missing_reason, privacy_missing
 from piper_desktop.domain.media_limits import TIKTOK_API
 from piper_desktop.domain.token_claims import CLAIM_KEY, CLAIM_SECONDS, Verdict
@@ -346,6 +347,21 @@ class TikTokApiPublisher:
                 exc, before_upload=before_upload, username=account.username
             ) from None
 
+    def display(self, account: AccountRef, call: Callable[[TikTokDisplayClient, str], T]) -> T:
+        """`call(display_client, access_token)` for analytics, through the same token path
+        as posting (refreshed under the store's claim; a refused token refreshed once).
+        The Display API's own errors come back as they are (ApiError): a missing scope
+        is analytics' business, not the account's status."""
+        with self._client(account) as client:
+            display = client.display()
+            token = self._access_token(account, client)
+            try:
+                return call(display, token)
+            except ApiError as exc:
+                if exc.code != "access_token_invalid":
+                    raise
+            return call(display, self._access_token(account, client, stale=token))
+
     # --- checks before the slot ---------------------------------------------------------
     def creator_info(self, account: AccountRef) -> CreatorInfo:
         """The creator's current settings (what privacy levels, options and duration the
@@ -365,7 +381,7 @@ class TikTokApiPublisher:
         account: AccountRef,
         open_url: Callable[[str], object],
         *,
-        scopes: tuple[str, ...] = SCOPES_DIRECT,
+        scopes: tuple[str, ...] = SCOPES_CONNECT,
         timeout: float = 300.0,
     ) -> dict[str, Any]:
         """Run the desktop OAuth flow (PKCE, loopback redirect) for an account and save

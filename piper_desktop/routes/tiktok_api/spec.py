@@ -33,6 +33,7 @@ from ..spec import (
     SettingsValues,
     problem_or_raise,
 )
+from . import analytics
 from .photos import PHOTO_SETTINGS
 from .publisher import (
     TikTokApiPublisher,
@@ -220,7 +221,13 @@ SPEC = RouteSpec(
     build=build,
     close_on_replace=True,
     readiness=lambda _ctx: TikTokReadiness(),
-    duties=(RouteDuty("token_refresh", DUTY_EVERY, refresh_tokens, misfire_grace=300),),
+    duties=(
+        RouteDuty("token_refresh", DUTY_EVERY, refresh_tokens, misfire_grace=300),
+        # reads what is due by the setting analytics.collect_every_minutes
+        RouteDuty(
+            "analytics_collect", analytics.DUTY_EVERY, analytics.collect_due, misfire_grace=300
+        ),
+    ),
     # video/init allows 6 requests a minute per user token
     post_rate=(6, 60.0),
     connected=not_connected,

@@ -1,10 +1,11 @@
-"""The dashboard: today's results, what posts next, what needs the operator (with the
+"""The dashboard: today's results, yesterday's numbers (views, likes, new followers,
+posts: from the analytics readings), what posts next, what needs the operator (with the
 action that resolves it), and a week calendar where a waiting post can be dragged to
 another free slot."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...domain.analytics_views import Yesterday, yesterday_numbers
 from ...domain.planner import AttentionItem
 from ...routes.registry import default_routes
 from ...store.enums import JobStatus
@@ -177,6 +179,19 @@ class DashboardPanel(QWidget):
         for column, metric in enumerate(self.metrics.values()):
             metrics.addWidget(metric, 0, column)
         layout.addLayout(metrics)
+        # yesterday's numbers from the analytics readings (domain/analytics_views.py)
+        yesterday = QGridLayout()
+        yesterday.setSpacing(12)
+        self.yesterday_metrics = {
+            "views": Metric("Views yesterday", "play"),
+            "likes": Metric("Likes yesterday", "check"),
+            "new_followers": Metric("New followers yesterday", "accounts"),
+            "posts": Metric("Posts yesterday", "film"),
+        }
+        for column, metric in enumerate(self.yesterday_metrics.values()):
+            yesterday.addWidget(metric, 0, column)
+        layout.addLayout(yesterday)
+        self.yesterday: Yesterday | None = None
 
         middle = QHBoxLayout()
         middle.setSpacing(12)
@@ -337,6 +352,15 @@ class DashboardPanel(QWidget):
             lambda exc: self.ctx.error(f"Dashboard: {exc}"),
             owner=self,
         )
+        analytics = self.ctx.services.analytics
+        run_task(
+            lambda: yesterday_numbers(
+                analytics.posts(), analytics.account_readings(), datetime.now(UTC), zone
+            ),
+            self._yesterday,
+            lambda exc: self.ctx.error(f"Dashboard: {exc}"),
+            owner=self,
+        )
         upcoming = [{**row} for row in data["upcoming"]]
         self.upcoming_source.rows = upcoming
         self.upcoming.refresh(keep=False)
@@ -349,6 +373,11 @@ class DashboardPanel(QWidget):
         self.attention_view.setVisible(bool(rows))
         self.attention_empty.setVisible(not rows)
         self._say()
+
+    def _yesterday(self, numbers: Yesterday) -> None:
+        self.yesterday = numbers
+        for key, metric in self.yesterday_metrics.items():
+            metric.set(getattr(numbers, key))
 
     def _action_buttons(self) -> None:
         column = self.attention.column_index("action")

@@ -1,7 +1,7 @@
 """intake origins: which chat (or other outside source) a job came from
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-07
 
 The Telegram bot (issue 20) replies in the chat that sent a video when its job is
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
