@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 from .models import Base, Setting
 
 # the team's key and its desktops are the server's own: a local vault has none, and a
-# new team makes its own (domain/team.py)
-LOCAL_TABLES = frozenset({"team_keys", "team_desktops"})
+# new team makes its own (domain/team.py); a browser session lease belongs to a process
+# of the store it was taken on (domain/session_leases.py)
+LOCAL_TABLES = frozenset({"team_keys", "team_desktops", "session_leases"})
 # settings about this data dir, not its data: its membership of a team (where the team
 # is, this desktop's id) and whether its master password is in its OS keychain
 LOCAL_SETTINGS = frozenset({"team.membership", "security.keychain"})
