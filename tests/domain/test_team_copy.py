@@ -18,7 +18,16 @@ from piper_desktop.domain.services import Services
 from piper_desktop.sandbox.postgres import ThrowawayPostgres
 from piper_desktop.store.copy_between import LOCAL_SETTINGS, copied_tables
 from piper_desktop.store.db import Database
-from piper_desktop.store.models import Artifact, BrowserProfile, Campaign, JobEvent
+from piper_desktop.store.models import (
+    AccountReading,
+    AnalyticsPost,
+    Artifact,
+    BrowserProfile,
+    Campaign,
+    IntakeOrigin,
+    JobEvent,
+    PostReading,
+)
 from piper_desktop.store.pg import PgDatabase
 from piper_desktop.store.vault import create_vault
 from tests.conftest import MASTER_PASSWORD, TEST_SCRYPT_N, make_video
@@ -50,6 +59,25 @@ def plant_everything(services: Services, tmp_path: Path) -> None:
         session.add(Artifact(job_id=job_id, name="shot.png", content=b"\x89PNG planted"))
         session.add(
             JobEvent(job_id=job_id, at=datetime.now(UTC), kind="note", message="hand planted")
+        )
+        session.add(IntakeOrigin(source="telegram", ref="chat:1", job_id=job_id, told="queued"))
+        at = datetime(2026, 12, 1, 12, tzinfo=UTC)
+        post = AnalyticsPost(
+            account_id=account_id,
+            platform="tiktok",
+            post_id="7300000000000000001",
+            job_id=job_id,
+            match="id",
+            created_at=at,
+            caption="planted post",
+            first_seen_at=at,
+            last_read_at=at,
+        )
+        session.add(post)
+        session.flush()
+        session.add(PostReading(post_key=post.id, at=at, views=10, likes=2, comments=1, shares=0))
+        session.add(
+            AccountReading(account_id=account_id, at=at, followers=5, likes=2, videos=1, views=10)
         )
     assert services.accounts.get(account_id).password == PLANTED["account"]
 
