@@ -42,6 +42,8 @@ def serve(
     services.settings.set("upload_post.api_key", upload_post.api_key)
     services.settings.set("upload_post.base", upload_post.api_base)
     services.settings.set("engine.check_seconds", 1)
+    # the engine's own tick far away: what the API makes due must wake it
+    services.settings.set("engine.tick_seconds", 3600)
     engine = Engine(
         services,
         data_dir=data_dir,

@@ -88,3 +88,25 @@ def test_piper_run_serves_the_api_until_sigterm_and_a_rotation_shuts_out_the_old
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_piper_run_api_on_a_port_in_use_says_so_and_exits_1(
+    services: Services, data_dir: Path
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [*piper_cmd(), "run", "--api", "--api-port", str(port)],
+            env=piper_env(data_dir),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert "piper: the API did not start" in proc.stderr and "Traceback" not in proc.stderr
+    assert "API listening" not in proc.stdout

@@ -9,6 +9,7 @@ it can neither read answers nor send the Authorization header.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,13 @@ LOCAL_HOSTS = ["127.0.0.1", "localhost"]
 
 
 def build_app(
-    services: Services, intake_dir: Path, *, max_upload_bytes: int = MAX_UPLOAD_BYTES
+    services: Services,
+    intake_dir: Path,
+    *,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    wake: Callable[[str], None] | None = None,
 ) -> FastAPI:
+    """`wake`: the serving engine's (new due work is claimed at once)."""
     app = FastAPI(
         title="Piper Desktop local API",
         version=__version__,
@@ -43,6 +49,7 @@ def build_app(
     app.state.services = services
     app.state.intake_dir = intake_dir
     app.state.max_upload_bytes = max_upload_bytes
+    app.state.wake = wake or (lambda reason: None)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=LOCAL_HOSTS)
     errors.install(app)
     guarded = [Depends(require_token)]

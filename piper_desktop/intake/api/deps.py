@@ -17,6 +17,11 @@ def services(request: Request) -> Services:
     return found
 
 
+def wake_engine(request: Request, reason: str) -> None:
+    """Work made due now is claimed at once, not at the engine's next tick."""
+    request.app.state.wake(reason)
+
+
 def require_token(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> None:

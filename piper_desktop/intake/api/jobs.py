@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from ...domain.errors import NotFound, ValidationError
 from ...domain.services import Services
 from ...store.enums import CLAIMABLE_JOB_STATUSES
-from .deps import services
+from .deps import services, wake_engine
 
 router = APIRouter(tags=["jobs"])
 
@@ -91,10 +91,13 @@ def get_job(job_id: int, s: Services = Depends(services)) -> dict[str, Any]:
 @router.post("/jobs/{job_id}/retry")
 def retry_job(
     job_id: int,
+    request: Request,
     force: bool = Query(False, description="re-queue even if it may be on the platform"),
     s: Services = Depends(services),
 ) -> dict[str, Any]:
-    return job_rows(s, [s.jobs.retry(job_id, force=force)])[0]
+    job = s.jobs.retry(job_id, force=force)
+    wake_engine(request, f"job {job_id} re-queued through the API")
+    return job_rows(s, [job])[0]
 
 
 @router.post("/jobs/{job_id}/cancel")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from ...domain.services import Services
-from .deps import services
+from .deps import services, wake_engine
 
 router = APIRouter()
 Limit = Query(100, ge=1, le=1000, description="at most this many")
@@ -95,9 +95,10 @@ def get_campaign(ref: str, s: Services = Depends(services)) -> dict[str, Any]:
 
 
 @router.post("/campaigns/{ref}/start", tags=["campaigns"])
-def start_campaign(ref: str, s: Services = Depends(services)) -> dict[str, Any]:
+def start_campaign(ref: str, request: Request, s: Services = Depends(services)) -> dict[str, Any]:
     campaign_id = s.campaigns.find(ref).id
     job_ids = s.campaigns.start(campaign_id)
+    wake_engine(request, "a campaign started through the API")
     return {"campaign": _campaign(s, campaign_id), "job_ids": job_ids}
 
 
@@ -109,9 +110,10 @@ def pause_campaign(ref: str, s: Services = Depends(services)) -> dict[str, Any]:
 
 
 @router.post("/campaigns/{ref}/resume", tags=["campaigns"])
-def resume_campaign(ref: str, s: Services = Depends(services)) -> dict[str, Any]:
+def resume_campaign(ref: str, request: Request, s: Services = Depends(services)) -> dict[str, Any]:
     campaign_id = s.campaigns.find(ref).id
     s.campaigns.resume(campaign_id)
+    wake_engine(request, "a campaign resumed through the API")
     return _campaign(s, campaign_id)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,19 @@ class ApiServer:
     name = "api"
 
     def __init__(
-        self, services: Services, folder: Path, port: int, *, max_upload_bytes: int | None = None
+        self,
+        services: Services,
+        folder: Path,
+        port: int,
+        *,
+        max_upload_bytes: int | None = None,
+        wake: Callable[[str], None] | None = None,
     ) -> None:
         self.services = services
         self.folder = folder
         self.port = port
         self.max_upload_bytes = max_upload_bytes
+        self.wake = wake
         self.address = ""
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -57,7 +65,10 @@ class ApiServer:
 
         ensure_token(self.services.settings)  # there is always one to show and to check
         app = build_app(
-            self.services, self.folder, max_upload_bytes=self.max_upload_bytes or MAX_UPLOAD_BYTES
+            self.services,
+            self.folder,
+            max_upload_bytes=self.max_upload_bytes or MAX_UPLOAD_BYTES,
+            wake=self.wake,
         )
         # bound here, not by uvicorn: a port in use fails start() (one line in the log),
         # and port 0's real number is known before the first request
@@ -129,4 +140,5 @@ def hosted_api(context: HostContext) -> ApiServer | None:
         folder,
         int(port),
         max_upload_bytes=context.options.get("api_max_upload_bytes"),
+        wake=context.engine.wake,
     )

@@ -21,13 +21,20 @@ from ...domain.errors import NotFound, ValidationError
 from ...domain.intake import Target, queue_file
 from ...domain.services import Services
 from ...store.enums import JobRoute
+from .deps import wake_engine
 from .errors import refusal
 from .form_stream import FormReceiver, ReceivedForm, TooLarge
 from .jobs import job_rows
 
 router = APIRouter(tags=["upload"])
 # the domain's names for the form's fields, for messages that name what the client sent
-FIELD_NAMES = {"account": "user", "at": "scheduled_date", "caption": "title", "path": "video"}
+FIELD_NAMES = {
+    "account": "user",
+    "at": "scheduled_date",
+    "caption": "title",
+    "path": "video",
+    "media": "video",  # the same video again within the duplicate window
+}
 
 FORM_SCHEMA: dict[str, Any] = {
     "requestBody": {
@@ -164,6 +171,8 @@ async def upload_video(request: Request) -> JSONResponse:
     except Exception:
         await run_in_threadpool(_keep_if_used, services, receiver.form)
         raise
+    if body["jobs"]:
+        wake_engine(request, "a video came in through the API")
     return JSONResponse(jsonable(body), status_code=201)
 
 
