@@ -271,6 +271,7 @@ def test_a_request_without_the_token_gets_401(served: Served, headers: dict[str,
             response = c.request(method, path)
             assert response.status_code == 401, path
             assert response.headers["www-authenticate"] == "Bearer"
+            assert response.json()["error"] == "unauthorized"
             assert served.token not in response.text
 
 
@@ -334,7 +335,7 @@ def test_what_does_not_exist_is_404(served: Served) -> None:
             assert response.status_code == 404, path
             assert "not found" in response.json()["message"]
         assert c.post("/api/v1/jobs/999/retry").status_code == 404
-        assert c.get("/api/v1/nothing-here").status_code == 404
+        assert c.get("/api/v1/nothing-here").json()["error"] == "not_found"
 
 
 def test_a_refused_move_is_409_with_its_reason(served: Served, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from ...clients.errors import ApiError
 from ...domain.errors import DomainError, NotFound, ValidationError
@@ -69,12 +70,22 @@ def _outside(request: Request, exc: Exception) -> JSONResponse:
     return refusal(502, "upstream", f"{exc.platform}: {exc.message}")
 
 
+def _http(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own answers (401, an unknown path, a method not allowed) in our shape."""
+    assert isinstance(exc, HTTPException)
+    kinds = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
+    response = refusal(exc.status_code, kinds.get(exc.status_code, "http"), str(exc.detail))
+    response.headers.update(exc.headers or {})
+    return response
+
+
 def _internal(request: Request, exc: Exception) -> JSONResponse:
     log.error("API %s %s failed: %s", request.method, request.url.path, mask(repr(exc)))
     return refusal(500, "internal", "internal error (details in Piper's log file)")
 
 
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(RequestValidationError, _fastapi_invalid)
     app.add_exception_handler(ValidationError, _invalid)
     app.add_exception_handler(NotFound, _not_found)
