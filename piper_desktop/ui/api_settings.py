@@ -1,9 +1,9 @@
 """Settings' "Local automation API" box: on/off, port, the address while this Piper
 serves it, and the bearer token — shown only when asked for, with Copy and Rotate.
 
-The on/off switch and the port are the settings `api.enabled` and `api.port`; the engine
-reads them when it starts (`intake/api/server.py`), so a change applies at the next
-start. A rotation applies at once: every request checks the token stored in the vault.
+The on/off switch and the port are the settings `api.enabled` and `api.port`; a change
+is applied at once to the engine of this GUI (`intake/api/server.apply_settings`). A
+rotation applies at once too: every request checks the token stored in the vault.
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ def _serving() -> str | None:
     return serving_address()
 
 
+def _apply() -> list[str]:
+    from ..intake.api.server import apply_settings
+
+    return apply_settings()
+
+
 class ApiSettingsBox(QWidget):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -49,11 +55,14 @@ class ApiSettingsBox(QWidget):
         self.port.setObjectName("api_port")
         self.port.setMaximumWidth(140)
         self.port.editingFinished.connect(self._save_port)
-        form.addRow("Port (0: any free)", self.port)
         self.port_error = QLabel()
         self.port_error.setObjectName("FieldError")
         self.port_error.hide()
-        form.addRow("", self.port_error)
+        port_holder = QVBoxLayout()
+        port_holder.setSpacing(1)
+        port_holder.addWidget(self.port)
+        port_holder.addWidget(self.port_error)
+        form.addRow("Port (0: any free)", port_holder)
         self.address = QLabel()
         self.address.setObjectName("api_address")
         self.address.setWordWrap(True)
@@ -80,8 +89,8 @@ class ApiSettingsBox(QWidget):
         buttons.addStretch(1)
         form.addRow("", buttons)
         self.note = QLabel(
-            "Requests carry Authorization: Bearer <token>. Turning the API on or off, or a "
-            "new port, applies when Piper next starts publishing."
+            "Requests carry Authorization: Bearer <token>. The token is shown only when you "
+            "ask; Rotate makes a new one and the old one stops working at once."
         )
         self.note.setObjectName("Hint")
         self.note.setWordWrap(True)
@@ -104,18 +113,34 @@ class ApiSettingsBox(QWidget):
         self.enabled.setChecked(enabled)
         self.port.setText(str(port))
         self._loading = False
+        self._show_address(address)
+
+    def _show_address(self, address: str | None) -> None:
         self.address.setText(
             f"Serving on {address}" if address else "Not serving in this Piper right now"
         )
 
     def _store(self, key: str, value: object) -> None:
         settings = self.ctx.services.settings
-        run_task(
-            lambda: settings.set(key, value),
-            lambda _v: self.ctx.success(f"Saved {key}; it applies at the next start"),
-            lambda exc: self.ctx.error(f"Not saved: {exc}"),
-            owner=self,
-        )
+        saved: list[bool] = []
+
+        def work() -> tuple[list[str], str | None]:
+            settings.set(key, value)
+            saved.append(True)
+            # the engine of this GUI follows at once (none running: at its start)
+            return _apply(), _serving()
+
+        def done(result: tuple[list[str], str | None]) -> None:
+            statuses, address = result
+            self._show_address(address)
+            where = f"; API {statuses[0]}" if statuses else "; it applies when publishing starts"
+            self.ctx.success(f"Saved {key}{where}")
+
+        def failed(exc: BaseException) -> None:
+            self._show_address(_serving())
+            self.ctx.error(f"Saved, but the API is {exc}" if saved else f"Not saved: {exc}")
+
+        run_task(work, done, failed, owner=self)
 
     def _save_enabled(self, on: bool) -> None:
         if not self._loading:

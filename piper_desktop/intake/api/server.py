@@ -1,8 +1,10 @@
 """The API as a hosted service of the engine (engine/hosted.py): uvicorn in a thread.
 
 On when `piper run --api` asks (options {"api": True, "api_port": N}) or, without that
-flag (GUI tray mode, a plain `piper run`), when the setting `api.enabled` is on. It
-binds 127.0.0.1 only; port 0 takes a free one, and `address` is the real one.
+flag, when the setting `api.enabled` is on. GUI tray mode (option "api_live") hosts an
+`ApiHost` instead, which follows the settings while the engine runs: the settings page
+calls `apply_settings()` after a change, and the API starts, stops or moves port at
+once. It binds 127.0.0.1 only; port 0 takes a free one, and `address` is the real one.
 Requests run the domain services on uvicorn's thread pool, beside the engine's loop.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ...domain.errors import DomainError
 from ...domain.intake import intake_dir
 from ...domain.services import Services
 from ...engine.hosted import HostContext
@@ -29,6 +32,9 @@ STOP_GRACE = 3
 
 _serving_lock = threading.Lock()
 _serving: list[ApiServer] = []
+
+
+_hosts: list[ApiHost] = []
 
 
 def serving_address() -> str | None:
@@ -124,15 +130,82 @@ class ApiServer:
         return f"listening on {self.address}" if alive else "stopped"
 
 
-def hosted_api(context: HostContext) -> ApiServer | None:
-    """The engine's factory: an ApiServer when asked for or enabled, else None."""
+class ApiHost:
+    """GUI tray mode's API: serves while `api.enabled` is on, on `api.port`, and follows
+    changes of either at `apply()`. A failure to serve (a port in use) is its status, so
+    the next `apply()` can try again."""
+
+    name = "api"
+
+    def __init__(self, context: HostContext) -> None:
+        self.context = context
+        self.server: ApiServer | None = None
+        self.error = ""
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with _serving_lock:
+            _hosts.append(self)
+        try:
+            self.apply()
+        except Exception as exc:  # kept hosted: the operator may pick another port
+            log.error("the API did not start: %s", exc)
+
+    def apply(self) -> str:
+        settings = self.context.services.settings
+        with self._lock:
+            enabled, port = bool(settings.get("api.enabled")), int(settings.get("api.port"))
+            if self.server is not None and (not enabled or self.server.port != port):
+                self.server.stop()
+                self.server = None
+            self.error = ""
+            if enabled and self.server is None:
+                server = _server_for(self.context, port)
+                try:
+                    server.start()
+                except OSError as exc:
+                    self.error = f"not serving: port {port}: {exc.strerror or exc}"
+                    raise DomainError(self.error) from None
+                self.server = server
+            return self.status()
+
+    def stop(self) -> None:
+        with _serving_lock:
+            if self in _hosts:
+                _hosts.remove(self)
+        with self._lock:
+            if self.server is not None:
+                self.server.stop()
+                self.server = None
+
+    def status(self) -> str:
+        if self.server is not None:
+            return self.server.status()
+        return self.error or "off (the setting api.enabled)"
+
+
+def apply_settings() -> list[str]:
+    """After the settings page changed api.enabled or api.port: every engine of this
+    process that hosts the API follows them now. Their statuses (empty: none runs)."""
+    with _serving_lock:
+        hosts = list(_hosts)
+    return [host.apply() for host in hosts]
+
+
+def hosted_api(context: HostContext) -> ApiServer | ApiHost | None:
+    """The engine's factory: GUI tray mode's ApiHost; else an ApiServer when asked for
+    or enabled, or None."""
+    if context.options.get("api_live"):
+        return ApiHost(context)
     settings = context.services.settings
     wanted = context.options.get("api")
     if not (settings.get("api.enabled") if wanted is None else wanted):
         return None
     port = context.options.get("api_port")
-    if port is None:
-        port = settings.get("api.port")
+    return _server_for(context, int(settings.get("api.port") if port is None else port))
+
+
+def _server_for(context: HostContext, port: int) -> ApiServer:
     if context.data_dir is not None:
         folder = intake_dir(context.data_dir, "api")
     else:  # an engine without a data dir (tests): a private folder of its own
@@ -140,7 +213,7 @@ def hosted_api(context: HostContext) -> ApiServer | None:
     return ApiServer(
         context.services,
         folder,
-        int(port),
+        port,
         max_upload_bytes=context.options.get("api_max_upload_bytes"),
         wake=context.engine.wake,
     )
