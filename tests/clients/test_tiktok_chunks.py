@@ -300,9 +300,7 @@ def test_a_416_that_says_every_byte_arrived_ends_the_upload(
     _, url, plan = _opened(tiktok_client, tiktok_sandbox, size)
     tiktok_client.upload_file(url, path, plan)
     told: list[tuple[int, int]] = []
-    tiktok_client.upload_file(
-        url, path, plan, start_chunk=1, on_chunk=lambda c, s: told.append((c, s))
-    )
+    tiktok_client.upload_file(url, path, plan, start_chunk=1, on_chunk=lambda c, s: told.append((c, s)))
     assert told == [(2, size)]
     assert len(tiktok_sandbox.posts) == 1
 
@@ -317,10 +315,8 @@ def test_a_416_that_says_every_byte_arrived_ends_the_upload(
         st.binary(max_size=60),
         st.recursive(
             st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-            lambda inner: (
-                st.lists(inner, max_size=3)
-                | st.dictionaries(st.sampled_from(["data", "uploaded_bytes", "error"]), inner)
-            ),
+            lambda inner: st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["data", "uploaded_bytes", "error"]), inner),
             max_leaves=8,
         ).map(lambda v: json.dumps(v).encode()),
     ),

@@ -164,9 +164,8 @@ def test_a_campaign_chooses_once_for_all_its_creators() -> None:
     assert tc.campaign_duration_problems([CREATOR, other], [("a", 45.0), ("b", 10.0)]) == [
         "a lasts 45 s, longer than @bo 30 s may post."
     ]
-    choice = tc.Choice(
-        privacy_level="PUBLIC_TO_EVERYONE", allow_stitch=True, disclose=True, branded_content=True
-    )
+    choice = tc.Choice(privacy_level="PUBLIC_TO_EVERYONE", allow_stitch=True, disclose=True,
+                       branded_content=True)
     assert tc.summary(choice, CREATOR) == (
         "Who can view: Everyone · Comment off · Duet off · Stitch on · labeled 'Paid partnership'"
     )

@@ -102,9 +102,8 @@ def kill_after_events(data_dir: Path, log: IO[str], events: int, unfinished: int
     reader = LineReader(proc.stdout)
     try:
         seen = reader.until(
-            lambda e, seen: (
-                len(seen) >= events or sum(x["kind"] == "published" for x in seen) >= unfinished
-            ),
+            lambda e, seen: len(seen) >= events
+            or sum(x["kind"] == "published" for x in seen) >= unfinished,
             timeout=120,
         )
     finally:

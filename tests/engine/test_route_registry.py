@@ -239,7 +239,9 @@ def test_no_fallback_after_a_receipt_even_when_the_route_says_nothing_went_out(
     job = services.jobs.get(job_id)
     with services.db.write() as session:
         session.execute(
-            update(Account).where(Account.id == job.account_id).values(routes=[ECHO, "upload_post"])
+            update(Account)
+            .where(Account.id == job.account_id)
+            .values(routes=[ECHO, "upload_post"])
         )
 
     engine.run_once()

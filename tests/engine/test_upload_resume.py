@@ -144,9 +144,7 @@ def test_the_plan_is_kept_with_the_receipt_and_each_chunk_as_it_is_acked(
     assert row.url and "/upload/" in row.url
     assert tiktok.publish(str(left.receipt)).received == 2 * CHUNK
     # the URL is a credential: in the encrypted store only, in no event
-    assert all(
-        row.url not in repr(e.data) + (e.message or "") for e in services.jobs.events(job.id)
-    )
+    assert all(row.url not in repr(e.data) + (e.message or "") for e in services.jobs.events(job.id))
 
 
 @pytest.mark.parametrize(
@@ -240,9 +238,7 @@ def test_a_refused_resume_gives_a_fresh_publish(
     assert [p["publish_id"] for p in tiktok.posts] == [done.receipt]
     assert done.receipt != old and not tiktok.publish(old).complete
     receipts = [e.message or "" for e in services.jobs.events(job.id) if e.kind == "receipt"]
-    assert any(
-        ": TikTok refused to continue it (HTTP 416); fresh publish" in r for r in receipts
-    ), receipts
+    assert any(": TikTok refused to continue it (HTTP 416); fresh publish" in r for r in receipts), receipts
 
 
 def test_a_stalled_upload_without_a_kept_plan_is_settled_not_polled(
@@ -306,9 +302,7 @@ def test_run_once_does_not_wait_on_a_platform_that_keeps_failing(
     assert left.status == "verifying"
     assert left.next_attempt_at is not None and left.next_attempt_at > clock.now()
     assert (clock.now() - started).total_seconds() < 600  # engine time, not hours
-    assert "1 verifying (waiting for the platform's word on them, next check at" in said[-1], said[
-        -1
-    ]
+    assert "1 verifying (waiting for the platform's word on them, next check at" in said[-1], said[-1]
 
 
 def test_a_transient_failure_mid_upload_continues_the_same_publish(

@@ -41,10 +41,7 @@ def test_socks5_with_a_password_passes_and_refuses(web: TikTokStudioSandbox) -> 
         wrong = _get(socks.url_for("alice", "nope"), web.base_url + "/api/ip")
         anonymous = _get(socks.url_for(), web.base_url + "/api/ip")
         records = socks.records
-    assert isinstance(answer, httpx.Response) and answer.json() == {
-        "ip": "127.0.0.1",
-        "country": "US",
-    }
+    assert isinstance(answer, httpx.Response) and answer.json() == {"ip": "127.0.0.1", "country": "US"}
     assert isinstance(wrong, httpx.ProxyError) and "username/password" in str(wrong)
     assert isinstance(anonymous, httpx.ProxyError)
     assert [(r.username, r.authorized) for r in records] == [

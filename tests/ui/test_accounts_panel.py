@@ -332,11 +332,7 @@ def test_assign_proxies_spreads_one_per_account_and_marks_dead_ones(
     live = [services.proxies.add({"host": "127.0.0.1", "port": 9000 + n}) for n in range(2)]
     dead = services.proxies.add({"host": "127.0.0.1", "port": 9009})
     services.proxies.record_check(
-        dead.id,
-        ok=False,
-        latency_ms=None,
-        exit_ip=None,
-        error="Connection refused by 127.0.0.1:9009",
+        dead.id, ok=False, latency_ms=None, exit_ip=None, error="Connection refused by 127.0.0.1:9009"
     )
     services.proxies.record_check(
         live[0].id, ok=True, latency_ms=12.0, exit_ip="127.0.0.1", error=None

@@ -197,7 +197,8 @@ def test_long_video_refused_before_anything_is_sent(
     line = dialog.options.duration_problem
     assert line.isVisible()
     assert line.text() == (
-        "This video lasts 5 s; @ana_creates may post videos of at most 3 s. Choose a shorter video."
+        "This video lasts 5 s; @ana_creates may post videos of at most 3 s. "
+        "Choose a shorter video."
     )
     assert not dialog.post_button.isEnabled()
     dialog.post()  # even asked directly: nothing is stored, nothing is sent
