@@ -370,3 +370,23 @@ def test_a_foreign_host_header_is_refused(served: Served) -> None:
     with served.client(Host=f"localhost:{port}") as c:
         assert c.get("/api/v1/jobs").status_code == 200
     assert served.base.startswith("http://127.0.0.1:")
+
+
+def test_the_api_comes_back_on_the_same_port_right_after_a_stop(
+    services: Services, tmp_path: Path
+) -> None:
+    from piper_desktop.intake.api.server import ApiServer
+
+    first = ApiServer(services, tmp_path, 0)
+    first.start()
+    port = int(first.address.rsplit(":", 1)[1])
+    headers = {"Authorization": f"Bearer {rotate_token(services.settings)}"}
+    with httpx.Client(base_url=first.address, headers=headers) as c:
+        assert c.get("/api/v1/jobs").status_code == 200
+        first.stop()  # closes the kept-alive connection from the server's side
+    again = ApiServer(services, tmp_path, port)
+    again.start()
+    try:
+        assert httpx.get(f"{again.address}/api/v1/jobs", headers=headers).status_code == 200
+    finally:
+        again.stop()

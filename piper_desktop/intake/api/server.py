@@ -10,6 +10,7 @@ Requests run the domain services on uvicorn's thread pool, beside the engine's l
 
 from __future__ import annotations
 
+import os
 import socket
 import tempfile
 import threading
@@ -81,6 +82,8 @@ class ApiServer:
         # IPPROTO_TCP named: asyncio turns Nagle off (TCP_NODELAY) only on sockets that
         # say so, and without it every answer waited ~40 ms for a delayed ACK
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        if os.name != "nt":  # back on the same port right after a stop (TIME_WAIT)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, self.port))
             sock.listen(128)
