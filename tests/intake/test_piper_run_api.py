@@ -110,3 +110,21 @@ def test_piper_run_api_on_a_port_in_use_says_so_and_exits_1(
     assert proc.returncode == 1, proc.stderr
     assert "piper: the API did not start" in proc.stderr and "Traceback" not in proc.stderr
     assert "API listening" not in proc.stdout
+
+
+def test_the_token_is_shown_by_piper_api_token_only(services: Services, data_dir: Path) -> None:
+    env = piper_env(data_dir)
+
+    def piper(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*piper_cmd(), *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    token = piper("api", "token").stdout.strip()
+    assert token and piper("api", "token").stdout.strip() == token  # made once, kept
+    for args in (("settings", "get", "api.token"), ("settings", "list", "--json")):
+        shown = piper(*args)
+        assert shown.returncode == 0 and token not in shown.stdout + shown.stderr
+    revealed = piper("settings", "get", "api.token", "--reveal")
+    assert revealed.returncode == 2 and "piper api token" in revealed.stderr
+    assert token not in revealed.stdout + revealed.stderr
