@@ -210,8 +210,8 @@ def test_node_ships_packed_with_its_manifest(tmp_path: Path) -> None:
 
 
 def test_what_uvicorn_loads_by_name_is_collected() -> None:
-    """uvicorn finds its loop, HTTP and lifespan parts from "module:attr" strings; every
-    one of them lies in a package piper.spec collects whole."""
+    """uvicorn finds its loop, HTTP and lifespan parts from "module:attr" strings, anyio
+    its backend by name; every one lies in a package piper.spec collects whole."""
     import uvicorn.config
 
     refs = [
@@ -220,6 +220,7 @@ def test_what_uvicorn_loads_by_name_is_collected() -> None:
         *uvicorn.config.LIFESPAN.values(),
     ]
     modules = {ref.partition(":")[0] for ref in refs if ref}
+    modules.add("anyio._backends._asyncio")  # anyio imports its backend by name
     assert modules
     for module in modules:
         assert module.split(".")[0] in bh.DYNAMIC_IMPORT_PACKAGES, module
