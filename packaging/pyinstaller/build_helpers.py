@@ -59,6 +59,12 @@ QT_PLUGINS_DROPPED = (
 QT_TRANSLATIONS_KEPT: tuple[str, ...] = ()
 
 # TypeScript declarations in the Playwright package: read by editors, never at run time.
+# Libraries that import their parts by name at run time, out of the analysis' sight:
+# uvicorn picks its loop, HTTP protocol and lifespan from "module:attr" strings (the
+# local API, intake/api/server.py), anyio (under Starlette) its event-loop backend by
+# name; piper.spec collects each one whole, whatever the contrib hooks' version does
+DYNAMIC_IMPORT_PACKAGES = ("uvicorn", "anyio")
+
 PLAYWRIGHT_DROPPED = ("playwright/driver/package/types/", "playwright/driver/package/index.d.ts")
 
 _IMPORT_RE = re.compile(

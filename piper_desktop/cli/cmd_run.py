@@ -19,7 +19,7 @@ from argparse import Namespace
 from types import FrameType
 from typing import Any
 
-from .context import Commands, data_dir, open_services
+from .context import Commands, UsageError, data_dir, open_services
 
 # what a terminal shows by default; --verbose shows every event
 QUIET_KINDS = frozenset({"progress", "wake", "verifying"})
@@ -45,6 +45,14 @@ def register(commands: Commands) -> None:
         type=float,
         help="seconds to let jobs in flight finish when stopping (default 120)",
     )
+    run.add_argument(
+        "--api",
+        action="store_true",
+        help="serve the local automation API on 127.0.0.1 (default: the setting api.enabled)",
+    )
+    run.add_argument(
+        "--api-port", type=int, help="the API's port (default: the setting api.port; 0: any free)"
+    )
     run.set_defaults(handler=cmd_run)
 
 
@@ -61,6 +69,7 @@ def cmd_run(args: Namespace) -> int:
         services,
         config=EngineConfig.from_settings(services.settings, **overrides),
         data_dir=data_dir(args),
+        hosted_options=_api_options(args),
     )
     verbose = bool(getattr(args, "verbose", False))
     lock = threading.Lock()
@@ -87,11 +96,15 @@ def cmd_run(args: Namespace) -> int:
     # garbage, so keep it out of the collector's full passes
     gc.freeze()
     counts: dict[str, int] = {}
+    api_ok = True
     try:
         if args.once:
             counts = engine.run_once()
         else:
             engine.start()
+            api_ok = _announce_api(engine, args)
+            if not api_ok:  # asked for and not there: stop rather than run without it
+                stop.set()
             while not stop.wait(1.0):
                 pass
             engine.stop()
@@ -112,7 +125,33 @@ def cmd_run(args: Namespace) -> int:
         )
         sys.stdout.flush()
         os._exit(0)
+    if not api_ok:
+        return 1
     return _once_status(counts) if args.once else 0
+
+
+def _api_options(args: Namespace) -> dict[str, Any]:
+    """--api turns the API on for this run; without it the setting api.enabled decides."""
+    options: dict[str, Any] = {}
+    if args.api:
+        options["api"] = True
+    if args.api_port is not None:
+        if not 0 <= args.api_port <= 65535:
+            raise UsageError(f"--api-port: {args.api_port} is not a port (0 to 65535)")
+        options["api_port"] = args.api_port
+    return options
+
+
+def _announce_api(engine: Any, args: Namespace) -> bool:
+    """Print the API's address; False when --api asked for it and it did not start."""
+    server = next((h for h in engine.hosted.running if h.name == "api"), None)
+    if server is not None:
+        print(f"API listening on {server.address}", flush=True)
+        return True
+    if args.api:
+        print("piper: the API did not start (the reason is in the log file)", file=sys.stderr)
+        return False
+    return True
 
 
 def _once_status(counts: dict[str, int]) -> int:

@@ -43,6 +43,9 @@ def register(commands: Commands) -> None:
 
 
 def cmd_get(args: Namespace) -> int:
+    if args.key == "api.token" and args.reveal:
+        # one command shows the API's token, so there is one place to look for its use
+        raise UsageError("the API token is shown by `piper api token` only")
     services = open_services(args)
     spec = services.settings.definition(args.key)
     value = services.settings.get(args.key)

@@ -72,6 +72,7 @@ COMMAND_MODULES = [
     "cmd_campaigns",
     "cmd_jobs",
     "cmd_settings",
+    "cmd_api",
     "cmd_team",
     "cmd_uploadpost",
     "cmd_telegram",

@@ -141,6 +141,22 @@ DEFS: dict[str, SettingDef] = {
             None,
             f.text(40),
             "When the Telegram bot last received an update (kept by Piper)",
+        # the local automation API (intake/api): off until the operator turns it on
+        SettingDef(
+            "api.enabled",
+            False,
+            f.boolean(),
+            "Serve the local automation API on 127.0.0.1 while Piper publishes",
+        ),
+        SettingDef(
+            "api.port", 8765, f.integer(0, 65535), "Port of the local API (0: any free port)"
+        ),
+        SettingDef(
+            "api.token",
+            None,
+            f.secret(),
+            "Bearer token of the local API (piper api token [--rotate])",
+            secret=True,
         ),
         SettingDef(
             "browser.executable",

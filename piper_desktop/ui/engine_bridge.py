@@ -152,7 +152,10 @@ class EngineHost:
             self.error = f"publishing engine unavailable: {exc}"
             self.bridge.set_state("unavailable")
             return False
-        self.engine = Engine(self.services, data_dir=self.data_dir)
+        # api_live: the local API follows its settings page while the engine runs
+        self.engine = Engine(
+            self.services, data_dir=self.data_dir, hosted_options={"api_live": True}
+        )
         self.bridge.attach(self.engine.events)
         self._notifier = TelegramNotifier.from_settings(self.services)
         if self._notifier is not None:

@@ -207,3 +207,22 @@ def test_node_ships_packed_with_its_manifest(tmp_path: Path) -> None:
     before = archive.archive.stat().st_mtime_ns
     bh.packed_node(binaries, datas, tmp_path / "work")
     assert archive.archive.stat().st_mtime_ns == before
+
+
+def test_what_uvicorn_loads_by_name_is_collected() -> None:
+    """uvicorn finds its loop, HTTP and lifespan parts from "module:attr" strings, anyio
+    its backend by name; every one lies in a package piper.spec collects whole."""
+    import uvicorn.config
+
+    refs = [
+        *uvicorn.config.LOOP_FACTORIES.values(),
+        *uvicorn.config.HTTP_PROTOCOLS.values(),
+        *uvicorn.config.LIFESPAN.values(),
+    ]
+    modules = {ref.partition(":")[0] for ref in refs if ref}
+    modules.add("anyio._backends._asyncio")  # anyio imports its backend by name
+    assert modules
+    for module in modules:
+        assert module.split(".")[0] in bh.DYNAMIC_IMPORT_PACKAGES, module
+    spec = (REPO / "piper.spec").read_text(encoding="utf-8")
+    assert "for package in bh.DYNAMIC_IMPORT_PACKAGES:" in spec

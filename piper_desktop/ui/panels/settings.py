@@ -28,6 +28,7 @@ from ...domain.errors import ValidationError
 from ...domain.settings import DEFS, SettingDef
 from ...store import vault
 from .. import autostart
+from ..api_settings import ApiSettingsBox
 from ..context import AppContext
 from ..dialogs import ask_text
 from ..forms import set_invalid
@@ -232,6 +233,11 @@ class SettingsPanel(QWidget):
                 self.telegram_bot = TelegramBotBox(ctx)
                 QVBoxLayout(bot_box).addWidget(self.telegram_bot)
                 right.addWidget(bot_box)
+        api_box = QGroupBox("Local automation API")
+        api_box.setObjectName("api_settings")
+        self.api_settings = ApiSettingsBox(ctx)
+        QVBoxLayout(api_box).addWidget(self.api_settings)
+        right.addWidget(api_box)
         left.addStretch(1)
         right.addStretch(1)
         columns.addLayout(left, 1)
@@ -254,6 +260,7 @@ class SettingsPanel(QWidget):
         )
         self.site_selectors.reload()
         self.telegram_bot.reload()
+        self.api_settings.reload()
 
     def _loaded(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
