@@ -141,6 +141,7 @@ DEFS: dict[str, SettingDef] = {
             None,
             f.text(40),
             "When the Telegram bot last received an update (kept by Piper)",
+        ),
         # the local automation API (intake/api): off until the operator turns it on
         SettingDef(
             "api.enabled",
