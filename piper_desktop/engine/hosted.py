@@ -27,7 +27,7 @@ from .clock import Clock
 log = get_logger("engine")
 
 # "module:factory" for each hosted service, in start order
-HOSTED: tuple[str, ...] = ()
+HOSTED: tuple[str, ...] = ("piper_desktop.intake.folders:watched_folders",)
 
 
 class Hosted(Protocol):
