@@ -138,7 +138,6 @@ def test_sidecars_give_the_caption_and_a_bad_one_fails_naming_the_field(
     make_video(folder, "b.mp4")
     (folder / "c.json").write_text(json.dumps({"caption": "x", "at": "next tuesday", "colour": 1}))
     make_video(folder, "c.mp4")
-    wclock.advance(3600)  # the scan is due: all three are seen
     assert seen_whole(watcher, *(folder / f"{n}.mp4" for n in "abc"))
     wclock.advance(STABLE + 1)
     assert watcher.wait_for(lambda: len(watcher.taken) == 3)
@@ -164,14 +163,12 @@ def test_a_refused_file_goes_to_failed_with_the_reason_and_names_do_not_collide(
     (folder / "done").mkdir()
     (folder / "done" / "clip.mp4").write_bytes(b"an older clip")
     (folder / "clip.mp4").write_bytes(data)
-    wclock.advance(3600)
     assert seen_whole(watcher, folder / "clip.mp4")
     wclock.advance(STABLE + 1)
     assert watcher.wait_for(lambda: watcher.taken == ["done/clip (2).mp4"])
     # the same content again: the duplicate guard refuses it
     (folder / "clip.mp4").write_bytes(data)
     (folder / "notes.mp4").write_text("not a video")
-    wclock.advance(3600)
     assert seen_whole(watcher, folder / "clip.mp4", folder / "notes.mp4")
     wclock.advance(STABLE + 1)
     assert watcher.wait_for(lambda: len(watcher.taken) == 3)
