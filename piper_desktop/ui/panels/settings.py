@@ -33,6 +33,7 @@ from ..dialogs import ask_text
 from ..forms import set_invalid
 from ..tasks import run_task
 from .site_selectors import SiteSelectorsBox
+from .watched_folders import WatchedFoldersBox
 
 GROUPS = {
     "engine": "Publishing",
@@ -45,9 +46,10 @@ GROUPS = {
     "telegram": "Telegram notifications",
     "browser": "Browser",
     "proxy": "Proxy checks",
+    "watch": "Watched folders",
 }
 # kept by Piper itself, shown in their own place (the site selectors box)
-NOT_EDITED = {"browser.selector_drift"}
+NOT_EDITED = {"browser.selector_drift", "watch.folders"}
 CHOICES = {"ui.theme": [("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")]}
 
 
@@ -215,6 +217,9 @@ class SettingsPanel(QWidget):
             if prefix == "browser":
                 self.site_selectors = SiteSelectorsBox(ctx, self.reload)
                 form.addRow(QLabel("Site selectors"), self.site_selectors)
+            if prefix == "watch":
+                self.watched_folders = WatchedFoldersBox(ctx)
+                form.addRow(self.watched_folders)
             if prefix == "security":
                 self.autostart_box = QCheckBox()
                 self.autostart_box.setObjectName("setting_autostart")
@@ -247,6 +252,7 @@ class SettingsPanel(QWidget):
             services.settings.all, self._loaded, lambda exc: self.ctx.error(str(exc)), owner=self
         )
         self.site_selectors.reload()
+        self.watched_folders.reload()
 
     def _loaded(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
