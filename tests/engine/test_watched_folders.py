@@ -6,8 +6,8 @@ is the test advancing the clock, never a sleep. Observations are waited on."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
