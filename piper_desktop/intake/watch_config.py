@@ -230,8 +230,11 @@ def update_state(
     of the same data dir take turns rather than overwrite each other)."""
     with services.db.write() as session:
         row = session.get(Setting, STATE_KEY)
-        whole = dict(row.value) if row is not None and isinstance(row.value, dict) else {}
-        mine = dict(whole.get(folder_id) or {})
+        # a deep copy: changed in place, the loaded value would equal the new one and
+        # SQLAlchemy would write nothing (a journal entry lost to a kill -9 showed it)
+        old = row.value if row is not None and isinstance(row.value, dict) else {}
+        whole = json.loads(json.dumps(old))
+        mine = whole.get(folder_id) or {}
         change(mine)
         whole[folder_id] = mine
         if row is None:

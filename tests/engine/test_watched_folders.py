@@ -218,17 +218,23 @@ def test_a_take_interrupted_after_queueing_finishes_as_done_not_as_a_duplicate(
     watcher._finish = lambda *a: (_ for _ in ()).throw(SystemExit)  # type: ignore[method-assign]
     with pytest.raises(SystemExit):
         watcher.take(watcher.folders[entry.id], video)
-    assert len(services.jobs.list()) == 1 and read_state(services)[entry.id]["pending"]
+    second = make_video(folder, "second.mp4")
+    with pytest.raises(SystemExit):
+        watcher.take(watcher.folders[entry.id], second)
+    # both journal entries are on disk (a nested change once went unwritten)
+    assert sorted(read_state(services)[entry.id]["pending"]) == ["clip.mp4", "second.mp4"]
+    assert len(services.jobs.list()) == 2
     # the file is back where it was (the crash came before the move, in another order)
     (folder / "done" / "clip.mp4").rename(video)
     restarted = watcher_for(services, wclock, events=False)
     restarted.start()
     restarted.stop()
     watcher._finish = original  # type: ignore[method-assign]
-    assert len(services.jobs.list()) == 1
+    assert len(services.jobs.list()) == 2
     assert (folder / "done" / "clip.mp4").exists() and not (folder / "failed").exists()
+    assert (folder / "done" / "second.mp4").exists()
     assert not read_state(services)[entry.id]["pending"]
-    [job] = services.jobs.list()
+    job = services.jobs.list()[0]
     assert Path(services.media.get(job.media_id).path) == (folder / "done" / "clip.mp4").resolve()
 
 
