@@ -18,6 +18,7 @@ from ..store.vault import (
     unlock_vault,
     vault_exists,
 )
+from .cmd_team import add_remember_option, init_store
 from .context import (
     Commands,
     data_dir,
@@ -29,6 +30,15 @@ from .context import (
 
 def register(commands: Commands) -> None:
     init = commands.add_parser("init", help="create the encrypted database")
+    init.add_argument(
+        "--store",
+        metavar="URL",
+        help=(
+            "team mode: postgresql+psycopg://user@host:5432/db; joins the team there, or"
+            " makes that empty database the team's (the vault keeps the membership)"
+        ),
+    )
+    add_remember_option(init)
     init.set_defaults(handler=cmd_init)
 
     passwd = commands.add_parser(
@@ -76,10 +86,16 @@ def register(commands: Commands) -> None:
 def cmd_init(args: Namespace) -> int:
     directory = data_dir(args)
     configure_logging(directory, verbose=args.verbose)
+    if args.store:
+        from ..domain.team import check_url
+
+        check_url(args.store)  # a typo makes nothing
     db = create_vault(directory, read_password(args, prompt="New master password: ", confirm=True))
-    db.close()
-    print(f"created {directory / 'piper.db'}")
-    return 0
+    try:
+        print(f"created {directory / 'piper.db'}")
+        return init_store(args, db, args.store) if args.store else 0
+    finally:
+        db.close()
 
 
 def cmd_passwd(args: Namespace) -> int:

@@ -3,7 +3,8 @@
 `--password-stdin` (first line of standard input), `PIPER_PASSWORD`, the OS keychain if
 the operator enabled it, then an interactive prompt when there is a terminal. A data dir
 that joined a team (domain/team.py) then opens the team's database, with the team
-passphrase from `--passphrase-stdin`, `PIPER_TEAM_PASSPHRASE` or a prompt.
+passphrase remembered in the keychain (domain/team_keychain.py) if the operator chose so,
+else from `--passphrase-stdin`, `PIPER_TEAM_PASSPHRASE` or a prompt.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
     # imported where used: `piper` with no command starts the GUI, whose first window
     # does not wait for the services (SQLAlchemy and all)
     from ..domain.services import Services
+    from ..domain.team import Membership
     from ..store.db import Database
+    from ..store.pg import PgDatabase
 
 # what each command module's register() adds its sub-command to (argparse's own type;
 # a string because argparse's classes are generic in the stubs only)
@@ -144,6 +147,27 @@ def open_local(args: Namespace) -> Database:
     return unlock_vault(directory, read_password(args))
 
 
+def open_team_store(args: Namespace, local: Database, member: Membership) -> tuple[PgDatabase, str]:
+    """The team's database for a data dir that joined one, and the passphrase that opened
+    it: the keychain's if one is remembered, else stdin, environment or prompt. A
+    remembered passphrase that no longer opens the team (changed at another desktop) is
+    forgotten and said so in one line; it is never tried again."""
+    from ..domain import team, team_keychain
+
+    remembered = team_keychain.remembered_passphrase(member)
+    if remembered is None:
+        passphrase = read_team_passphrase(args)
+        return team.open_team(local, member, passphrase), passphrase
+    try:
+        return team.open_team(local, member, remembered), remembered
+    except team.WrongPassphrase:
+        team_keychain.forget_passphrase(member)
+        raise team.TeamError(
+            "the team passphrase remembered in the keychain no longer opens the team"
+            " (changed at another desktop?): it is forgotten now; give the current one"
+        ) from None
+
+
 def open_services(args: Namespace) -> Services:
     """The services of this data dir: its vault's, or its team's once it joined one."""
     from ..domain import team
@@ -154,7 +178,7 @@ def open_services(args: Namespace) -> Services:
     if member is None:
         return Services(local)
     try:
-        shared = team.open_team(local, member, read_team_passphrase(args))
+        shared, _ = open_team_store(args, local, member)
     finally:
         local.close()
     return Services(shared)  # type: ignore[arg-type]  # a team store has the same face

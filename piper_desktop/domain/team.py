@@ -13,19 +13,21 @@ from __future__ import annotations
 import getpass
 import secrets
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from ..store import migrate
+from ..store import copies, migrate
+from ..store.copy_between import Copied, CopyRefused, copy_rows, held_rows
 from ..store.db import Database
-from ..store.models import Job, Setting, TeamDesktop
+from ..store.models import Job, Setting, TeamDesktop, TeamKey
 from ..store.pg import PgDatabase
 from ..store.sealed import WrongTeamPassphrase
 from .errors import DomainError
@@ -35,6 +37,11 @@ MEMBERSHIP_KEY = "team.membership"
 
 class TeamError(DomainError):
     pass
+
+
+class WrongPassphrase(TeamError):
+    def __init__(self) -> None:
+        super().__init__("wrong team passphrase")
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,15 @@ def _member(team: PgDatabase, local: Database, member: Membership, *, remember: 
     return team
 
 
+def holds_team(url: str, local: Database) -> bool:
+    """Whether the database at `url` is already a team's (its key made): join it, else
+    create it. Reaching it at all is checked here, one line if not."""
+    with _opened(url, local) as team:
+        made = migrate.current_revision(team) is not None and team.has_team_key()
+    team.close()
+    return made
+
+
 def create_team(
     url: str,
     passphrase: str,
@@ -190,6 +206,39 @@ def create_team(
     scrypt_n: int | None = None,
 ) -> PgDatabase:
     """Make an empty PostgreSQL database the team's: its schema, its key, this desktop."""
+    return _create(url, passphrase, local, name, operator, scrypt_n, fill=None)
+
+
+def create_team_from_local(
+    url: str,
+    passphrase: str,
+    local: Database,
+    *,
+    name: str | None = None,
+    operator: str | None = None,
+    scrypt_n: int | None = None,
+) -> tuple[PgDatabase, Copied]:
+    """`create_team`, with every row of this data dir's vault copied into the team
+    (secrets sealed with the new team's key). The vault keeps its rows as they were."""
+    copied = Copied()
+
+    def fill(team: PgDatabase) -> None:
+        copied.rows.update(copy_rows(local, team).rows)
+
+    made = _create(url, passphrase, local, name, operator, scrypt_n, fill=fill)
+    return made, copied
+
+
+def _create(
+    url: str,
+    passphrase: str,
+    local: Database,
+    name: str | None,
+    operator: str | None,
+    scrypt_n: int | None,
+    *,
+    fill: Callable[[PgDatabase], None] | None,
+) -> PgDatabase:
     if not passphrase:
         raise TeamError("team passphrase: it may not be empty")
     with _opened(url, local) as team:
@@ -197,10 +246,26 @@ def create_team(
         if migrate.current_revision(team) is not None and team.has_team_key():
             raise TeamError(f"{shown_url(url)} already holds a Piper team: use `piper team join`")
         migrate.upgrade(team)
+        if fill is not None:
+            held = held_rows(team)
+            if any(held.rows.values()):
+                raise TeamError(
+                    f"{shown_url(url)} already holds data ({held.summary()}):"
+                    " copy into an empty database"
+                )
         if scrypt_n is None:
             team.create_team_key(passphrase)
         else:
             team.create_team_key(passphrase, scrypt_n=scrypt_n)
+        if fill is not None:
+            try:
+                fill(team)
+            except BaseException:
+                # back to a create cut short (nothing copied: one transaction), so the
+                # same command can be run again
+                with team.write() as session:
+                    session.execute(delete(TeamKey))
+                raise
         member = _new_membership(url, local, name, operator)
         return _member(team, local, member, remember=True)
 
@@ -230,7 +295,7 @@ def _unlock(team: PgDatabase, passphrase: str) -> None:
     try:
         team.unlock(passphrase)
     except WrongTeamPassphrase:
-        raise TeamError("wrong team passphrase") from None
+        raise WrongPassphrase from None
     except LookupError as exc:
         raise TeamError(str(exc)) from None
 
@@ -250,7 +315,7 @@ def change_passphrase(team: PgDatabase, old: str, new: str) -> None:
     try:
         team.change_passphrase(old, new)
     except WrongTeamPassphrase:
-        raise TeamError("wrong team passphrase") from None
+        raise WrongPassphrase from None
 
 
 def heartbeat(team: PgDatabase, desktop_id: str, engine_state: str, owner: str | None) -> None:
@@ -286,3 +351,48 @@ def desktops(team: PgDatabase, me: str | None) -> list[DesktopStatus]:
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class Exported:
+    copied: Copied
+    replaced: Copied | None  # what the vault held before, when it was replaced
+    kept_copy: Path | None  # the vault file as it was, beside it
+
+
+def export_local(
+    team: PgDatabase, local: Database, member: Membership, *, replace: bool = False
+) -> Exported:
+    """The team's rows into this data dir's own vault (secrets opened with the team key,
+    stored in the vault), then this data dir leaves the team and works alone.
+
+    A vault that holds rows is refused unless `replace`; then a copy of its file is kept
+    beside it first (copies.copy_name), so nothing it held is lost."""
+    held = held_rows(local)
+    kept: Path | None = None
+    if any(held.rows.values()):
+        if not replace:
+            raise TeamError(
+                f"this data dir's own vault holds data ({held.summary()}):"
+                " --replace replaces it (a copy of it is kept beside it)"
+            )
+        kept = local.copy_to(copies.copy_name(local.path, "before-export"))
+    try:
+        copied = copy_rows(team, local, replace=replace)
+    except CopyRefused as exc:
+        raise TeamError(str(exc)) from None
+    if membership(local) == member:
+        forget(local)
+    return Exported(copied, held if kept is not None else None, kept)
+
+
+def export_to_new_vault(team: PgDatabase, directory: Path, password: str) -> Copied:
+    """The team's rows into a new data dir's vault (same master password); the data dir
+    that exported stays in the team."""
+    from ..store.vault import create_vault
+
+    target = create_vault(directory, password)
+    try:
+        return copy_rows(team, target)
+    finally:
+        target.close()
