@@ -39,9 +39,7 @@ class TeamUnlockDialog(QDialog):
 
     opened = Signal(object)
 
-    def __init__(
-        self, local: Database, member: Membership, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, local: Database, member: Membership, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from ..domain.team import shown_url
 
