@@ -149,7 +149,8 @@ def status_text(ctx: AppContext, model: TeamModel) -> str:
     from ..domain.team import shown_url
 
     count = len(model.desktops)
-    url = shown_url(str(getattr(ctx.services.db, "url", "")))
+    # the server as an operator knows it: no password, no SQLAlchemy driver name
+    url = shown_url(str(getattr(ctx.services.db, "url", ""))).replace("+psycopg", "", 1)
     return f"Team: {url} · {count} machine{'s' if count != 1 else ''}"
 
 
@@ -202,15 +203,19 @@ class TeamPanel(QWidget):
         self.view.setModel(model)
         self.view.verticalHeader().hide()
         self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         layout.addWidget(self.view, 1)
         model.loaded.connect(self._loaded)
         model.failed.connect(self.subtitle.setText)
         self._loaded()
 
     def _loaded(self) -> None:
-        self.status = status_text(self.ctx, self.model)
-        self.subtitle.setText(self.status)
+        # the status bar names the team already (TeamWatch): the panel's counts say more
+        self.subtitle.setText(status_text(self.ctx, self.model))
+        held = sum(desk.jobs_held for desk in self.model.desktops)
+        self.status = f"{held} job{'s' if held != 1 else ''} held"
         self.status_changed.emit(self.status)
 
     def showEvent(self, event: Any) -> None:

@@ -71,8 +71,9 @@ def test_the_team_panel_lists_the_desktops_and_the_status_bar_names_the_team(
     assert rows["bob"][0] == "desk-two" and rows["bob"][2] == "running"
     assert rows["bob"][3].endswith("s ago")
     assert window.team_watch.label.text().endswith("· 2 machines")
-    assert window.team_watch.label.text().startswith("Team: postgresql")
+    assert window.team_watch.label.text().startswith("Team: postgresql://")
     assert "Team" in [window.nav.item(i).text() for i in range(window.nav.count())]
+    window.resize(1320, 860)
     save_screen(window, "team-machines")
 
 
@@ -112,6 +113,7 @@ def test_a_job_added_at_another_desktop_appears_and_shows_who_holds_it(
             row.lease_owner = team_gui.other_owner
         qtbot.waitUntil(lambda: panel.model.rows()[0].get("lease_owner") == team_gui.other_owner)
         assert panel.model.index(0, column).data() == "desk-two"
+        window.resize(1320, 860)
         save_screen(window, "jobs-held-by")
         # the Team panel's count of jobs held follows on the same NOTIFY
         model = window.team_model

@@ -71,6 +71,15 @@ def _problem(row: dict[str, Any]) -> str:
 COLUMNS = [
     Column("id", "#", 64, align="right"),
     Column("status", "Status", 130, kind="badge", tooltip=_problem),
+    # team mode shows it: the desktop whose engine holds the job (its lease)
+    Column(
+        "held_by",
+        "Held by",
+        130,
+        fmt=lambda r: held_by(r.get("lease_owner")),
+        sort=None,
+        hidden=True,
+    ),
     Column("account_username", "Account", 140, fmt=_account),
     Column("media_title", "Video", 170),
     Column("route", "Route", 100, fmt=lambda r: fmt.route(r.get("route"))),
@@ -89,15 +98,6 @@ COLUMNS = [
     Column("receipt", "Receipt", 150, hidden=True),
     Column("campaign_name", "Campaign", 140, hidden=True),
     Column("problem", "Problem / result", 260, fmt=_problem, sort=None, stretch=True),
-    # team mode shows it: the desktop whose engine holds the job (its lease)
-    Column(
-        "held_by",
-        "Held by",
-        130,
-        fmt=lambda r: held_by(r.get("lease_owner")),
-        sort=None,
-        hidden=True,
-    ),
 ]
 
 
