@@ -136,3 +136,27 @@ def test_held_by_and_age_words() -> None:
     assert age(now - timedelta(seconds=5), now) == "5 s ago"
     assert age(now - timedelta(minutes=3), now) == "3 min ago"
     assert age(now - timedelta(hours=2), now) == "2 h ago"
+
+
+def test_the_app_on_a_team_store_heartbeats_and_listens_until_it_quits(
+    qapp, qtbot, team_gui: Team, data_dir: Path, pool_tasks
+) -> None:
+    from piper_desktop.ui.app import PiperApp
+
+    piper = PiperApp(qapp, team_gui.ctx.services, data_dir, quit_app=False, stop_timeout=20)
+    me = team_gui.ctx.services.db.desktop_id  # type: ignore[attr-defined]
+    try:
+        with qtbot.waitSignal(piper.shown, timeout=10_000):
+            piper.start()
+        assert piper.changes.listener is not None
+        qtbot.waitUntil(lambda: piper.engine.state == "running", timeout=20_000)
+
+        def mine() -> team.DesktopStatus:
+            return next(d for d in team.desktops(team_gui.other, None) if d.id == me)
+
+        # the engine's state change wrote this desktop's heartbeat, seen from the other
+        qtbot.waitUntil(lambda: mine().engine_state == "running", timeout=10_000)
+    finally:
+        with qtbot.waitSignal(piper.finished, timeout=60_000):
+            piper.quit_in_stages()
+    assert piper.changes.listener is None
