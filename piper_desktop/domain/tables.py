@@ -432,6 +432,7 @@ def _jobs_base() -> RowsSelect:
             Job.published_at,
             Job.created_at,
             Job.updated_at,
+            Job.lease_owner,  # which desktop's engine holds it (team mode's "Held by")
         )
         .join(Account, Account.id == Job.account_id)
         .join(MediaItem, MediaItem.id == Job.media_id)

@@ -19,6 +19,7 @@ from ..failures import describe
 from ..logs import get_logger
 from . import tasks, theme
 from .browser_actions import BrowserActions
+from .change_bridge import ChangeBridge
 from .context import AppContext
 from .crash import install_crash_handler as install_crash_handler  # re-exported
 from .dialogs import confirm
@@ -75,7 +76,7 @@ class PiperApp(QObject):
         self.tray = TrayController(
             self.ctx, notifications_enabled=lambda: self.notifications_enabled
         )
-        database = services.db.path
+        database = getattr(services.db, "path", None)  # a team store has no file
         tasks.set_default_error_handler(lambda exc: self.ctx.error(describe(exc, database)))
 
         self.window.close_to_tray.connect(self.window_closed)
@@ -86,6 +87,9 @@ class PiperApp(QObject):
         self.tray.job_requested.connect(self.show_job)
         self.ctx.bridge.engine_state.connect(self.window.set_engine_state)
         self.app.aboutToQuit.connect(self._last_chance)
+        # team mode: other desktops' changes reload the panels (ui/change_bridge.py)
+        self.changes = ChangeBridge(self.ctx)
+        self.changes.start()
 
     # --- start ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -267,6 +271,7 @@ class PiperApp(QObject):
 
     def _close(self) -> None:
         self.tray.hide()
+        self.changes.stop()
         self.services.close()
         if self.sandbox is not None:
             self.sandbox.close()
@@ -288,6 +293,7 @@ class PiperApp(QObject):
         if self.quitting:
             return
         self.quitting = True
+        self.changes.stop()
         try:
             self.engine.stop(self.stop_timeout if self.stop_timeout is not None else 20)
             self.browser.stop()

@@ -108,6 +108,29 @@ def launch_gui(args: Namespace) -> int:
             holder["shots"] = shooter
             shooter.start()
 
+    def opened(db: Database, folder: str) -> None:
+        # a data dir that joined a team goes on to the team's database (ui/team_unlock.py);
+        # its vault only told which team, and closes once the team is open
+        from ..domain.team import membership
+
+        member = membership(db)
+        if member is None:
+            run(db, folder)
+            return
+        from .team_unlock import TeamUnlockDialog
+
+        step = TeamUnlockDialog(db, member)
+        holder["team_dialog"] = step
+
+        def team_opened(shared: object) -> None:
+            db.close()
+            run(shared, folder)  # type: ignore[arg-type]  # a team store has the same face
+
+        step.opened.connect(team_opened)
+        step.rejected.connect(app.quit)
+        step.show()
+        step.start()
+
     if demo is not None:
         run(demo.db, str(demo.data_dir))
     else:
@@ -132,7 +155,7 @@ def launch_gui(args: Namespace) -> int:
             def unlocked(db: Database) -> None:
                 opening.rejected.disconnect(app.quit)
                 opening.accept()
-                run(db, str(data_dir))
+                opened(db, str(data_dir))
 
             def refused(exc: BaseException) -> None:
                 # said after the event loop, as before the window: one line, its exit code
@@ -151,7 +174,7 @@ def launch_gui(args: Namespace) -> int:
             else:
                 dialog = WelcomeDialog(data_dir)
             holder["dialog"] = dialog
-            dialog.opened.connect(run)
+            dialog.opened.connect(opened)
             dialog.rejected.connect(app.quit)
             dialog.show()
             # the bench and the start-up test time Piper's first window from here

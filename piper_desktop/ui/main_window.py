@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import theme
+from . import team_view, theme
 from .browser_actions import BrowserActions
 from .context import AppContext
 from .icons import app_icon, icon, pixmap
@@ -76,7 +76,7 @@ class LazyPanels(dict[str, QWidget]):
         self._make = make
 
     def __missing__(self, key: str) -> QWidget:
-        if key not in {k for k, _t, _i in PANELS}:
+        if key not in {k for k, _t, _i in PANELS} | {"team"}:
             raise KeyError(key)
         panel = self._make(key)
         self[key] = panel
@@ -123,6 +123,13 @@ class MainWindow(QMainWindow):
         self.resize(initial_size(room))
         self.quitting = False
         self.engine_state = "stopped"
+        # team mode (ui/team_view.py): a "Team" panel after the others, and the team in
+        # the status bar
+        self.panel_list = list(PANELS)
+        self.team_model = None
+        if team_view.team_mode(ctx):
+            self.panel_list.append(("team", "Team", "accounts"))
+            self.team_model = team_view.TeamModel(ctx)
 
         root = QWidget()
         layout = QHBoxLayout(root)
@@ -143,6 +150,9 @@ class MainWindow(QMainWindow):
         self.counts = QLabel("")
         self.counts.setObjectName("status_counts")
         status.addPermanentWidget(self.counts)
+        if self.team_model is not None:
+            self.team_watch = team_view.TeamWatch(ctx, self.team_model)
+            status.addPermanentWidget(self.team_watch)
         self._clear_message = QTimer(self)
         self._clear_message.setSingleShot(True)
         self._clear_message.timeout.connect(lambda: self.message.setText(""))
@@ -150,13 +160,14 @@ class MainWindow(QMainWindow):
         ctx.navigate.connect(self.navigate)
         ctx.bridge.engine_state.connect(self.set_engine_state)
 
-        for number, (key, title, _icon) in enumerate(PANELS, start=1):
+        for number, (key, title, _icon) in enumerate(self.panel_list, start=1):
             action = QAction(title, self)
             action.setShortcut(QKeySequence(f"Ctrl+{number}"))
             action.triggered.connect(lambda _c=False, key=key: self.show_panel(key))
             self.addAction(action)
         last = ctx.ui_state.get("panel", "dashboard")
-        self.show_panel(last if last in PANEL_CLASSES else "dashboard")
+        known = {k for k, _t, _i in self.panel_list}
+        self.show_panel(last if last in known else "dashboard")
 
     # --- layout ------------------------------------------------------------------------
     def _sidebar(self) -> QWidget:
@@ -186,7 +197,7 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(18, 18))
         self.nav.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         colour = theme.current().sidebar_text
-        for key, title_text, icon_name in PANELS:
+        for key, title_text, icon_name in self.panel_list:
             item = QListWidgetItem(icon(icon_name, colour), title_text)
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
@@ -208,9 +219,13 @@ class MainWindow(QMainWindow):
         return side
 
     def _make_panel(self, key: str) -> QWidget:
-        module, name = PANEL_CLASSES[key]
-        cls = getattr(importlib.import_module(f"{__package__}.panels.{module}"), name)
-        panel = cls(self.ctx, self.browser) if key in WITH_BROWSER else cls(self.ctx)
+        panel: Any
+        if key == "team" and self.team_model is not None:
+            panel = team_view.TeamPanel(self.ctx, self.team_model)
+        else:
+            module, name = PANEL_CLASSES[key]
+            cls = getattr(importlib.import_module(f"{__package__}.panels.{module}"), name)
+            panel = cls(self.ctx, self.browser) if key in WITH_BROWSER else cls(self.ctx)
         panel.setObjectName(f"panel_{key}")
         self.stack.addWidget(panel)
         panel.status_changed.connect(lambda text, key=key: self._panel_status(key, text))
@@ -237,7 +252,7 @@ class MainWindow(QMainWindow):
         return str(item.data(Qt.ItemDataRole.UserRole)) if item else "dashboard"
 
     def show_panel(self, key: str) -> QWidget:
-        index = [k for k, _t, _i in PANELS].index(key)
+        index = [k for k, _t, _i in self.panel_list].index(key)
         if self.nav.currentRow() != index:
             self.nav.setCurrentRow(index)
         else:
@@ -247,7 +262,7 @@ class MainWindow(QMainWindow):
     def _nav_changed(self, row: int) -> None:
         if row < 0:
             return
-        key = PANELS[row][0]
+        key = self.panel_list[row][0]
         panel = self.panels[key]
         self.stack.setCurrentWidget(panel)
         self.counts.setText(getattr(panel, "status", ""))

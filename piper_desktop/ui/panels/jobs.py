@@ -43,6 +43,7 @@ from ..resolve import JobResolver
 from ..table_model import Column, ListSource, PagedTableModel
 from ..table_panel import FilterDef, TablePanel
 from ..tasks import run_task
+from ..team_view import held_by, team_mode
 
 STATUS_GROUPS = {
     "waiting": [s.value for s in WAITING_JOB_STATUSES],
@@ -70,6 +71,15 @@ def _problem(row: dict[str, Any]) -> str:
 COLUMNS = [
     Column("id", "#", 64, align="right"),
     Column("status", "Status", 130, kind="badge", tooltip=_problem),
+    # team mode shows it: the desktop whose engine holds the job (its lease)
+    Column(
+        "held_by",
+        "Held by",
+        130,
+        fmt=lambda r: held_by(r.get("lease_owner")),
+        sort=None,
+        hidden=True,
+    ),
     Column("account_username", "Account", 140, fmt=_account),
     Column("media_title", "Video", 170),
     Column("route", "Route", 100, fmt=lambda r: fmt.route(r.get("route"))),
@@ -386,6 +396,8 @@ class JobsPanel(TablePanel):
             query=TableQuery(sort="id", descending=True),
         )
         self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        if team_mode(ctx):
+            self.view.setColumnHidden(self.model.column_index("held_by"), False)
         self._changed_ids: set[int] = set()
         self._new_rows = False
         self._flush = QTimer(self)
