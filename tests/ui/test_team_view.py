@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from piper_desktop.engine.leases import LeaseOwner
 
 from piper_desktop.domain import team
+from piper_desktop.domain.leases import LeaseOwner
 from piper_desktop.domain.services import Services
 from piper_desktop.store.db import Database
 from piper_desktop.store.models import Job
