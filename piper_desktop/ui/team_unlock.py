@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -26,7 +24,7 @@ from ..logs import mask
 from .forms import set_invalid
 from .icons import app_icon
 from .tasks import run_task
-from .unlock import _header
+from .unlock import _header, error_and_note, secret_field
 
 if TYPE_CHECKING:
     from ..domain.team import Membership
@@ -57,24 +55,13 @@ class TeamUnlockDialog(QDialog):
             "Team passphrase",
             f"This desktop works on the team at {shown_url(member.url)}.",
         )
-        self.passphrase = QLineEdit()
-        self.passphrase.setObjectName("team_passphrase")
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase.setPlaceholderText("Team passphrase")
-        self.passphrase.returnPressed.connect(self.open_team)
-        self.passphrase.textChanged.connect(lambda _t: self._typed())
-        layout.addWidget(self.passphrase)
+        self.passphrase = secret_field(
+            layout, "team_passphrase", "Team passphrase", self.open_team, lambda _t: self._typed()
+        )
         self.remember = QCheckBox("Remember on this desktop")
         self.remember.setObjectName("remember_team_passphrase")
         layout.addWidget(self.remember)
-        self.error = QLabel()
-        self.error.setObjectName("FormError")
-        self.error.setWordWrap(True)
-        layout.addWidget(self.error)
-        self.note = QLabel()
-        self.note.setObjectName("Hint")
-        self.note.setWordWrap(True)
-        layout.addWidget(self.note)
+        self.error, self.note = error_and_note(layout)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         quit_button = QPushButton("Quit")

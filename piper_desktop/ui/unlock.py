@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,6 +91,36 @@ def _header(layout: QVBoxLayout, title: str, text: str) -> None:
     row.addLayout(texts, 1)
     layout.addLayout(row)
 
+
+
+def secret_field(
+    layout: QVBoxLayout,
+    name: str,
+    placeholder: str,
+    on_enter: Callable[[], object],
+    on_typed: Callable[[str], object],
+) -> QLineEdit:
+    """A masked line for a password or passphrase, added to `layout`."""
+    field = QLineEdit()
+    field.setObjectName(name)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setPlaceholderText(placeholder)
+    field.returnPressed.connect(on_enter)
+    field.textChanged.connect(on_typed)
+    layout.addWidget(field)
+    return field
+
+
+def error_and_note(layout: QVBoxLayout) -> tuple[QLabel, QLabel]:
+    """The one-line error and the hint under a secret field."""
+    labels = []
+    for name in ("FormError", "Hint"):
+        label = QLabel()
+        label.setObjectName(name)
+        label.setWordWrap(True)
+        layout.addWidget(label)
+        labels.append(label)
+    return labels[0], labels[1]
 
 class WelcomeDialog(QDialog):
     """First run: choose the master password (and where data lives)."""
@@ -267,21 +298,10 @@ class UnlockDialog(QDialog):
         layout.setContentsMargins(24, 22, 24, 18)
         layout.setSpacing(12)
         _header(layout, "Unlock Piper", f"Your data in {data_dir} is encrypted.")
-        self.password = QLineEdit()
-        self.password.setObjectName("password")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("Master password")
-        self.password.returnPressed.connect(self.unlock)
-        self.password.textChanged.connect(lambda _t: self._typed())
-        layout.addWidget(self.password)
-        self.error = QLabel()
-        self.error.setObjectName("FormError")
-        self.error.setWordWrap(True)
-        layout.addWidget(self.error)
-        self.note = QLabel()
-        self.note.setObjectName("Hint")
-        self.note.setWordWrap(True)
-        layout.addWidget(self.note)
+        self.password = secret_field(
+            layout, "password", "Master password", self.unlock, lambda _t: self._typed()
+        )
+        self.error, self.note = error_and_note(layout)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         cancel = QPushButton("Quit")

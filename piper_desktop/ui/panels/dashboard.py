@@ -92,6 +92,36 @@ def small_table(model: PagedTableModel, name: str) -> QTableView:
     return view
 
 
+
+def scrolled_page(panel: QWidget) -> QVBoxLayout:
+    """A panel's page that scrolls when the window is short: the layout to fill."""
+    outer = QVBoxLayout(panel)
+    outer.setContentsMargins(0, 0, 0, 0)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    outer.addWidget(scroll)
+    body = QWidget()
+    scroll.setWidget(body)
+    layout = QVBoxLayout(body)
+    layout.setContentsMargins(24, 20, 24, 20)
+    layout.setSpacing(14)
+    return layout
+
+
+def page_header(title: str) -> tuple[QHBoxLayout, QLabel]:
+    """A page's title with its subtitle; the row has room on the right for its controls."""
+    header = QHBoxLayout()
+    titles = QVBoxLayout()
+    heading = QLabel(title)
+    heading.setObjectName("PanelTitle")
+    subtitle = QLabel("")
+    subtitle.setObjectName("PanelSubtitle")
+    titles.addWidget(heading)
+    titles.addWidget(subtitle)
+    header.addLayout(titles)
+    header.addStretch(1)
+    return header, subtitle
+
 class Metric(QFrame):
     def __init__(self, label: str, icon_name: str) -> None:
         super().__init__()
@@ -131,27 +161,8 @@ class DashboardPanel(QWidget):
         self.loads = 0
         self.status = ""
         self._stale = True
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        outer.addWidget(scroll)
-        body = QWidget()
-        scroll.setWidget(body)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(24, 20, 24, 20)
-        layout.setSpacing(14)
-
-        header = QHBoxLayout()
-        titles = QVBoxLayout()
-        heading = QLabel("Dashboard")
-        heading.setObjectName("PanelTitle")
-        self.subtitle = QLabel("")
-        self.subtitle.setObjectName("PanelSubtitle")
-        titles.addWidget(heading)
-        titles.addWidget(self.subtitle)
-        header.addLayout(titles)
-        header.addStretch(1)
+        layout = scrolled_page(self)
+        header, self.subtitle = page_header("Dashboard")
         refresh = QPushButton(icon("refresh"), "Refresh")
         refresh.clicked.connect(self.reload)
         header.addWidget(refresh)

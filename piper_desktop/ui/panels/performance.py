@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -50,6 +49,7 @@ from ..charts import (
 from ..context import AppContext
 from ..icons import icon
 from ..tasks import run_task
+from .dashboard import page_header, scrolled_page
 
 RELOAD_AFTER_S = 60
 MATCH_TEXT = {"id": "Piper job", "guess": "Piper job (guess)", "outside": "Outside Piper"}
@@ -191,27 +191,8 @@ class PerformancePanel(QWidget):
         self._asked = 0.0
         self.loaded_at = 0.0  # time.monotonic() of the last load
         self._stale = True
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        outer.addWidget(scroll)
-        body = QWidget()
-        scroll.setWidget(body)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(24, 20, 24, 20)
-        layout.setSpacing(14)
-
-        header = QHBoxLayout()
-        titles = QVBoxLayout()
-        heading = QLabel("Performance")
-        heading.setObjectName("PanelTitle")
-        self.subtitle = QLabel("")
-        self.subtitle.setObjectName("PanelSubtitle")
-        titles.addWidget(heading)
-        titles.addWidget(self.subtitle)
-        header.addLayout(titles)
-        header.addStretch(1)
+        layout = scrolled_page(self)
+        header, self.subtitle = page_header("Performance")
         self.account_filter = QComboBox()
         self.account_filter.setObjectName("performance_account")
         self.account_filter.setMinimumWidth(200)
