@@ -1,6 +1,6 @@
 """Build the frozen app with PyInstaller, then print build time, folder size and start time.
 
-Targets: the app folder under 300 MB (FFmpeg's libraries, about 75 MB, came with media probing); process start to main window under 3 s.
+Targets: the app folder under 360 MB (FFmpeg's libraries, about 75 MB, came with media probing; numpy and its OpenBLAS, about 40 MB, with the charts); process start to main window under 3 s.
 
     .venv/bin/python bench/build_app.py                 # build, pack, measure
     .venv/bin/python bench/build_app.py --skip-build    # measure an existing build
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from piper_desktop import __version__  # noqa: E402
 from piper_desktop.startup_probe import EXIT_ENV, REPORT_ENV, parse_line  # noqa: E402
 
-SIZE_TARGET_MB = 300
+SIZE_TARGET_MB = 360
 START_TARGET_S = 3.0
 PASSWORD = "bench-start-password"
 EXE_NAME = "piper.exe" if sys.platform == "win32" else "piper"

@@ -3,8 +3,9 @@
 #   1. bench/build_app.py builds it with PyInstaller (piper.spec), packs the Linux tarball,
 #      prints build time and folder size, and times a headless start (window shown, then
 #      PIPER_EXIT_AFTER_START quits it); it fails if the start does not report or exit 0,
-#      or if the folder goes over 300 MB (the download target; Node ships xz-compressed;
-#      FFmpeg's libraries from PyAV's wheel are about 75 MB of it).
+#      or if the folder goes over 360 MB (the download target; Node ships xz-compressed;
+#      FFmpeg's libraries from PyAV's wheel are about 75 MB of it, numpy with its OpenBLAS,
+#      which the Performance panel's charts draw from, about 40 MB).
 #   2. The tarball is unpacked elsewhere and tests/packaging/test_frozen_app.py runs that
 #      copy: `piper self-test` (its first run unpacks Node.js into the per-user cache),
 #      Node unpacked once and found again, an unwritable cache reported, `piper playwright`,
@@ -26,7 +27,7 @@ export QT_QPA_PLATFORM=offscreen
 
 echo "== frozen build (PyInstaller) in $build"
 "$py" bench/build_app.py --workpath "$build/work" --distpath "$build/dist" \
-  --start-runs 2 --strict --max-size-mb 300
+  --start-runs 2 --strict --max-size-mb 360
 
 echo "== frozen app from the unpacked tarball"
 unpacked="$build/unpacked"
