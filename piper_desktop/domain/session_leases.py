@@ -142,8 +142,8 @@ class _Renewer:
     def add(self, account_id: int) -> None:
         with self.lock:
             self.held.add(account_id)
-            if self.thread is None or not self.thread.is_alive():
-                self.wake.clear()
+            self.wake.clear()  # a drop just before must not end the thread now
+            if self.thread is None:
                 self.thread = threading.Thread(
                     target=self._run, name="piper-session-leases", daemon=True
                 )
@@ -156,15 +156,23 @@ class _Renewer:
                 self.wake.set()
 
     def _run(self) -> None:
-        while not self.wake.wait(RENEW_EVERY):
+        while True:
+            self.wake.wait(RENEW_EVERY)
             with self.lock:
                 held = sorted(self.held)
-            if not held:
-                return
+                if not held:  # decided under the lock that add() takes too
+                    self.thread = None
+                    return
+                self.wake.clear()
             try:
                 self.leases.renew(held)
             except Exception as exc:  # the server away: the next round tries again
                 log.warning("session leases not renewed: %s", exc)
+
+
+# this process's holds per database: account -> [holds, whether one is exclusive];
+# the row goes only when the last hold is released
+_holds: weakref.WeakKeyDictionary[Any, dict[int, list[Any]]] = weakref.WeakKeyDictionary()
 
 
 _renewers: weakref.WeakKeyDictionary[Any, _Renewer] = weakref.WeakKeyDictionary()
@@ -191,23 +199,47 @@ class SessionLeases:
                 renewer = _renewers[self.db] = _Renewer(self)
             return renewer
 
+    def _mine(self) -> dict[int, list[Any]]:
+        with _owners_lock:
+            return _holds.setdefault(self.db, {})
+
     def holder(self, account_id: int) -> Holder | None:
-        """Who else holds the account's session now (None: free, or this process)."""
+        """Who else has the account's session now: another process, or a window of this
+        one that shares it with nobody (None: free, or shared by this process)."""
+        exclusive = bool(self._mine().get(account_id, [0, False])[1])
         with self.db.session() as session:
             row = session.get(SessionLease, account_id)
-            return _holder(row) if row is not None and _live_other(
-                row, self.owner, self.now()
-            ) else None
+            if row is None:
+                return None
+            if exclusive or _live_other(row, self.owner, self.now()):
+                return _holder(row)
+            return None
 
     def take(self, account_id: int, purpose: str, *, shared: bool = True) -> None:
         """Take the account's session, or SessionBusy naming who has it. `shared`: this
         process may already hold it (its publisher, its windows); False for work that
         must not run beside them (a login check would release their lease)."""
+        mine = self._mine()
+        with _owners_lock:
+            held = mine.get(account_id)
+            if held is not None and held[0] > 0 and (held[1] or not shared):
+                in_use = True
+            else:
+                in_use = False
+        if in_use:
+            current = self.holder(account_id)
+            if current is not None:
+                with self.db.session() as session:
+                    raise SessionBusy(_account_name(session, account_id), current)
         try:
             self._take(account_id, purpose, shared)
         except IntegrityError:
             # another desktop inserted the first lease row at the same moment: read it
             self._take(account_id, purpose, shared)
+        with _owners_lock:
+            held = mine.setdefault(account_id, [0, False])
+            held[0] += 1
+            held[1] = held[1] or not shared
         self._renewer().add(account_id)
 
     def _take(self, account_id: int, purpose: str, shared: bool) -> None:
@@ -251,7 +283,16 @@ class SessionLeases:
         return int(getattr(result, "rowcount", 0) or 0)
 
     def release(self, account_id: int) -> None:
-        """Give the session back (only if this process still holds it)."""
+        """Give one hold back; the last one gives the session back (if this process
+        still holds it)."""
+        mine = self._mine()
+        with _owners_lock:
+            held = mine.get(account_id)
+            if held is not None:
+                held[0] -= 1
+                if held[0] > 0:
+                    return
+                del mine[account_id]
         self._renewer().drop(account_id)
         with self.db.write() as session:
             session.execute(

@@ -53,6 +53,7 @@ from ..domain.services import Services
 from ..domain.slots import account_calendar, global_caps
 from ..domain.telegram_chats import allowed_chats
 from ..engine.hosted import HostContext
+from ..engine.singleton import Singleton
 from ..logs import get_logger
 from ..store.models import Job
 from .telegram_updates import Attachment, Incoming, parse_update
@@ -72,6 +73,8 @@ HELP = (
     "/status JOB: one job\n"
     "/pause, /resume: stop or restart publishing (jobs posting now carry on)"
 )
+# seconds between tries to take the bot over from another poller
+SINGLETON_RETRY = 30.0
 CONFLICT_LINE = (
     "another program uses this bot (Telegram: terminated by other getUpdates request): "
     "stop it, or give Piper a bot of its own"
@@ -137,12 +140,10 @@ class TelegramBot:
         self._sender = threading.Thread(
             target=self._send_all, name="piper-telegram-replies", daemon=True
         )
+        self._one = Singleton(self.services.db, context.data_dir, "telegram-bot")
 
     # --- Hosted ------------------------------------------------------------------------------
     def start(self) -> None:
-        # what was published while nobody listened is told first
-        for job in origins.untold(self.services.db, SOURCE):
-            self._outbox.put(("told", (job.id, job.status, job.last_error or job.post_url or "")))
         self._unsubscribe = self.context.events.subscribe(self._event)
         self._sender.start()
         self._poller.start()
@@ -157,10 +158,13 @@ class TelegramBot:
         # unreachable Telegram is not waited for long (the poller is a daemon thread)
         deadline = time.monotonic() + STOP_WAIT
         with TelegramClient(self.token, base_url=self.base, timeout=2.0) as nudge:
-            while self._poller.is_alive() and time.monotonic() < deadline:
+            # only the poller that holds the bot nudges (another's poll is not ours to end)
+            while self._poller.is_alive() and self._one.held and time.monotonic() < deadline:
                 with contextlib.suppress(ApiError):
                     nudge.get_updates(self.offset, timeout=0, limit=1)
                 self._poller.join(0.25)
+        self._poller.join(max(0.0, deadline - time.monotonic()))
+        self._one.release()
         self._sender.join(10.0)
         self.client.close()
         if self._tmp is not None:
@@ -190,9 +194,27 @@ class TelegramBot:
             log.exception("Telegram bot stopped")
             self._set_status("stopped after an error (see the log)")
 
+    def _hold_the_bot(self) -> bool:
+        """One poller per bot across desktops and processes (engine/singleton.py); on
+        taking it over, the offset another poller stored and what it left untold."""
+        if self._one.held:
+            return True
+        if not self._one.try_acquire():
+            self._set_status("another Piper polls this bot now; this one takes over if it stops")
+            return False
+        stored = self.services.settings.get("telegram.offset")
+        self.offset = int(stored) if stored is not None else None
+        # what was published while no bot of this team listened is told first
+        for job in origins.untold(self.services.db, SOURCE):
+            self._outbox.put(("told", (job.id, job.status, job.last_error or job.post_url or "")))
+        return True
+
     def _poll(self) -> None:
         backoff = 1.0
         while not self._stopping.is_set():
+            if not self._hold_the_bot():
+                self._stopping.wait(SINGLETON_RETRY)
+                continue
             try:
                 if self.username is None:
                     me = self.client.get_me()
@@ -248,9 +270,8 @@ class TelegramBot:
             reply, acknowledged = f"Not queued: {exc}", False
         except ApiError as exc:
             reply, acknowledged = f"Not queued: Telegram: {exc}", False
-        except Exception:
-            log.exception("Telegram update %s could not be handled", incoming.update_id)
-            reply, acknowledged = "Piper could not handle that message (see Piper's log).", False
+        # anything else (the store away mid-way) propagates unacknowledged: the update
+        # comes again and its open claim adopts the jobs already made
         if not acknowledged:
             self._acknowledge(incoming)
         if reply and incoming.chat_id is not None:

@@ -4,6 +4,8 @@ and the chat hears back."""
 
 from __future__ import annotations
 
+import time
+
 import logging
 import stat
 from collections.abc import Iterator
@@ -483,3 +485,37 @@ def test_a_group_names_each_refusal_and_a_restart_tells_what_it_missed(
         telegram.send_text(group_chat, "/help")
         reply(telegram, "/accounts", chat=group_chat)
     assert sum("Needs your attention" in t for t in telegram.texts(group_chat)) == 1
+
+
+def test_one_poller_per_bot_and_the_other_takes_over(
+    services: Services,
+    clock: ManualClock,
+    upload_post: UploadPostSandbox,
+    telegram: TelegramSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two engines of one store (two desktops of a team, or the tray and `piper run`):
+    one polls the bot, the other waits and takes over when the first stops."""
+    monkeypatch.setattr("piper_desktop.intake.telegram_bot.SINGLETON_RETRY", 0.2)
+    configure(services, telegram, upload_post)
+    engine = make_engine(services, clock)
+    first = telegram_bot(context(services, clock, engine, tmp_path / "data"))
+    second = telegram_bot(context(services, clock, engine, tmp_path / "data"))
+    assert first is not None and second is not None
+    first.start()
+    try:
+        telegram.send_text(CHAT, "/help")
+        reply(telegram, "/accounts")
+        second.start()
+        deadline = time.monotonic() + 20
+        while "another Piper polls this bot" not in second.status():  # set by its thread
+            assert time.monotonic() < deadline, second.status()
+            time.sleep(0.05)
+        first.stop()
+        telegram.send_text(CHAT, "/queue")
+        reply(telegram, "Nothing you sent is waiting.")
+        assert second._one.held
+    finally:
+        first.stop()
+        second.stop()
