@@ -77,7 +77,6 @@ COMMAND_MODULES = [
     "cmd_uploadpost",
     "cmd_telegram",
     "cmd_analytics",
-    "cmd_watch",
     "cmd_selftest",
     "cmd_playwright",
 ]

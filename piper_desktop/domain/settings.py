@@ -32,12 +32,6 @@ class SettingDef:
     secret: bool = False
 
 
-def _watch_folders(field: str, value: Any) -> Any:
-    from ..intake.watch_config import parse_folders  # the intake's own rules
-
-    return parse_folders(field, value)
-
-
 DEFS: dict[str, SettingDef] = {
     d.key: d
     for d in [
@@ -314,25 +308,6 @@ DEFS: dict[str, SettingDef] = {
             False,
             f.boolean(),
             "Remember the master password in the OS keychain",
-        ),
-        # Watched folders (intake/watch_config.py owns their shape and rules)
-        SettingDef(
-            "watch.folders",
-            None,
-            _watch_folders,
-            "Watched folders: each with its account or group, route, caption template",
-        ),
-        SettingDef(
-            "watch.stable_seconds",
-            10,
-            f.integer(1, 3600),
-            "A watched folder's file is taken once its size and time stay the same this long",
-        ),
-        SettingDef(
-            "watch.scan_seconds",
-            30,
-            f.integer(1, 3600),
-            "How often watched folders are scanned besides their change events",
         ),
         # Photo posts through the TikTok API: TikTok pulls images only from a URL prefix
         # verified for the app, so Piper PUTs them to the operator's bucket first.

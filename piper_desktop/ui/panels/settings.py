@@ -35,7 +35,6 @@ from ..forms import set_invalid
 from ..tasks import run_task
 from ..telegram_settings import TelegramBotBox
 from .site_selectors import SiteSelectorsBox
-from .watched_folders import WatchedFoldersBox
 
 GROUPS = {
     "engine": "Publishing",
@@ -48,16 +47,9 @@ GROUPS = {
     "telegram": "Telegram notifications",
     "browser": "Browser",
     "proxy": "Proxy checks",
-    "watch": "Watched folders",
 }
 # kept by Piper itself, shown in their own place (the site selectors box)
-NOT_EDITED = {
-    "browser.selector_drift",
-    "telegram.chats",
-    "telegram.offset",
-    "telegram.last_update",
-    "watch.folders",
-}
+NOT_EDITED = {"browser.selector_drift", "telegram.chats", "telegram.offset", "telegram.last_update"}
 CHOICES = {"ui.theme": [("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")]}
 
 
@@ -225,9 +217,6 @@ class SettingsPanel(QWidget):
             if prefix == "browser":
                 self.site_selectors = SiteSelectorsBox(ctx, self.reload)
                 form.addRow(QLabel("Site selectors"), self.site_selectors)
-            if prefix == "watch":
-                self.watched_folders = WatchedFoldersBox(ctx)
-                form.addRow(self.watched_folders)
             if prefix == "security":
                 self.autostart_box = QCheckBox()
                 self.autostart_box.setObjectName("setting_autostart")
@@ -272,7 +261,6 @@ class SettingsPanel(QWidget):
         self.site_selectors.reload()
         self.telegram_bot.reload()
         self.api_settings.reload()
-        self.watched_folders.reload()
 
     def _loaded(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
