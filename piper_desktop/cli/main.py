@@ -74,6 +74,7 @@ COMMAND_MODULES = [
     "cmd_settings",
     "cmd_team",
     "cmd_uploadpost",
+    "cmd_telegram",
     "cmd_selftest",
     "cmd_playwright",
 ]

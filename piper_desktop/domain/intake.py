@@ -93,6 +93,7 @@ def queue_file(
     caption: str | None = None,
     title: str | None = None,
     at: str | datetime | None = "auto",
+    now: datetime | None = None,
 ) -> Queued:
     """Add `path` to the media library and queue it for every account of `target`.
 
@@ -112,6 +113,7 @@ def queue_file(
                 route=routes[account.id],
                 at=at,
                 caption=caption,
+                now=now,
             )
         except ValidationError as exc:
             if exc.field in ("at", "route") or len(accounts) == 1:

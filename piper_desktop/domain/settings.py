@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..logs import register_secret
 from ..store.db import Database
@@ -18,6 +19,7 @@ from ..store.models import Setting
 from . import fields as f
 from .errors import ValidationError
 from .import_columns import parse_mappings
+from .telegram_chats import parse_chats
 
 
 @dataclass(frozen=True)
@@ -102,11 +104,37 @@ DEFS: dict[str, SettingDef] = {
             "telegram.bot_token",
             None,
             f.secret(),
-            "Telegram bot token for notifications",
+            "Telegram bot token for notifications and the intake bot",
             secret=True,
         ),
         SettingDef(
             "telegram.chat_id", None, f.secret(), "Telegram chat id for notifications", secret=True
+        ),
+        # the intake bot (intake/telegram_bot.py); the chats are set with `piper telegram
+        # allow` or the GUI's Telegram bot box, the offset and time are the bot's own
+        SettingDef(
+            "telegram.local_server",
+            False,
+            f.boolean(),
+            "telegram.base is your own Bot API server started with --local (no 20 MB limit)",
+        ),
+        SettingDef(
+            "telegram.chats",
+            None,
+            parse_chats,
+            "Chats the Telegram bot serves and where their videos go",
+        ),
+        SettingDef(
+            "telegram.offset",
+            None,
+            f.integer(0),
+            "The next Telegram update the bot asks for (kept by Piper)",
+        ),
+        SettingDef(
+            "telegram.last_update",
+            None,
+            f.text(40),
+            "When the Telegram bot last received an update (kept by Piper)",
         ),
         SettingDef(
             "browser.executable",
@@ -329,20 +357,25 @@ class SettingsService:
             return "stored" if session.get(Setting, key) is not None else "default"
 
     def set(self, key: str, raw: Any) -> Any:
+        with self.db.write() as session:
+            return self.set_in(session, key, raw)
+
+    def set_in(self, session: Session, key: str, raw: Any) -> Any:
+        """`set` inside the caller's write transaction (a value that must change together
+        with other rows, e.g. the Telegram bot's offset with the jobs it queued)."""
         spec = self.definition(key)
         value = spec.parse(key, raw)
         if spec.secret and value:
             register_secret(str(value))
-        with self.db.write() as session:
-            row = session.get(Setting, key)
-            if value is None:
-                if row is not None:
-                    session.delete(row)
-                return spec.default
-            if row is None:
-                session.add(Setting(key=key, value=value, is_secret=spec.secret))
-            else:
-                row.value = value
+        row = session.get(Setting, key)
+        if value is None:
+            if row is not None:
+                session.delete(row)
+            return spec.default
+        if row is None:
+            session.add(Setting(key=key, value=value, is_secret=spec.secret))
+        else:
+            row.value = value
         return value
 
     def unset(self, key: str) -> None:

@@ -27,7 +27,7 @@ from .clock import Clock
 log = get_logger("engine")
 
 # "module:factory" for each hosted service, in start order
-HOSTED: tuple[str, ...] = ()
+HOSTED: tuple[str, ...] = ("piper_desktop.intake.telegram_bot:telegram_bot",)
 
 
 class Hosted(Protocol):

@@ -362,3 +362,26 @@ class Artifact(Base):
     content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IntakeOrigin(Base):
+    """Where a job came from outside (domain/origins.py): the Telegram chat and message
+    that sent its video, so that the chat is told when the job is published or needs
+    attention, across restarts. A row without a job is an intake still under way: the
+    highest job id before it began (`job_floor`) lets a restart adopt the jobs it had
+    already made instead of queueing the file twice."""
+
+    __tablename__ = "intake_origins"
+    __table_args__ = (
+        Index("ix_intake_origins_ref", "source", "ref"),
+        Index("ix_intake_origins_job", "job_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    ref: Mapped[str] = mapped_column(String(200))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    job_floor: Mapped[int | None] = mapped_column(Integer)
+    # the job status the source was last told of (a restart tells what it missed)
+    told: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

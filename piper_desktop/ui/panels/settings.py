@@ -32,6 +32,7 @@ from ..context import AppContext
 from ..dialogs import ask_text
 from ..forms import set_invalid
 from ..tasks import run_task
+from ..telegram_settings import TelegramBotBox
 from .site_selectors import SiteSelectorsBox
 
 GROUPS = {
@@ -47,7 +48,7 @@ GROUPS = {
     "proxy": "Proxy checks",
 }
 # kept by Piper itself, shown in their own place (the site selectors box)
-NOT_EDITED = {"browser.selector_drift"}
+NOT_EDITED = {"browser.selector_drift", "telegram.chats", "telegram.offset", "telegram.last_update"}
 CHOICES = {"ui.theme": [("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")]}
 
 
@@ -226,6 +227,11 @@ class SettingsPanel(QWidget):
                 self.keychain_note.setWordWrap(True)
                 form.addRow("", self.keychain_note)
             (left if number < 4 else right).addWidget(box)
+            if prefix == "telegram":  # the intake bot: its status and chats (issue 20)
+                bot_box = QGroupBox("Telegram bot")
+                self.telegram_bot = TelegramBotBox(ctx)
+                QVBoxLayout(bot_box).addWidget(self.telegram_bot)
+                right.addWidget(bot_box)
         left.addStretch(1)
         right.addStretch(1)
         columns.addLayout(left, 1)
@@ -247,6 +253,7 @@ class SettingsPanel(QWidget):
             services.settings.all, self._loaded, lambda exc: self.ctx.error(str(exc)), owner=self
         )
         self.site_selectors.reload()
+        self.telegram_bot.reload()
 
     def _loaded(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
