@@ -75,6 +75,7 @@ COMMAND_MODULES = [
     "cmd_team",
     "cmd_uploadpost",
     "cmd_telegram",
+    "cmd_watch",
     "cmd_selftest",
     "cmd_playwright",
 ]
