@@ -27,7 +27,10 @@ from .clock import Clock
 log = get_logger("engine")
 
 # "module:factory" for each hosted service, in start order
-HOSTED: tuple[str, ...] = ("piper_desktop.intake.telegram_bot:telegram_bot",)
+HOSTED: tuple[str, ...] = (
+    "piper_desktop.intake.telegram_bot:telegram_bot",
+    "piper_desktop.intake.folders:watched_folders",
+)
 
 
 class Hosted(Protocol):
