@@ -38,6 +38,7 @@ from ..domain.mediafile import VIDEO_SUFFIXES
 from ..domain.services import Services
 from ..engine.hosted import HostContext
 from ..logs import get_logger
+from ..owner_only import write_private_text
 from ..store.models import MediaItem
 
 log = get_logger("intake")
@@ -99,6 +100,7 @@ def opens(path: Path) -> bool:
 class Seen:
     size: int
     mtime_ns: int
+    sidecar_ns: int  # the sidecar's mtime (0: none): one written late is waited for too
     since: float  # the engine clock's monotonic time it was first seen like this
 
 
@@ -115,6 +117,8 @@ class FolderWatcher:
         self.scan_every = float(settings.get("watch.scan_seconds") or 30)
         self.use_events = bool(context.options.get("watch_events", True))
         self.seen: dict[Path, Seen] = {}
+        # files that could not be moved (no permission): left alone until they change
+        self.stuck: dict[Path, tuple[int, int, int]] = {}
         self.candidates: set[Path] = set()
         self.rounds = 0
         self.taken = 0
@@ -126,6 +130,7 @@ class FolderWatcher:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._observer: Any = None
+        self._handler: Any = None
         self._thread = threading.Thread(target=self._run, name="piper-folders", daemon=True)
 
     # --- Hosted ------------------------------------------------------------------------------
@@ -174,9 +179,10 @@ class FolderWatcher:
                             watcher._event(Path(str(raw)))
 
             observer = Observer()
+            self._handler = Handler()
             for folder in self.folders:
                 if folder.path.is_dir():
-                    observer.schedule(Handler(), str(folder.path), recursive=False)
+                    observer.schedule(self._handler, str(folder.path), recursive=False)
             observer.daemon = True
             observer.start()
         except Exception as exc:  # e.g. the inotify watch limit: the scans still find files
@@ -190,7 +196,23 @@ class FolderWatcher:
             self.candidates.add(path)
         self._wake.set()
 
+    def _refresh_folders(self) -> None:
+        """Folders added or removed (CLI, GUI) while the engine runs are picked up."""
+        current = wf.watched(self.services.settings)
+        if [(f.id, f.path) for f in current] == [(f.id, f.path) for f in self.folders]:
+            self.folders = current  # a target or template may have changed
+            return
+        self.folders = current
+        if self._observer is not None:
+            self._observer.unschedule_all()
+            for folder in current:
+                if folder.path.is_dir():
+                    self._observer.schedule(self._handler, str(folder.path), recursive=False)
+
     def _scan(self) -> None:
+        self._refresh_folders()
+        with self._lock:
+            self.stuck.clear()  # each full scan tries a file that could not be moved again
         found: set[Path] = set()
         for folder in self.folders:
             try:
@@ -233,7 +255,23 @@ class FolderWatcher:
             if self._finished(path, now):
                 with self._lock:
                     self.seen.pop(path, None)
-                self._take(folder, path)
+                try:
+                    self._take(folder, path)
+                except OSError as exc:
+                    log.warning(
+                        "watched folder %s: cannot move %s: %s", folder.path, path.name, exc
+                    )
+                    self._stick(path)
+
+    def _stick(self, path: Path) -> None:
+        try:
+            info = path.stat()
+        except OSError:
+            return
+        sidecar = self._sidecar(path)
+        sidecar_ns = sidecar.stat().st_mtime_ns if sidecar is not None else 0
+        with self._lock:
+            self.stuck[path] = (info.st_size, info.st_mtime_ns, sidecar_ns)
 
     def _folder_of(self, path: Path) -> wf.WatchedFolder | None:
         for folder in self.folders:
@@ -252,10 +290,20 @@ class FolderWatcher:
             with self._lock:
                 self.seen.pop(path, None)
             return False
+        sidecar = self._sidecar(path)
+        try:
+            sidecar_ns = sidecar.stat().st_mtime_ns if sidecar is not None else 0
+        except OSError:
+            sidecar_ns = 0
+        shape = (info.st_size, info.st_mtime_ns, sidecar_ns)
         with self._lock:
+            if path in self.stuck:
+                if self.stuck[path] == shape:
+                    return False  # could not be moved; tried again once it changes
+                del self.stuck[path]
             seen = self.seen.get(path)
-            if seen is None or (seen.size, seen.mtime_ns) != (info.st_size, info.st_mtime_ns):
-                self.seen[path] = Seen(info.st_size, info.st_mtime_ns, now)
+            if seen is None or (seen.size, seen.mtime_ns, seen.sidecar_ns) != shape:
+                self.seen[path] = Seen(*shape, now)
                 return False
         return now - seen.since >= self.stable and opens(path)
 
@@ -367,7 +415,7 @@ class FolderWatcher:
         if sidecar is not None:
             self._rename(sidecar, unique_in(failed.parent, failed.stem + sidecar.suffix))
         note = unique_in(failed.parent, failed.name + ".reason.txt")
-        note.write_text(reason + "\n", encoding="utf-8")
+        write_private_text(note, reason + "\n")
         self.failed += 1
         wf.record(self.services.settings, folder.id, "failed", f"{path.name}: {reason}")
         log.warning("watched folder %s: %s failed: %s", folder.path, path.name, reason)

@@ -6,6 +6,7 @@ the test waits on the watcher's rounds, never on time."""
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -159,6 +160,7 @@ def test_sidecars_txt_and_json_and_a_bad_json_fails_naming_the_field(
         "three.mp4",
         "three.mp4.reason.txt",
     ]
+    assert stat.S_IMODE((failed / "three.mp4.reason.txt").stat().st_mode) == 0o600
     reason = (failed / "three.mp4.reason.txt").read_text(encoding="utf-8")
     assert reason.count("\n") == 1 and "caption" in reason and "must be text" in reason
     [folder] = wf.watched(services.settings)
@@ -285,3 +287,36 @@ def test_a_crash_before_the_media_was_repointed_still_moves_and_repoints(
         settle_round(watcher, clock)
     assert len(services.jobs.list()) == 1
     assert services.media.get(queued.media.id).path == str(drop / "done" / "plain.mp4")
+
+
+def test_a_sidecar_written_late_restarts_the_window(
+    services: Services, clock: ManualClock, tmp_path: Path
+) -> None:
+    drop = setup(services, tmp_path)
+    with running(services, clock) as watcher:
+        make_video(drop, "late.mp4")
+        assert watcher.wait_rounds(2)
+        clock.advance(STABLE - 1)
+        (drop / "late.txt").write_text("the caption came last", encoding="utf-8")
+        assert watcher.wait_rounds(2)
+        clock.advance(2)  # past the video's window, not the sidecar's
+        assert watcher.wait_rounds(2)
+        assert (drop / "late.mp4").exists()
+        settle_round(watcher, clock)
+    [job] = services.jobs.list()
+    assert job.caption == "the caption came last"
+
+
+def test_a_folder_added_while_running_is_watched_at_the_next_scan(
+    services: Services, clock: ManualClock, tmp_path: Path
+) -> None:
+    setup(services, tmp_path)
+    more = tmp_path / "more"
+    more.mkdir()
+    with running(services, clock) as watcher:
+        wf.add(services, more, account="carol")
+        make_video(more, "new.mp4")
+        clock.advance(10)  # the next scan reads the folders again
+        settle_round(watcher, clock)
+        assert len(watcher.folders) == 2
+    assert (more / "done" / "new.mp4").exists()
