@@ -25,7 +25,7 @@ def register(commands: Commands) -> None:
         "a .reason.txt). A sidecar <stem>.txt holds the caption; <stem>.json may give "
         "caption, hashtags, at (auto, now or an ISO time) and route.",
     )
-    add.add_argument("folder", metavar="FOLDER")
+    add.add_argument("folder", metavar="FOLDER", help="the folder to watch (not inside another)")
     where = add.add_mutually_exclusive_group(required=True)
     where.add_argument(
         "--account", help="the account: username (any case), platform:username or id"
@@ -49,7 +49,7 @@ def register(commands: Commands) -> None:
     lst.set_defaults(handler=cmd_list)
 
     rm = sub.add_parser("rm", help="stop watching a folder")
-    rm.add_argument("folder", metavar="FOLDER|ID")
+    rm.add_argument("folder", metavar="FOLDER|ID", help="the folder, or its id from watch list")
     rm.set_defaults(handler=cmd_rm)
 
 
