@@ -77,6 +77,7 @@ COMMAND_MODULES = [
     "cmd_uploadpost",
     "cmd_telegram",
     "cmd_analytics",
+    "cmd_watch",
     "cmd_selftest",
     "cmd_playwright",
 ]

@@ -20,6 +20,7 @@ from . import fields as f
 from .errors import ValidationError
 from .import_columns import parse_mappings
 from .telegram_chats import parse_chats
+from .watch_folders import parse_folders, parse_last
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,31 @@ DEFS: dict[str, SettingDef] = {
             f.secret(),
             "Bearer token of the local API (piper api token [--rotate])",
             secret=True,
+        ),
+        # watched folders (intake/folders.py); set with `piper watch add` or the GUI
+        SettingDef(
+            "watch.folders",
+            None,
+            parse_folders,
+            "Folders whose finished videos are queued, and where they go",
+        ),
+        SettingDef(
+            "watch.stable_seconds",
+            5,
+            f.integer(1, 3600),
+            "Seconds a watched file's size and time must stay unchanged before it is taken",
+        ),
+        SettingDef(
+            "watch.scan_seconds",
+            30,
+            f.integer(2, 86400),
+            "Seconds between full scans of watched folders (besides file events)",
+        ),
+        SettingDef(
+            "watch.last",
+            None,
+            parse_last,
+            "Each watched folder's last taken and failed file (kept by Piper)",
         ),
         SettingDef(
             "browser.executable",

@@ -79,7 +79,7 @@ class Engine:
         self.clock = clock or SystemClock()
         # the services' bus by default: the operator's moves are announced on it too
         self.events = events or services.events
-        # a team server's desktop id where there is one (engine/leases.py says why)
+        # a team server's desktop id where there is one (domain/leases.py says why)
         self.owner = LeaseOwner.new(getattr(services.db, "desktop_id", None))
         self.factory = factory or PublisherFactory(services, self.clock)
         config = config or EngineConfig.from_settings(services.settings)

@@ -30,6 +30,7 @@ log = get_logger("engine")
 HOSTED: tuple[str, ...] = (
     "piper_desktop.intake.telegram_bot:telegram_bot",
     "piper_desktop.intake.api.server:hosted_api",
+    "piper_desktop.intake.folders:watched_folders",
 )
 
 

@@ -11,7 +11,7 @@ id sequences are then moved past the copied ids.
 What belongs to one store only is left where it is (see LOCAL_TABLES, LOCAL_SETTINGS);
 job leases are copied as they are: on the other store a lease owner's host names none of
 its desktops, so its engines wait out the lease and then reconcile the job like any dead
-owner's (engine/leases.py), never re-posting it blindly.
+owner's (domain/leases.py), never re-posting it blindly.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def age(seen: datetime, now: datetime | None = None) -> str:
 
 def held_by(lease_owner: str | None, names: dict[str, str] | None = None) -> str:
     """The desktop whose engine holds a job: its name when the owner is a team desktop's
-    (its lease owner starts with the desktop id, engine/leases.py), else the host."""
+    (its lease owner starts with the desktop id, domain/leases.py), else the host."""
     if not lease_owner:
         return ""
     host = lease_owner.split(":", 1)[0]

@@ -4,10 +4,9 @@ and the chat hears back."""
 
 from __future__ import annotations
 
-import time
-
 import logging
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

@@ -31,6 +31,7 @@ from .. import autostart
 from ..api_settings import ApiSettingsBox
 from ..context import AppContext
 from ..dialogs import ask_text
+from ..folder_settings import WatchedFoldersBox
 from ..forms import set_invalid
 from ..tasks import run_task
 from ..telegram_settings import TelegramBotBox
@@ -45,11 +46,13 @@ GROUPS = {
     "upload_post": "Upload-Post",
     "openrouter": "Caption assistant (OpenRouter)",
     "telegram": "Telegram notifications",
+    "watch": "Watched folders",
     "browser": "Browser",
     "proxy": "Proxy checks",
 }
 # kept by Piper itself, shown in their own place (the site selectors box)
 NOT_EDITED = {"browser.selector_drift", "telegram.chats", "telegram.offset", "telegram.last_update"}
+NOT_EDITED |= {"watch.folders", "watch.last"}  # the Watched folders box and the watcher
 CHOICES = {"ui.theme": [("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")]}
 
 
@@ -227,6 +230,9 @@ class SettingsPanel(QWidget):
                 self.keychain_note.setObjectName("Hint")
                 self.keychain_note.setWordWrap(True)
                 form.addRow("", self.keychain_note)
+            if prefix == "watch":  # the folders, their targets and status (issue 20)
+                self.watched_folders = WatchedFoldersBox(ctx)
+                form.addRow(self.watched_folders)
             (left if number < 4 else right).addWidget(box)
             if prefix == "telegram":  # the intake bot: its status and chats (issue 20)
                 bot_box = QGroupBox("Telegram bot")
@@ -261,6 +267,7 @@ class SettingsPanel(QWidget):
         self.site_selectors.reload()
         self.telegram_bot.reload()
         self.api_settings.reload()
+        self.watched_folders.reload()
 
     def _loaded(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
