@@ -230,6 +230,25 @@ def drop_orphaned_libraries(
     return [e for e in kept if _basename(e[0]) not in gone]
 
 
+# libraries `strip` breaks: numpy's OpenBLAS (stripped, it no longer loads: "ELF load
+# command address/offset not page-aligned")
+UNSTRIPPABLE = ("numpy.libs/",)
+
+
+def unstripped(
+    binaries: list[TocEntry], datas: list[TocEntry], prefixes: tuple[str, ...] = UNSTRIPPABLE
+) -> tuple[list[TocEntry], list[TocEntry]]:
+    """Move the libraries under `prefixes` from the binaries (which COLLECT strips on
+    Linux) to the data files (copied as they are, to the same place)."""
+    keep = [entry for entry in binaries if not entry[0].replace("\\", "/").startswith(prefixes)]
+    moved = [
+        (dest, src, "DATA")
+        for dest, src, _ in binaries
+        if dest.replace("\\", "/").startswith(prefixes)
+    ]
+    return keep, datas + moved
+
+
 def stripped_node(datas: list[TocEntry], workdir: Path) -> list[TocEntry]:
     """Swap Playwright's Node binary for a copy without debug symbols (Linux only).
 

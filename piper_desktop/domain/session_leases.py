@@ -170,9 +170,11 @@ class _Renewer:
                 log.warning("session leases not renewed: %s", exc)
 
 
-# this process's holds per database: account -> [holds, whether one is exclusive];
+# this process's holds per database and owner: account -> [holds, one exclusive?];
 # the row goes only when the last hold is released
-_holds: weakref.WeakKeyDictionary[Any, dict[int, list[Any]]] = weakref.WeakKeyDictionary()
+_holds: weakref.WeakKeyDictionary[Any, dict[str, dict[int, list[Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 _renewers: weakref.WeakKeyDictionary[Any, _Renewer] = weakref.WeakKeyDictionary()
@@ -201,7 +203,7 @@ class SessionLeases:
 
     def _mine(self) -> dict[int, list[Any]]:
         with _owners_lock:
-            return _holds.setdefault(self.db, {})
+            return _holds.setdefault(self.db, {}).setdefault(str(self.owner), {})
 
     def holder(self, account_id: int) -> Holder | None:
         """Who else has the account's session now: another process, or a window of this

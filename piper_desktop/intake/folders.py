@@ -34,9 +34,11 @@ from ..domain import origins
 from ..domain import watch_folders as wf
 from ..domain.errors import DomainError
 from ..domain.intake import Queued, Target, queue_file, target_accounts
+from ..domain.leases import machine_tag
 from ..domain.mediafile import VIDEO_SUFFIXES
 from ..domain.services import Services
 from ..engine.hosted import HostContext
+from ..engine.singleton import Singleton
 from ..logs import get_logger
 from ..owner_only import write_private_text
 from ..store.models import MediaItem
@@ -132,6 +134,7 @@ class FolderWatcher:
         self._observer: Any = None
         self._handler: Any = None
         self._thread = threading.Thread(target=self._run, name="piper-folders", daemon=True)
+        self._one = Singleton(self.services.db, context.data_dir, f"watch-{machine_tag()}")
 
     # --- Hosted ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -146,6 +149,7 @@ class FolderWatcher:
             self._observer.stop()
             self._observer.join(5.0)
         self._thread.join(30.0)
+        self._one.release()
 
     def status(self) -> str:
         how = "events and scans" if self.events_on else "scans only"
@@ -237,6 +241,13 @@ class FolderWatcher:
             self._wake.clear()
 
     def _round(self) -> None:
+        # one watcher per machine (two engines of this data dir or of a team on this
+        # machine would race for the same files): the others wait, and take over
+        if not self._one.try_acquire():
+            with self._lock:
+                self.candidates = set()
+                self.seen.clear()
+            return
         now = self.clock.monotonic()
         if now >= self._next_scan:
             self._scan()

@@ -102,6 +102,12 @@ def copy_rows(source: Store, target: Store, *, replace: bool = False) -> Copied:
         raise CopyRefused(f"the target already holds data ({held.summary()})")
     copied = Copied()
     with source.session() as reading, target.write() as writing:
+        if reading.get_bind().dialect.name == "postgresql":
+            # one snapshot of a live team for every table (other desktops keep writing):
+            # no job events of jobs read before them, no rows missing their parents
+            reading.connection(
+                execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            )
         if replace:
             for table in reversed(copied_tables()):
                 condition = _where(table)

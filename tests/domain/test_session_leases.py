@@ -41,7 +41,8 @@ def test_one_holder_at_a_time_and_the_other_hears_who(services: Services) -> Non
     assert line.startswith("session of tiktok:alice is in use at ")
     assert "since 12:00 UTC: publishing" in line and "operator " in line
     assert b.holder(account) is not None and a.holder(account) is None
-    a.take(account, "publishing again")  # the holder may take it again
+    a.take(account, "publishing again")  # the holder may take it again (counted)
+    a.release(account)
     a.release(account)
     b.take(account, "browser window")
     assert a.holder(account) is not None and a.holder(account).purpose == "browser window"
@@ -99,6 +100,8 @@ def test_this_process_may_refuse_to_share_with_itself(services: Services) -> Non
         leases.take(account, "another job of this process")  # shared: allowed
         with pytest.raises(SessionBusy):
             leases.take(account, "login check", shared=False)
+        leases.release(account)  # the second hold; the block's own goes at its end
+        assert leases.held_by_me() == [account]
     assert leases.held_by_me() == []
     leases.take(account, "login check", shared=False)  # free again
     leases.release(account)
@@ -109,3 +112,25 @@ def test_leases_go_with_their_account(services: Services) -> None:
     SessionLeases(services.db).take(account, "publishing")
     services.accounts.remove(account)
     assert SessionLeases(services.db).held_by_me() == []
+
+
+def test_holds_are_counted_and_an_exclusive_window_keeps_this_process_out(
+    services: Services,
+) -> None:
+    account = _account(services)
+    leases = SessionLeases(services.db)
+    other = _elsewhere(services, "desk-b", datetime.now(UTC))
+    leases.take(account, "publishing")
+    leases.take(account, "publishing, a second page")
+    leases.release(account)  # one hold left: still this process's
+    with pytest.raises(SessionBusy):
+        other.take(account, "browser window")
+    leases.release(account)
+    other.take(account, "browser window")  # the last hold gave it back
+    other.release(account)
+    # a window of this process shares the session with nobody, its own engine included
+    with leases.hold(account, "browser window", shared=False):
+        assert leases.holder(account) is not None  # the runner parks the job
+        with pytest.raises(SessionBusy):
+            leases.take(account, "publishing")
+    assert leases.holder(account) is None

@@ -226,3 +226,14 @@ def test_what_uvicorn_loads_by_name_is_collected() -> None:
         assert module.split(".")[0] in bh.DYNAMIC_IMPORT_PACKAGES, module
     spec = (REPO / "piper.spec").read_text(encoding="utf-8")
     assert "for package in bh.DYNAMIC_IMPORT_PACKAGES:" in spec
+
+
+def test_openblas_is_not_stripped() -> None:
+    binaries = [
+        ("numpy.libs/libscipy_openblas64_-x.so", "/src/a.so", "BINARY"),
+        ("numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so", "/src/b.so", "BINARY"),
+    ]
+    kept, datas = bh.unstripped(binaries, [("x.txt", "/src/x.txt", "DATA")])
+    assert [d for d, _, _ in kept] == [binaries[1][0]]
+    assert ("numpy.libs/libscipy_openblas64_-x.so", "/src/a.so", "DATA") in datas
+    assert len(datas) == 2
