@@ -21,6 +21,8 @@ TocEntry = tuple[str, str, str]
 # Qt modules the app may use without naming them in our sources (dependencies of the
 # ones it names, or loaded by the platform plugins); never excluded.
 QT_ALWAYS_KEEP = frozenset({"QtCore", "QtGui", "QtWidgets", "QtDBus", "QtSvg"})
+# and those pyqtgraph (the Performance panel's charts) imports when it loads
+QT_KEPT_FOR_LIBRARIES = frozenset({"QtOpenGL", "QtOpenGLWidgets", "QtTest"})
 
 # Plugins for embedded or exotic displays, the virtual keyboard (which pulls in all of
 # QtQuick), the GTK3 theme (which bundles the build machine's whole GTK stack, about 15 MB,
@@ -126,7 +128,7 @@ def qt_module_excludes(
     A used module keeps the modules its library links (QtQuickWidgets keeps QtQuick and
     QtQml), so excluding never breaks a module the GUI imports.
     """
-    keep = set(QT_ALWAYS_KEEP) | {m for m in used if m in installed}
+    keep = set(QT_ALWAYS_KEEP | QT_KEPT_FOR_LIBRARIES) | {m for m in used if m in installed}
     pending = list(keep)
     while pending:
         module = pending.pop()

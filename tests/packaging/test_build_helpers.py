@@ -237,3 +237,19 @@ def test_openblas_is_not_stripped() -> None:
     assert [d for d, _, _ in kept] == [binaries[1][0]]
     assert ("numpy.libs/libscipy_openblas64_-x.so", "/src/a.so", "DATA") in datas
     assert len(datas) == 2
+
+
+def test_what_pyqtgraph_imports_is_kept() -> None:
+    """The frozen app's charts import pyqtgraph, which imports these Qt modules itself."""
+    script = (
+        "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+        "import pyqtgraph; pyqtgraph.PlotWidget();"
+        "print(' '.join(m.split('.')[1] for m in sys.modules if m.startswith('PySide6.Qt')))"
+    )
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    ).stdout.split()
+    installed = bh.installed_qt_modules()
+    excluded = bh.qt_module_excludes(installed, bh.used_qt_modules(REPO / "piper_desktop"))
+    assert [m for m in out if f"PySide6.{m}" in excluded] == []
