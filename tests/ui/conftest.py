@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,16 @@ def themed_app(qapp) -> None:
     """The light theme, once: re-styling the application between tests would re-polish
     widgets other tests left for deletion."""
     apply_theme(qapp, "light")
+
+
+@pytest.fixture(autouse=True)
+def collect_while_alive(qapp) -> Iterator[None]:
+    """Collect a test's garbage after its widgets are closed but before Qt deletes them
+    (deleteLater runs at the next event loop): the Python side of a Qt object is never
+    collected after its C++ side is gone. A whole-suite run once crashed in the garbage
+    collector inside a later test's event loop (pyqtgraph's chart views keep cycles)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
